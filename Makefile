@@ -1,0 +1,49 @@
+# DVC Kiosk — the front door. `make demo` and `make test` set everything up themselves.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+PIP   := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+# Debian packages the kiosk and its tests use (SANE, fonts, OCR for tests, PDF rasteriser, Kivy's mtdev).
+APT_PACKAGES := libsane1 libsane-dev sane-utils libmtdev1 fonts-noto-core fonts-dejavu-core \
+                tesseract-ocr tesseract-ocr-vie poppler-utils libzbar0 libgl1 libegl1 libgles2 \
+                python3-venv
+
+export KIVY_HOME := $(CURDIR)/.kivy
+export KIVY_NO_ARGS := 1
+export KIVY_LOG_MODE := PYTHON
+
+.PHONY: setup apt venv demo test bench chaos clean
+
+setup: apt $(STAMP)
+
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[test,sane]'
+	@touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/kiosk demo
+
+test: setup
+	$(VENV)/bin/python -m pytest -q -m "not slow and not bench"
+
+bench: setup
+	$(VENV)/bin/python -m pytest -q -m bench -s tests/bench
+
+chaos: setup
+	$(VENV)/bin/python -m pytest -q -m slow -s
+
+clean:
+	rm -rf $(VENV) .kivy build *.egg-info

@@ -1,0 +1,180 @@
+"""Kiosk configuration: defaults in config/kiosk.toml, then the site file, then `KIOSK_...` environment.
+
+Precedence (later wins): repo defaults < site file (`KIOSK_CONFIG` or /etc/dvc-kiosk/kiosk.toml)
+< environment (`KIOSK_PRINTER__DRIVER=escpos`, nested keys joined by a double underscore).
+A bad value stops start-up with `ConfigError`, whose message names the key and what is wrong.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULTS_FILE = REPO_ROOT / "config" / "kiosk.toml"
+SITE_FILE = Path("/etc/dvc-kiosk/kiosk.toml")
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message is for the technician."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class KioskSection(_Section):
+    id: str = Field("KIOSK-DEMO-01", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")
+    centre_name: str = "Bộ phận Một cửa UBND xã"
+    commune: str = ""
+    agency_code: str = ""
+    inactivity_seconds: float = Field(90.0, gt=5, le=3600)
+    inactivity_warning_seconds: float = Field(20.0, gt=1, le=600)
+    orientation: Literal["landscape", "portrait"] = "landscape"
+    fullscreen: bool = True
+    data_dir: Path = Path("/var/lib/dvc-kiosk")
+    log_dir: Path = Path("/var/log/dvc-kiosk")
+    technician_pin_hash: str = ""
+
+
+class PortalSection(_Section):
+    url: str = Field("http://127.0.0.1:8765", pattern=r"^https?://")
+    ca_file: str = ""
+    connect_timeout: float = Field(3.0, gt=0, le=60)
+    read_timeout: float = Field(15.0, gt=0, le=300)
+    upload_timeout: float = Field(120.0, gt=0, le=3600)
+    credentials_file: str = ""
+
+
+class ScannerSection(_Section):
+    driver: Literal["fake", "sane"] = "fake"
+    device: str = ""  # SANE device name, e.g. "fujitsu:fi-7160:12345"; empty = first found
+    source: Literal["feeder", "flatbed"] = "feeder"
+    dpi: int = Field(200, ge=75, le=600)
+    mode: Literal["gray", "color", "lineart"] = "gray"
+    timeout: float = Field(90.0, gt=1, le=600)
+    fake_delay: float = Field(0.15, ge=0, le=10)
+    fake_fault: str = ""
+
+
+class PrinterSection(_Section):
+    driver: Literal["fake", "escpos"] = "fake"
+    connection: Literal["usb", "serial", "network", "cups", "file"] = "network"
+    profile: str = "TM-T20II"
+    width_dots: int = Field(576, ge=200, le=1024)
+    host: str = "127.0.0.1"
+    port: int = Field(9100, ge=1, le=65535)
+    usb_vendor: int = 0x04B8
+    usb_product: int = 0x0E15
+    serial_device: str = "/dev/ttyUSB0"
+    baudrate: int = 19200
+    cups_queue: str = ""
+    file_path: str = ""
+    native_qr: bool = True
+    status_query: bool = True
+    timeout: float = Field(20.0, gt=0, le=120)
+    fake_fault: str = ""
+
+
+class CodeReaderSection(_Section):
+    driver: Literal["fake", "camera", "hid", "serial"] = "fake"
+    device: str = ""  # camera index or video file; /dev/input/by-id/... ; /dev/ttyACM0
+    width: int = 1280
+    height: int = 720
+    baudrate: int = 9600
+    fake_codes: list[str] = Field(default_factory=list)
+    fake_fault: str = ""
+
+
+class CatalogSection(_Section):
+    path: Path = REPO_ROOT / "config" / "procedures.json"
+    sync_from_portal: bool = True
+
+
+class HolidaysSection(_Section):
+    path: Path = REPO_ROOT / "config" / "holidays.toml"
+
+
+class PaymentSection(_Section):
+    bank_bin: str = Field("", pattern=r"^(\d{6})?$")
+    account: str = Field("", pattern=r"^[0-9A-Za-z]{0,19}$")
+    account_name: str = ""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KIOSK_", env_nested_delimiter="__", extra="forbid")
+
+    kiosk: KioskSection = KioskSection()
+    portal: PortalSection = PortalSection()
+    scanner: ScannerSection = ScannerSection()
+    printer: PrinterSection = PrinterSection()
+    code_reader: CodeReaderSection = CodeReaderSection()
+    catalog: CatalogSection = CatalogSection()
+    holidays: HolidaysSection = HolidaysSection()
+    payment: PaymentSection = PaymentSection()
+
+    @field_validator("kiosk")
+    @classmethod
+    def _warning_shorter_than_timeout(cls, v: KioskSection) -> KioskSection:
+        if v.inactivity_warning_seconds >= v.inactivity_seconds:
+            raise ValueError("inactivity_warning_seconds must be shorter than inactivity_seconds")
+        return v
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ):
+        # init (the merged TOML files) < environment
+        return (env_settings, init_settings)
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _deep_merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from e
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read: {e.strerror}") from e
+
+
+def site_file() -> Path | None:
+    named = os.environ.get("KIOSK_CONFIG")
+    if named:
+        return Path(named)
+    return SITE_FILE if SITE_FILE.exists() else None
+
+
+def load(path: Path | str | None = None, **overrides: Any) -> Settings:
+    """Load and validate the configuration. `path` replaces the site file; `overrides` win over everything."""
+    data = _read_toml(DEFAULTS_FILE) if DEFAULTS_FILE.exists() else {}
+    site = Path(path) if path else site_file()
+    if site is not None:
+        data = _deep_merge(data, _read_toml(site))
+    if overrides:
+        data = _deep_merge(data, overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as e:
+        lines = []
+        for err in e.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            lines.append(f"  {key}: {err['msg']} (got {err.get('input')!r})")
+        where = f" (site file {site})" if site else ""
+        raise ConfigError("invalid configuration" + where + ":\n" + "\n".join(lines)) from None
