@@ -1,0 +1,150 @@
+"""The kiosk's camera as a code reader: OpenCV capture on one background thread, QR decoding on another.
+
+Capture never waits for decoding: the decoder always takes the newest frame and skips the ones it had no
+time for, so the live preview stays smooth on a slow kiosk PC. A payload becomes a read only once
+`QrLock` has seen it in two frames within a second, and is not read again while it stays in view.
+A video file works as a fake camera (replayed at its own frame rate, looping by default); with
+`loop_file=False` its end behaves like an unplugged camera.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from drivers.base import DeviceGone, DeviceStatus, Health
+from drivers.qrdecode import DEFAULT_BUDGET_S, QrLock, decode_frame, to_gray
+from drivers.serial_reader import ThreadedCodeReader
+
+LOST_AFTER_S = 2.0  # a live camera that delivers no frame for this long is treated as unplugged
+
+
+class CameraReader(ThreadedCodeReader):
+    driver = "camera"
+
+    def __init__(self, device: str | int, width: int = 1280, height: int = 720, *, loop_file: bool = True,
+                 lock: QrLock | None = None, decode_budget_s: float = DEFAULT_BUDGET_S) -> None:
+        is_index = isinstance(device, int) or (isinstance(device, str) and device.strip().isdigit())
+        super().__init__(str(device))
+        self.source: int | str = int(device) if is_index else str(device)
+        self.is_file = not is_index and Path(str(device)).is_file()
+        self.width, self.height = width, height
+        self.loop_file = loop_file
+        self.decode_budget_s = decode_budget_s
+        self._qr_lock = lock or QrLock()
+        self._cap: cv2.VideoCapture | None = None
+        self._latest: np.ndarray | None = None
+        self._frame_seq = 0
+        self._new_frame = threading.Condition()
+        self._fps = 0.0
+
+    # ------------------------------------------------------------------ public extras
+    def preview(self) -> np.ndarray | None:
+        """The newest frame (BGR) for the login screen's live preview; None before the first frame."""
+        return self._latest
+
+    def reset_lock(self) -> None:
+        """Forget codes already read (a new citizen may show the same code the last one did)."""
+        self._qr_lock.reset()
+
+    # ------------------------------------------------------------------ ThreadedCodeReader
+    def _open(self) -> None:
+        if isinstance(self.source, int):
+            cap = cv2.VideoCapture(self.source, cv2.CAP_V4L2)
+            if cap.isOpened():
+                # MJPG: most USB webcams give 1280x720 at 30 fps only compressed (raw YUYV: 5-10 fps).
+                cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+                cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
+                cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
+                cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # newest frame, not a queue of stale ones
+        else:
+            cap = cv2.VideoCapture(self.source)
+        if not cap.isOpened():
+            cap.release()
+            raise DeviceGone("camera cannot be opened", device=self.device)
+        self._cap = cap
+        self._latest = None
+        self._qr_lock.reset()  # a fresh start is a fresh session: the last citizen's code may be read again
+
+    def _watch(self) -> None:
+        capture_done = threading.Event()
+        decoder = threading.Thread(target=self._decode_loop, args=(capture_done,), daemon=True,
+                                   name="code-reader-camera-decode")
+        decoder.start()
+        try:
+            self._capture_loop()
+        finally:
+            capture_done.set()
+            with self._new_frame:
+                self._new_frame.notify_all()
+            decoder.join(timeout=1.0)
+
+    def _capture_loop(self) -> None:
+        assert self._cap is not None
+        file_fps = self._cap.get(cv2.CAP_PROP_FPS) if self.is_file else 0.0
+        frame_interval = 1.0 / file_fps if 1.0 <= file_fps <= 240.0 else 1.0 / 30
+        last_frame_at = next_due = time.monotonic()
+        frames, frames_since_open, fps_since = 0, 0, last_frame_at
+        while not self._stopping.is_set():
+            ok, frame = self._cap.read()
+            now = time.monotonic()
+            if not ok or frame is None:
+                if self.is_file:
+                    if not self.loop_file or frames_since_open == 0:
+                        raise DeviceGone("video file ended", device=self.device)
+                    self._cap.release()  # reopening rewinds every container; seeking does not
+                    self._cap = cv2.VideoCapture(self.source)
+                    frames_since_open = 0
+                    continue
+                if now - last_frame_at > LOST_AFTER_S:
+                    raise DeviceGone("camera stopped delivering frames", device=self.device)
+                time.sleep(0.02)
+                continue
+            last_frame_at = now
+            with self._new_frame:
+                self._latest = frame
+                self._frame_seq += 1
+                self._new_frame.notify_all()
+            frames += 1
+            frames_since_open += 1
+            if now - fps_since >= 1.0:
+                self._fps, frames, fps_since = frames / (now - fps_since), 0, now
+            if self.is_file:  # replay a file at its recorded pace, like a camera would deliver it
+                next_due += frame_interval
+                time.sleep(max(0.0, next_due - time.monotonic()))
+
+    def _decode_loop(self, capture_done: threading.Event) -> None:
+        seen_seq = 0
+        while not capture_done.is_set():
+            with self._new_frame:
+                if self._frame_seq == seen_seq:
+                    self._new_frame.wait(timeout=0.1)
+                    if self._frame_seq == seen_seq:
+                        continue
+                frame, seen_seq = self._latest, self._frame_seq
+            if frame is None:
+                continue
+            codes = decode_frame(to_gray(frame), budget_s=self.decode_budget_s)
+            for payload in self._qr_lock.feed(codes):
+                self._deliver(payload)
+
+    def _close(self) -> None:
+        cap, self._cap = self._cap, None
+        if cap is not None:
+            cap.release()
+
+    def status(self) -> DeviceStatus:
+        status = super().status()
+        if status.health is Health.OK and self._cap is not None:
+            return DeviceStatus(Health.OK, f"camera {self.device}: {self._fps:.0f} fps")
+        return status
+
+    def _idle_status(self) -> DeviceStatus:
+        if not isinstance(self.source, int) and not self.is_file:
+            return DeviceStatus(Health.FAILED, f"no camera or video file at {self.device}", DeviceGone.kind)
+        if isinstance(self.source, int) and not Path(f"/dev/video{self.source}").exists():
+            return DeviceStatus(Health.FAILED, f"no /dev/video{self.source}", DeviceGone.kind)
+        return super()._idle_status()

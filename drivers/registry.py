@@ -1,0 +1,85 @@
+"""Builds devices from configuration. Each driver is imported only when chosen, so a kiosk without SANE never
+imports python-sane and one without a camera never opens OpenCV."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from drivers.base import CodeReader, Printer, Scanner
+
+def _fake_scanner(s):
+    from drivers.fake_scanner import FakeScanner
+    return FakeScanner(delay=s.fake_delay, fault=s.fake_fault)
+
+
+def _sane_scanner(s):
+    from drivers.sane_scanner import SaneScanner
+    return SaneScanner(s.device, timeout=s.timeout)
+
+
+def _fake_printer(s):
+    from drivers.fake_printer import FakePrinter
+    return FakePrinter(width_dots=s.width_dots, profile=s.profile, fault=s.fake_fault)
+
+
+def _escpos_printer(s):
+    from drivers.escpos_printer import open_printer
+    return open_printer(
+        s.connection, profile=s.profile, width_dots=s.width_dots, host=s.host, port=s.port,
+        usb_vendor=s.usb_vendor, usb_product=s.usb_product, serial_device=s.serial_device, baudrate=s.baudrate,
+        cups_queue=s.cups_queue, file_path=s.file_path, native_qr=s.native_qr, status_query=s.status_query,
+        timeout=s.timeout)
+
+
+def _fake_reader(s):
+    from drivers.fake_reader import FakeCodeReader
+    return FakeCodeReader(list(s.fake_codes), fault=s.fake_fault)
+
+
+def _camera_reader(s):
+    from drivers.camera_reader import CameraReader
+    device = int(s.device) if s.device.isdigit() else (s.device or 0)
+    return CameraReader(device, width=s.width, height=s.height)
+
+
+def _hid_reader(s):
+    from drivers.hid_reader import HidReader
+    return HidReader(s.device)
+
+
+def _serial_reader(s):
+    from drivers.serial_reader import SerialReader
+    return SerialReader(s.device or "/dev/ttyACM0", baudrate=s.baudrate)
+
+
+#: kind -> driver name -> factory taking the config section (duck-typed: drivers never import kiosk).
+DRIVERS: dict[str, dict[str, Callable[[Any], Any]]] = {
+    "scanner": {"fake": _fake_scanner, "sane": _sane_scanner},
+    "printer": {"fake": _fake_printer, "escpos": _escpos_printer},
+    "code_reader": {"fake": _fake_reader, "camera": _camera_reader, "hid": _hid_reader, "serial": _serial_reader},
+}
+
+
+class UnknownDriver(ValueError):
+    pass
+
+
+def build(kind: str, section: Any) -> Any:
+    """Build the device of `kind` described by a config section (a pydantic model with a `driver` field)."""
+    try:
+        factory = DRIVERS[kind][section.driver]
+    except KeyError:
+        raise UnknownDriver(
+            f"{kind}.driver: no driver named {section.driver!r} (known: {sorted(DRIVERS.get(kind, {}))})") from None
+    return factory(section)
+
+
+def build_scanner(section: Any) -> Scanner:
+    return build("scanner", section)
+
+
+def build_printer(section: Any) -> Printer:
+    return build("printer", section)
+
+
+def build_reader(section: Any) -> CodeReader:
+    return build("code_reader", section)

@@ -1,0 +1,126 @@
+"""What a citizen reads when something goes wrong: what happened, what to do now, whom to ask.
+
+Every failure the kiosk can meet (device errors, portal errors, rejected codes) maps here to a `UserMessage`.
+No exception text ever reaches the screen; the technical detail goes to the log and `kiosk doctor`.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from drivers.base import DeviceError
+
+ASK_STAFF = "Nếu cần giúp, vui lòng hỏi cán bộ tại quầy tiếp nhận."
+
+
+@dataclasses.dataclass(frozen=True)
+class UserMessage:
+    title: str
+    text: str
+    next_step: str = ASK_STAFF
+    kind: str = "error"  # machine name, for logs and tests
+
+    def with_next_step(self, next_step: str) -> "UserMessage":
+        return dataclasses.replace(self, next_step=next_step)
+
+
+_DEVICE: dict[str, tuple[str, str, str]] = {
+    # kind: (title, what happened, what to do now)
+    "paper_jam": ("Giấy bị kẹt trong máy quét",
+                  "Máy quét bị kẹt giấy. Các trang đã quét trước đó vẫn được giữ lại.",
+                  "Mở nắp máy quét, lấy tờ giấy bị kẹt ra, đặt lại các trang chưa quét rồi bấm “Quét tiếp”."),
+    "no_documents": ("Chưa có giấy trong khay",
+                     "Máy quét không thấy giấy tờ nào trong khay nạp giấy.",
+                     "Đặt giấy tờ vào khay, mặt có chữ úp xuống, rồi bấm “Quét”."),
+    "cover_open": ("Nắp máy quét đang mở", "Nắp máy quét đang mở nên máy không quét được.",
+                   "Đóng nắp máy quét lại rồi bấm “Quét”."),
+    "device_busy": ("Máy quét đang bận", "Máy quét đang xử lý một việc khác.",
+                    "Vui lòng chờ vài giây rồi bấm “Quét” lại."),
+    "io_error": ("Máy quét gặp lỗi", "Máy quét không gửi được trang giấy vừa quét.",
+                 "Bấm “Quét” để thử lại. Nếu vẫn lỗi, vui lòng báo cán bộ tại quầy."),
+    "device_gone": ("Thiết bị không phản hồi", "Máy không kết nối được với thiết bị.",
+                    "Vui lòng báo cán bộ tại quầy để được hỗ trợ."),
+    "device_timeout": ("Thiết bị phản hồi quá lâu", "Thiết bị không trả lời trong thời gian cho phép.",
+                       "Bấm “Thử lại”. Nếu vẫn lỗi, vui lòng báo cán bộ tại quầy."),
+    "paper_out": ("Máy in hết giấy", "Máy in đã hết giấy nên chưa in được phiếu.",
+                  "Vui lòng báo cán bộ tại quầy để được in lại."),
+    "printer_offline": ("Máy in chưa sẵn sàng", "Máy in đang tắt hoặc chưa sẵn sàng.",
+                        "Vui lòng báo cán bộ tại quầy để được in lại."),
+    "device_error": ("Thiết bị gặp lỗi", "Thiết bị gặp lỗi không xác định.",
+                     "Vui lòng báo cán bộ tại quầy để được hỗ trợ."),
+}
+
+_PRINTER_COVER = ("Nắp máy in đang mở", "Nắp máy in đang mở nên chưa in được phiếu.",
+                  "Vui lòng báo cán bộ tại quầy để được in lại.")
+
+_PORTAL: dict[str, tuple[str, str, str]] = {
+    "login_code_unknown": ("Không đăng nhập được", "Mã QR này không phải mã đăng nhập VNeID hợp lệ.",
+                           "Mở ứng dụng VNeID, chọn mã QR đăng nhập rồi đưa lại trước camera."),
+    "login_code_expired": ("Mã đăng nhập đã hết hạn", "Mã QR đăng nhập VNeID đã hết hạn.",
+                           "Làm mới mã QR trong ứng dụng VNeID rồi đưa lại trước camera."),
+    "level_insufficient": ("Tài khoản chưa đủ mức 2",
+                           "Tài khoản VNeID mức 1 chưa được nộp hồ sơ trực tuyến.",
+                           "Vui lòng đến quầy tiếp nhận để nộp trực tiếp hoặc nâng cấp tài khoản lên mức 2."),
+    "otp_wrong": ("Mã xác nhận chưa đúng", "Mã xác nhận bạn nhập chưa đúng.",
+                  "Kiểm tra tin nhắn và nhập lại mã gồm 6 chữ số."),
+    "otp_locked": ("Nhập sai quá số lần cho phép", "Bạn đã nhập sai mã xác nhận quá số lần cho phép.",
+                   "Bấm “Gửi mã mới” để nhận mã xác nhận khác."),
+    "otp_expired": ("Mã xác nhận đã hết hạn", "Mã xác nhận đã hết thời gian sử dụng.",
+                    "Bấm “Gửi mã mới” để nhận mã xác nhận khác."),
+    "unreachable": ("Chưa kết nối được Cổng dịch vụ công",
+                    "Máy chưa kết nối được với Cổng dịch vụ công. Thông tin bạn đã nhập vẫn được giữ.",
+                    "Vui lòng chờ một lát rồi bấm “Thử lại”, hoặc hỏi cán bộ tại quầy."),
+    "timeout": ("Cổng dịch vụ công phản hồi chậm",
+                "Cổng dịch vụ công đang phản hồi chậm. Thông tin bạn đã nhập vẫn được giữ.",
+                "Vui lòng bấm “Thử lại” sau ít phút."),
+    "server_error": ("Cổng dịch vụ công đang gặp sự cố",
+                     "Cổng dịch vụ công đang gặp sự cố. Thông tin bạn đã nhập vẫn được giữ.",
+                     "Vui lòng bấm “Thử lại” sau ít phút."),
+    "rate_limited": ("Cổng dịch vụ công đang quá tải", "Cổng dịch vụ công đang quá tải.",
+                     "Vui lòng chờ ít phút rồi bấm “Thử lại”."),
+    "bad_response": ("Cổng dịch vụ công trả lời không hợp lệ",
+                     "Cổng dịch vụ công trả lời không đúng định dạng. Thông tin bạn đã nhập vẫn được giữ.",
+                     "Vui lòng bấm “Thử lại”. Nếu vẫn lỗi, hãy báo cán bộ tại quầy."),
+    "dossier_unknown": ("Không tìm thấy hồ sơ", "Không tìm thấy hồ sơ với mã này.",
+                        "Kiểm tra lại mã trên biên nhận hoặc hỏi cán bộ tại quầy."),
+    "not_confirmed": ("Chưa xác nhận hồ sơ", "Hồ sơ chưa được xác nhận bằng mã một lần.",
+                      "Vui lòng nhập lại mã xác nhận."),
+}
+
+
+def for_device(error: DeviceError, *, device_kind: str = "") -> UserMessage:
+    if error.kind == "cover_open" and device_kind == "printer":
+        title, text, step = _PRINTER_COVER
+    else:
+        title, text, step = _DEVICE.get(error.kind, _DEVICE["device_error"])
+    return UserMessage(title, text, step, kind=error.kind)
+
+
+def for_portal_code(code: str) -> UserMessage:
+    title, text, step = _PORTAL.get(code, _PORTAL["server_error"])
+    return UserMessage(title, text, step, kind=code)
+
+
+def for_exception(exc: BaseException, *, device_kind: str = "") -> UserMessage:
+    """The citizen's message for any failure; unknown exceptions get a generic message, never their text."""
+    if isinstance(exc, DeviceError):
+        return for_device(exc, device_kind=device_kind)
+    code = getattr(exc, "code", None)
+    if isinstance(code, str) and type(exc).__name__.startswith("Portal"):
+        return for_portal_code(code)
+    return UserMessage("Đã có lỗi xảy ra", "Máy gặp lỗi khi xử lý yêu cầu của bạn. Thông tin bạn đã nhập vẫn được giữ.",
+                       "Bấm “Thử lại”. Nếu vẫn lỗi, vui lòng báo cán bộ tại quầy.", kind="internal")
+
+
+def rejected_code(reason_vi: str) -> UserMessage:
+    return UserMessage("Không đọc được mã QR", reason_vi,
+                       "Đưa mã QR đăng nhập trong ứng dụng VNeID vào khung trước camera.", kind="bad_code")
+
+
+#: Dossier status as citizens and help-desk staff say it.
+DOSSIER_STATUS_VI = {
+    "received": "Đã tiếp nhận",
+    "processing": "Đang giải quyết",
+    "supplement_required": "Cần bổ sung giấy tờ",
+    "completed": "Đã có kết quả",
+    "returned": "Đã trả kết quả",
+}

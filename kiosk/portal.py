@@ -1,0 +1,498 @@
+"""The portal client: the kiosk's only way to talk to the public-service portal (sync httpx, worker threads).
+
+Every call has explicit timeouts and a total deadline (a portal that drips its answer byte by byte cannot
+hold a kiosk thread), every answer is parsed through kiosk.models, and every failure surfaces as one
+`PortalError` subclass with a stable `.code`; no httpx or pydantic exception escapes. `MESSAGES` and
+`citizen_message()` turn those codes into Vietnamese text with a next step.
+
+    PortalError                 .code, .detail, .status, .retryable
+    ├── PortalUnreachable       'unreachable'  no connection, or it dropped before a full answer (the
+    │                                          request may or may not have been handled: retry idempotently)
+    ├── PortalTimeout           'timeout'      no (complete) answer in time
+    ├── PortalBadResponse       'bad_response' malformed JSON, wrong schema, unexpected status
+    ├── PortalServerError       'server_error' 5xx
+    ├── PortalRateLimited       'rate_limited' 429; .retry_after seconds (or None)
+    └── PortalRejected          the portal's ErrorBody code (4xx); .remaining_attempts for one-time codes
+
+Also here: `parse_receipt_qr()` for the receipt's QR (`DVCK1|<dossier code or local reference>`) and
+`status_command()` behind `kiosk status`.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import email.utils
+import hashlib
+import json
+import logging
+import re
+import ssl
+import sys
+import time
+import unicodedata
+from typing import Any, Mapping, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, Field, ValidationError
+
+from kiosk import __version__
+from kiosk.models import (
+    BlobState,
+    DossierReceipt,
+    DossierStatus,
+    DossierSubmission,
+    DossierView,
+    ErrorBody,
+    Health,
+    LoginRequest,
+    LoginResponse,
+    OtpChallenge,
+    OtpRequest,
+    OtpVerifyRequest,
+    OtpVerifyResponse,
+    QueueTicket,
+    QueueTicketRequest,
+    RatingLevel,
+    RatingRequest,
+)
+
+log = logging.getLogger(__name__)
+
+API = "/api/v1"
+MAX_RESPONSE_BYTES = 4 * 1024 * 1024  # JSON answers are small; a huge one is a broken or hostile portal
+RECEIPT_QR_PREFIX = "DVCK1|"
+MAX_RECEIPT_QR_LENGTH = 128
+VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
+_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{3,63}")
+_DOSSIER_CODE = re.compile(r"[A-Z0-9][A-Z0-9.\-]{3,40}")  # kiosk.models.DossierCode
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{8,128}")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class ProcedureCatalog(BaseModel):
+    """GET /catalog: the portal's procedure list; entries are passed through to kiosk.catalog as they are."""
+
+    procedures: list[dict[str, Any]] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------- errors
+class PortalError(Exception):
+    """Base of every portal failure. `code` is stable (logs, outbox state, citizen messages)."""
+
+    code: str = "portal_error"
+    retryable: bool = False  # True when the same request may succeed later unchanged
+
+    def __init__(self, detail: str = "", *, code: str | None = None, status: int | None = None) -> None:
+        self.code = code or type(self).code
+        self.detail = detail or self.code
+        self.status = status
+        super().__init__(f"{self.code}: {self.detail}" if detail else self.code)
+
+
+class PortalUnreachable(PortalError):
+    code, retryable = "unreachable", True
+
+
+class PortalTimeout(PortalError):
+    code, retryable = "timeout", True
+
+
+class PortalBadResponse(PortalError):
+    code, retryable = "bad_response", True
+
+
+class PortalServerError(PortalError):
+    code, retryable = "server_error", True
+
+
+class PortalRateLimited(PortalError):
+    code, retryable = "rate_limited", True
+
+    def __init__(self, detail: str = "", *, retry_after: float | None = None, status: int | None = 429) -> None:
+        super().__init__(detail, status=status)
+        self.retry_after = retry_after
+
+
+class PortalRejected(PortalError):
+    """The portal understood and refused (4xx with an ErrorBody). Not retryable as it stands."""
+
+    code = "rejected"
+
+    def __init__(self, detail: str = "", *, code: str, status: int | None = None,
+                 remaining_attempts: int | None = None) -> None:
+        super().__init__(detail, code=code, status=status)
+        self.remaining_attempts = remaining_attempts
+
+
+# ---------------------------------------------------------------------------------------------- messages
+_RETRY_LATER = "Vui lòng thử lại sau ít phút hoặc báo cán bộ tại quầy."
+_NEW_OTP = "Vui lòng bấm «Gửi lại mã» để nhận mã mới."
+_UPLOAD = "Giấy tờ đã quét chưa được gửi đủ lên Cổng dịch vụ công. Vui lòng thử gửi lại; nếu vẫn lỗi, vui lòng báo cán bộ tại quầy."
+MESSAGES: dict[str, str] = {
+    "unreachable": "Máy chưa kết nối được với Cổng dịch vụ công. " + _RETRY_LATER,
+    "timeout": "Cổng dịch vụ công phản hồi quá chậm. " + _RETRY_LATER,
+    "bad_response": "Cổng dịch vụ công trả lời không đúng định dạng. " + _RETRY_LATER,
+    "server_error": "Cổng dịch vụ công đang gặp sự cố. " + _RETRY_LATER,
+    "rate_limited": "Cổng dịch vụ công đang quá tải. Vui lòng chờ một lát rồi thử lại.",
+    "login_code_unknown": "Không nhận ra mã đăng nhập. Vui lòng mở lại mã QR trong ứng dụng VNeID và đưa vào ô quét.",
+    "login_code_expired": "Mã đăng nhập VNeID đã hết hạn. Vui lòng tạo mã mới trong ứng dụng VNeID rồi quét lại.",
+    "level_insufficient": "Tài khoản VNeID của bạn đang ở mức 1. Nộp hồ sơ trực tuyến cần tài khoản mức 2; "
+                          "vui lòng hỏi cán bộ tại quầy để được hướng dẫn nâng mức.",
+    "auth_required": "Phiên đăng nhập đã kết thúc. Vui lòng quét lại mã VNeID để tiếp tục.",
+    "session_unknown": "Phiên đăng nhập đã kết thúc. Vui lòng quét lại mã VNeID để tiếp tục.",
+    "session_expired": "Phiên đăng nhập đã hết hạn. Vui lòng quét lại mã VNeID để tiếp tục.",
+    "otp_wrong": "Mã xác nhận chưa đúng. Vui lòng xem lại tin nhắn và nhập lại (còn {remaining} lần thử).",
+    "otp_locked": "Bạn đã nhập sai mã xác nhận 3 lần. " + _NEW_OTP,
+    "otp_expired": "Mã xác nhận đã hết hạn. " + _NEW_OTP,
+    "otp_used": "Mã xác nhận này đã được dùng. " + _NEW_OTP,
+    "otp_unknown": "Mã xác nhận không còn hiệu lực. " + _NEW_OTP,
+    "not_confirmed": "Hồ sơ chưa được xác nhận bằng mã một lần. " + _NEW_OTP,
+    "blob_missing": _UPLOAD,
+    "blob_size_mismatch": _UPLOAD,
+    "hash_mismatch": _UPLOAD,
+    "blob_empty": _UPLOAD,
+    "blob_too_large": "Giấy tờ đã quét quá lớn để gửi. Vui lòng báo cán bộ tại quầy.",
+    "dossier_unknown": "Không tìm thấy hồ sơ với mã này. Vui lòng kiểm tra lại biên nhận hoặc hỏi cán bộ tại quầy.",
+    "idempotency_conflict": "Hồ sơ bị trùng mã gửi. Vui lòng báo cán bộ tại quầy.",
+}
+DEFAULT_MESSAGE = "Có lỗi khi làm việc với Cổng dịch vụ công. Vui lòng báo cán bộ tại quầy."
+MESSAGES = {k: unicodedata.normalize("NFC", v) for k, v in MESSAGES.items()}
+
+STATUS_LABELS: dict[DossierStatus, str] = {
+    DossierStatus.RECEIVED: "Đã tiếp nhận",
+    DossierStatus.PROCESSING: "Đang giải quyết",
+    DossierStatus.SUPPLEMENT_REQUIRED: "Cần bổ sung giấy tờ",
+    DossierStatus.COMPLETED: "Đã có kết quả",
+    DossierStatus.RETURNED: "Đã trả lại hồ sơ",
+}
+
+
+def citizen_message(error: PortalError) -> str:
+    """The Vietnamese sentence (what happened, what to do now) for a portal failure."""
+    text = MESSAGES.get(error.code, DEFAULT_MESSAGE)
+    if "{remaining}" in text:
+        remaining = getattr(error, "remaining_attempts", None)
+        text = text.format(remaining=remaining if remaining is not None else "vài")
+    return text
+
+
+# ---------------------------------------------------------------------------------------------- receipt QR
+def parse_receipt_qr(text: str) -> str | None:
+    """The dossier code or local reference in a receipt QR (`DVCK1|<value>`), or None for anything else.
+    Scanners append CR/LF; surrounding whitespace is ignored. Long input is refused before any parsing."""
+    if not isinstance(text, str) or len(text) > MAX_RECEIPT_QR_LENGTH:
+        return None
+    text = text.strip()
+    if not text.startswith(RECEIPT_QR_PREFIX):
+        return None
+    value = text[len(RECEIPT_QR_PREFIX):]
+    return value if _REFERENCE.fullmatch(value) else None
+
+
+# ---------------------------------------------------------------------------------------------- client
+class PortalClient:
+    """Synchronous portal client; safe to share between worker threads. Holds the login session token."""
+
+    def __init__(self, base_url: str, *, kiosk_id: str, connect_timeout: float = 3, read_timeout: float = 15,
+                 upload_timeout: float = 120, ca_file: str | None = None,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.kiosk_id = kiosk_id
+        self._token: str | None = None
+        self._connect_timeout, self._read_timeout, self._upload_timeout = connect_timeout, read_timeout, upload_timeout
+        self._timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout,
+                                      pool=connect_timeout)
+        self._upload = httpx.Timeout(connect=connect_timeout, read=upload_timeout, write=upload_timeout,
+                                     pool=connect_timeout)
+        verify: ssl.SSLContext | bool = True
+        if base_url.startswith("http://"):
+            verify = False  # plain HTTP (loopback sandbox): no TLS to verify, skip building a TLS context
+        elif ca_file:
+            try:
+                verify = ssl.create_default_context(cafile=ca_file)
+            except (OSError, ssl.SSLError) as e:
+                raise PortalError(f"cannot load the portal CA file {ca_file}: {e}", code="config") from None
+        try:
+            self._http = httpx.Client(
+                base_url=base_url.rstrip("/"), timeout=self._timeout, verify=verify, transport=transport,
+                follow_redirects=False,
+                headers={"User-Agent": f"dvc-kiosk/{__version__}", "X-Kiosk-Id": kiosk_id,
+                         "Accept": "application/json"})
+        except (httpx.InvalidURL, ValueError, TypeError) as e:
+            raise PortalError(f"invalid portal URL {base_url!r}: {e}", code="config") from None
+
+    # ------------------------------------------------------------------ session
+    @property
+    def logged_in(self) -> bool:
+        return self._token is not None
+
+    def logout(self) -> None:
+        """Forget the session token (the citizen is done or the session was wiped)."""
+        self._token = None
+
+    def close(self) -> None:
+        self._token = None
+        self._http.close()
+
+    def __enter__(self) -> "PortalClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ API
+    def health(self) -> Health:
+        return self._call("GET", "/health", Health, auth=False)
+
+    def login(self, code: str) -> LoginResponse:
+        """Exchange a VNeID login code (as scanned: CR/LF and spaces are ignored) for a session."""
+        text = unicodedata.normalize("NFC", code).strip() if isinstance(code, str) else ""
+        if not text or len(text) > 512:
+            raise PortalRejected("the scanned text cannot be a login code", code="login_code_unknown")
+        body = LoginRequest(login_code=text, kiosk_id=self.kiosk_id)
+        response = self._call("POST", "/auth/vneid", LoginResponse, body=body, auth=False)
+        self._token = response.session_token
+        return response
+
+    def request_otp(self, purpose: str = "submit") -> OtpChallenge:
+        return self._call("POST", "/otp", OtpChallenge, body=OtpRequest(purpose=purpose))
+
+    def verify_otp(self, otp_id: str, code: str) -> OtpVerifyResponse:
+        body = _build(OtpVerifyRequest, otp_id=otp_id, code=code.strip() if isinstance(code, str) else code)
+        return self._call("POST", "/otp/verify", OtpVerifyResponse, body=body)
+
+    def blob_state(self, sha256: str, *, confirmation_token: str | None = None) -> BlobState:
+        """Whether the portal holds a document. In a session the session authorises the call; without one
+        (the outbox delivering after the citizen left) pass the dossier's `confirmation_token`."""
+        _check_sha256(sha256)
+        state = self._call("GET", f"/blobs/{sha256}/state", BlobState, headers=_confirmation(confirmation_token))
+        if state.sha256 != sha256:
+            raise PortalBadResponse("the portal answered about another document")
+        return state
+
+    def upload_blob(self, data: bytes, *, confirmation_token: str | None = None) -> BlobState:
+        """Make sure the portal holds this PDF; uploads only when it does not already have it.
+        `confirmation_token` as for `blob_state`."""
+        if not data:
+            raise PortalError("an empty document cannot be uploaded", code="invalid_request")
+        sha256 = hashlib.sha256(data).hexdigest()
+        state = self.blob_state(sha256, confirmation_token=confirmation_token)
+        if state.present and state.size == len(data):
+            return state
+        state = self._call("PUT", f"/blobs/{sha256}", BlobState, content=bytes(data), upload=True,
+                           headers={"Content-Type": "application/pdf"} | _confirmation(confirmation_token))
+        if state.sha256 != sha256 or not state.present:
+            raise PortalBadResponse("the portal did not confirm it holds the document")
+        return state
+
+    def submit(self, submission: DossierSubmission, idempotency_key: str) -> DossierReceipt:
+        """Submit a confirmed dossier. Retrying with the same key is safe: the portal answers the first
+        receipt again (duplicate=True) and stores nothing twice. Works without a login too: the
+        submission's confirmation token authorises it (so the outbox should use a client of its own,
+        never one logged in as the next citizen)."""
+        if not isinstance(idempotency_key, str) or not _IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+            raise PortalError("the idempotency key must be 8-128 printable ASCII characters", code="invalid_request")
+        receipt = self._call("POST", "/dossiers", DossierReceipt, body=submission,
+                             headers={"Idempotency-Key": idempotency_key})
+        if receipt.local_reference != submission.local_reference:
+            raise PortalBadResponse("the receipt is for another dossier")
+        return receipt
+
+    def queue_ticket(self, procedure_code: str | None = None, dossier_code: str | None = None) -> QueueTicket:
+        body = _build(QueueTicketRequest, kiosk_id=self.kiosk_id, procedure_code=procedure_code,
+                      dossier_code=dossier_code)
+        return self._call("POST", "/queue/tickets", QueueTicket, body=body, auth=False)
+
+    def rate(self, level: RatingLevel | int, dossier_code: str | None = None, comment: str = "") -> None:
+        body = _build(RatingRequest, kiosk_id=self.kiosk_id, level=level, dossier_code=dossier_code,
+                      comment=unicodedata.normalize("NFC", comment))
+        self._call("POST", "/ratings", None, body=body, auth=False)
+
+    def dossier(self, code: str) -> DossierView:
+        return self._call("GET", f"/dossiers/{_segment(code)}", DossierView, auth=False)
+
+    def dossier_by_reference(self, local_reference: str) -> DossierView:
+        return self._call("GET", f"/dossiers/by-reference/{_segment(local_reference)}", DossierView, auth=False)
+
+    def catalog(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/catalog", ProcedureCatalog, auth=False).procedures
+
+    # ------------------------------------------------------------------ plumbing
+    def _call(self, method: str, path: str, model: type[M] | None, *, body: BaseModel | None = None,
+              content: bytes | None = None, headers: Mapping[str, str] | None = None, auth: bool = True,
+              upload: bool = False) -> Any:
+        sent_headers = dict(headers or {})
+        if body is not None:
+            content = body.model_dump_json(exclude_none=False).encode("utf-8")
+            sent_headers.setdefault("Content-Type", "application/json")
+        if auth and self._token:
+            sent_headers["Authorization"] = f"Bearer {self._token}"
+        status, response_headers, raw = self._exchange(method, API + path, content, sent_headers, upload)
+        if 200 <= status < 300:
+            if model is None:
+                return None
+            try:
+                return model.model_validate_json(raw)
+            except ValidationError as e:
+                raise PortalBadResponse(f"{method} {path}: answer does not match {model.__name__} "
+                                        f"({e.error_count()} problems)", status=status) from None
+        raise _error_from(status, response_headers, raw)
+
+    def _exchange(self, method: str, url: str, content: bytes | None, headers: dict[str, str],
+                  upload: bool) -> tuple[int, httpx.Headers, bytes]:
+        budget = self._connect_timeout + (self._upload_timeout if upload else self._read_timeout)
+        deadline = time.monotonic() + budget
+        try:
+            with self._http.stream(method, url, content=content, headers=headers,
+                                   timeout=self._upload if upload else self._timeout) as response:
+                raw = bytearray()
+                for chunk in response.iter_bytes():
+                    raw += chunk
+                    if len(raw) > MAX_RESPONSE_BYTES:
+                        raise PortalBadResponse("the answer is too large", status=response.status_code)
+                    if time.monotonic() > deadline:
+                        raise PortalTimeout(f"no complete answer within {budget:.0f} s")
+                # Paths carry only hashes, dossier codes and references: nothing personal.
+                log.debug("%s %s -> %d (%d bytes, %.0f ms)", method, url, response.status_code, len(raw),
+                          (time.monotonic() - deadline + budget) * 1000)
+                return response.status_code, response.headers, bytes(raw)
+        except PortalError:
+            raise
+        except httpx.ConnectTimeout:
+            raise PortalUnreachable(f"{method} {url}: could not connect in time") from None
+        except httpx.TimeoutException as e:
+            raise PortalTimeout(f"{method} {url}: {type(e).__name__}") from None
+        except httpx.DecodingError as e:
+            raise PortalBadResponse(f"{method} {url}: undecodable body ({e})") from None
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError) as e:
+            raise PortalUnreachable(f"{method} {url}: {type(e).__name__}: {e}") from None
+
+
+def _error_from(status: int, headers: httpx.Headers, raw: bytes) -> PortalError:
+    try:
+        body: ErrorBody | None = ErrorBody.model_validate_json(raw)
+    except ValidationError:
+        body = None
+    detail = body.detail if body and body.detail else (body.error if body else f"HTTP {status}")
+    if status == 429:
+        retry_after = _retry_after(headers.get("retry-after"))
+        if retry_after is None and body is not None:
+            retry_after = body.retry_after
+        return PortalRateLimited(detail, retry_after=retry_after)
+    if status >= 500:
+        return PortalServerError(detail, status=status)
+    if 400 <= status < 500 and body is not None:
+        return PortalRejected(body.detail, code=body.error, status=status, remaining_attempts=body.remaining_attempts)
+    return PortalBadResponse(f"unexpected HTTP {status}", status=status)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds: either delta-seconds or an HTTP date (RFC 9110)."""
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.timezone.utc)
+        seconds = (when - dt.datetime.now(dt.timezone.utc)).total_seconds()
+    return max(0.0, min(seconds, 3600.0)) if seconds == seconds else None  # NaN guard
+
+
+def _build(model: type[M], **fields: Any) -> M:
+    try:
+        return model(**fields)
+    except ValidationError as e:
+        raise PortalError(f"{model.__name__}: {e.error_count()} invalid fields", code="invalid_request") from None
+
+
+def _confirmation(token: str | None) -> dict[str, str]:
+    if token is None:
+        return {}
+    if not isinstance(token, str) or not token.isascii() or not token.isprintable() or not 0 < len(token) <= 256:
+        raise PortalError("a confirmation token is 1-256 printable ASCII characters", code="invalid_request")
+    return {"X-Confirmation-Token": token}
+
+
+def _check_sha256(sha256: str) -> None:
+    if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
+        raise PortalError("a document hash is 64 lower-case hex digits", code="invalid_request")
+
+
+def _segment(value: str) -> str:
+    if not isinstance(value, str) or not value or len(value) > 128:
+        raise PortalRejected("not a dossier code", code="dossier_unknown")
+    return quote(value, safe="")
+
+
+# ---------------------------------------------------------------------------------------------- kiosk status
+def lookup_dossier(client: PortalClient, text: str) -> DossierView:
+    """A dossier by what a person typed or scanned: a dossier code, a receipt QR's text, or a local reference."""
+    value = parse_receipt_qr(text) or text.strip()
+    if not _REFERENCE.fullmatch(value):
+        raise PortalRejected("not a dossier code or receipt QR", code="dossier_unknown")
+    if _DOSSIER_CODE.fullmatch(value):
+        try:
+            return client.dossier(value)
+        except PortalRejected as e:
+            if e.code != "dossier_unknown":
+                raise
+    return client.dossier_by_reference(value)
+
+
+def _status_table(view: DossierView) -> str:
+    received = view.received_at.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M") + " (UTC+7)"
+    rows = [
+        ("dossier", view.dossier_code),
+        ("status", f"{view.status.value} — {STATUS_LABELS.get(view.status, '')}"),
+        ("procedure", f"{view.procedure_code} {view.procedure_name}".strip()),
+        ("received", received),
+        ("appointment", view.appointment_date.strftime("%d/%m/%Y") if view.appointment_date else "-"),
+        ("documents", str(view.documents)),
+        ("pages", str(view.pages)),
+    ]
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def status_command(args: argparse.Namespace) -> int:
+    """`kiosk status CODE`: 0 found, 1 no such dossier, 2 portal unreachable or broken."""
+    portal_url, kiosk_id, timeouts, ca_file = args.portal, "kiosk-cli", {}, None
+    if not portal_url:
+        from kiosk.config import load
+
+        settings = load()
+        portal_url, kiosk_id, ca_file = settings.portal.url, settings.kiosk.id, settings.portal.ca_file or None
+        timeouts = {"connect_timeout": settings.portal.connect_timeout, "read_timeout": settings.portal.read_timeout}
+    as_json = bool(getattr(args, "json", False))
+    try:
+        with PortalClient(portal_url, kiosk_id=kiosk_id, ca_file=ca_file, **timeouts) as client:
+            view = lookup_dossier(client, args.code)
+    except PortalError as e:
+        unknown = e.code == "dossier_unknown"
+        if as_json:
+            print(json.dumps({"error": e.code, "detail": e.detail}, ensure_ascii=False))
+        else:
+            what = "no such dossier" if unknown else f"portal {portal_url} failed"
+            print(f"kiosk status: {what} ({e.code}: {e.detail})", file=sys.stderr)
+        return 1 if unknown else 2
+    if as_json:
+        data = view.model_dump(mode="json")
+        data["status_label"] = STATUS_LABELS.get(view.status, "")
+        print(json.dumps(data, ensure_ascii=False))
+    else:
+        print(_status_table(view))
+    return 0
+
+
+__all__ = [
+    "PortalClient", "PortalError", "PortalUnreachable", "PortalTimeout", "PortalBadResponse", "PortalServerError",
+    "PortalRateLimited", "PortalRejected", "MESSAGES", "STATUS_LABELS", "citizen_message", "parse_receipt_qr",
+    "lookup_dossier", "status_command", "ProcedureCatalog",
+]

@@ -1,0 +1,322 @@
+"""The sandbox portal's web layer: FastAPI routes over `SandboxStore`, speaking the kiosk.models contract.
+
+Every error answers `ErrorBody` with a stable `error` code (validation errors included: `invalid_request`,
+whose detail names the fields but never echoes their values, which may be personal data). Test-only routes
+live under /api/v1/sandbox/ and are left out of the OpenAPI document: a real portal does not have them.
+
+`python -m kiosk.sandbox.app > docs/openapi.json` regenerates the published contract.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Path as PathParam, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from kiosk import __version__
+from kiosk.config import REPO_ROOT
+from kiosk.models import (
+    BlobState,
+    DossierReceipt,
+    DossierStatus,
+    DossierSubmission,
+    DossierView,
+    ErrorBody,
+    Health,
+    LoginRequest,
+    LoginResponse,
+    OtpChallenge,
+    OtpRequest,
+    OtpVerifyRequest,
+    OtpVerifyResponse,
+    QueueTicket,
+    QueueTicketRequest,
+    RatingRequest,
+)
+from kiosk.portal import ProcedureCatalog
+from kiosk.sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware
+from kiosk.sandbox.store import SandboxError, SandboxStore, Session
+
+DEFAULT_CATALOG = REPO_ROOT / "config" / "procedures.json"
+SHA256_PATH = PathParam(pattern=r"^[0-9a-f]{64}$", description="lower-case hex SHA-256 of the PDF")
+
+
+class OtpPeek(BaseModel):
+    code: str
+
+
+class StatusChange(BaseModel):
+    status: DossierStatus
+
+
+_bearer = HTTPBearer(auto_error=False, description="the session_token from POST /api/v1/auth/vneid")
+
+
+def current_store(request: Request) -> SandboxStore:
+    """The app's store, looked up per request so a running sandbox can be reset to an empty one."""
+    return request.app.state.store
+
+
+Store = Annotated[SandboxStore, Depends(current_store)]
+
+
+def current_session(store: Store,
+                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Session:
+    """The login session behind the bearer token (401 auth_required / session_unknown / session_expired)."""
+    return store.session(credentials.credentials if credentials else None)
+
+
+Auth = Annotated[Session, Depends(current_session)]
+
+
+def session_if_live(store: Store,
+                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Session | None:
+    """The live session, or None (no bearer, or one that expired): the dossier's confirmation then speaks."""
+    try:
+        return store.session(credentials.credentials if credentials else None)
+    except SandboxError:
+        return None
+
+
+def document_access(store: Store,
+                    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+                    confirmation: Annotated[str | None, Header(
+                        alias="X-Confirmation-Token", max_length=256,
+                        description="instead of a session: the confirmation token of the dossier being delivered",
+                    )] = None) -> Session:
+    """Documents may be sent in the citizen's session or, after they left, under their confirmation."""
+    if credentials is not None:
+        try:
+            return store.session(credentials.credentials)
+        except SandboxError:
+            if not confirmation:
+                raise
+    if confirmation:
+        return store.confirmed_session(confirmation)
+    return store.session(None)  # raises auth_required
+
+
+LiveSession = Annotated[Session | None, Depends(session_if_live)]
+DocumentAccess = Annotated[Session, Depends(document_access)]
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorBody} for code in codes}
+
+
+def _error_response(status: int, code: str, detail: str = "", *, remaining_attempts: int | None = None,
+                    headers: dict[str, str] | None = None) -> JSONResponse:
+    body = ErrorBody(error=code, detail=detail, remaining_attempts=remaining_attempts)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
+_HTTP_CODES = {401: "auth_required", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
+               415: "unsupported_media_type"}
+
+
+def load_catalog(path: Path) -> list[dict[str, Any]]:
+    """The procedures in config/procedures.json (a list, or an object with "procedures"); [] when absent."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    procedures = data.get("procedures", []) if isinstance(data, dict) else data
+    return [p for p in procedures if isinstance(p, dict)] if isinstance(procedures, list) else []
+
+
+def _procedure_name(catalog_path: Path, code: str) -> str:
+    for p in load_catalog(catalog_path):
+        if p.get("code") == code:
+            name = p.get("name", "")
+            return name if isinstance(name, str) else ""
+    return ""
+
+
+def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
+               catalog_path: Path | None = None) -> FastAPI:
+    """The sandbox portal as an ASGI app. `faults` (shared with the caller) can be switched at run time."""
+    catalog_file = catalog_path or DEFAULT_CATALOG
+    injector = faults or FaultInjector()
+
+    app = FastAPI(title="DVC Kiosk portal API", version=__version__,
+                  description="The contract between DVC kiosks and the public-service portal "
+                              "(served by the sandbox portal, `kiosk sandbox`). Every error answers ErrorBody.")
+    app.state.store = store
+    app.state.faults = injector
+
+    @app.exception_handler(SandboxError)
+    async def _sandbox_error(_: Request, exc: SandboxError) -> JSONResponse:
+        return _error_response(exc.status, exc.code, exc.detail, remaining_attempts=exc.remaining_attempts)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        fields = sorted({".".join(str(p) for p in e.get("loc", ())) + ": " + str(e.get("msg", ""))
+                         for e in exc.errors()})
+        return _error_response(422, "invalid_request", "; ".join(fields)[:1000])
+
+    @app.exception_handler(Exception)
+    async def _crash(_: Request, exc: Exception) -> JSONResponse:
+        return _error_response(500, "server_error", "the sandbox failed; see its log")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _error_response(exc.status_code, _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}"),
+                               str(exc.detail), headers=getattr(exc, "headers", None))
+
+    api = APIRouter(prefix="/api/v1", responses=_errors(422))
+
+    @api.get("/health", response_model=Health, tags=["system"])
+    def health(store: Store) -> Health:
+        return Health(status="ok", time=store.now(), version=__version__)
+
+    @api.post("/auth/vneid", response_model=LoginResponse, tags=["login"], responses=_errors(401))
+    def login(body: LoginRequest, store: Store) -> LoginResponse:
+        """Exchange the code the citizen shows in the VNeID app for a session and their profile."""
+        return store.login(body.login_code, body.kiosk_id)
+
+    @api.post("/otp", response_model=OtpChallenge, tags=["login"], responses=_errors(401))
+    def request_otp(_body: OtpRequest, who: Auth, store: Store) -> OtpChallenge:
+        """Send a one-time code to the citizen's phone (6 digits, 5 minutes, 3 attempts)."""
+        return store.request_otp(who)
+
+    @api.post("/otp/verify", response_model=OtpVerifyResponse, tags=["login"], responses=_errors(400, 401, 404))
+    def verify_otp(body: OtpVerifyRequest, who: Auth, store: Store) -> OtpVerifyResponse:
+        """Check a one-time code. Errors: otp_wrong (with remaining_attempts), otp_locked, otp_expired."""
+        return store.verify_otp(who, body.otp_id, body.code)
+
+    @api.put("/blobs/{sha256}", response_model=BlobState, tags=["documents"],
+             responses=_errors(400, 401, 403, 413),
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+    async def put_blob(request: Request, sha256: Annotated[str, SHA256_PATH], who: DocumentAccess,
+                       store: Store) -> BlobState:
+        """Upload one document PDF, named by its SHA-256. Idempotent; the hash is verified."""
+        state = await run_in_threadpool(store.blob_state, sha256)
+        if state.present:
+            async for _ in request.stream():  # drain, keep nothing: content-addressed
+                pass
+            return state
+        writer = await run_in_threadpool(store.open_blob_writer)
+        try:
+            async for chunk in request.stream():
+                writer.write(chunk)
+        except BaseException:
+            writer.discard()
+            raise
+        return await run_in_threadpool(writer.commit, sha256)
+
+    @api.get("/blobs/{sha256}/state", response_model=BlobState, tags=["documents"], responses=_errors(401),
+             operation_id="blob_state")
+    @api.head("/blobs/{sha256}/state", response_model=BlobState, tags=["documents"], responses=_errors(401),
+              operation_id="blob_state_head")
+    def blob_state(sha256: Annotated[str, SHA256_PATH], who: DocumentAccess, store: Store) -> BlobState:
+        """Whether the portal already holds a document (so the kiosk can skip the upload)."""
+        return store.blob_state(sha256)
+
+    @api.head("/blobs/{sha256}", tags=["documents"], responses={200: {"description": "present"},
+                                                               404: {"description": "absent"}})
+    def blob_head(sha256: Annotated[str, SHA256_PATH], who: DocumentAccess, store: Store) -> Response:
+        state = store.blob_state(sha256)
+        return Response(status_code=200 if state.present else 404,
+                        headers={"content-length": str(state.size)} if state.present else None)
+
+    @api.post("/dossiers", response_model=DossierReceipt, status_code=201, tags=["dossiers"],
+              responses={200: {"model": DossierReceipt, "description": "replay of an Idempotency-Key"},
+                         **_errors(401, 403, 409)})
+    def submit(body: DossierSubmission, who: LiveSession, response: Response,
+               idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=8, max_length=128)],
+               store: Store,
+               ) -> DossierReceipt:
+        """Submit a confirmed dossier, in the citizen's session or (outbox, later) under its confirmation_token
+        alone. Replaying the same Idempotency-Key returns the first receipt (200, duplicate=true).
+        Errors: level_insufficient, not_confirmed, blob_missing (detail: the missing hashes)."""
+        receipt = store.submit(who, body, idempotency_key, _procedure_name(catalog_file, body.procedure_code))
+        if receipt.duplicate:
+            response.status_code = 200
+        return receipt
+
+    @api.get("/dossiers/by-reference/{local_reference}", response_model=DossierView, tags=["dossiers"],
+             responses=_errors(404))
+    def dossier_by_reference(local_reference: str, store: Store) -> DossierView:
+        """A dossier by the kiosk's own reference (when the receipt was printed before the portal answered)."""
+        return store.dossier(local_reference=local_reference)
+
+    @api.get("/dossiers/{code}", response_model=DossierView, tags=["dossiers"], responses=_errors(404))
+    def dossier(code: str, store: Store) -> DossierView:
+        """Status of one dossier; no login needed, no personal data returned."""
+        return store.dossier(code)
+
+    @api.post("/queue/tickets", response_model=QueueTicket, tags=["queue"])
+    def queue_ticket(body: QueueTicketRequest, store: Store) -> QueueTicket:
+        return store.issue_ticket(body)
+
+    @api.post("/ratings", status_code=204, tags=["queue"], response_class=Response)
+    def rate(body: RatingRequest, store: Store) -> Response:
+        store.rate(body)
+        return Response(status_code=204)
+
+    @api.get("/catalog", response_model=ProcedureCatalog, tags=["catalog"])
+    def catalog() -> ProcedureCatalog:
+        return ProcedureCatalog(procedures=load_catalog(catalog_file))
+
+    # ------------------------------------------------------------------ test-only (never faulted)
+    test = APIRouter(prefix="/api/v1/sandbox", include_in_schema=False)
+
+    @test.get("/otp/{otp_id}", response_model=OtpPeek)
+    def peek_otp(otp_id: str, store: Store) -> OtpPeek:
+        return OtpPeek(code=store.peek_otp(otp_id))
+
+    @test.get("/dossiers")
+    def all_dossiers(store: Store) -> list[dict[str, Any]]:
+        return store.all_dossiers()
+
+    @test.post("/dossiers/{code}/status", response_model=DossierView)
+    def set_status(code: str, body: StatusChange, store: Store) -> DossierView:
+        return store.set_status(code, body.status)
+
+    @test.post("/clock/advance")
+    def advance_clock(seconds: float, store: Store) -> dict[str, str]:
+        store.advance_clock(seconds)
+        return {"now": store.now().isoformat()}
+
+    @test.put("/faults")
+    def set_faults(body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            cfg = FaultConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in body.items()})
+        except (TypeError, ValueError) as e:
+            raise SandboxError(422, "invalid_request", str(e)) from None
+        injector.configure(cfg)
+        return {"configured": True}
+
+    app.include_router(api)
+    app.include_router(test)
+    app.add_middleware(FaultMiddleware, injector=injector)
+    return app
+
+
+def openapi_document() -> dict[str, Any]:
+    """The published contract (built on a throw-away store: the schema does not depend on state)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SandboxStore(Path(tmp) / "openapi.sqlite3")
+        try:
+            return create_app(store).openapi()
+        finally:
+            store.close()
+
+
+def render_openapi() -> str:
+    return json.dumps(openapi_document(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render_openapi())

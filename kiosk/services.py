@@ -1,0 +1,77 @@
+"""Everything a session needs, built once from configuration: catalogue, portal, devices, outbox, calendar."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any, Callable
+from zoneinfo import ZoneInfo
+
+from drivers import registry
+from drivers.base import CodeReader, Printer, Scanner
+
+from kiosk.config import Settings
+
+log = logging.getLogger("kiosk.services")
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def vn_now() -> dt.datetime:
+    """Local time at the centre (naive, Vietnam time): what receipts and appointment rules speak in."""
+    return dt.datetime.now(VN_TZ).replace(tzinfo=None, microsecond=0)
+
+
+@dataclasses.dataclass
+class Services:
+    config: Settings
+    catalog: Any  # kiosk.catalog.Catalog
+    portal: Any  # kiosk.portal.PortalClient
+    scanner: Scanner
+    printer: Printer
+    reader: CodeReader
+    outbox: Any  # kiosk.outbox.Outbox
+    holidays: Any = None  # kiosk.appointment.HolidayCalendar
+    now: Callable[[], dt.datetime] = vn_now
+    last_receipt: Any = None  # the last receipt PrintJob, for the technician's reprint
+    last_print: dict | None = None  # bytes of the last receipt/ticket, for `kiosk simulate`
+
+    def devices(self) -> dict[str, Any]:
+        return {"scanner": self.scanner, "printer": self.printer, "code_reader": self.reader}
+
+    def close(self) -> None:
+        for name, dev in self.devices().items():
+            try:
+                dev.close()
+            except Exception:  # noqa: BLE001
+                log.exception("closing %s failed", name)
+        try:
+            self.outbox.close()
+        except Exception:  # noqa: BLE001
+            log.exception("closing the outbox failed")
+
+
+def build(settings: Settings, *, data_dir: Path | None = None, **devices: Any) -> Services:
+    """Build the services. Devices given as keywords (scanner=, printer=, reader=) replace configured ones."""
+    from kiosk.appointment import HolidayCalendar
+    from kiosk.catalog import CatalogStore
+    from kiosk.outbox import Outbox
+    from kiosk.portal import PortalClient
+
+    data_dir = Path(data_dir or settings.kiosk.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    portal = PortalClient(
+        settings.portal.url, kiosk_id=settings.kiosk.id,
+        connect_timeout=settings.portal.connect_timeout, read_timeout=settings.portal.read_timeout,
+        upload_timeout=settings.portal.upload_timeout, ca_file=settings.portal.ca_file or None)
+    store = CatalogStore(data_dir, settings.catalog.path)
+    return Services(
+        config=settings,
+        catalog=store.current(),
+        portal=portal,
+        scanner=devices.get("scanner") or registry.build_scanner(settings.scanner),
+        printer=devices.get("printer") or registry.build_printer(settings.printer),
+        reader=devices.get("reader") or registry.build_reader(settings.code_reader),
+        outbox=Outbox(data_dir),
+        holidays=HolidayCalendar.from_file(settings.holidays.path),
+    )

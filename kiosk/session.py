@@ -1,0 +1,930 @@
+"""The citizen's session: the single source of truth for where a citizen is (plain Python, no Kivy).
+
+A state machine in the pibooth style: each state has an optional `_enter_<state>` (start its work),
+`_exit_<state>` (stop it) and `_on_<state>` (handle an event). Screens never decide flow: they call
+`session.send(event, **payload)` and re-render from `session.state` / `session.data` when notified.
+
+Blocking work (code reading, login, scanning, packing, uploading, printing) never runs inside `send`: it is
+handed to a `Runner`, and its result comes back later as an event. Every job carries the epoch it was started
+in; a result arriving after the citizen moved on or the session was wiped is dropped, except the outcome of a
+submission, which the outbox owns and which is never lost.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import logging
+import time
+import uuid
+from collections import deque
+from typing import Any, Callable, Protocol
+
+from drivers.base import DeviceError, ScannedPage, ScanSettings, ScanSource
+
+from kiosk import messages
+from kiosk.messages import UserMessage
+
+log = logging.getLogger("kiosk.session")
+
+
+class State(str, enum.Enum):
+    ATTRACT = "attract"
+    PROCEDURE = "procedure"
+    PROCEDURE_INFO = "procedure_info"
+    CONSENT = "consent"
+    LOGIN = "login"
+    FORM = "form"
+    DOCUMENTS = "documents"
+    REVIEW = "review"
+    OTP = "otp"
+    SUBMITTING = "submitting"
+    DONE = "done"
+    RATING = "rating"
+    STATUS_LOOKUP = "status_lookup"
+    QUEUE_TICKET = "queue_ticket"
+    OUT_OF_SERVICE = "out_of_service"
+
+
+#: The citizen's path, for the step indicator ("Bước 3/7").
+STEP_OF: dict[State, int] = {
+    State.PROCEDURE: 1, State.PROCEDURE_INFO: 1, State.CONSENT: 2, State.LOGIN: 2, State.FORM: 3,
+    State.DOCUMENTS: 4, State.REVIEW: 5, State.OTP: 6, State.SUBMITTING: 6, State.DONE: 7,
+}
+STEP_COUNT = 7
+
+#: Where "back" goes. States not listed have no back (attract, submitting, done, out of service).
+BACK: dict[State, State] = {
+    State.PROCEDURE: State.ATTRACT,
+    State.PROCEDURE_INFO: State.PROCEDURE,
+    State.CONSENT: State.PROCEDURE_INFO,
+    State.LOGIN: State.CONSENT,
+    State.FORM: State.PROCEDURE_INFO,  # logged in: going back past the form means starting over; see _on_back
+    State.DOCUMENTS: State.FORM,
+    State.REVIEW: State.DOCUMENTS,
+    State.OTP: State.REVIEW,
+    State.RATING: State.DONE,
+    State.STATUS_LOOKUP: State.ATTRACT,
+    State.QUEUE_TICKET: State.ATTRACT,
+}
+
+#: States where the inactivity timer runs. Submitting is excluded: the dossier is on its way.
+TIMED_STATES = frozenset(STEP_OF) - {State.SUBMITTING} | {State.RATING, State.STATUS_LOOKUP, State.QUEUE_TICKET}
+
+#: Events any state accepts.
+GLOBAL_EVENTS = frozenset({"cancel", "back", "touch", "dismiss_error", "out_of_service", "back_in_service"})
+
+
+class Runner(Protocol):
+    """Runs blocking work off the caller's thread and delivers `done(result, error)` back on it."""
+
+    def submit(self, fn: Callable[[], Any], done: Callable[[Any, BaseException | None], None]) -> None: ...
+
+
+class ImmediateRunner:
+    """Runs jobs synchronously (tests, scripted runs). The session queues re-entrant events, so this is safe."""
+
+    def submit(self, fn, done):
+        try:
+            result = fn()
+        except BaseException as e:  # noqa: BLE001 - handed to the session as an event
+            done(None, e)
+        else:
+            done(result, None)
+
+
+class ManualRunner:
+    """Holds jobs until the test runs them: lets tests observe 'busy' states and deliver results out of order."""
+
+    def __init__(self) -> None:
+        self.jobs: deque[tuple[Callable[[], Any], Callable]] = deque()
+
+    def submit(self, fn, done):
+        self.jobs.append((fn, done))
+
+    def run_next(self) -> None:
+        fn, done = self.jobs.popleft()
+        ImmediateRunner().submit(fn, done)
+
+    def run_all(self, limit: int = 1000) -> None:
+        while self.jobs and limit:
+            self.run_next()
+            limit -= 1
+
+
+@dataclasses.dataclass
+class Component:
+    """One document component to scan for the chosen procedure, with the pages scanned so far."""
+
+    id: str
+    name: str
+    min_pages: int = 1
+    pages: list[ScannedPage] = dataclasses.field(default_factory=list)
+    blank: set[int] = dataclasses.field(default_factory=set)  # indexes the citizen should confirm
+
+    @property
+    def complete(self) -> bool:
+        return len(self.pages) >= self.min_pages
+
+
+@dataclasses.dataclass
+class SessionData:
+    """Everything a citizen entered or the kiosk learned in one session. Wiped (replaced) when it ends."""
+
+    procedure: Any = None  # kiosk.catalog.Procedure
+    search_query: str = ""
+    field_filter: str = ""
+    consented: bool = False
+    citizen: Any = None  # kiosk.models.CitizenProfile
+    id_card: dict | None = None
+    form_values: dict[str, str] = dataclasses.field(default_factory=dict)
+    form_errors: dict[str, str] = dataclasses.field(default_factory=dict)
+    clean_form: dict[str, Any] = dataclasses.field(default_factory=dict)
+    components: list[Component] = dataclasses.field(default_factory=list)
+    current_component: int = 0
+    scanning: bool = False
+    otp: Any = None  # kiosk.models.OtpChallenge
+    otp_attempts_left: int | None = None
+    otp_locked: bool = False
+    confirmation_token: str = ""
+    local_reference: str = ""
+    appointment_date: dt.date | None = None
+    fee_text: str = ""
+    dossier_code: str = ""
+    delivered: bool = False
+    received_at: dt.datetime | None = None
+    receipt_printed: bool = False
+    ticket: Any = None  # kiosk.models.QueueTicket
+    print_error: UserMessage | None = None
+    status_view: Any = None  # kiosk.models.DossierView
+    rating: int | None = None
+    error: UserMessage | None = None
+    busy: str = ""
+    notice: str = ""
+
+    def wipe_pages(self) -> None:
+        for c in self.components:
+            for p in c.pages:
+                p.image.close()
+            c.pages.clear()
+
+
+@dataclasses.dataclass
+class StepRecord:
+    state: str
+    entered: float
+    left: float | None = None
+
+    @property
+    def seconds(self) -> float:
+        return (self.left or time.monotonic()) - self.entered
+
+
+class Session:
+    """The state machine. `services` gives it the catalogue, portal, devices, outbox and config."""
+
+    def __init__(self, services: Any, runner: Runner | None = None, *, clock: Callable[[], float] = time.monotonic):
+        self.services = services
+        self.runner: Runner = runner or ImmediateRunner()
+        self.clock = clock
+        self.state = State.ATTRACT
+        self.data = SessionData()
+        self.epoch = 0
+        self.last_activity = clock()
+        self.warning_remaining: float | None = None
+        self.history: list[StepRecord] = [StepRecord(State.ATTRACT.value, clock())]
+        self.out_of_service_reason = ""
+        self._listeners: list[Callable[["Session"], None]] = []
+        self._queue: deque[tuple[str, dict]] = deque()
+        self._dispatching = False
+        self._reader_down = False
+        cfg = services.config.kiosk
+        self.timeout = cfg.inactivity_seconds
+        self.warning = cfg.inactivity_warning_seconds
+
+    # ------------------------------------------------------------------------------------------ public API
+    def subscribe(self, listener: Callable[["Session"], None]) -> None:
+        self._listeners.append(listener)
+
+    def send(self, event: str, **payload: Any) -> None:
+        """Handle one event. Re-entrant sends (from handlers or immediate jobs) are queued, not nested."""
+        self._queue.append((event, payload))
+        if self._dispatching:
+            return
+        self._dispatching = True
+        try:
+            while self._queue:
+                ev, pl = self._queue.popleft()
+                self._dispatch(ev, pl)
+        finally:
+            self._dispatching = False
+        for listener in list(self._listeners):
+            listener(self)
+
+    def touch(self) -> None:
+        """Any touch or key: the citizen is still there."""
+        self.last_activity = self.clock()
+        if self.warning_remaining is not None:
+            self.warning_remaining = None
+            self._notify()
+
+    def tick(self) -> None:
+        """Called about twice a second by the app: runs the inactivity countdown."""
+        if self.state not in TIMED_STATES:
+            self.warning_remaining = None
+            return
+        idle = self.clock() - self.last_activity
+        if idle >= self.timeout:
+            log.info("inactivity timeout in %s: session wiped", self.state.value)
+            self.send("timeout")
+        elif idle >= self.timeout - self.warning:
+            remaining = max(0.0, self.timeout - idle)
+            if self.warning_remaining is None or int(remaining) != int(self.warning_remaining):
+                self.warning_remaining = remaining
+                self._notify()
+        elif self.warning_remaining is not None:
+            self.warning_remaining = None
+            self._notify()
+
+    @property
+    def step(self) -> int | None:
+        return STEP_OF.get(self.state)
+
+    def step_durations(self) -> list[dict]:
+        return [{"step": r.state, "seconds": round(r.seconds, 3)} for r in self.history]
+
+    # ------------------------------------------------------------------------------------------ machinery
+    def _notify(self) -> None:
+        if not self._dispatching:
+            for listener in list(self._listeners):
+                listener(self)
+
+    def _dispatch(self, event: str, payload: dict) -> None:
+        if event.startswith("_"):  # a job's result: payload has the epoch it was started in
+            if payload.pop("_epoch") != self.epoch:
+                log.debug("dropped stale result %s", event)
+                return
+        else:
+            self.last_activity = self.clock()
+            self.warning_remaining = None
+        handler = getattr(self, f"_on_{self.state.value}", None)
+        if handler is not None and handler(event, **payload) is not False:
+            return
+        self._on_any(event, **payload)
+
+    def _on_any(self, event: str, **payload: Any) -> None:
+        if event == "cancel" or event == "timeout":
+            if self.state in (State.ATTRACT, State.OUT_OF_SERVICE, State.SUBMITTING):
+                return
+            self._wipe_and_go(State.ATTRACT)
+        elif event == "back":
+            target = BACK.get(self.state)
+            if target is not None:
+                self.data.error = None
+                self.goto(target)
+        elif event == "dismiss_error":
+            self.data.error = None
+        elif event == "out_of_service":
+            self.out_of_service_reason = payload.get("reason", "")
+            if self.state in (State.ATTRACT, State.OUT_OF_SERVICE) or payload.get("force"):
+                self._wipe_and_go(State.OUT_OF_SERVICE)
+        elif event == "back_in_service":
+            if self.state is State.OUT_OF_SERVICE:
+                self.out_of_service_reason = ""
+                self.goto(State.ATTRACT)
+        elif event == "touch":
+            pass
+        else:
+            log.debug("event %s ignored in %s", event, self.state.value)
+
+    def goto(self, target: State) -> None:
+        """Leave the current state (its exit hook) and enter `target` (its enter hook)."""
+        old = self.state
+        exit_hook = getattr(self, f"_exit_{old.value}", None)
+        if exit_hook:
+            exit_hook()
+        now = self.clock()
+        self.history[-1].left = now
+        self.history.append(StepRecord(target.value, now))
+        self.state = target
+        self.epoch += 1
+        self.data.busy = ""
+        self.warning_remaining = None
+        log.info("step %s -> %s", old.value, target.value)
+        enter_hook = getattr(self, f"_enter_{target.value}", None)
+        if enter_hook:
+            enter_hook()
+
+    def _wipe_and_go(self, target: State) -> None:
+        """End the session: forget everything the citizen entered or scanned, log out of the portal."""
+        self.data.wipe_pages()
+        self.data = SessionData()
+        try:
+            self.services.portal.logout()
+        except Exception:  # noqa: BLE001 - forgetting a token cannot fail the wipe
+            log.exception("portal logout failed")
+        self.goto(target)
+
+    def _job(self, fn: Callable[[], Any], ok: str, failed: str, *, busy: str = "", **extra: Any) -> None:
+        """Run `fn` off the caller's thread; its result comes back as event `ok` (result=...) or `failed` (error=...)."""
+        epoch = self.epoch
+        if busy:
+            self.data.busy = busy
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if error is None:
+                self.send(ok, _epoch=epoch, result=result, **extra)
+            else:
+                if not isinstance(error, (DeviceError, Exception)):
+                    raise error
+                log.warning("%s failed: %s: %s", ok.strip("_"), type(error).__name__, getattr(error, "code", "") or error)
+                self.send(failed, _epoch=epoch, error=error, **extra)
+
+        self.runner.submit(fn, done)
+
+    def _fail(self, error: BaseException, *, device_kind: str = "") -> None:
+        self.data.busy = ""
+        self.data.error = messages.for_exception(error, device_kind=device_kind)
+
+    # ------------------------------------------------------------------------------------------ attract
+    def _enter_attract(self) -> None:
+        self.services.reader.stop()
+
+    def _on_attract(self, event: str, **p: Any):
+        if event == "start":
+            self.goto(State.PROCEDURE)
+        elif event == "status_lookup":
+            self.goto(State.STATUS_LOOKUP)
+        elif event == "queue_ticket":
+            self.goto(State.QUEUE_TICKET)
+        elif event == "choose":  # a popular procedure tapped straight from the attract screen
+            self.goto(State.PROCEDURE)
+            self.send("choose", **p)
+        else:
+            return False
+
+    # ------------------------------------------------------------------------------------------ procedure
+    def _on_procedure(self, event: str, **p: Any):
+        if event == "search":
+            self.data.search_query = str(p.get("query", ""))[:100]
+        elif event == "field":
+            self.data.field_filter = str(p.get("field", ""))
+        elif event == "choose":
+            procedure = self.services.catalog.get(p.get("code", ""))
+            if procedure is None:
+                self.data.error = UserMessage("Không tìm thấy thủ tục", "Thủ tục này hiện không có trên máy.",
+                                              "Chọn một thủ tục khác hoặc hỏi cán bộ tại quầy.", kind="unknown_procedure")
+                return
+            self.data.procedure = procedure
+            self.goto(State.PROCEDURE_INFO)
+        else:
+            return False
+
+    def _enter_procedure_info(self) -> None:
+        proc = self.data.procedure
+        self.data.appointment_date = self._appointment(proc, self.services.now())
+        self.data.fee_text = self._fee_text(proc)
+
+    def _on_procedure_info(self, event: str, **p: Any):
+        if event == "next":
+            self.goto(State.FORM if self.data.citizen is not None else State.CONSENT)
+        else:
+            return False
+
+    # ------------------------------------------------------------------------------------------ consent, login
+    def _on_consent(self, event: str, **p: Any):
+        if event in ("agree", "next"):
+            self.data.consented = True
+            self.goto(State.LOGIN)
+        elif event == "decline":
+            self._wipe_and_go(State.ATTRACT)
+        else:
+            return False
+
+    def _enter_login(self) -> None:
+        self.services.reader.start()
+        self._read_code()
+
+    def _exit_login(self) -> None:
+        self.services.reader.stop()
+
+    def _read_code(self) -> None:
+        reader = self.services.reader
+        self._job(lambda: reader.read(timeout=1.0), "_code_read", "_reader_failed")
+
+    def _on_login(self, event: str, **p: Any):
+        if event == "_code_read":
+            read = p["result"]
+            if read is None or self.data.busy:
+                self._read_code()
+                return
+            self.send("code", text=read.text)
+        elif event == "code":
+            self._login_with(str(p.get("text", "")))
+        elif event == "_reader_failed":
+            self._fail(p["error"], device_kind="code_reader")
+            self._reader_down = True
+        elif event == "_login_ok":
+            login = p["result"]
+            self.data.citizen = login.citizen
+            self.data.busy = ""
+            self.data.error = None
+            self.goto(State.FORM)
+        elif event == "_login_failed":
+            self._fail(p["error"])
+            self._read_code()
+        elif event == "retry":
+            self.data.error = None
+            if self._reader_down:
+                self._reader_down = False
+                self._read_code()
+        else:
+            return False
+
+    def _login_with(self, text: str) -> None:
+        from kiosk.idcodes import IdCardQr, ReceiptQr, Rejected, VneidLogin, parse_code
+
+        if self.data.busy:
+            return
+        parsed = parse_code(text)
+        if isinstance(parsed, VneidLogin):
+            portal = self.services.portal
+            self.data.error = None
+            self._job(lambda: portal.login(parsed.token), "_login_ok", "_login_failed",
+                      busy="Đang kiểm tra tài khoản VNeID…")
+            return
+        if isinstance(parsed, IdCardQr):
+            self.data.error = UserMessage(
+                "Đây là mã QR trên thẻ căn cước",
+                "Để nộp hồ sơ, bạn cần đăng nhập bằng mã QR trong ứng dụng VNeID.",
+                "Mở ứng dụng VNeID, chọn mã QR đăng nhập rồi đưa trước camera.", kind="id_card_at_login")
+        elif isinstance(parsed, ReceiptQr):
+            self.data.error = UserMessage(
+                "Đây là mã QR trên biên nhận",
+                "Mã này dùng để tra cứu hồ sơ, không dùng để đăng nhập.",
+                "Mở ứng dụng VNeID, chọn mã QR đăng nhập rồi đưa trước camera.", kind="receipt_at_login")
+        else:
+            assert isinstance(parsed, Rejected)
+            log.info("login code rejected: %s", parsed.reason)
+            self.data.error = messages.rejected_code(parsed.reason_vi)
+        self._read_code()
+
+    # ------------------------------------------------------------------------------------------ form
+    def _enter_form(self) -> None:
+        from kiosk import forms
+
+        if not self.data.form_values:
+            self.data.form_values = forms.prefill(self.data.procedure, self.data.citizen, self.data.id_card)
+
+    def _on_form(self, event: str, **p: Any):
+        from kiosk import forms
+
+        if event == "set":
+            field = str(p["field"])
+            self.data.form_values[field] = str(p.get("value", ""))
+            self.data.form_errors.pop(field, None)
+        elif event == "next":
+            result = forms.validate(self.data.procedure, self.data.form_values)
+            self.data.form_errors = dict(result.errors)
+            if result.errors:
+                return
+            self.data.clean_form = result.json_values()
+            self.goto(State.DOCUMENTS)
+        elif event == "back":
+            # Logged in: back leaves the dossier; ask the citizen to cancel instead of losing the form silently.
+            self.goto(State.PROCEDURE_INFO)
+        else:
+            return False
+
+    # ------------------------------------------------------------------------------------------ documents
+    def _enter_documents(self) -> None:
+        if not self.data.components:
+            self.data.components = [
+                Component(d.id, d.name, max(1, d.min_pages))
+                for d in self.data.procedure.documents
+                if d.scan_at_kiosk
+            ]
+            self.data.current_component = 0
+
+    def _exit_documents(self) -> None:
+        self.data.scanning = False
+
+    @property
+    def component(self) -> Component | None:
+        comps = self.data.components
+        return comps[self.data.current_component] if 0 <= self.data.current_component < len(comps) else None
+
+    def _on_documents(self, event: str, **p: Any):
+        comp = self.component
+        if event == "scan":
+            if self.data.scanning or comp is None:
+                return
+            self._start_scan(comp)
+        elif event == "_page":
+            page: ScannedPage = p["page"]
+            target = self.data.components[p["component"]]
+            page.index = len(target.pages)
+            target.pages.append(page)
+            if self._looks_blank(page):
+                target.blank.add(page.index)
+        elif event == "_scan_done":
+            self.data.scanning = False
+            self.data.busy = ""
+            self.data.error = None
+        elif event == "_scan_failed":
+            self.data.scanning = False
+            self._fail(p["error"], device_kind="scanner")
+        elif event == "delete_page":
+            idx = int(p["index"])
+            if comp and 0 <= idx < len(comp.pages):
+                comp.pages.pop(idx).image.close()
+                comp.blank = {i if i < idx else i - 1 for i in comp.blank if i != idx}
+        elif event == "keep_page":
+            if comp:
+                comp.blank.discard(int(p["index"]))
+        elif event == "rescan":
+            if comp and not self.data.scanning:
+                for page in comp.pages:
+                    page.image.close()
+                comp.pages.clear()
+                comp.blank.clear()
+                self._start_scan(comp)
+        elif event == "select":
+            i = int(p["component"])
+            if 0 <= i < len(self.data.components) and not self.data.scanning:
+                self.data.current_component = i
+        elif event == "next":
+            if self.data.scanning:
+                return
+            if comp is not None and not comp.complete:
+                self.data.error = UserMessage(
+                    "Chưa đủ giấy tờ", f"Bạn chưa quét “{comp.name}”.",
+                    "Đặt giấy tờ vào khay rồi bấm “Quét”.", kind="missing_document")
+                return
+            if comp is not None and comp.blank:
+                self.data.error = UserMessage(
+                    "Có trang trắng", "Máy thấy có trang trắng trong giấy tờ vừa quét.",
+                    "Bấm “Xóa trang” để bỏ trang trắng, hoặc “Giữ trang” nếu trang đó cần nộp.", kind="blank_page")
+                return
+            nxt = next((i for i, c in enumerate(self.data.components) if not c.complete), None)
+            if nxt is not None:
+                self.data.current_component = nxt
+                self.data.error = None
+                return
+            self.goto(State.REVIEW)
+        elif event == "back":
+            if self.data.scanning:
+                return
+            if self.data.current_component > 0:
+                self.data.current_component -= 1
+                return
+            return False
+        else:
+            return False
+
+    def _start_scan(self, comp: Component) -> None:
+        scanner = self.services.scanner
+        cfg = self.services.config.scanner
+        settings = ScanSettings(source=ScanSource(cfg.source), dpi=cfg.dpi, mode=cfg.mode)
+        epoch, index = self.epoch, self.data.current_component
+        self.data.scanning = True
+        self.data.error = None
+
+        def on_page(page: ScannedPage) -> None:
+            self._post(lambda: self.send("_page", _epoch=epoch, page=page, component=index))
+
+        self._job(lambda: scanner.scan(settings, on_page=on_page, timeout=cfg.timeout), "_scan_done", "_scan_failed",
+                  busy="Đang quét giấy tờ…", component=index)
+
+    def _post(self, fn: Callable[[], None]) -> None:
+        """Deliver a progress event from a worker thread on the session's thread (the runner decides how)."""
+        post = getattr(self.runner, "post", None)
+        (post or (lambda f: f()))(fn)
+
+    @staticmethod
+    def _looks_blank(page: ScannedPage) -> bool:
+        try:
+            from kiosk.pages import analyse_page
+
+            return bool(analyse_page(page.image).blank)
+        except Exception:  # noqa: BLE001 - blank detection is advice, never a failure
+            log.exception("blank-page analysis failed")
+            return False
+
+    # ------------------------------------------------------------------------------------------ review, OTP
+    def _on_review(self, event: str, **p: Any):
+        if event == "edit_form":
+            self.goto(State.FORM)
+        elif event == "edit_documents":
+            self.goto(State.DOCUMENTS)
+        elif event == "next":
+            self.goto(State.OTP)
+        else:
+            return False
+
+    def _enter_otp(self) -> None:
+        if self.data.otp is None or self.data.otp_locked:
+            self._request_otp()
+
+    def _request_otp(self) -> None:
+        portal = self.services.portal
+        self.data.otp_locked = False
+        self._job(lambda: portal.request_otp(), "_otp_sent", "_otp_failed", busy="Đang gửi mã xác nhận…")
+
+    def _on_otp(self, event: str, **p: Any):
+        if event == "_otp_sent":
+            self.data.otp = p["result"]
+            self.data.otp_attempts_left = self.data.otp.max_attempts
+            self.data.busy = ""
+            self.data.error = None
+            self.data.notice = f"Mã xác nhận đã được gửi tới số điện thoại {self.data.otp.sent_to}".strip()
+        elif event == "_otp_failed":
+            self._fail(p["error"])
+        elif event == "resend":
+            if not self.data.busy:
+                self.data.error = None
+                self._request_otp()
+        elif event in ("submit_code", "next"):
+            code = "".join(ch for ch in str(p.get("code", "")) if ch.isdigit())
+            if self.data.busy or self.data.otp is None:
+                return
+            if len(code) != self.data.otp.length:
+                self.data.error = UserMessage("Mã xác nhận chưa đủ", f"Mã xác nhận gồm {self.data.otp.length} chữ số.",
+                                              "Nhập đủ các chữ số trong tin nhắn.", kind="otp_short")
+                return
+            portal, otp_id = self.services.portal, self.data.otp.otp_id
+            self._job(lambda: portal.verify_otp(otp_id, code), "_otp_ok", "_otp_wrong", busy="Đang kiểm tra mã…")
+        elif event == "_otp_ok":
+            self.data.confirmation_token = p["result"].confirmation_token
+            self.data.error = None
+            self.goto(State.SUBMITTING)
+        elif event == "_otp_wrong":
+            err = p["error"]
+            self._fail(err)
+            code = getattr(err, "code", "")
+            if code == "otp_wrong":
+                self.data.otp_attempts_left = getattr(err, "remaining_attempts", None)
+            elif code in ("otp_locked", "otp_expired"):
+                self.data.otp_locked = True
+        else:
+            return False
+
+    # ------------------------------------------------------------------------------------------ submitting
+    def _enter_submitting(self) -> None:
+        """Pack, save to the outbox (durable), then try to deliver now. The screen says 'received' only after
+        the outbox has the dossier on disk."""
+        data, svc = self.data, self.services
+        data.local_reference = data.local_reference or new_local_reference(svc.config.kiosk.id, svc.now())
+        procedure, citizen = data.procedure, data.citizen
+        components = [(c.id, c.name, [p.image for p in c.pages]) for c in data.components]
+        form = dict(data.clean_form)
+        form["_citizen"] = {"id_number": citizen.id_number, "full_name": citizen.full_name} if citizen else {}
+        token, ref, appointment = data.confirmation_token, data.local_reference, data.appointment_date
+        dpi = svc.config.scanner.dpi
+
+        def work():
+            from kiosk.models import DocumentRef, DossierSubmission
+            from kiosk.pages import pack_pages
+
+            blobs: dict[str, bytes] = {}
+            refs = []
+            for comp_id, name, images in components:
+                packed = pack_pages(images, dpi)
+                blobs[packed.sha256] = packed.pdf
+                refs.append(DocumentRef(component=comp_id, name=name, sha256=packed.sha256, size=len(packed.pdf),
+                                        pages=packed.pages))
+            submission = DossierSubmission(
+                procedure_code=procedure.code, form=form, documents=refs, kiosk_id=svc.config.kiosk.id,
+                local_reference=ref, confirmed_at=svc.now(), confirmation_token=token, appointment_date=appointment)
+            svc.outbox.enqueue(submission, blobs)  # durable before anything says "received"
+            return svc.outbox.deliver(ref, svc.portal)  # None when the portal could not be reached in time
+
+        self._job(work, "_submitted", "_submit_failed", busy="Đang gửi hồ sơ…")
+
+    def _on_submitting(self, event: str, **p: Any):
+        if event == "_submitted":
+            receipt = p["result"]
+            self.data.received_at = self.services.now()
+            if receipt is not None:
+                self.data.dossier_code = receipt.dossier_code
+                self.data.delivered = True
+                self.data.appointment_date = receipt.appointment_date or self.data.appointment_date
+            self.data.wipe_pages()  # the outbox has the packed copy; keep no raw scans in memory
+            self.goto(State.DONE)
+        elif event == "_submit_failed":
+            err = p["error"]
+            if self.services.outbox.has(self.data.local_reference):
+                # Saved but refused in a way a retry cannot fix (e.g. account level): say so, keep it for staff.
+                self.data.received_at = self.services.now()
+                self.data.error = messages.for_exception(err)
+                self.goto(State.DONE)
+            else:
+                self._fail(err)
+                self.goto(State.REVIEW)
+        elif event in ("cancel", "back", "timeout"):
+            return  # nothing interrupts a confirmed submission
+        else:
+            return False
+
+    # ------------------------------------------------------------------------------------------ done, rating
+    def _enter_done(self) -> None:
+        data, svc = self.data, self.services
+        receipt_data = self._receipt_data()
+        printer, portal = svc.printer, svc.portal
+        code, proc_code = data.dossier_code, data.procedure.code
+
+        def work():
+            from kiosk.receipt import receipt_job, ticket_job
+
+            job = receipt_job(receipt_data, printer.width_dots, getattr(printer, "native_qr", False))
+            svc.last_receipt = job
+            receipt_bytes = printer.print_job(job)
+            ticket = ticket_bytes = None
+            try:
+                ticket = portal.queue_ticket(procedure_code=proc_code, dossier_code=code or None)
+            except Exception as e:  # noqa: BLE001 - no number today is not a failure of the dossier
+                log.warning("queue ticket unavailable: %s", type(e).__name__)
+            if ticket is not None:
+                ticket_bytes = printer.print_job(ticket_job(_ticket_data(ticket, svc.config.kiosk.centre_name),
+                                                            printer.width_dots))
+            return {"receipt": receipt_bytes, "ticket": ticket_bytes, "queue": ticket}
+
+        self._job(work, "_printed", "_print_failed", busy="Đang in biên nhận…")
+
+    def _receipt_data(self):
+        from kiosk.receipt import ReceiptData
+
+        d, svc = self.data, self.services
+        return ReceiptData(
+            centre_name=svc.config.kiosk.centre_name, kiosk_id=svc.config.kiosk.id,
+            dossier_code=d.dossier_code or None, local_reference=d.local_reference,
+            procedure_code=d.procedure.code, procedure_name=d.procedure.name,
+            citizen_name=d.citizen.full_name if d.citizen else "",
+            received_at=d.received_at or svc.now(), appointment_date=d.appointment_date,
+            documents=[(c.name, len(c.pages) or c.min_pages) for c in d.components],
+            fee_text=d.fee_text, offline=not d.delivered, payment_qr=self._payment_qr())
+
+    def _payment_qr(self) -> str | None:
+        pay = self.services.config.payment
+        if not (pay.bank_bin and pay.account and self.data.procedure is not None):
+            return None
+        try:
+            from kiosk.catalog import fee_for
+            from kiosk.vietqr import vietqr_payload
+
+            pages = sum(len(c.pages) for c in self.data.components)
+            amount = fee_for(self.data.procedure, pages=pages).amount_vnd
+            if amount <= 0:
+                return None
+            return vietqr_payload(pay.bank_bin, pay.account, amount, self.data.dossier_code or self.data.local_reference)
+        except Exception:  # noqa: BLE001 - a missing payment code never blocks the receipt
+            log.exception("payment QR unavailable")
+            return None
+
+    def _on_done(self, event: str, **p: Any):
+        if event == "_printed":
+            self.data.busy = ""
+            self.data.receipt_printed = True
+            self.data.ticket = p["result"]["queue"]
+            self.services.last_print = p["result"]
+        elif event == "_print_failed":
+            self.data.busy = ""
+            msg = messages.for_exception(p["error"], device_kind="printer")
+            code = self.data.dossier_code or self.data.local_reference
+            self.data.print_error = msg.with_next_step(
+                f"Mã hồ sơ của bạn là {code}. Vui lòng ghi lại mã này và báo cán bộ tại quầy để được in lại biên nhận.")
+        elif event in ("next", "finish"):
+            self.goto(State.RATING)
+        elif event == "back":
+            return
+        else:
+            return False
+
+    def _on_rating(self, event: str, **p: Any):
+        if event == "rate":
+            level, code = int(p["level"]), self.data.dossier_code or None
+            self.data.rating = level
+            portal = self.services.portal
+            self._job(lambda: portal.rate(level, dossier_code=code), "_rated", "_rated")
+            self._wipe_and_go(State.ATTRACT)
+        elif event in ("skip", "next"):
+            self._wipe_and_go(State.ATTRACT)
+        else:
+            return False
+
+    # ------------------------------------------------------------------------------------------ side paths
+    def _enter_status_lookup(self) -> None:
+        self.services.reader.start()
+        self._read_code()
+
+    def _exit_status_lookup(self) -> None:
+        self.services.reader.stop()
+
+    def _on_status_lookup(self, event: str, **p: Any):
+        from kiosk.idcodes import ReceiptQr, parse_code
+
+        if event == "_code_read":
+            read = p["result"]
+            if read is not None and not self.data.busy:
+                parsed = parse_code(read.text)
+                if isinstance(parsed, ReceiptQr):
+                    self.send("lookup", code=parsed.code)
+                else:
+                    self.data.error = UserMessage("Không phải mã biên nhận", "Mã QR này không phải mã trên biên nhận hồ sơ.",
+                                                  "Đưa mã QR in trên biên nhận vào trước camera, hoặc nhập mã hồ sơ.",
+                                                  kind="not_a_receipt")
+            self._read_code()
+        elif event == "_reader_failed":
+            self._fail(p["error"], device_kind="code_reader")
+        elif event == "lookup":
+            code = str(p.get("code", "")).strip().upper()[:64]
+            if not code:
+                return
+            portal = self.services.portal
+            fetch = portal.dossier if "-" in code or "." in code else portal.dossier_by_reference
+
+            def work():
+                try:
+                    return fetch(code)
+                except Exception as e:  # a local reference can also be looked up by reference
+                    if getattr(e, "code", "") == "dossier_unknown" and fetch is portal.dossier:
+                        return portal.dossier_by_reference(code)
+                    raise
+
+            self.data.status_view = None
+            self._job(work, "_status", "_status_failed", busy="Đang tra cứu hồ sơ…")
+        elif event == "_status":
+            self.data.busy = ""
+            self.data.error = None
+            self.data.status_view = p["result"]
+        elif event == "_status_failed":
+            self._fail(p["error"])
+        else:
+            return False
+
+    def _enter_queue_ticket(self) -> None:
+        svc = self.services
+        printer, portal = svc.printer, svc.portal
+
+        def work():
+            from kiosk.receipt import ticket_job
+
+            ticket = portal.queue_ticket()
+            try:
+                printer.print_job(ticket_job(_ticket_data(ticket, svc.config.kiosk.centre_name),
+                                             printer.width_dots))
+            except DeviceError as e:
+                return ticket, e
+            return ticket, None
+
+        self._job(work, "_ticket", "_ticket_failed", busy="Đang lấy số thứ tự…")
+
+    def _on_queue_ticket(self, event: str, **p: Any):
+        if event == "_ticket":
+            ticket, print_error = p["result"]
+            self.data.busy = ""
+            self.data.ticket = ticket
+            if print_error is not None:
+                self.data.print_error = messages.for_exception(print_error, device_kind="printer").with_next_step(
+                    f"Số thứ tự của bạn là {ticket.number}. Vui lòng ghi nhớ số này và báo cán bộ tại quầy.")
+        elif event == "_ticket_failed":
+            self._fail(p["error"])
+        elif event == "retry":
+            self.data.error = None
+            self._enter_queue_ticket()
+        elif event in ("next", "finish"):
+            self._wipe_and_go(State.ATTRACT)
+        else:
+            return False
+
+    # ------------------------------------------------------------------------------------------ helpers
+    def _appointment(self, procedure, received: dt.datetime) -> dt.date | None:
+        try:
+            from kiosk.appointment import appointment_date
+
+            return appointment_date(procedure.processing, received, self.services.holidays)
+        except Exception:  # noqa: BLE001 - an unknown date is shown as "cán bộ sẽ thông báo"
+            log.exception("appointment date unavailable for %s", getattr(procedure, "code", "?"))
+            return None
+
+    @staticmethod
+    def _fee_text(procedure) -> str:
+        try:
+            from kiosk.catalog import fee_for
+
+            return fee_for(procedure).text_vi
+        except Exception:  # noqa: BLE001
+            log.exception("fee unavailable")
+            return ""
+
+
+def _ticket_data(ticket, centre_name: str):
+    from kiosk.receipt import TicketData
+
+    return TicketData(centre_name=centre_name, number=ticket.number, counter=ticket.counter,
+                      waiting=ticket.waiting, issued_at=ticket.issued_at)
+
+
+def new_local_reference(kiosk_id: str, now: dt.datetime) -> str:
+    """A reference the kiosk gives a dossier before the portal assigns its code (printed when offline)."""
+    return f"{kiosk_id[-6:].upper()}-{now:%y%m%d}-{uuid.uuid4().hex[:6].upper()}"

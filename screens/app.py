@@ -1,0 +1,224 @@
+"""The Kivy application: one ScreenManager, one screen per session state, re-rendered when the session changes.
+
+Screens hold no flow logic: they render `session.state`/`session.data` and send events. Blocking work runs on
+worker threads (`ThreadRunner`) and comes back to the UI thread through the Kivy clock.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from screens import kivy_env  # noqa: F401 - configured by callers before this import
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+
+from kiosk.session import STEP_COUNT, Session, State
+
+log = logging.getLogger("kiosk.ui")
+HERE = Path(__file__).resolve().parent
+
+#: state -> "module:Class" of its screen (one .py + one .kv each).
+SCREENS: dict[State, str] = {
+    State.ATTRACT: "attract:AttractScreen",
+    State.PROCEDURE: "procedure:ProcedureScreen",
+    State.PROCEDURE_INFO: "procedure_info:ProcedureInfoScreen",
+    State.CONSENT: "consent:ConsentScreen",
+    State.LOGIN: "login:LoginScreen",
+    State.FORM: "form:FormScreen",
+    State.DOCUMENTS: "documents:DocumentsScreen",
+    State.REVIEW: "review:ReviewScreen",
+    State.OTP: "otp:OtpScreen",
+    State.SUBMITTING: "submitting:SubmittingScreen",
+    State.DONE: "done:DoneScreen",
+    State.RATING: "rating:RatingScreen",
+    State.STATUS_LOOKUP: "status_lookup:StatusLookupScreen",
+    State.QUEUE_TICKET: "queue_ticket:QueueTicketScreen",
+    State.OUT_OF_SERVICE: "out_of_service:OutOfServiceScreen",
+}
+
+
+class ThreadRunner:
+    """Runs each job on a daemon thread; delivers the result on the Kivy thread."""
+
+    def __init__(self) -> None:
+        self.active = 0
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Callable[[], Any], done: Callable[[Any, BaseException | None], None]) -> None:
+        def work() -> None:
+            result, error = None, None
+            try:
+                result = fn()
+            except Exception as e:  # noqa: BLE001 - delivered to the session as an event
+                error = e
+            finally:
+                with self._lock:
+                    self.active -= 1
+            Clock.schedule_once(lambda _dt: done(result, error), 0)
+
+        with self._lock:
+            self.active += 1
+        threading.Thread(target=work, name="kiosk-job", daemon=True).start()
+
+    def post(self, fn: Callable[[], None]) -> None:
+        Clock.schedule_once(lambda _dt: fn(), 0)
+
+
+class KioskApp(App):
+    """`px(n)`: n pixels at 1080 on the short side of the window, so layouts hold in landscape and portrait."""
+
+    title = "DVC Kiosk"
+    scale = NumericProperty(1.0)
+    clock_text = StringProperty("")
+    centre_name = StringProperty("")
+    step_text = StringProperty("")
+    session = ObjectProperty(None, allownone=True)
+
+    def __init__(self, session: Session, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+        self.centre_name = session.services.config.kiosk.centre_name
+        self.manager: ScreenManager | None = None
+        self._render_pending = False
+        self._warning = None
+        self.on_started: list[Callable[[], None]] = []
+
+    def px(self, n: float) -> float:
+        return n * self.scale
+
+    def build(self):
+        Window.clearcolor = (1, 1, 1, 1)
+        self.scale = min(Window.size) / 1080.0
+        from screens import keyboard, widgets  # noqa: F401 - registers the shared widget classes
+
+        for shared in ("widgets.kv", "keyboard.kv"):
+            Builder.load_file(str(HERE / shared))
+        self.manager = ScreenManager(transition=NoTransition())
+        for state, target in SCREENS.items():
+            module_name, cls_name = target.split(":")
+            module = importlib.import_module(f"screens.{module_name}")
+            kv = HERE / f"{module_name}.kv"
+            if kv.exists() and str(kv) not in Builder.files:
+                Builder.load_file(str(kv))
+            screen = getattr(module, cls_name)(name=state.value)
+            self.manager.add_widget(screen)
+        self.session.subscribe(self._on_session_changed)
+        Window.bind(on_touch_down=self._any_touch, on_key_down=self._any_key, on_request_close=self._refuse_close)
+        Clock.schedule_interval(self._tick, 0.5)
+        self._update_clock()
+        Clock.schedule_interval(lambda _dt: self._update_clock(), 15)
+        self._render()
+        return self.manager
+
+    def on_start(self) -> None:
+        for callback in self.on_started:
+            callback()
+
+    # ------------------------------------------------------------------------------------------ session
+    def _on_session_changed(self, _session: Session) -> None:
+        """Called from the session (on the UI thread): render on the next frame, once per burst of events."""
+        if not self._render_pending:
+            self._render_pending = True
+            Clock.schedule_once(lambda _dt: self._render(), 0)
+
+    def _render(self) -> None:
+        self._render_pending = False
+        s = self.session
+        step = s.step
+        self.step_text = f"Bước {step}/{STEP_COUNT}" if step else ""
+        screen = self.manager.get_screen(s.state.value)
+        if self.manager.current != screen.name:
+            self.manager.current = screen.name
+        screen.render(s)
+        self._render_warning()
+
+    def _render_warning(self) -> None:
+        from screens.widgets import TimeoutWarning
+
+        remaining = self.session.warning_remaining
+        if remaining is None:
+            if self._warning is not None:
+                self._warning.dismiss()
+                self._warning = None
+            return
+        if self._warning is None:
+            self._warning = TimeoutWarning(on_continue=self.session.touch)
+            self._warning.open()
+        self._warning.seconds = int(remaining + 0.999)
+
+    def _tick(self, _dt: float) -> None:
+        self.session.tick()
+
+    def _any_touch(self, _window, _touch) -> bool:
+        self.session.touch()
+        return False
+
+    def _any_key(self, _window, key: int, *_args) -> bool:
+        self.session.touch()
+        return key == 27  # swallow Escape: a citizen cannot leave the app
+
+    def _refuse_close(self, *_args) -> bool:
+        log.info("close request refused (kiosk mode)")
+        return True
+
+    def _update_clock(self) -> None:
+        now = self.session.services.now()
+        self.clock_text = f"{now:%H:%M}  {now:%d/%m/%Y}"
+
+    # ------------------------------------------------------------------------------------------ helpers for kv
+    def send(self, event: str, **payload: Any) -> None:
+        self.session.send(event, **payload)
+
+    def screenshot(self, path: Path) -> Path:
+        """Render the current screen through an FBO (steadier than reading the back buffer)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.manager.export_to_png(str(path))
+        return path
+
+
+def fmt_date(d: dt.date | None) -> str:
+    return d.strftime("%d/%m/%Y") if d else ""
+
+
+def run_command(args) -> int:
+    """`kiosk run`: the kiosk with the configured devices and portal."""
+    from kiosk import config
+    from kiosk import services as services_mod
+    from kiosk.logs import add_file_handler
+    from screens import kivy_env as env
+
+    settings = config.load()
+    add_file_handler(settings.kiosk.log_dir)
+    size = (1080, 1920) if settings.kiosk.orientation == "portrait" else (1920, 1080)
+    env.configure(size=size, fullscreen=settings.kiosk.fullscreen and not args.windowed)
+    svc = services_mod.build(settings)
+    return run_app(svc)
+
+
+def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None) -> int:
+    from kiosk.outbox import Sender
+    from kiosk.portal import PortalClient
+
+    runner = ThreadRunner()
+    session = Session(svc, runner)
+    app = KioskApp(session)
+    cfg = svc.config
+    sender = Sender(svc.outbox, lambda: PortalClient(cfg.portal.url, kiosk_id=cfg.kiosk.id))
+    sender.start()
+    if on_started is not None:
+        app.on_started.append(lambda: on_started(app))
+    try:
+        app.run()
+    finally:
+        sender.stop()
+        svc.close()
+    return 0

@@ -1,0 +1,130 @@
+"""The on-screen keyboard: Telex typing with visible tone and mark keys, and a numeric pad for numbers and dates.
+
+Citizens who know Telex type it as on their phones; those who do not tap a letter, then a mark key
+("â ê ô", "ă ơ ư", "đ") or a tone key ("á à ả ã ạ"). Both go through the same composer (kiosk.telex),
+which puts the tone on the right vowel and outputs NFC. Only the word being typed is composed; what is
+already in the field (a prefill, earlier words) is kept as it is.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from kivy.factory import Factory
+from kivy.properties import BooleanProperty, OptionProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.text import nfc
+
+TONE_KEYS = {"á": "s", "à": "f", "ả": "r", "ã": "x", "ạ": "j"}
+VOWELS_FOR_HAT = "aeo"
+
+#: mode -> rows of (label, key, width). Labels are what the citizen sees; keys what `press` receives.
+_LETTERS = [[(c.upper(), c, 1) for c in row] for row in ("qwertyuiop", "asdfghjkl", "zxcvbnm")]
+_TONES = [(t, t, 1) for t in TONE_KEYS] + [("â ê ô", "hat", 1.3), ("ă ơ ư", "horn", 1.3), ("đ", "dd", 1)]
+_DIGITS = [(c, c, 1) for c in "1234567890"]
+LAYOUTS: dict[str, list[list[tuple[str, str, float]]]] = {
+    "text": [_TONES, *_LETTERS, [("Xóa hết", "clear", 1.4), ("Dấu cách", "space", 4), ("⌫ Xóa", "backspace", 1.4)]],
+    "code": [_DIGITS, *_LETTERS, [("Xóa hết", "clear", 1.4), ("-", "-", 1), (".", ".", 1), ("⌫ Xóa", "backspace", 1.4)]],
+    "number": [[(c, c, 1) for c in "123"], [(c, c, 1) for c in "456"], [(c, c, 1) for c in "789"],
+               [("Xóa hết", "clear", 1), ("0", "0", 1), ("⌫ Xóa", "backspace", 1)]],
+    "date": [[(c, c, 1) for c in "123"], [(c, c, 1) for c in "456"], [(c, c, 1) for c in "789"],
+             [("/", "/", 1), ("0", "0", 1), ("⌫ Xóa", "backspace", 1)]],
+}
+
+
+class VietKeyboard(BoxLayout):
+    mode = OptionProperty("text", options=list(LAYOUTS))
+    text = StringProperty("")
+    capitalize = BooleanProperty(False)  # names: each word starts with a capital
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._on_change: Callable[[str], None] | None = None
+        self._prefix = ""
+        self._composer = None
+        self._built = ""
+        self._build_rows()
+
+    def on_mode(self, *_args) -> None:
+        self._build_rows()
+
+    def _build_rows(self) -> None:
+        if self._built == self.mode:
+            return
+        self._built = self.mode
+        self.clear_widgets()
+        for row in LAYOUTS[self.mode]:
+            box = Factory.KeyRow()
+            for label, key, width in row:
+                btn = Factory.Key(text=label, size_hint_x=width)
+                btn.bind(on_release=lambda _b, k=key: self.press(k))
+                box.add_widget(btn)
+            self.add_widget(box)
+
+    # ------------------------------------------------------------------------------------------ attach
+    def attach(self, text: str, on_change: Callable[[str], None], mode: str = "text",
+               capitalize: bool = False) -> None:
+        """Type into a field whose current text is `text`; every change is reported through `on_change`."""
+        from kiosk.telex import Composer
+
+        self.mode = mode
+        self.capitalize = capitalize
+        self._prefix = text
+        self._composer = Composer(method="telex")
+        self._on_change = on_change
+        self.text = text
+
+    def detach(self) -> None:
+        self._on_change = None
+
+    # ------------------------------------------------------------------------------------------ keys
+    @property
+    def _word(self) -> str:
+        return self._composer.text if self._composer is not None else ""
+
+    def press(self, key: str) -> None:
+        if self._on_change is None or self._composer is None:
+            return
+        if key == "space":
+            self._commit(" ")
+        elif key == "backspace":
+            if self._word:
+                self._composer.backspace()
+            else:
+                self._prefix = self._prefix[:-1]
+        elif key == "clear":
+            self._prefix = ""
+            self._composer.clear()
+        elif key in TONE_KEYS:
+            if self._word:
+                self._composer.press(TONE_KEYS[key])
+        elif key == "hat":
+            vowel = next((ch for ch in reversed(self._word.lower()) if ch in VOWELS_FOR_HAT), None)
+            if vowel:
+                self._composer.press(vowel)
+        elif key == "horn":
+            if self._word:
+                self._composer.press("w")
+        elif key == "dd":
+            if self._word[-1:].lower() == "d":
+                self._composer.press("d")
+            else:
+                self._composer.press("d")
+                self._composer.press("d")
+        elif self.mode in ("number", "date") or not key.isalpha():
+            self._commit(key)
+        elif self.mode == "code":
+            self._commit(key.upper())
+        else:
+            starts_word = not self._word and (not self._prefix or self._prefix[-1] == " ")
+            self._composer.press(key.upper() if self.capitalize and starts_word else key)
+        self._emit()
+
+    def _commit(self, suffix: str) -> None:
+        self._prefix = self._prefix + self._word + suffix
+        self._composer.clear()
+
+    def _emit(self) -> None:
+        self.text = nfc(self._prefix + self._word)
+        if self._on_change is not None:
+            self._on_change(self.text)

@@ -1,0 +1,42 @@
+"""Kivy must be configured before its first import: where it writes, no argument parsing, no Escape-to-quit.
+
+Import this module before anything from kivy. Headless runs (tests, `kiosk simulate`) unset DISPLAY so SDL
+picks its offscreen driver and really renders; SDL_VIDEODRIVER=dummy would make Kivy exit the process.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def configure(*, size: tuple[int, int] | None = None, fullscreen: bool = False, headless: bool = False) -> None:
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    if "KIVY_HOME" not in os.environ:
+        home = Path(tempfile.gettempdir()) / f"dvc-kiosk-kivy-{os.getuid()}"
+        home.mkdir(exist_ok=True)
+        os.environ["KIVY_HOME"] = str(home)
+    if headless:
+        os.environ.pop("DISPLAY", None)
+        os.environ.pop("WAYLAND_DISPLAY", None)
+        if os.environ.get("SDL_VIDEODRIVER") == "dummy":
+            os.environ.pop("SDL_VIDEODRIVER")
+    from kivy.config import Config
+
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "keyboard_mode", "system")
+    Config.set("kivy", "log_level", "warning")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    Config.set("graphics", "multisamples", "0")
+    if size:
+        Config.set("graphics", "width", str(size[0]))
+        Config.set("graphics", "height", str(size[1]))
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "borderless", "1" if fullscreen else "0")
+    Config.set("graphics", "resizable", "0")
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))

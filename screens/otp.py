@@ -1,0 +1,40 @@
+"""One-time code: the citizen types the 6-digit code sent to their phone on a large numeric pad."""
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+
+from screens.widgets import KioskScreen
+
+
+class OtpScreen(KioskScreen):
+    code = StringProperty("")
+    length = NumericProperty(6)
+    attempts = StringProperty("")
+    locked = BooleanProperty(False)
+
+    def render(self, session) -> None:
+        super().render(session)
+        d = session.data
+        if d.otp is not None:
+            self.length = d.otp.length
+        self.locked = d.otp_locked
+        left = d.otp_attempts_left
+        self.attempts = f"Bạn còn {left} lần nhập." if (left is not None and d.error and not d.otp_locked) else ""
+        if d.error is not None and d.error.kind in ("otp_wrong", "otp_locked", "otp_expired"):
+            self.code = ""
+
+    def press(self, key: str) -> None:
+        if key == "backspace":
+            self.code = self.code[:-1]
+        elif key.isdigit() and len(self.code) < self.length:
+            self.code += key
+
+    def submit(self) -> None:
+        self.send("submit_code", code=self.code)
+
+    def resend(self) -> None:
+        self.code = ""
+        self.send("resend")
+
+    def on_leave(self, *_args) -> None:
+        self.code = ""

@@ -1,0 +1,26 @@
+"""Queue ticket only: take a number for the counter without submitting anything here."""
+from __future__ import annotations
+
+from kivy.properties import StringProperty
+
+from screens.widgets import KioskScreen
+
+
+class QueueTicketScreen(KioskScreen):
+    number = StringProperty("")
+    details = StringProperty("")
+    printing = StringProperty("")
+
+    def render(self, session) -> None:
+        super().render(session)
+        d = session.data
+        t = d.ticket
+        self.number = t.number if t is not None else ""
+        self.details = (f"{t.counter}. Có {t.waiting} người đang chờ trước bạn." if t is not None else "")
+        if d.print_error is not None:
+            pe = d.print_error
+            self.printing = f"Lưu ý: {pe.title}. {pe.next_step}"
+        elif t is not None:
+            self.printing = "Mời bạn nhận phiếu ở khe máy in."
+        else:
+            self.printing = ""

@@ -1,0 +1,247 @@
+"""`kiosk simulate`: one whole citizen session, headless, through the real Kivy screens and fake devices,
+pressing buttons as a person would. Writes DIR/screens/NN-<step>.png, DIR/receipt.bin, DIR/ticket.bin
+(the exact bytes sent to the printer) and DIR/session.json. Exits non-zero when any step fails."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("kiosk.simulate")
+
+#: Sample answers a simulated citizen gives, by form field type / id fragment.
+SAMPLE_TEXT = {
+    "name": "Lê Thị Hồng Nhung",
+    "place": "Trạm y tế xã Tân Lập",
+    "address": "Thôn Bản Lầu xã Tân Lập",
+    "reason": "Làm hồ sơ đi học",
+    "nationality": "Việt Nam",
+    "ethnic": "Kinh",
+}
+
+
+def sample_value(field, today: dt.date) -> str:
+    if field.type == "date":
+        days = 10 if field.when != "future" else -10
+        return (today - dt.timedelta(days=days)).strftime("%d/%m/%Y")
+    if field.type == "phone":
+        return "0912345678"
+    if field.type == "number":
+        low = int(field.min) if field.min is not None else 1
+        return str(max(1, low))
+    if field.type in ("choice",):
+        return field.choices[0]
+    if field.type == "yesno":
+        return "Không"
+    for fragment, text in SAMPLE_TEXT.items():
+        if fragment in field.id:
+            return text
+    return "Nguyễn Văn Bình" if "ten" in field.id else "Không có"
+
+
+class Scenario:
+    """The script of one citizen. Each `step` takes a screenshot named after the screen and records time."""
+
+    def __init__(self, pilot, out: Path, args, services) -> None:
+        self.pilot, self.out, self.args, self.svc = pilot, out, args, services
+        self.n = 0
+        self.steps: list[dict[str, Any]] = []
+        self._t0 = time.monotonic()
+
+    def shot(self, name: str) -> None:
+        self.n += 1
+        path = self.out / "screens" / f"{self.n:02d}-{name}.png"
+        self.pilot.screenshot(path)
+        now = time.monotonic()
+        self.steps.append({"step": name, "screenshot": str(path.relative_to(self.out)),
+                           "seconds": round(now - self._t0, 3)})
+        self._t0 = now
+
+    def run(self) -> dict[str, Any]:
+        p, svc = self.pilot, self.svc
+        proc = svc.catalog.get(self.args.procedure)
+        if proc is None:
+            raise SystemExit(f"unknown procedure {self.args.procedure}")
+        p.wait_state("attract")
+        self.shot("attract")
+        p.tap("Bắt đầu nộp hồ sơ")
+        p.wait_state("procedure")
+        p.tap(widget=p.call(lambda: p.app.manager.current_screen.ids.search_box))
+        p.type_text(search_words(proc.name))
+        self.shot("procedure")
+        p.tap("Xong")
+        p.tap(proc.name, contains=True)
+        p.wait_state("procedure_info")
+        self.shot("procedure_info")
+        p.tap("Bắt đầu nộp")
+        p.wait_state("consent")
+        self.shot("consent")
+        p.tap("Tôi đồng ý")
+        p.wait_state("login")
+        self.shot("login")
+        svc.reader.present(self.args.login_code)
+        p.wait_state("form", timeout=20)
+        self.fill_form(proc)
+        p.wait_state("documents")
+        self.scan_documents()
+        p.wait_state("review")
+        self.shot("review")
+        p.tap("Xác nhận và gửi")
+        p.wait_state("otp")
+        p.wait_until(lambda: p.session.data.otp is not None, 20, "the one-time code to be sent")
+        code = sandbox_otp(self.args.portal, p.session.data.otp.otp_id)
+        for digit in code:
+            p.tap(digit)
+        self.shot("otp")
+        p.tap("Xác nhận")
+        p.wait_until(lambda: p.session.state.value in ("submitting", "done"), 20, "submission to start")
+        p.wait_state("done", timeout=60)
+        p.wait_idle(timeout=30)
+        self.shot("done")
+        data = p.session.data
+        result = {
+            "dossier_code": data.dossier_code,
+            "local_reference": data.local_reference,
+            "delivered": data.delivered,
+            "procedure_code": proc.code,
+            "pages": {c.id: len(c.pages) for c in data.components},
+            "queue_number": data.ticket.number if data.ticket else None,
+            "print_error": data.print_error.kind if data.print_error else None,
+        }
+        printed = svc.last_print or {}
+        if printed.get("receipt"):
+            (self.out / "receipt.bin").write_bytes(printed["receipt"])
+        if printed.get("ticket"):
+            (self.out / "ticket.bin").write_bytes(printed["ticket"])
+        p.tap("Hoàn tất")
+        p.wait_state("rating")
+        self.shot("rating")
+        p.tap("Rất hài lòng")
+        p.wait_state("attract")
+        result["wiped"] = p.session.data.citizen is None and not p.session.data.components
+        return result
+
+    def fill_form(self, proc) -> None:
+        p = self.pilot
+        today = self.svc.now().date()
+        values = p.session.data.form_values
+        for field in proc.form:
+            if values.get(field.id) or not field.required:
+                continue
+            value = sample_value(field, today)
+            if field.type in ("choice", "yesno"):
+                p.tap(value)
+                continue
+            screen = p.call(lambda: p.app.manager.current_screen)
+            row = p.call(lambda fid=field.id: screen._rows[fid])
+            p.tap(widget=p.call(lambda: row.ids.input))
+            p.type_text(value)
+        self.shot("form")
+        for _ in range(len(proc.form) + 2):
+            if p.state != "form":
+                break
+            p.tap("Tiếp tục")
+        if p.state == "form":
+            errors = p.session.data.form_errors
+            raise AssertionError(f"form refused: {errors}")
+
+    def scan_documents(self) -> None:
+        p, scanner = self.pilot, self.svc.scanner
+        first = True
+        while p.state == "documents":
+            comp = p.session.component
+            scanner.load(max(2, comp.min_pages))  # the citizen puts the papers in the feeder
+            p.tap("Quét")
+            p.wait_until(lambda: p.session.data.scanning or len(p.session.component.pages) > 0, 10, "scan to start")
+            p.wait_idle(timeout=60)
+            if p.session.data.error is not None:
+                raise AssertionError(f"scan failed: {p.session.data.error.kind}")
+            if first:
+                self.shot("documents")
+                first = False
+            p.tap("Tiếp tục")
+
+
+def search_words(name: str) -> str:
+    """What a citizen types to find a procedure: two or three words of its name, without diacritics."""
+    from kiosk.text import fold
+
+    words = [w for w in fold(name).split() if w not in ("thu", "tuc", "dang", "ky", "cap", "giay", "ban")]
+    return " ".join(words[:2]) or fold(name).split()[0]
+
+
+def sandbox_otp(portal_url: str, otp_id: str) -> str:
+    """The code the citizen would read on their phone: the sandbox shows it through its test-only endpoint."""
+    import httpx
+
+    r = httpx.get(f"{portal_url.rstrip('/')}/api/v1/sandbox/otp/{otp_id}", timeout=5)
+    r.raise_for_status()
+    return r.json()["code"]
+
+
+def simulate_command(args) -> int:
+    from screens import kivy_env
+
+    w, h = (int(v) for v in args.size.lower().split("x"))
+    kivy_env.configure(size=(w, h), fullscreen=False, headless=True)
+    out: Path = args.out
+    (out / "screens").mkdir(parents=True, exist_ok=True)
+    for old in (out / "screens").glob("*.png"):
+        old.unlink()
+    data_dir = Path(tempfile.mkdtemp(prefix="kiosk-simulate-"))
+    try:
+        return _simulate(args, out, data_dir)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)  # the simulated citizen's data leaves with the session
+
+
+def _simulate(args, out: Path, data_dir: Path) -> int:
+    from drivers.fake_printer import FakePrinter
+    from drivers.fake_reader import FakeCodeReader
+    from drivers.fake_scanner import FakeScanner
+    from kiosk import config, services as services_mod
+    from screens.app import run_app
+    from screens.pilot import Pilot
+
+    settings = config.load(portal={"url": args.portal}, kiosk={"data_dir": str(data_dir)})
+    svc = services_mod.build(
+        settings, data_dir=data_dir,
+        scanner=FakeScanner(delay=0.05, pages=0), printer=FakePrinter(width_dots=settings.printer.width_dots),
+        reader=FakeCodeReader(delay=0.2))
+    outcome: dict[str, Any] = {"ok": False}
+
+    def script(app) -> None:
+        pilot = Pilot(app)
+        scenario = Scenario(pilot, out, args, svc)
+        try:
+            result = scenario.run()
+            outcome.update(result, ok=True)
+        except BaseException as e:  # noqa: BLE001 - reported in session.json and the exit code
+            outcome["error"] = f"{type(e).__name__}: {e}"
+            traceback.print_exc()
+            try:
+                pilot.screenshot(out / "screens" / "failure.png")
+            except Exception:  # noqa: BLE001
+                pass
+        finally:
+            outcome["steps"] = scenario.steps
+            from kivy.clock import Clock
+
+            Clock.schedule_once(lambda _dt: app.stop(), 0)
+
+    run_app(svc, on_started=lambda app: threading.Thread(target=script, args=(app,), daemon=True).start())
+    (out / "session.json").write_text(json.dumps(outcome, ensure_ascii=False, indent=2), encoding="utf-8")
+    if outcome["ok"]:
+        print(f"simulated session complete: dossier {outcome['dossier_code'] or outcome['local_reference']}; "
+              f"screenshots in {out / 'screens'}, receipt in {out / 'receipt.bin'}")
+        return 0
+    print(f"simulated session FAILED: {outcome.get('error')}", file=sys.stderr)
+    return 1

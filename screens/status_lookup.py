@@ -1,0 +1,44 @@
+"""Status look-up: scan the QR on a receipt, or type the dossier code, and see where the dossier is."""
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, StringProperty
+
+from kiosk.messages import DOSSIER_STATUS_VI
+from screens.widgets import KioskScreen
+
+
+class StatusLookupScreen(KioskScreen):
+    code = StringProperty("")
+    typing = BooleanProperty(False)
+    result = StringProperty("")
+
+    def start_typing(self) -> None:
+        self.typing = True
+        self.ids.keyboard.attach(self.code, self._typed, mode="code")
+
+    def _typed(self, text: str) -> None:
+        self.code = text
+
+    def lookup(self) -> None:
+        self.typing = False
+        self.ids.keyboard.detach()
+        self.send("lookup", code=self.code)
+
+    def render(self, session) -> None:
+        super().render(session)
+        v = session.data.status_view
+        if v is None:
+            self.result = ""
+            return
+        lines = [
+            f"Mã hồ sơ: {v.dossier_code}",
+            f"Tình trạng: {DOSSIER_STATUS_VI.get(v.status.value, v.status.value)}",
+            f"Thủ tục: {v.procedure_name or v.procedure_code}",
+            f"Ngày tiếp nhận: {v.received_at:%d/%m/%Y %H:%M}",
+        ]
+        if v.appointment_date:
+            lines.append(f"Ngày hẹn trả kết quả: {v.appointment_date:%d/%m/%Y}")
+        self.result = "\n".join(lines)
+
+    def on_leave(self, *_args) -> None:
+        self.code, self.typing, self.result = "", False, ""

@@ -1,0 +1,192 @@
+"""Shared widgets: the screen frame (header, step, footer), big buttons, the error and busy panels, the
+inactivity warning and the help popup. Their look is in widgets.kv."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from kivy.app import App
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.button import Button
+from kivy.uix.label import Label
+from kivy.uix.modalview import ModalView
+from kivy.uix.togglebutton import ToggleButton
+from kivy.uix.screenmanager import Screen
+
+from kiosk.messages import UserMessage
+
+# High-contrast palette (body text on background >= 7:1; meaning never carried by colour alone).
+INK = (0.07, 0.07, 0.07, 1)
+PRIMARY = (0.04, 0.23, 0.50, 1)
+PAPER = (1, 1, 1, 1)
+PANEL = (0.94, 0.95, 0.97, 1)
+WARN_BG = (1.0, 0.96, 0.81, 1)
+WARN_INK = (0.35, 0.10, 0.0, 1)
+
+
+class KioskScreen(Screen):
+    """Base of every screen: error/busy/notice properties the frame shows, and `send` to the session."""
+
+    error_title = StringProperty("")
+    error_text = StringProperty("")
+    error_next = StringProperty("")
+    busy_text = StringProperty("")
+    notice_text = StringProperty("")
+    has_back = BooleanProperty(True)
+
+    def send(self, event: str, **payload: Any) -> None:
+        App.get_running_app().send(event, **payload)
+
+    def render(self, session) -> None:
+        """Copy what this screen shows from the session. Subclasses extend it; never decide flow here."""
+        d = session.data
+        self.show_error(d.error)
+        self.busy_text = d.busy
+        self.notice_text = d.notice
+
+    def show_error(self, msg: UserMessage | None) -> None:
+        self.error_title = msg.title if msg else ""
+        self.error_text = msg.text if msg else ""
+        self.error_next = msg.next_step if msg else ""
+
+
+class BigButton(Button):
+    """Primary action: bottom right, >= 64 px tall at 1080p."""
+
+    primary = BooleanProperty(True)
+
+
+class ChoiceButton(Button):
+    """A list entry (procedure, rating, choice): full width, two lines allowed."""
+
+    value = ObjectProperty(None, allownone=True)
+    subtitle = StringProperty("")
+
+
+class FieldChip(ToggleButton):
+    """A choice among a few (a field of procedures, an answer to a form question)."""
+
+    value = ObjectProperty(None, allownone=True)
+
+
+class InfoRow(BoxLayout):
+    """'Label: value' on one line, wrapping."""
+
+    label = StringProperty("")
+    value = StringProperty("")
+
+
+class Drawer(BoxLayout):
+    """Holds the on-screen keyboard: as tall as its content when open, nothing (and touch-transparent) when closed."""
+
+    open = BooleanProperty(False)
+
+    def add_widget(self, widget, *args, **kwargs):
+        super().add_widget(widget, *args, **kwargs)
+        widget.bind(height=self._fit)
+        self.bind(open=self._fit)
+        self._fit()
+
+    def _fit(self, *_args) -> None:
+        self.height = self.children[0].height if (self.open and self.children) else 0
+
+    def on_touch_down(self, touch):
+        return super().on_touch_down(touch) if self.open else False
+
+    def on_touch_up(self, touch):
+        return super().on_touch_up(touch) if self.open else False
+
+
+class BodyLabel(Label):
+    pass
+
+
+class TitleLabel(Label):
+    pass
+
+
+class TimeoutWarning(ModalView):
+    seconds = NumericProperty(0)
+
+    def __init__(self, on_continue: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._on_continue = on_continue
+
+    def keep_going(self) -> None:
+        self._on_continue()
+        self.dismiss()
+
+
+class HelpPopup(ModalView):
+    pass
+
+
+class FramePart(BoxLayout):
+    """Header, body, panels and footer of a Frame (what its own rule builds)."""
+
+
+class FrameBody(FramePart):
+    pass
+
+
+class Frame(BoxLayout):
+    """Header + body + footer. Screens fill `body`; the footer's buttons call `on_back` / `on_primary`."""
+
+    back_text = StringProperty("Quay lại")
+    primary_text = StringProperty("Tiếp tục")
+    show_back = BooleanProperty(True)
+    show_primary = BooleanProperty(True)
+    show_cancel = BooleanProperty(True)
+    primary_disabled = BooleanProperty(False)
+    screen = ObjectProperty(None, allownone=True)
+    __events__ = ("on_primary", "on_back", "on_cancel")
+
+    def add_widget(self, widget, *args, **kwargs):
+        """The frame's own parts go into the frame; anything else is the screen's content: into the body."""
+        if isinstance(widget, FramePart):
+            return super().add_widget(widget, *args, **kwargs)
+        body = next(c for c in self.children if isinstance(c, FrameBody))
+        return body.add_widget(widget, *args, **kwargs)
+
+    def on_primary(self) -> None:
+        pass
+
+    def on_back(self) -> None:
+        if self.screen is not None:
+            self.screen.send("back")
+
+    def on_cancel(self) -> None:
+        if self.screen is not None:
+            self.screen.send("cancel")
+
+
+class BusySpinner(Label):
+    """A turning arc: something is happening (never the only sign: a text says what)."""
+
+    angle = NumericProperty(0)
+
+    def on_parent(self, *_args) -> None:
+        from kivy.animation import Animation
+
+        Animation.cancel_all(self)
+        if self.parent is not None:
+            anim = Animation(angle=360, duration=1.2)
+            anim.bind(on_complete=lambda *_a: setattr(self, "angle", 0))
+            anim.repeat = True
+            anim.start(self)
+
+
+def escape_markup(text: str) -> str:
+    return text.replace("&", "&amp;").replace("[", "&bl;").replace("]", "&br;")
+
+
+def choice_text(title: str, subtitle: str = "") -> str:
+    """Markup for a two-line choice: the official name in bold, a plain explanation smaller under it."""
+    out = f"[b]{escape_markup(title)}[/b]"
+    if subtitle:
+        out += f"\n[size={int(App.get_running_app().px(28))}]{escape_markup(subtitle)}[/size]"
+    return out
+
+
+def open_help() -> None:
+    HelpPopup().open()

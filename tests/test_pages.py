@@ -1,0 +1,159 @@
+"""Scanned pages → uploaded PDF (kiosk.pages): what staff and citizens would notice.
+
+Pages come from tests/bench/pagegen.py (known text, a seal, a photo); rendering is poppler's pdftoppm and
+reading is tesseract, both independent of the code under test.
+"""
+from __future__ import annotations
+
+import importlib.util
+import io
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pikepdf
+import pytest
+from PIL import Image
+
+from kiosk import pages
+from kiosk.cli import main
+
+
+def _load_pagegen():
+    spec = importlib.util.spec_from_file_location("bench_pagegen", Path(__file__).parent / "bench" / "pagegen.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+pagegen = _load_pagegen()
+needs_poppler = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+needs_tesseract = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed")
+
+
+def _render(pdf: bytes, tmp_path: Path, dpi: int = 100) -> list[Image.Image]:
+    src = tmp_path / "doc.pdf"
+    src.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-gray", "-r", str(dpi), "-png", str(src), str(tmp_path / "r")], check=True,
+                   capture_output=True)
+    return [Image.open(p).convert("L") for p in sorted(tmp_path.glob("r*.png"))]
+
+
+@pytest.fixture(scope="module")
+def small_pages() -> list[Image.Image]:
+    """Two quick half-size pages at 150 dpi: A5 text-only, and A4 with a photo and a seal."""
+    return [pagegen.make_page(0, dpi=150, size_mm=(148.0, 210.0), lines=6, skew_deg=0.0).image,
+            pagegen.make_page(1, dpi=150, skew_deg=0.0).image]
+
+
+def test_one_pdf_page_per_image_with_the_paper_size_in_mm(small_pages):
+    doc = pages.pack_pages(small_pages, 150)
+    pdf = pikepdf.open(io.BytesIO(doc.pdf))
+    assert doc.pages == len(pdf.pages) == 2
+    sizes_mm = [tuple(round(float(v) / 72 * 25.4) for v in page.MediaBox[2:]) for page in pdf.pages]
+    assert sizes_mm == [(148, 210), (210, 297)]
+    assert [r.index for r in doc.report] == [1, 2]
+    assert len(doc.page_sizes) == 2 and all(0 < s <= pages.PAGE_BUDGET_BYTES for s in doc.page_sizes)
+    import hashlib
+
+    assert doc.sha256 == hashlib.sha256(doc.pdf).hexdigest()
+
+
+@needs_poppler
+def test_packed_pages_render_like_the_scan(small_pages, tmp_path):
+    """Ink stays where it was and paper stays paper: compare poppler's rendering with the scan itself."""
+    doc = pages.pack_pages(small_pages, 150)
+    rendered = _render(doc.pdf, tmp_path, dpi=150)
+    assert len(rendered) == 2
+    for original, shown in zip(small_pages, rendered):
+        assert shown.size == original.size
+        a = np.asarray(original) < 128
+        b = np.asarray(shown) < 128
+        overlap = (a & b).sum() / max(1, (a | b).sum())
+        assert overlap > 0.8, overlap
+        assert np.asarray(shown)[~a].mean() > 200  # the paper is light, not a grey or black slab
+
+
+@needs_poppler
+@needs_tesseract
+def test_text_reads_back_with_tesseract(tmp_path):
+    import pytesseract
+    from rapidfuzz.distance import Levenshtein
+
+    page = pagegen.make_page(3, dpi=300, size_mm=(148.0, 80.0), lines=3, photo=False, seal=False, skew_deg=0.0)
+    doc = pages.pack_pages([page.image], 300)
+    shown = _render(doc.pdf, tmp_path, dpi=300)[0]
+    read = " ".join(pytesseract.image_to_string(shown, lang="vie").split())
+    truth = " ".join(page.text.split())
+    assert Levenshtein.normalized_distance(read, truth) < 0.05, read
+
+
+def test_white_page_is_blank_but_a_page_with_only_a_stamp_is_not():
+    assert pages.analyse_page(pagegen.blank_page(dpi=150), 150).blank
+    assert not pages.analyse_page(pagegen.stamp_only_page(dpi=150), 150).blank
+    text = pagegen.make_page(0, dpi=150, size_mm=(148.0, 210.0), lines=2, photo=False, seal=False).image
+    assert not pages.analyse_page(text, 150).blank
+
+
+def test_blank_pages_are_kept_and_flagged_never_dropped(small_pages):
+    doc = pages.pack_pages([small_pages[0], pagegen.blank_page(dpi=150)], 150)
+    assert doc.pages == 2
+    assert [r.blank for r in doc.report] == [False, True]
+
+
+@pytest.mark.parametrize("angle", [3.0, -3.0])
+def test_deskew_levels_a_3_degree_skew(angle):
+    page = pagegen.make_page(2, dpi=150, size_mm=(148.0, 210.0), lines=12, photo=False, seal=False, skew_deg=angle)
+    measured = pages.analyse_page(page.image, 150).skew_deg
+    assert abs(measured - angle) < 0.5
+    fixed = pages.deskew(page.image, 150)
+    assert fixed.size == page.image.size
+    assert abs(pages.analyse_page(fixed, 150).skew_deg) < 0.5
+    corner = np.asarray(fixed)[:5, :5]
+    assert corner.mean() > 200  # corners filled with paper, not black
+
+
+def test_pack_corrects_skew_and_reports_it():
+    page = pagegen.make_page(2, dpi=150, size_mm=(148.0, 210.0), lines=12, photo=False, seal=False, skew_deg=3.0)
+    doc = pages.pack_pages([page.image], 150)
+    assert doc.report[0].deskewed and abs(doc.report[0].skew_deg - 3.0) < 0.5
+
+
+def test_a_small_jpeg_page_is_embedded_as_is(tmp_path):
+    page = pagegen.make_page(0, dpi=150, size_mm=(148.0, 210.0), lines=6, skew_deg=0.0).image
+    path = tmp_path / "page.jpg"
+    page.save(path, quality=40, dpi=(150, 150))
+    jpeg = path.read_bytes()
+    doc = pages.pack_pages([Image.open(path)], 150)
+    assert doc.report[0].method == "jpeg-passthrough"
+    assert jpeg in doc.pdf  # the citizen's scan, byte for byte, no second generation of JPEG loss
+
+
+def test_no_pages_is_a_clear_vietnamese_error():
+    with pytest.raises(pages.PagesError) as caught:
+        pages.pack_pages([], 300)
+    assert caught.value.kind == "no_pages"
+    assert "quét" in caught.value.message
+
+
+@needs_poppler
+def test_kiosk_pages_pack_command(small_pages, tmp_path, capsys):
+    png, jpg = tmp_path / "p1.png", tmp_path / "p2.jpg"
+    small_pages[0].save(png, dpi=(150, 150))
+    small_pages[1].save(jpg, quality=85, dpi=(150, 150))
+    out = tmp_path / "doc.pdf"
+    assert main(["pages", "pack", "-o", str(out), str(png), str(jpg)]) == 0
+    assert len(_render(out.read_bytes(), tmp_path)) == 2
+    report = capsys.readouterr().err
+    assert "p1.png" in report and "p2.jpg" in report and "KB" in report
+
+
+def test_kiosk_pages_pack_rejects_a_file_that_is_not_an_image(tmp_path, capsys):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("không phải ảnh", encoding="utf-8")
+    assert main(["pages", "pack", "-o", str(tmp_path / "x.pdf"), str(bad)]) == 1
+    assert not (tmp_path / "x.pdf").exists()
+    assert pages.MESSAGES["unreadable_page"] in capsys.readouterr().err

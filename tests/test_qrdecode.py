@@ -1,0 +1,114 @@
+"""The kiosk's QR decoder: camera-like frames give the right Vietnamese text, empty frames give nothing,
+a code held up gives exactly one read, and `kiosk qr decode` reports each file as a JSON line."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "bench"))
+from qrframes import make_frame, render_code  # noqa: E402
+
+from drivers.qrdecode import QrLock, decode_frame  # noqa: E402
+from kiosk.cli import main  # noqa: E402
+
+
+@pytest.mark.parametrize("seed", [11, 12, 13])
+def test_chip_card_frames_decode_to_exact_vietnamese_text(seed):
+    frame = make_frame(seed, scene="card", target_module_px=5.0)
+    assert frame.payloads and "|" in frame.payloads[0]
+    assert decode_frame(frame.gray) == frame.payloads
+
+
+@pytest.mark.parametrize("seed", [21, 22])
+def test_phone_frames_decode_in_colour_too(seed):
+    frame = make_frame(seed, scene="phone", target_module_px=5.0)
+    bgr = cv2.cvtColor(frame.gray, cv2.COLOR_GRAY2BGR)
+    assert decode_frame(bgr) == frame.payloads
+
+
+@pytest.mark.parametrize("text", ["Hà Nội", "Nữ", "Đặng Thị Ánh Nguyệt", "Ấp Phú Hữu, Bà Rịa - Vũng Tàu"])
+def test_short_vietnamese_utf8_without_eci_is_not_misread(text):
+    """The payloads zbar turns into Shift-JIS garbage (shared/domain.md, QR decoding)."""
+    assert decode_frame(render_code(text)) == [text]
+
+
+def test_two_codes_in_one_frame_are_both_read():
+    left, right = render_code("VNEID-TEST-0001"), render_code("DVCK1|H38.01-2026-000123")
+    canvas = np.full((720, 1280), 255, np.uint8)
+    canvas[100:100 + left.shape[0], 80:80 + left.shape[1]] = left
+    canvas[100:100 + right.shape[0], 700:700 + right.shape[1]] = right
+    assert sorted(decode_frame(canvas)) == sorted(["VNEID-TEST-0001", "DVCK1|H38.01-2026-000123"])
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        np.zeros((720, 1280), np.uint8),
+        np.full((720, 1280), 255, np.uint8),
+        np.random.default_rng(1).integers(0, 256, (720, 1280), dtype=np.uint8),
+        np.kron((np.indices((72, 128)).sum(axis=0) % 2 * 255).astype(np.uint8), np.ones((10, 10), np.uint8)),
+        np.zeros((5, 5), np.uint8),
+        np.random.default_rng(2).random((480, 640)) * 255,  # float frame
+    ],
+    ids=["black", "white", "noise", "checkerboard", "tiny", "float"],
+)
+def test_frames_without_a_code_give_nothing(frame):
+    assert decode_frame(frame) == []
+
+
+def test_scene_without_a_code_gives_nothing():
+    frame = make_frame(31, scene="none")
+    assert frame.payloads == [] and decode_frame(frame.gray) == []
+
+
+def test_lock_needs_two_sightings_within_a_second_and_reports_once():
+    lock = QrLock(hits=2, window_s=1.0, release_s=2.0)
+    assert lock.feed(["VNEID-TEST-0001"], now=0.0) == []
+    assert lock.feed([], now=0.5) == []
+    assert lock.feed(["VNEID-TEST-0001"], now=0.9) == ["VNEID-TEST-0001"]
+    for t in (1.0, 1.5, 3.0, 4.5):  # still held up: no second read
+        assert lock.feed(["VNEID-TEST-0001"], now=t) == []
+    assert lock.feed(["VNEID-TEST-0001"], now=7.0) == []  # shown again after being away: counts afresh
+    assert lock.feed(["VNEID-TEST-0001"], now=7.2) == ["VNEID-TEST-0001"]
+
+
+def test_lock_ignores_sightings_further_apart_than_the_window():
+    lock = QrLock(hits=2, window_s=1.0)
+    assert [lock.feed(["A-CODE-1"], now=t) for t in (0.0, 1.5, 3.0)] == [[], [], []]
+
+
+def test_lock_reset_allows_the_same_code_in_a_new_session():
+    lock = QrLock()
+    lock.feed(["VNEID-TEST-0001"], now=0.0)
+    assert lock.feed(["VNEID-TEST-0001"], now=0.1) == ["VNEID-TEST-0001"]
+    lock.reset()
+    lock.feed(["VNEID-TEST-0001"], now=0.2)
+    assert lock.feed(["VNEID-TEST-0001"], now=0.3) == ["VNEID-TEST-0001"]
+
+
+def test_kiosk_qr_decode_prints_one_json_line_per_file(tmp_path, capsys):
+    card = make_frame(12, scene="card", target_module_px=5.0)
+    files = [tmp_path / "thẻ căn cước.png", tmp_path / "empty.jpg", tmp_path / "not-an-image.png"]
+    cv2.imwrite(str(files[0]), card.gray)
+    cv2.imwrite(str(files[1]), np.full((480, 640), 200, np.uint8))
+    files[2].write_text("hello")
+    status = main(["qr", "decode", *map(str, files)])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["file"] for line in lines] == [str(f) for f in files]
+    assert lines[0]["codes"] == card.payloads
+    assert lines[1]["codes"] == []
+    assert "error" in lines[2] and lines[2]["codes"] == []
+    assert all(isinstance(line["ms"], (int, float)) for line in lines)
+    assert status == 1
+
+
+def test_kiosk_qr_decode_succeeds_when_every_file_is_an_image(tmp_path, capsys):
+    path = tmp_path / "login.png"
+    cv2.imwrite(str(path), render_code("VNEID-TEST-0001"))
+    assert main(["qr", "decode", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out)["codes"] == ["VNEID-TEST-0001"]
