@@ -14,7 +14,9 @@ parent starts this process with LC_ALL=C / LANGUAGE=C.
 """
 from __future__ import annotations
 
+import faulthandler
 import os
+import signal
 import sys
 from multiprocessing.connection import Connection
 from typing import Any
@@ -313,6 +315,10 @@ def serve(requests: Connection, replies: Connection) -> None:
 
 
 def main(argv: list[str]) -> int:
+    # A crash in a backend, or SIGUSR1 from the kiosk before it kills a hung worker, leaves the Python
+    # stack on stderr (the journal): the technician sees which libsane call never returned.
+    faulthandler.enable()
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     requests = Connection(int(argv[1]), writable=False)
     replies = Connection(int(argv[2]), readable=False)
     # Backends sometimes print to stdout; keep fd 1 pointing at stderr so nothing is lost or mixed in.

@@ -11,12 +11,13 @@ keypad), which `KeyTranslator` understands; otherwise configure the scanner for 
 """
 from __future__ import annotations
 
+import errno
 import os
 import select
 import time
 from typing import Callable
 
-from drivers.base import DeviceGone, DeviceStatus, Health
+from drivers.base import DeviceBusy, DeviceGone, DeviceStatus, Health
 from drivers.serial_reader import MAX_CODE_BYTES, ThreadedCodeReader
 
 try:
@@ -27,7 +28,7 @@ except ImportError:  # non-Linux development machines: the reader reports itself
 _US_LAYOUT = {
     # key name: (plain, shifted)
     **{f"KEY_{c}": (c.lower(), c) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"},
-    **{f"KEY_{d}": (d, s) for d, s in zip("1234567890", "!@#$%^&*()")},
+    **{f"KEY_{d}": (d, s) for d, s in zip("1234567890", "!@#$%^&*()", strict=True)},
     "KEY_MINUS": ("-", "_"), "KEY_EQUAL": ("=", "+"), "KEY_LEFTBRACE": ("[", "{"), "KEY_RIGHTBRACE": ("]", "}"),
     "KEY_SEMICOLON": (";", ":"), "KEY_APOSTROPHE": ("'", '"'), "KEY_GRAVE": ("`", "~"),
     "KEY_BACKSLASH": ("\\", "|"), "KEY_COMMA": (",", "<"), "KEY_DOT": (".", ">"), "KEY_SLASH": ("/", "?"),
@@ -131,6 +132,8 @@ class HidReader(ThreadedCodeReader):
             self._dev.grab()  # exclusive: scans never type into the kiosk's text fields
         except OSError as e:
             self._close()
+            if e.errno == errno.EBUSY:  # another program grabbed it (a stray kiosk instance, a desktop)
+                raise DeviceBusy("input device is grabbed by another program", device=self.device) from e
             raise DeviceGone(f"cannot open/grab input device: {type(e).__name__}", device=self.device) from e
 
     def _watch(self) -> None:

@@ -4,7 +4,8 @@ and `kiosk qr decode FILE...` for technicians and CI.
 zxing-cpp does the decoding: it is fast on 1280x720 frames and, unlike zbar, does not guess Shift-JIS or
 Latin-1 for short Vietnamese UTF-8 payloads without an ECI marker. A first pass runs on a despeckled frame;
 only when it finds nothing do other variants run (deblurred, zxing's own multi-scale + inverted search, a
-local threshold against glare, a 2x copy for far-away codes), each while the frame's time budget lasts. A camera sees a code in many
+local threshold against glare, a 2x copy for far-away codes), each while the frame's time budget
+lasts. A camera sees a code in many
 frames, so a missed frame costs little and a slow one costs latency: the budget wins.
 """
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 import zxingcpp
 
 DEFAULT_BUDGET_S = 0.030
+_MAX_PIXELS_TO_DOUBLE = 1920 * 1080  # doubling a phone photo would cost far more than the budget
 _FORMATS = zxingcpp.BarcodeFormats([zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.MicroQRCode])
 
 
@@ -75,7 +77,7 @@ _PASSES: tuple[Callable[[np.ndarray], list[str]], ...] = (
     lambda g: _read(_deblur(g)),
     lambda g: _read(g, downscale=True, invert=True),
     lambda g: _read(_local_threshold(g), binarizer=zxingcpp.Binarizer.FixedThreshold),
-    lambda g: _read(_double(g)),
+    lambda g: _read(_double(g)) if g.size <= _MAX_PIXELS_TO_DOUBLE else [],
 )
 
 

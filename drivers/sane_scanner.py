@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -109,9 +110,18 @@ class _SaneWorker:
                 self.kill()
         self._close_pipes()
 
+    def dump_stack(self) -> None:
+        """Ask a hung worker to print where it is stuck (faulthandler on SIGUSR1) before it is killed."""
+        if self.alive():
+            try:
+                self.process.send_signal(signal.SIGUSR1)
+                time.sleep(0.1)  # a stopped process prints nothing; do not wait for it
+            except OSError:
+                pass
+
     def kill(self) -> None:
         if self.alive():
-            self.process.kill()  # SIGKILL also ends a SIGSTOPped or D-state-free hung process
+            self.process.kill()  # SIGKILL also ends a stopped (SIGSTOP) process
             try:
                 self.process.wait(timeout=5.0)
             except subprocess.TimeoutExpired:
@@ -288,7 +298,9 @@ class SaneScanner(Scanner):
             # The backend crashed or the process was killed (e.g. the USB device vanished under it).
             raise DeviceIOError(str(died), device=self.device) from None
         if reply is None:
-            log.error("scanner silent for %.1f s while %s; killing worker %s", silence, doing, worker.pid)
+            log.error("scanner silent for %.1f s while %s; killing worker %s (its stack follows on stderr)",
+                      silence, doing, worker.pid)
+            worker.dump_stack()
             self._drop_worker()
             raise DeviceTimeout(f"no answer from the scanner for {silence:.0f} s while {doing}", device=self.device)
         return reply

@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 MAX_CODE_BYTES = 4096  # far above any payload we accept (2 KB); a longer "line" is noise and is dropped
 MAX_QUEUED_CODES = 16
 _GONE = object()
+_STOPPED = object()
 
 
 class ThreadedCodeReader(CodeReader):
@@ -101,15 +102,15 @@ class ThreadedCodeReader(CodeReader):
             self._stopping.set()
             thread, self._thread = self._thread, None
         if thread is not None:
+            self._codes.put(_STOPPED)  # a read() waiting in another thread returns None now
             thread.join(timeout=2.0)
 
     def close(self) -> None:
         self.stop()
 
     def read(self, timeout: float) -> CodeRead | None:
-        """The next code, None when none came within `timeout`; DeviceGone once the device is lost."""
-        if self._thread is None and not self._gone_detail:
-            self.start()
+        """The next code, None when none came within `timeout` (or the reader was stopped meanwhile);
+        DeviceGone once the device is lost. A reader that is not started reads nothing: call start()."""
         if self._gone_detail and self._codes.empty():
             raise DeviceGone(self._gone_detail, device=self.device)
         try:
@@ -119,6 +120,8 @@ class ThreadedCodeReader(CodeReader):
         if item is _GONE:
             self._codes.put(_GONE)  # every later read says so too, until start() reopens
             raise DeviceGone(self._gone_detail, device=self.device)
+        if item is _STOPPED:
+            return None
         return item
 
     def status(self) -> DeviceStatus:

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DPI = 300
 PAGE_BUDGET_BYTES = 60_000  # issue 3: at most 60 KB per page
-PDF_OVERHEAD_BYTES = 1_500  # page object, content stream, xref: kept out of the images' share
+PDF_OVERHEAD_BYTES = 1_400  # page object, content stream, xref: kept out of the images' share
 MAX_PAGES = 500  # kiosk.models.DocumentRef.pages
 BACKGROUND_DPI = 100
 PHOTO_DPI = 200  # 150 dpi photos lose to a 200 dpi q50 JPEG in SSIM at any quality that fits the budget
@@ -310,7 +310,7 @@ def _text_mask(gray: np.ndarray, paper: float, ink: float) -> np.ndarray:
     """Ink at full resolution (uint8, 255 = ink); a light blur first so edges, and the G4 stream, are not
     ragged with sensor noise. Lines, seals and signatures darker than mid-way between ink and paper count."""
     threshold = ink + 0.55 * max(paper - ink, 40.0)
-    _, mask = cv2.threshold(cv2.GaussianBlur(gray, (3, 3), 0), threshold, 255, cv2.THRESH_BINARY_INV)
+    _, mask = cv2.threshold(cv2.GaussianBlur(gray, (5, 5), 0), threshold, 255, cv2.THRESH_BINARY_INV)
     return mask
 
 
@@ -434,8 +434,10 @@ def _pack(images: list[Image.Image], dpis: list[int]) -> PackedDocument:
                 img = _rotate(img, -info.skew_deg, paper)
                 small = _resize_to(_gray_array(img), ANALYSIS_DPI / dpi)
             layers = _encode_mrc(pdf, img, small, dpi)
-            if sum(layer.size for layer in layers) > PAGE_BUDGET_BYTES - PDF_OVERHEAD_BYTES:
-                layers = _encode_mrc(pdf, img, small, dpi, quality_shift=15)
+            for shift in (5, 10, 20, 30):  # over budget: give up JPEG quality step by step, never text
+                if sum(layer.size for layer in layers) <= PAGE_BUDGET_BYTES - PDF_OVERHEAD_BYTES:
+                    break
+                layers = _encode_mrc(pdf, img, small, dpi, quality_shift=shift)
             method = "mrc"
         _add_page(pdf, layers, img.width, img.height, dpi)
         size = sum(layer.size for layer in layers)

@@ -121,10 +121,15 @@ class Component:
     min_pages: int = 1
     pages: list[ScannedPage] = dataclasses.field(default_factory=list)
     blank: set[int] = dataclasses.field(default_factory=set)  # indexes the citizen should confirm
+    submitted_pages: int = 0  # what was sent, kept after the scans themselves are wiped
 
     @property
     def complete(self) -> bool:
         return len(self.pages) >= self.min_pages
+
+    @property
+    def page_count(self) -> int:
+        return len(self.pages) or self.submitted_pages
 
 
 @dataclasses.dataclass
@@ -164,6 +169,7 @@ class SessionData:
 
     def wipe_pages(self) -> None:
         for c in self.components:
+            c.submitted_pages = c.submitted_pages or len(c.pages)
             for p in c.pages:
                 p.image.close()
             c.pages.clear()
@@ -383,7 +389,8 @@ class Session:
     def _enter_procedure_info(self) -> None:
         proc = self.data.procedure
         self.data.appointment_date = self._appointment(proc, self.services.now())
-        self.data.fee_text = self._fee_text(proc)
+        quote = self._fee_quote()
+        self.data.fee_text = quote.text_vi if quote else ""
 
     def _on_procedure_info(self, event: str, **p: Any):
         if event == "next":
@@ -612,6 +619,12 @@ class Session:
             return False
 
     # ------------------------------------------------------------------------------------------ review, OTP
+    def _enter_review(self) -> None:
+        """The fee for what is actually submitted (pages scanned, copies asked for) and today's appointment."""
+        quote = self._fee_quote()
+        self.data.fee_text = quote.text_vi if quote else ""
+        self.data.appointment_date = self._appointment(self.data.procedure, self.services.now())
+
     def _on_review(self, event: str, **p: Any):
         if event == "edit_form":
             self.goto(State.FORM)
@@ -761,7 +774,7 @@ class Session:
             procedure_code=d.procedure.code, procedure_name=d.procedure.name,
             citizen_name=d.citizen.full_name if d.citizen else "",
             received_at=d.received_at or svc.now(), appointment_date=d.appointment_date,
-            documents=[(c.name, len(c.pages) or c.min_pages) for c in d.components],
+            documents=[(c.name, c.page_count) for c in d.components],
             fee_text=d.fee_text, offline=not d.delivered, payment_qr=self._payment_qr())
 
     def _payment_qr(self) -> str | None:
@@ -769,11 +782,10 @@ class Session:
         if not (pay.bank_bin and pay.account and self.data.procedure is not None):
             return None
         try:
-            from kiosk.catalog import fee_for
             from kiosk.vietqr import vietqr_payload
 
-            pages = sum(len(c.pages) for c in self.data.components)
-            amount = fee_for(self.data.procedure, pages=pages).amount_vnd
+            quote = self._fee_quote()
+            amount = quote.amount_vnd if quote else 0
             if amount <= 0:
                 return None
             return vietqr_payload(pay.bank_bin, pay.account, amount, self.data.dossier_code or self.data.local_reference)
@@ -907,15 +919,21 @@ class Session:
             log.exception("appointment date unavailable for %s", getattr(procedure, "code", "?"))
             return None
 
-    @staticmethod
-    def _fee_text(procedure) -> str:
+    def _fee_quote(self):
+        """The fee for this dossier: per page and per copy where the procedure charges so."""
+        d = self.data
         try:
             from kiosk.catalog import fee_for
 
-            return fee_for(procedure).text_vi
-        except Exception:  # noqa: BLE001
+            pages = sum(c.page_count for c in d.components)
+            try:
+                copies = max(1, int(d.clean_form.get("copies", 1)))
+            except (TypeError, ValueError):
+                copies = 1
+            return fee_for(d.procedure, pages=pages, copies=copies)
+        except Exception:  # noqa: BLE001 - an unknown fee is shown as "cán bộ sẽ thông báo"
             log.exception("fee unavailable")
-            return ""
+            return None
 
 
 def _ticket_data(ticket, centre_name: str):

@@ -59,7 +59,7 @@ class DocumentsScreen(KioskScreen):
         box.clear_widgets()
         for i, comp in enumerate(comps):
             status = f"Đã quét {len(comp.pages)} trang" if comp.pages else "Chưa quét"
-            mark = "▶ " if i == current_index else ""
+            mark = "» " if i == current_index else ""
             btn = ChoiceButton(text=choice_text(mark + comp.name, status), value=i)
             btn.bind(on_release=lambda b: self.send("select", component=b.value))
             box.add_widget(btn)

@@ -12,9 +12,11 @@ KEYBOARD_MODE = {"text": "text", "address": "text", "phone": "number", "number":
 YES_NO = ("Có", "Không")
 
 
-def wants_capitals(field) -> bool:
-    """Names are written with a capital at each word (Nguyễn Văn An)."""
-    return "name" in field.id or "ho_ten" in field.id
+def capitals_for(field) -> str:
+    """Names take a capital at each word (Nguyễn Văn An); other text a capital at its start."""
+    if field.type not in ("text", "address"):
+        return "none"
+    return "words" if "name" in field.id or "ho_ten" in field.id else "first"
 
 
 class FormRow(BoxLayout):
@@ -88,7 +90,7 @@ class FormScreen(KioskScreen):
         self.typing = True
         current = self._rows[field_id].value
         self.ids.keyboard.attach(current, lambda text: self.send("set", field=field_id, value=text),
-                                 mode=KEYBOARD_MODE.get(field.type, "text"), capitalize=wants_capitals(field))
+                                 mode=KEYBOARD_MODE.get(field.type, "text"), capitalize=capitals_for(field))
         self.ids.scroll.scroll_to(self._rows[field_id], padding=10, animate=False)
         for fid, row in self._rows.items():
             row.focused = fid == field_id
@@ -109,6 +111,7 @@ class FormScreen(KioskScreen):
                         and not self._rows[fid].value), None)
             if nxt is not None:
                 self.focus(nxt)
-                return
-            self.stop_typing()
+            else:
+                self.stop_typing()  # the citizen sees the whole form once more before going on
+            return
         self.send("next")

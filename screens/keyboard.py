@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from kivy.factory import Factory
-from kivy.properties import BooleanProperty, OptionProperty, StringProperty
+from kivy.properties import OptionProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.text import nfc
@@ -23,19 +23,19 @@ _LETTERS = [[(c.upper(), c, 1) for c in row] for row in ("qwertyuiop", "asdfghjk
 _TONES = [(t, t, 1) for t in TONE_KEYS] + [("â ê ô", "hat", 1.3), ("ă ơ ư", "horn", 1.3), ("đ", "dd", 1)]
 _DIGITS = [(c, c, 1) for c in "1234567890"]
 LAYOUTS: dict[str, list[list[tuple[str, str, float]]]] = {
-    "text": [_TONES, *_LETTERS, [("Xóa hết", "clear", 1.4), ("Dấu cách", "space", 4), ("⌫ Xóa", "backspace", 1.4)]],
-    "code": [_DIGITS, *_LETTERS, [("Xóa hết", "clear", 1.4), ("-", "-", 1), (".", ".", 1), ("⌫ Xóa", "backspace", 1.4)]],
+    "text": [_TONES, *_LETTERS, [("Xóa hết", "clear", 1.4), ("Dấu cách", "space", 4), ("Xóa lùi", "backspace", 1.4)]],
+    "code": [_DIGITS, *_LETTERS, [("Xóa hết", "clear", 1.4), ("-", "-", 1), (".", ".", 1), ("Xóa lùi", "backspace", 1.4)]],
     "number": [[(c, c, 1) for c in "123"], [(c, c, 1) for c in "456"], [(c, c, 1) for c in "789"],
-               [("Xóa hết", "clear", 1), ("0", "0", 1), ("⌫ Xóa", "backspace", 1)]],
+               [("Xóa hết", "clear", 1), ("0", "0", 1), ("Xóa lùi", "backspace", 1)]],
     "date": [[(c, c, 1) for c in "123"], [(c, c, 1) for c in "456"], [(c, c, 1) for c in "789"],
-             [("/", "/", 1), ("0", "0", 1), ("⌫ Xóa", "backspace", 1)]],
+             [("/", "/", 1), ("0", "0", 1), ("Xóa lùi", "backspace", 1)]],
 }
 
 
 class VietKeyboard(BoxLayout):
     mode = OptionProperty("text", options=list(LAYOUTS))
     text = StringProperty("")
-    capitalize = BooleanProperty(False)  # names: each word starts with a capital
+    capitalize = OptionProperty("none", options=["none", "first", "words"])  # names: every word; text: the first
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -63,7 +63,7 @@ class VietKeyboard(BoxLayout):
 
     # ------------------------------------------------------------------------------------------ attach
     def attach(self, text: str, on_change: Callable[[str], None], mode: str = "text",
-               capitalize: bool = False) -> None:
+               capitalize: str = "none") -> None:
         """Type into a field whose current text is `text`; every change is reported through `on_change`."""
         from kiosk.telex import Composer
 
@@ -106,18 +106,19 @@ class VietKeyboard(BoxLayout):
             if self._word:
                 self._composer.press("w")
         elif key == "dd":
-            if self._word[-1:].lower() == "d":
+            # Telex: a second d anywhere in the word strokes the first ("dad" -> "đa"); without one, type both.
+            if "d" not in self._word.lower():
                 self._composer.press("d")
-            else:
-                self._composer.press("d")
-                self._composer.press("d")
+            self._composer.press("d")
         elif self.mode in ("number", "date") or not key.isalpha():
             self._commit(key)
         elif self.mode == "code":
             self._commit(key.upper())
         else:
+            starts_text = not self._word and not self._prefix.strip()
             starts_word = not self._word and (not self._prefix or self._prefix[-1] == " ")
-            self._composer.press(key.upper() if self.capitalize and starts_word else key)
+            upper = (self.capitalize == "words" and starts_word) or (self.capitalize == "first" and starts_text)
+            self._composer.press(key.upper() if upper else key)
         self._emit()
 
     def _commit(self, suffix: str) -> None:

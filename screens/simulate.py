@@ -19,12 +19,20 @@ log = logging.getLogger("kiosk.simulate")
 
 #: Sample answers a simulated citizen gives, by form field type / id fragment.
 SAMPLE_TEXT = {
-    "name": "Lê Thị Hồng Nhung",
+    "child": "Lê Minh Khôi",
+    "mother": "Lê Thị Hồng Nhung",
+    "father": "Đặng Văn Quyết",
+    "partner": "Hoàng Thị Thủy",
+    "deceased": "Vũ Văn Lộc",
+    "ward": "Trần Thị Ngọc Ánh",
+    "name": "Phạm Quốc Hưng",
+    "holder": "Lương Văn Thắng",
+    "id_number": "001099012345",
     "place": "Trạm y tế xã Tân Lập",
     "address": "Thôn Bản Lầu xã Tân Lập",
-    "reason": "Làm hồ sơ đi học",
-    "nationality": "Việt Nam",
-    "ethnic": "Kinh",
+    "where": "Ủy ban nhân dân xã Tân Lập",
+    "title": "Bằng tốt nghiệp trung học phổ thông",
+    "value": "Nguyễn Thị Hường",
 }
 
 
@@ -44,7 +52,7 @@ def sample_value(field, today: dt.date) -> str:
     for fragment, text in SAMPLE_TEXT.items():
         if fragment in field.id:
             return text
-    return "Nguyễn Văn Bình" if "ten" in field.id else "Không có"
+    return "Không có"
 
 
 class Scenario:
@@ -112,7 +120,7 @@ class Scenario:
             "local_reference": data.local_reference,
             "delivered": data.delivered,
             "procedure_code": proc.code,
-            "pages": {c.id: len(c.pages) for c in data.components},
+            "pages": {c.id: c.page_count for c in data.components},
             "queue_number": data.ticket.number if data.ticket else None,
             "print_error": data.print_error.kind if data.print_error else None,
         }

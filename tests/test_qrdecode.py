@@ -61,6 +61,20 @@ def test_frames_without_a_code_give_nothing(frame):
     assert decode_frame(frame) == []
 
 
+def test_a_phone_photo_sized_image_is_decoded_within_bounds():
+    """`kiosk qr decode` gets 12-megapixel photos too: found when present, and a blank one costs no more
+    than the budget plus one pass (the 2x pass is skipped for large images)."""
+    import time
+
+    photo = np.full((3000, 4000), 235, np.uint8)
+    code = render_code("VNEID-TEST-0001", module_px=12)
+    photo[1000:1000 + code.shape[0], 1500:1500 + code.shape[1]] = code
+    assert decode_frame(photo) == ["VNEID-TEST-0001"]
+    started = time.thread_time()
+    assert decode_frame(np.full((3000, 4000), 235, np.uint8)) == []
+    assert time.thread_time() - started < 1.0
+
+
 def test_scene_without_a_code_gives_nothing():
     frame = make_frame(31, scene="none")
     assert frame.payloads == [] and decode_frame(frame.gray) == []

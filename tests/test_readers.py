@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from evdev import InputEvent, ecodes
 
-from drivers.base import CodeReader, DeviceGone, Health
+from drivers.base import CodeReader, DeviceBusy, DeviceGone, Health
 from drivers.camera_reader import CameraReader
 from drivers.fake_reader import FakeCodeReader
 from drivers.hid_reader import HidReader, KeyTranslator
@@ -112,6 +112,17 @@ def test_serial_scanner_lines_become_codes(pty_pair):
         assert reader.status().health is Health.OK
     finally:
         reader.stop()
+
+
+def test_stopping_a_reader_releases_a_waiting_read(pty_pair):
+    """Leaving the login screen stops the reader; the worker blocked in read() must come back at once."""
+    _master, port = pty_pair
+    reader = SerialReader(port)
+    reader.start()
+    threading.Timer(0.2, reader.stop).start()
+    started = time.monotonic()
+    assert reader.read(timeout=5) is None
+    assert time.monotonic() - started < 2.0
 
 
 def test_serial_scanner_drops_runaway_lines(pty_pair):
@@ -292,6 +303,16 @@ def test_hid_reader_unplugged():
         reader.read(2)
     assert reader.status().error_kind == "device_gone"
     reader.stop()
+
+
+def test_hid_reader_grabbed_by_another_program():
+    class Grabbed(_StandInInputDevice):
+        def grab(self) -> None:
+            raise OSError(errno.EBUSY, "Device or resource busy")
+
+    reader = HidReader("kbd", open_device=Grabbed)
+    with pytest.raises(DeviceBusy):
+        reader.start()
 
 
 def test_hid_reader_missing_device():

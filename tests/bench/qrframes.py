@@ -27,7 +27,8 @@ _MIDDLE = ["Văn", "Thị", "Hữu", "Đức", "Ngọc", "Thanh", "Minh", "Quố
 _GIVEN = ["An", "Bình", "Cường", "Dũng", "Hà", "Hằng", "Hương", "Khánh", "Lộc", "Mai", "Nga", "Phúc", "Quỳnh",
           "Sơn", "Thảo", "Tuấn", "Uyên", "Việt", "Yến", "Ánh", "Đạt", "Nguyệt", "Trường", "Hiếu"]
 _PLACES = ["Thôn Bản Lầu, Xã Mường Khương, Lào Cai", "Số 12 Tràng Tiền, Hoàn Kiếm, Hà Nội",
-           "Tổ 3, Phường Quyết Thắng, Thành phố Lai Châu, Lai Châu", "Ấp Phú Hữu, Xã Phú Hội, Châu Đức, Bà Rịa - Vũng Tàu",
+           "Tổ 3, Phường Quyết Thắng, Thành phố Lai Châu, Lai Châu",
+           "Ấp Phú Hữu, Xã Phú Hội, Châu Đức, Bà Rịa - Vũng Tàu",
            "Xóm Đồi, Xã Tân Lập, Đồng Hỷ, Thái Nguyên", "Khóm 2, Phường 8, Thành phố Cà Mau, Cà Mau",
            "Số 45 Lê Lợi, Phường Bến Nghé, Quận 1, TP Hồ Chí Minh", "Bản Khoang, Xã Tả Phìn, Sa Pa, Lào Cai"]
 _PROVINCES = ["001", "010", "012", "019", "038", "040", "046", "079", "092", "096"]
@@ -226,3 +227,16 @@ def make_frame(seed: int, scene: str | None = None, target_module_px: float | No
 
 def make_frames(count: int, seed: int = 0) -> list[Frame]:
     return [make_frame(seed * 1_000_003 + i) for i in range(count)]
+
+
+if __name__ == "__main__":  # dump frames for `kiosk qr decode` by hand: python tests/bench/qrframes.py OUT [N]
+    import json
+    import sys
+    from pathlib import Path
+
+    out = Path(sys.argv[1])
+    out.mkdir(parents=True, exist_ok=True)
+    for index, frame in enumerate(make_frames(int(sys.argv[2]) if len(sys.argv) > 2 else 20)):
+        cv2.imwrite(str(out / f"frame{index:03d}.png"), frame.gray)
+        print(json.dumps({"file": f"frame{index:03d}.png", "codes": frame.payloads, "scene": frame.scene,
+                          "module_px": round(frame.module_px, 2), **frame.conditions}, ensure_ascii=False))

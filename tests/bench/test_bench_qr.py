@@ -40,7 +40,9 @@ def _pyzbar(gray) -> list[str]:
 
 
 def _score(name: str, decoder: Callable, frames: list[Frame]) -> dict:
-    times, cpu_times, stats = [], [], {"ok_big": 0, "n_big": 0, "ok_small": 0, "n_small": 0, "wrong": 0, "false": 0, "n_none": 0}
+    times: list[float] = []
+    cpu_times: list[float] = []
+    stats = {"ok_big": 0, "n_big": 0, "ok_small": 0, "n_small": 0, "wrong": 0, "false": 0, "n_none": 0}
     for frame in frames:
         started, cpu_started = time.perf_counter(), time.process_time()
         codes = decoder(frame.gray)
@@ -56,7 +58,8 @@ def _score(name: str, decoder: Callable, frames: list[Frame]) -> dict:
         stats["wrong"] += any(code not in frame.payloads for code in codes)
     times.sort()
     stats.update(name=name, median=statistics.median(times), p95=times[int(len(times) * 0.95) - 1],
-                 cpu_median=statistics.median(cpu_times))
+                 cpu_median=statistics.median(cpu_times),
+                 cpu_p95=sorted(cpu_times)[int(len(cpu_times) * 0.95) - 1])
     return stats
 
 
@@ -73,10 +76,12 @@ def test_decoder_against_plain_zxing_and_pyzbar():
                                                ("pyzbar (utf-8)", _pyzbar))]
     print(f"\n{len(frames)} frames 1280x720 grey; module >= 3 px: {rows[0]['n_big']}, "
           f"< 3 px: {rows[0]['n_small']}, no code: {rows[0]['n_none']}")
-    print(f"{'decoder':<20} {'hit >=3px':>16} {'hit <3px':>16} {'wrong':>6} {'false+':>7} {'median ms':>10} {'p95 ms':>8} {'cpu median':>11}")
+    print(f"{'decoder':<20} {'hit >=3px':>16} {'hit <3px':>16} {'wrong':>6} {'false+':>7} "
+          f"{'median ms':>10} {'p95 ms':>8} {'cpu median':>11} {'cpu p95':>8}")
     for r in rows:
         print(f"{r['name']:<20} {_pct(r['ok_big'], r['n_big']):>16} {_pct(r['ok_small'], r['n_small']):>16} "
-              f"{r['wrong']:>6} {r['false']:>7} {r['median']:>10.2f} {r['p95']:>8.2f} {r['cpu_median']:>11.2f}")
+              f"{r['wrong']:>6} {r['false']:>7} {r['median']:>10.2f} {r['p95']:>8.2f} "
+              f"{r['cpu_median']:>11.2f} {r['cpu_p95']:>8.2f}")
     ours = rows[0]
     assert ours["wrong"] == 0
     assert ours["false"] == 0
