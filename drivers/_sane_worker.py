@@ -8,7 +8,7 @@ with a timeout and can kill and restart this process. Run as a script:
 
 Requests arrive as pickled dicts on <request-fd>; replies go back on <reply-fd> as tuples:
 ("hello", info) once at start, then per request ("page", {...})*, and one ("done", result) or
-("error", kind, detail). `kind` is one of the driver error kinds of drivers.base (this file imports
+("error", kind, detail); a scan is then cleaned up (cancelled) and followed by ("ready",). `kind` is one of the driver error kinds of drivers.base (this file imports
 nothing from the kiosk's packages so it can run by path). Status strings are matched in English: the
 parent starts this process with LC_ALL=C / LANGUAGE=C.
 """
@@ -136,15 +136,18 @@ class Worker:
                     pass
                 self.device = None
 
-    def still_there(self) -> bool:
-        """After an I/O error: can the device be opened again? (no -> it was unplugged)."""
-        name = self.device_name
-        self.close_device()
-        try:
-            self.open(name)
-        except WorkerError:
-            return False
-        return True
+    def after_scan(self, failed_kind: str) -> None:
+        """Cancel the scan (always: a started scan left behind can crash libsane at exit). After an I/O
+        failure also close the handle, so the next scan reopens the device and finds out if it is gone.
+
+        Runs after the reply is sent: some backends hang in sane_cancel() after an error, and the citizen
+        should hear about the jam now, not when the kiosk's watchdog fires."""
+        if self.device is None:
+            return
+        if failed_kind in ("io_error", "device_gone"):
+            self.close_device()
+        else:
+            self.device.cancel()
 
     # ----------------------------------------------------------------- options
     def options(self) -> dict[str, dict[str, Any]]:
@@ -224,29 +227,21 @@ class Worker:
         feeder = request["source"] == "feeder"
         limit = max(1, int(request["max_pages"])) if feeder else 1
         count = 0
-        try:
-            while count < limit:
-                try:
-                    dev.start()
-                    data, width, height, samples, _sample_size = dev.dev.snap(True, False, None)
-                except Exception as error:  # noqa: BLE001 - _sane.error carries only the status text
-                    if feeder and count and str(error) == END_OF_FEEDER:
-                        break  # the normal end of a feeder batch
-                    raise WorkerError(classify(error), str(error)) from None
-                if not data:
-                    if feeder and count:
-                        break  # some backends end a batch with an empty frame instead of NO_DOCS
-                    raise WorkerError("no_documents" if feeder else "io_error", "scanner returned no data")
-                self.replies.send(("page", {"data": bytes(data), "width": width, "height": height,
-                                            "samples": samples, "dpi": applied["dpi"], "index": count}))
-                count += 1
-        except WorkerError as error:
-            if error.kind == "io_error" and not self.still_there():
-                error.kind = "device_gone"
-            raise
-        finally:
-            if self.device is not None:
-                self.device.cancel()  # never leave a started scan behind (libsane may crash at exit)
+        while count < limit:  # the caller runs after_scan() whatever happens here
+            try:
+                dev.start()
+                data, width, height, samples, _sample_size = dev.dev.snap(True, False, None)
+            except Exception as error:  # noqa: BLE001 - _sane.error carries only the status text
+                if feeder and count and str(error) == END_OF_FEEDER:
+                    break  # the normal end of a feeder batch
+                raise WorkerError(classify(error), str(error)) from None
+            if not data:
+                if feeder and count:
+                    break  # some backends end a batch with an empty frame instead of NO_DOCS
+                raise WorkerError("no_documents" if feeder else "io_error", "scanner returned no data")
+            self.replies.send(("page", {"data": bytes(data), "width": width, "height": height,
+                                        "samples": samples, "dpi": applied["dpi"], "index": count}))
+            count += 1
         return {"pages": count, "applied": applied}
 
     def describe(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -298,13 +293,17 @@ def serve(requests: Connection, replies: Connection) -> None:
             if request.get("op") == "quit":
                 break
             try:
-                replies.send(("done", worker.handle(request)))
+                reply: tuple = ("done", worker.handle(request))
             except WorkerError as error:
-                replies.send(("error", error.kind, error.detail))
+                reply = ("error", error.kind, error.detail)
             except (BrokenPipeError, ConnectionResetError):
                 raise  # nobody is listening any more
             except Exception as error:  # noqa: BLE001 - report, keep serving
-                replies.send(("error", classify(error), f"{type(error).__name__}: {error}"))
+                reply = ("error", classify(error), f"{type(error).__name__}: {error}")
+            replies.send(reply)
+            if request.get("op") == "scan":
+                worker.after_scan(reply[1] if reply[0] == "error" else "")
+                replies.send(("ready",))
     finally:
         # Cancel and close even when the kiosk vanished mid-batch: a started scan left behind can
         # crash libsane at exit and leave the scanner waiting.

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from drivers.base import DeviceGone, DeviceStatus, Health
-from drivers.qrdecode import DEFAULT_BUDGET_S, QrLock, decode_frame, to_gray
+from drivers.qrdecode import DEFAULT_BUDGET_S, QrLock, decode_frame
 from drivers.serial_reader import ThreadedCodeReader
 
 LOST_AFTER_S = 2.0  # a live camera that delivers no frame for this long is treated as unplugged
@@ -52,11 +52,21 @@ class CameraReader(ThreadedCodeReader):
 
     # ------------------------------------------------------------------ ThreadedCodeReader
     def _open(self) -> None:
+        """Only the quick checks: opening a V4L2 camera can take a second, so that happens on the capture
+        thread (start() is called from the UI thread); a camera that then fails to open reads as DeviceGone."""
+        problem = self._source_problem()
+        if problem:
+            raise DeviceGone(problem, device=self.device)
+        self.is_file = not isinstance(self.source, int) and Path(self.source).is_file()
+        self._latest = None
+        self._qr_lock.reset()  # a fresh start is a fresh session: the last citizen's code may be read again
+
+    def _open_capture(self) -> cv2.VideoCapture:
         if isinstance(self.source, int):
             cap = cv2.VideoCapture(self.source, cv2.CAP_V4L2)
             if cap.isOpened():
                 # MJPG: most USB webcams give 1280x720 at 30 fps only compressed (raw YUYV: 5-10 fps).
-                cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter_fourcc(*"MJPG"))
+                cap.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*"MJPG"))
                 cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.width)
                 cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.height)
                 cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # newest frame, not a queue of stale ones
@@ -65,9 +75,7 @@ class CameraReader(ThreadedCodeReader):
         if not cap.isOpened():
             cap.release()
             raise DeviceGone("camera cannot be opened", device=self.device)
-        self._cap = cap
-        self._latest = None
-        self._qr_lock.reset()  # a fresh start is a fresh session: the last citizen's code may be read again
+        return cap
 
     def _watch(self) -> None:
         capture_done = threading.Event()
@@ -83,7 +91,7 @@ class CameraReader(ThreadedCodeReader):
             decoder.join(timeout=1.0)
 
     def _capture_loop(self) -> None:
-        assert self._cap is not None
+        self._cap = self._open_capture()
         file_fps = self._cap.get(cv2.CAP_PROP_FPS) if self.is_file else 0.0
         frame_interval = 1.0 / file_fps if 1.0 <= file_fps <= 240.0 else 1.0 / 30
         last_frame_at = next_due = time.monotonic()
@@ -127,7 +135,7 @@ class CameraReader(ThreadedCodeReader):
                 frame, seen_seq = self._latest, self._frame_seq
             if frame is None:
                 continue
-            codes = decode_frame(to_gray(frame), budget_s=self.decode_budget_s)
+            codes = decode_frame(frame, budget_s=self.decode_budget_s)
             for payload in self._qr_lock.feed(codes):
                 self._deliver(payload)
 
@@ -143,8 +151,15 @@ class CameraReader(ThreadedCodeReader):
         return status
 
     def _idle_status(self) -> DeviceStatus:
-        if not isinstance(self.source, int) and not self.is_file:
-            return DeviceStatus(Health.FAILED, f"no camera or video file at {self.device}", DeviceGone.kind)
-        if isinstance(self.source, int) and not Path(f"/dev/video{self.source}").exists():
-            return DeviceStatus(Health.FAILED, f"no /dev/video{self.source}", DeviceGone.kind)
+        problem = self._source_problem()
+        if problem:
+            return DeviceStatus(Health.FAILED, problem, DeviceGone.kind)
         return super()._idle_status()
+
+    def _source_problem(self) -> str:
+        """Why the source cannot be a camera ("" when it may be): checked without opening anything."""
+        if isinstance(self.source, int):
+            return "" if Path(f"/dev/video{self.source}").exists() else f"no /dev/video{self.source}"
+        if Path(self.source).is_file() or "://" in self.source:
+            return ""
+        return "no camera or video file at this path"

@@ -30,7 +30,7 @@ class FakeCodeReader(CodeReader):
         self.fault = fault
         self._pending: collections.deque[tuple[float, str]] = collections.deque()
         self._changed = threading.Condition()
-        self._running = False
+        self._stops = 0  # bumped by stop(): a read() waiting across a stop returns None, like real readers
         for text in codes or []:
             self.present(text)
 
@@ -61,10 +61,12 @@ class FakeCodeReader(CodeReader):
 
     # ------------------------------------------------------------------ CodeReader
     def start(self) -> None:
-        self._running = True
+        """Nothing to switch on: presented codes are readable whether or not the fake was started."""
 
     def stop(self) -> None:
-        self._running = False
+        with self._changed:
+            self._stops += 1
+            self._changed.notify_all()
 
     def close(self) -> None:
         self.stop()
@@ -80,7 +82,10 @@ class FakeCodeReader(CodeReader):
         started = time.monotonic()
         deadline = started + max(0.0, timeout)
         with self._changed:
+            stops_before = self._stops
             while True:
+                if self._stops != stops_before:
+                    return None
                 if self.fault == "gone":
                     raise DeviceGone("fake reader unplugged", device="fake")
                 now = time.monotonic()

@@ -15,7 +15,7 @@ import errno
 import os
 import select
 import time
-from typing import Callable
+from typing import Any, Callable
 
 from drivers.base import DeviceBusy, DeviceGone, DeviceStatus, Health
 from drivers.serial_reader import MAX_CODE_BYTES, ThreadedCodeReader
@@ -118,11 +118,11 @@ class HidReader(ThreadedCodeReader):
     driver = "hid"
 
     def __init__(self, device_path: str, *, idle_end_s: float = 0.3,
-                 open_device: Callable[[str], object] | None = None) -> None:
+                 open_device: Callable[[str], Any] | None = None) -> None:
         super().__init__(device_path)
         self.idle_end_s = idle_end_s
         self._open_device = open_device or (InputDevice if InputDevice is not None else None)
-        self._dev = None
+        self._dev: Any = None  # evdev.InputDevice (or a stand-in with the same methods)
 
     def _open(self) -> None:
         if self._open_device is None:

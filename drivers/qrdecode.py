@@ -82,20 +82,21 @@ _PASSES: tuple[Callable[[np.ndarray], list[str]], ...] = (
 
 
 def to_gray(frame: np.ndarray) -> np.ndarray:
-    """A contiguous 8-bit grey copy/view of a BGR, BGRA or grey frame."""
+    """A contiguous 8-bit grey copy/view of a BGR, BGRA or grey frame (other shapes come back unchanged
+    in shape, and decode to nothing)."""
+    if frame.dtype != np.uint8:
+        frame = np.clip(frame, 0, 255).astype(np.uint8)
     if frame.ndim == 3 and frame.shape[2] == 3:
         frame = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     elif frame.ndim == 3 and frame.shape[2] == 4:
         frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2GRAY)
     elif frame.ndim == 3 and frame.shape[2] == 1:
         frame = frame[:, :, 0]
-    if frame.dtype != np.uint8:
-        frame = np.clip(frame, 0, 255).astype(np.uint8)
     return np.ascontiguousarray(frame)
 
 
 def decode_frame(gray: np.ndarray, budget_s: float = DEFAULT_BUDGET_S) -> list[str]:
-    """Every QR payload found in one frame (grey preferred; BGR is converted), in reading order, no duplicates.
+    """Every QR payload found in one frame (grey preferred; BGR is converted), without duplicates.
 
     The later passes run only while nothing was found, and stop once `budget_s` of this thread's CPU time
     has been spent: CPU time, not wall time, so that a frame decodes the same on a busy machine as on an

@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 WORKER_SCRIPT = Path(__file__).with_name("_sane_worker.py")
 _START_TIMEOUT = 15.0  # python start-up + sane_init (network backends can take a few seconds)
 _QUIT_GRACE = 2.0
+_CLEANUP_GRACE = 10.0  # cancelling a batch can take a while on a real feeder (it ejects the paper)
 
 OptionValue = str | int | float | bool
 
@@ -171,6 +172,7 @@ class SaneScanner(Scanner):
         self.timeout = timeout
         self.options = dict(options or {})
         self._worker: _SaneWorker | None = None
+        self._cleanup_pending = False  # the worker is still cancelling the last scan ("ready" not yet seen)
         self._lock = threading.Lock()  # one conversation with the worker at a time
 
     # ------------------------------------------------------------------ public API
@@ -243,8 +245,9 @@ class SaneScanner(Scanner):
     def close(self) -> None:
         with self._lock:
             if self._worker is not None:
-                self._worker.stop()
+                self._worker.stop()  # the worker reads "quit" after cancelling the last scan
                 self._worker = None
+            self._cleanup_pending = False
 
     # ------------------------------------------------------------------ worker conversation
     def _ensure_worker(self) -> _SaneWorker:
@@ -264,9 +267,27 @@ class SaneScanner(Scanner):
             raise ERROR_KINDS.get(reply[1], DeviceError)(reply[2], device=self.device)
         return worker
 
+    def _await_cleanup(self) -> None:
+        """Wait for the worker to finish cancelling the previous scan; replace it if it hangs there."""
+        if not self._cleanup_pending or self._worker is None:
+            return
+        self._cleanup_pending = False
+        worker = self._worker
+        grace = min(self.timeout, _CLEANUP_GRACE)
+        try:
+            reply = worker.receive(grace)
+        except _WorkerDied:
+            reply = None
+        if reply == ("ready",):
+            return
+        log.warning("scanner worker %s stuck cancelling the last scan for %.0f s; replacing it", worker.pid, grace)
+        worker.dump_stack()
+        self._drop_worker()
+
     def _call(self, request: dict[str, Any], silence: float, *,
               on_page: Callable[[Mapping[str, Any]], None] | None = None) -> Any:
         """Send one request and wait for its answer; `silence` restarts with every page that arrives."""
+        self._await_cleanup()
         worker = self._ensure_worker()
         try:
             worker.send(request)
@@ -285,8 +306,10 @@ class SaneScanner(Scanner):
                     self._drop_worker()
                     raise
             elif tag == "done":
+                self._cleanup_pending = request["op"] == "scan"
                 return reply[1]
             elif tag == "error":
+                self._cleanup_pending = request["op"] == "scan"
                 _, kind, detail = reply
                 raise ERROR_KINDS.get(kind, DeviceError)(detail, device=self.device)
 
@@ -306,6 +329,7 @@ class SaneScanner(Scanner):
         return reply
 
     def _drop_worker(self) -> None:
+        self._cleanup_pending = False
         if self._worker is not None:
             self._worker.kill()
             self._worker = None

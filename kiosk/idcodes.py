@@ -179,9 +179,10 @@ def _parse(text: str) -> ParsedCode:
 
 def _parse_id_card(text: str) -> IdCardQr | Rejected:
     fields = text.split("|")
+    extra: tuple[str, ...] = ()
     if len(fields) == 6:
         id_number, name, birth, sex, address, issue = fields
-        old_id, extra = "", ()
+        old_id = ""
     elif len(fields) >= 7:
         id_number, old_id, name, birth, sex, address, issue = fields[:7]
         extra = tuple(fields[7:])
@@ -259,9 +260,3 @@ def _valid_name(name: str) -> bool:
         return False
     return all(ch.isalpha() or unicodedata.category(ch).startswith("M") or ch in _NAME_PUNCTUATION for ch in name)
 
-
-def format_id_card(card: IdCardQr, *, six_fields: bool = False) -> str:
-    """The payload a card with these values carries (test fixtures and the fake reader use it)."""
-    dates = [d.strftime("%d%m%Y") for d in (card.birth_date, card.issue_date)]
-    head = [card.id_number] + ([] if six_fields else [card.old_id_number])
-    return "|".join([*head, card.full_name, dates[0], card.sex, card.address, dates[1], *card.extra])

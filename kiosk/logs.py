@@ -5,6 +5,7 @@ defence a filter masks anything shaped like an ID-card number, an old CMND numbe
 """
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import re
@@ -29,6 +30,19 @@ class RedactingFilter(logging.Filter):
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
+#: The last warnings and errors (already masked), for the technician screen.
+RECENT: collections.deque[str] = collections.deque(maxlen=50)
+
+
+class RecentErrors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s", "%d/%m %H:%M:%S"))
+        self.addFilter(RedactingFilter())
+
+    def emit(self, record: logging.LogRecord) -> None:
+        RECENT.append(self.format(record))
+
 
 def setup_logging(verbose: bool = False, log_dir: Path | None = None) -> None:
     root = logging.getLogger()
@@ -39,6 +53,7 @@ def setup_logging(verbose: bool = False, log_dir: Path | None = None) -> None:
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(RedactingFilter())
     root.addHandler(handler)
+    root.addHandler(RecentErrors())
     log_dir = log_dir or (Path(os.environ["KIOSK_LOG_DIR"]) if os.environ.get("KIOSK_LOG_DIR") else None)
     if log_dir is not None:
         add_file_handler(log_dir)

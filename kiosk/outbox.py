@@ -2,23 +2,36 @@
 portal exactly once, whatever happens to the network, the portal or the kiosk.
 
 - SQLite in WAL mode with synchronous=FULL for the queue; each document's PDF is a separate file, written to a
-  temporary name, fsynced, renamed, and the folder fsynced, before the row that names it is committed.
+  temporary name, fsynced, renamed, and the folder fsynced, before the row that names it is committed. A crash
+  before the commit leaves only an orphan file, removed on the next start.
 - Everything personal (form data, scans) is encrypted at rest with a key only the kiosk user can read
-  (`outbox.key`, mode 0600), and deleted once the portal has acknowledged the dossier.
+  (`outbox.key`, mode 0600), and deleted once the portal has acknowledged the dossier: the payload is NULLed
+  with SQLite's secure_delete on, the WAL is truncated, and the blob files are unlinked.
 - Delivery is idempotent: documents are content-addressed (the portal is asked which hashes it lacks and only
-  those are sent), and the dossier is submitted with the local reference as its idempotency key.
+  those are sent), and the dossier is submitted with the local reference as its idempotency key, so a retry
+  after a lost answer gets the first receipt back instead of a second dossier.
+
+Public API: `Outbox(data_dir)` with `enqueue`, `deliver`, `deliver_due`, `has`, `get`, `items`, `depth`,
+`oldest_pending_age`, `retry_now`, `purge_delivered`, `reference_for`, `close`; `Sender(outbox, portal_factory)`
+with `start`, `wake`, `flush`, `stop`; `OutboxError` and `MESSAGES`; the CLI handlers `list_command`,
+`retry_command`, `purge_delivered_command`.
 """
 from __future__ import annotations
 
+import argparse
+import contextlib
 import dataclasses
 import datetime as dt
+import fcntl
 import json
 import logging
 import os
 import random
 import sqlite3
+import stat
 import threading
 import time
+import unicodedata
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -31,6 +44,21 @@ log = logging.getLogger("kiosk.outbox")
 PENDING, DELIVERED, REJECTED = "pending", "delivered", "rejected"
 #: Portal error codes that a later retry can fix (everything else is a refusal a human must look at).
 RETRYABLE = frozenset({"unreachable", "timeout", "server_error", "rate_limited", "bad_response", "blob_missing"})
+#: Failures that say the portal as a whole is unusable right now: the rest of a sending round would only
+#: wait for the same timeouts (or make a rate limit worse), so the round stops.
+PORTAL_WIDE = frozenset({"unreachable", "rate_limited"})
+KEY_FILE, DB_FILE, BLOB_DIR, LOCK_FILE = "outbox.key", "outbox.sqlite3", "outbox-blobs", "outbox.lock"
+
+#: What a citizen or technician reads for an outbox failure (kind -> Vietnamese, with the next step).
+MESSAGES: dict[str, str] = {k: unicodedata.normalize("NFC", v) for k, v in {
+    "disk_full": "Máy không lưu được hồ sơ vì bộ nhớ đã đầy. Hồ sơ chưa được gửi; "
+                 "vui lòng báo cán bộ tại quầy để được hỗ trợ nộp hồ sơ.",
+    "storage_error": "Máy không lưu được hồ sơ. Hồ sơ chưa được gửi; vui lòng bấm «Thử lại», "
+                     "nếu vẫn lỗi hãy báo cán bộ tại quầy.",
+    "blob_unreadable": "Giấy tờ đã quét của hồ sơ này không đọc lại được trên máy. "
+                       "Cán bộ kỹ thuật cần kiểm tra (kiosk outbox list); công dân vui lòng nộp lại tại quầy.",
+    "key_unreadable": "Máy không mở được kho hồ sơ chờ gửi (khoá mã hoá bị lỗi). Vui lòng báo cán bộ kỹ thuật.",
+}.items()}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS items (
@@ -46,7 +74,21 @@ CREATE TABLE IF NOT EXISTS items (
     dossier_code TEXT NOT NULL DEFAULT '',
     delivered_at REAL
 );
+CREATE INDEX IF NOT EXISTS items_due ON items(state, next_attempt_at);
 """
+
+
+class OutboxError(Exception):
+    """A local failure of the outbox (disk, key, unreadable document). `code` keys `MESSAGES`."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        self.code = code
+        self.detail = detail or code
+        super().__init__(f"{code}: {detail}" if detail else code)
+
+    @property
+    def message(self) -> str:
+        return MESSAGES.get(self.code, MESSAGES["storage_error"])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,13 +103,14 @@ class OutboxItem:
     dossier_code: str
     documents: int
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, now: float | None = None) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["created_at"] = dt.datetime.fromtimestamp(self.created_at).isoformat(timespec="seconds")
-        d["age_seconds"] = round(time.time() - self.created_at, 1)
+        d["age_seconds"] = round((time.time() if now is None else now) - self.created_at, 1)
         return d
 
 
+# ---------------------------------------------------------------------------------------------- files
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -77,8 +120,11 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _write_durably(path: Path, data: bytes) -> None:
+    """tmp + fsync + rename + folder fsync: after return the file survives a power cut, and a crash
+    before return leaves at most a `.tmp` (never a half-written file under the real name)."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
@@ -87,58 +133,129 @@ def _write_durably(path: Path, data: bytes) -> None:
 
 
 def load_or_create_key(path: Path) -> bytes:
-    """The outbox key: created once with mode 0600; readable only by the kiosk user."""
+    """The outbox key: created once, atomically, with mode 0600 (readable only by the kiosk user).
+    A crash while creating it leaves no empty key behind (it is written aside and hard-linked in)."""
     try:
-        return path.read_bytes().strip()
+        key = path.read_bytes().strip()
     except FileNotFoundError:
-        key = Fernet.generate_key()
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
-            f.write(key)
+            f.write(Fernet.generate_key())
             f.flush()
             os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)  # fails if another process made one first: then theirs is the key
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
         _fsync_dir(path.parent)
-        return key
+        key = path.read_bytes().strip()
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        log.warning("outbox key was readable by others (mode %o); restricting it to 0600", mode)
+        os.chmod(path, 0o600)
+    try:
+        Fernet(key)
+    except ValueError as e:
+        raise OutboxError("key_unreadable", f"{path} is not a valid key") from e
+    return key
 
 
+def _try_lock(path: Path) -> int | None:
+    """An exclusive, non-blocking flock on `path`: the fd while held, None when another process holds it.
+    The kernel drops it when the process dies, so a SIGKILLed kiosk never leaves a stale lock."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+# ---------------------------------------------------------------------------------------------- outbox
 class Outbox:
-    def __init__(self, data_dir: Path, *, clock: Callable[[], float] = time.time):
+    """The durable queue of confirmed dossiers. Thread-safe; one process per data folder."""
+
+    def __init__(self, data_dir: Path | str, *, clock: Callable[[], float] = time.time,
+                 backoff_base: float = 2.0, backoff_cap: float = 300.0, rng: random.Random | None = None):
         self.dir = Path(data_dir)
-        self.blob_dir = self.dir / "outbox-blobs"
+        self.blob_dir = self.dir / BLOB_DIR
         self.blob_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.dir, 0o700)
-        self._fernet = Fernet(load_or_create_key(self.dir / "outbox.key"))
+        os.chmod(self.blob_dir, 0o700)
+        self._fernet = Fernet(load_or_create_key(self.dir / KEY_FILE))
         self._clock = clock
+        self._backoff_base, self._backoff_cap = backoff_base, backoff_cap
+        self._rng = rng or random.Random()
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.dir / "outbox.sqlite3", check_same_thread=False, isolation_level=None)
+        self._in_flight: dict[str, list] = {}  # ref -> [lock, users]
+        db_path = self.dir / DB_FILE
+        self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: a NULLed payload is gone
         self._db.executescript(_SCHEMA)
-        self._drop_stray_temp_files()
+        for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(self.dir / name, 0o600)
+        # The kiosk process owns the folder; a technician's `kiosk outbox list` running beside it must not
+        # tidy files the kiosk is writing at that very moment.
+        self._owner_fd: int | None = _try_lock(self.dir / LOCK_FILE)
+        if self._owner_fd is not None:
+            self._drop_leftovers()
+
+    @property
+    def owner(self) -> bool:
+        """True when this process holds the folder's lock (and so tidied it on opening)."""
+        return self._owner_fd is not None
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+            if self._owner_fd is not None:
+                os.close(self._owner_fd)  # releases the flock
+                self._owner_fd = None
+
+    def __enter__(self) -> "Outbox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # ------------------------------------------------------------------------------------------ writing
     def enqueue(self, submission: DossierSubmission, blobs: dict[str, bytes]) -> None:
-        """Save a confirmed dossier durably. Idempotent for the same local reference."""
+        """Save a confirmed dossier durably; when this returns, a power cut cannot lose it. Idempotent for
+        the same local reference. Raises OutboxError('disk_full' / 'storage_error') when it cannot save."""
         hashes = [d.sha256 for d in submission.documents]
         missing = set(hashes) - set(blobs)
         if missing:
-            raise ValueError(f"documents without data: {sorted(missing)}")
-        with self._lock:
-            if self.has(submission.local_reference):
-                return
-            for sha in hashes:
-                path = self._blob_path(sha)
-                if not path.exists():
-                    _write_durably(path, self._fernet.encrypt(blobs[sha]))
-            payload = self._fernet.encrypt(submission.model_dump_json().encode())
-            self._db.execute(
-                "INSERT INTO items(ref, created_at, procedure_code, payload, hashes) VALUES (?,?,?,?,?)",
-                (submission.local_reference, self._clock(), submission.procedure_code, payload, json.dumps(hashes)))
+            raise ValueError(f"{len(missing)} documents without data")
+        try:
+            with self._lock:
+                if self.has(submission.local_reference):
+                    return
+                for sha in dict.fromkeys(hashes):
+                    path = self._blob_path(sha)
+                    if not path.exists():
+                        _write_durably(path, self._fernet.encrypt(blobs[sha]))
+                payload = self._fernet.encrypt(submission.model_dump_json().encode())
+                self._db.execute(
+                    "INSERT INTO items(ref, created_at, procedure_code, payload, hashes) VALUES (?,?,?,?,?)",
+                    (submission.local_reference, self._clock(), submission.procedure_code, payload,
+                     json.dumps(hashes)))
+        except OSError as e:
+            code = "disk_full" if e.errno == 28 else "storage_error"
+            log.error("outbox: could not save %s: %s", submission.local_reference, code)
+            raise OutboxError(code, type(e).__name__) from e
+        except sqlite3.Error as e:
+            full = isinstance(e, sqlite3.OperationalError) and "full" in str(e)
+            log.error("outbox: could not save %s: %s", submission.local_reference, type(e).__name__)
+            raise OutboxError("disk_full" if full else "storage_error", type(e).__name__) from e
         log.info("outbox: saved %s (%d documents)", submission.local_reference, len(hashes))
 
     # ------------------------------------------------------------------------------------------ reading
@@ -152,72 +269,78 @@ class Outbox:
         return self._item(row) if row else None
 
     def items(self, state: str | None = None) -> list[OutboxItem]:
-        q = f"SELECT {self._cols} FROM items" + (" WHERE state=?" if state else "") + " ORDER BY created_at"
+        q = f"SELECT {self._cols} FROM items" + (" WHERE state=?" if state else "") + " ORDER BY created_at, ref"
         with self._lock:
             rows = self._db.execute(q, (state,) if state else ()).fetchall()
         return [self._item(r) for r in rows]
 
     def depth(self) -> int:
+        """Dossiers not yet delivered (pending and refused ones): what `kiosk doctor` reports."""
         with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM items WHERE state='pending'").fetchone()[0]
+            return self._db.execute("SELECT COUNT(*) FROM items WHERE state!='delivered'").fetchone()[0]
 
     def oldest_pending_age(self) -> float | None:
+        """Seconds since the oldest undelivered dossier was confirmed; None when everything is delivered."""
         with self._lock:
-            row = self._db.execute("SELECT MIN(created_at) FROM items WHERE state='pending'").fetchone()
+            row = self._db.execute("SELECT MIN(created_at) FROM items WHERE state!='delivered'").fetchone()
         return None if row[0] is None else max(0.0, self._clock() - row[0])
+
+    def next_due_in(self) -> float | None:
+        """Seconds until the next pending dossier is due (0 when one is due now); None when none waits."""
+        with self._lock:
+            row = self._db.execute("SELECT MIN(next_attempt_at) FROM items WHERE state='pending'").fetchone()
+        return None if row[0] is None else max(0.0, row[0] - self._clock())
 
     def submission(self, ref: str) -> DossierSubmission:
         with self._lock:
             row = self._db.execute("SELECT payload FROM items WHERE ref=?", (ref,)).fetchone()
         if row is None or row[0] is None:
             raise KeyError(ref)
-        return DossierSubmission.model_validate_json(self._fernet.decrypt(row[0]))
+        try:
+            return DossierSubmission.model_validate_json(self._fernet.decrypt(row[0]))
+        except InvalidToken as e:
+            raise OutboxError("key_unreadable", "the dossier cannot be decrypted with this kiosk's key") from e
 
     def blob(self, sha: str) -> bytes:
         try:
             return self._fernet.decrypt(self._blob_path(sha).read_bytes())
-        except InvalidToken as e:
-            raise OSError(f"outbox blob {sha[:12]} cannot be decrypted") from e
+        except (InvalidToken, FileNotFoundError) as e:
+            raise OutboxError("blob_unreadable", f"document {sha[:12]} missing or undecryptable") from e
+
+    def reference_for(self, dossier_code: str) -> str | None:
+        with self._lock:
+            row = self._db.execute("SELECT ref FROM items WHERE dossier_code=?", (dossier_code,)).fetchone()
+        return row[0] if row else None
 
     # ------------------------------------------------------------------------------------------ delivering
     def deliver(self, ref: str, portal: Any) -> DossierReceipt | None:
         """Try to deliver one dossier now. Returns the portal's receipt, or None when a retry later can fix
-        what went wrong (it is then scheduled with backoff). Raises the portal's refusal when it cannot."""
-        item = self.get(ref)
-        if item is None:
-            raise KeyError(ref)
-        if item.state == DELIVERED:
-            return DossierReceipt(dossier_code=item.dossier_code, local_reference=ref,
-                                  received_at=dt.datetime.fromtimestamp(item.created_at), duplicate=True)
-        try:
-            submission = self.submission(ref)
-            for doc in submission.documents:
-                if not portal.blob_state(doc.sha256, confirmation_token=submission.confirmation_token).present:
-                    portal.upload_blob(self.blob(doc.sha256), confirmation_token=submission.confirmation_token)
-            receipt = portal.submit(submission, idempotency_key=ref)
-        except Exception as e:
-            code = getattr(e, "code", "")
-            if code in RETRYABLE or isinstance(e, OSError) and not code:
-                self._schedule_retry(item, code or type(e).__name__)
-                return None
-            if code:
-                self._mark(ref, REJECTED, last_error=code)
-                log.warning("outbox: %s refused by the portal: %s", ref, code)
-            raise
-        self._mark_delivered(ref, receipt)
-        return receipt
+        what went wrong (it is then scheduled with backoff). Raises the portal's refusal (or an OutboxError
+        for an unreadable document) when it cannot; the dossier is then marked refused for a technician.
+        Safe to call from several threads: a second caller waits for the first and gets its outcome."""
+        with self._claim(ref):
+            return self._deliver_locked(ref, portal)
 
-    def deliver_due(self, portal: Any, *, limit: int = 20) -> int:
-        """Deliver the pending dossiers whose retry time has come; returns how many were delivered."""
-        now, delivered = self._clock(), 0
-        for item in self.items(PENDING)[:limit]:
-            if item.next_attempt_at > now:
-                continue
-            try:
-                if self.deliver(item.ref, portal) is not None:
-                    delivered += 1
-            except Exception:  # noqa: BLE001 - refused ones are marked; keep sending the others
-                continue
+    def deliver_due(self, portal: Any, *, limit: int = 20, now_only: bool = False) -> int:
+        """Deliver the pending dossiers whose retry time has come (all pending ones with `now_only`);
+        returns how many were delivered. Stops early when the portal as a whole is unusable."""
+        cutoff = float("inf") if now_only else self._clock()
+        with self._lock:
+            refs = [r for (r,) in self._db.execute(
+                "SELECT ref FROM items WHERE state='pending' AND next_attempt_at<=? "
+                "ORDER BY next_attempt_at, created_at LIMIT ?", (cutoff, limit))]
+        delivered = 0
+        for ref in refs:
+            with self._claim(ref, blocking=False) as claimed:
+                if not claimed:
+                    continue  # a session is delivering it right now
+                try:
+                    if self._deliver_locked(ref, portal) is not None:
+                        delivered += 1
+                    elif (item := self.get(ref)) is not None and item.last_error in PORTAL_WIDE:
+                        break
+                except Exception:  # noqa: BLE001 - refused ones are marked; keep sending the others
+                    continue
         return delivered
 
     def retry_now(self) -> int:
@@ -228,33 +351,90 @@ class Outbox:
             return cur.rowcount
 
     def purge_delivered(self) -> int:
+        """Forget delivered dossiers (only their reference -> dossier code mapping was left)."""
         with self._lock:
-            return self._db.execute("DELETE FROM items WHERE state='delivered'").rowcount
-
-    def reference_for(self, dossier_code: str) -> str | None:
-        with self._lock:
-            row = self._db.execute("SELECT ref FROM items WHERE dossier_code=?", (dossier_code,)).fetchone()
-        return row[0] if row else None
+            n = self._db.execute("DELETE FROM items WHERE state='delivered'").rowcount
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return n
 
     # ------------------------------------------------------------------------------------------ internals
     _cols = "ref, created_at, procedure_code, state, attempts, next_attempt_at, last_error, dossier_code, hashes"
 
     @staticmethod
-    def _item(row) -> OutboxItem:
+    def _item(row: tuple) -> OutboxItem:
         return OutboxItem(*row[:8], documents=len(json.loads(row[8])))
 
-    def _blob_path(self, sha: str) -> Path:
-        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-            raise ValueError("bad document hash")
-        return self.blob_dir / f"{sha}.enc"
+    @contextlib.contextmanager
+    def _claim(self, ref: str, *, blocking: bool = True) -> Iterator[bool]:
+        """One delivery per dossier at a time (the session and the Sender may race for a new one). Yields
+        whether the claim was had; entries are dropped when unused, so a long-running kiosk does not grow."""
+        with self._lock:
+            entry = self._in_flight.setdefault(ref, [threading.Lock(), 0])
+            entry[1] += 1
+        got = entry[0].acquire(blocking)
+        try:
+            yield got
+        finally:
+            if got:
+                entry[0].release()
+            with self._lock:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self._in_flight[ref]
 
-    def _schedule_retry(self, item: OutboxItem, error: str) -> None:
+    def _deliver_locked(self, ref: str, portal: Any) -> DossierReceipt | None:
+        item = self.get(ref)
+        if item is None:
+            raise KeyError(ref)
+        if item.state == DELIVERED:
+            return self._delivered_receipt(ref)
+        try:
+            submission = self.submission(ref)
+            token = submission.confirmation_token
+            for doc in {d.sha256: d for d in submission.documents}.values():
+                state = portal.blob_state(doc.sha256, confirmation_token=token)
+                if not state.present or state.size != doc.size:
+                    portal.upload_blob(self.blob(doc.sha256), confirmation_token=token)
+            receipt = portal.submit(submission, idempotency_key=ref)
+        except OutboxError as e:
+            self._mark(ref, REJECTED, last_error=e.code)
+            log.error("outbox: %s cannot be sent: %s", ref, e.code)
+            raise
+        except Exception as e:
+            code = getattr(e, "code", "")
+            if code in RETRYABLE or getattr(e, "retryable", False) or (isinstance(e, OSError) and not code):
+                self._schedule_retry(item, code or type(e).__name__, getattr(e, "retry_after", None))
+                return None
+            if code:
+                self._mark(ref, REJECTED, last_error=code)
+                log.warning("outbox: %s refused by the portal: %s", ref, code)
+            else:  # a bug or an unexpected library error: do not spin on it, keep the dossier
+                self._schedule_retry(item, type(e).__name__, None)
+                log.exception("outbox: %s failed unexpectedly", ref)
+            raise
+        self._mark_delivered(ref, receipt)
+        return receipt
+
+    def _delivered_receipt(self, ref: str) -> DossierReceipt:
+        with self._lock:
+            code, at = self._db.execute("SELECT dossier_code, delivered_at FROM items WHERE ref=?", (ref,)).fetchone()
+        return DossierReceipt(dossier_code=code, local_reference=ref,
+                              received_at=dt.datetime.fromtimestamp(at or 0, dt.timezone.utc), duplicate=True)
+
+    def backoff(self, attempts: int) -> float:
+        """Seconds before attempt `attempts + 1`: exponential, capped, with full jitter in [0.5, 1.5) so a
+        centre's kiosks coming back after an outage do not all hit the portal in the same second."""
+        return min(self._backoff_cap, self._backoff_base ** min(attempts, 16)) * self._rng.uniform(0.5, 1.5)
+
+    def _schedule_retry(self, item: OutboxItem, error: str, retry_after: float | None) -> None:
         attempts = item.attempts + 1
-        delay = min(300.0, 2.0 ** min(attempts, 9)) * random.uniform(0.5, 1.5)
+        delay = self.backoff(attempts)
+        if retry_after is not None:
+            delay = max(delay, float(retry_after))  # the portal said when: never sooner
         with self._lock:
             self._db.execute("UPDATE items SET attempts=?, next_attempt_at=?, last_error=? WHERE ref=?",
                              (attempts, self._clock() + delay, error, item.ref))
-        log.info("outbox: %s not delivered (%s); retry in %.0f s", item.ref, error, delay)
+        log.info("outbox: %s not delivered (%s); retry in %.1f s", item.ref, error, delay)
 
     def _mark(self, ref: str, state: str, **fields: Any) -> None:
         sets = ", ".join(f"{k}=?" for k in ("state", *fields))
@@ -268,58 +448,109 @@ class Outbox:
             self._db.execute(
                 "UPDATE items SET state='delivered', payload=NULL, dossier_code=?, delivered_at=?, last_error='' "
                 "WHERE ref=?", (receipt.dossier_code, self._clock(), ref))
-            still_needed = {h for (hs,) in self._db.execute("SELECT hashes FROM items WHERE state!='delivered'")
-                            for h in json.loads(hs)}
+            still_needed = self._needed_hashes()
+            # Old copies of the payload live on in the WAL until a checkpoint; truncate it now.
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         for sha in set(hashes) - still_needed:
             self._blob_path(sha).unlink(missing_ok=True)
         log.info("outbox: %s delivered as %s", ref, receipt.dossier_code)
 
-    def _drop_stray_temp_files(self) -> None:
-        for tmp in self.blob_dir.glob("*.tmp"):
-            tmp.unlink(missing_ok=True)  # a crash mid-write; the row was never committed
+    def _needed_hashes(self) -> set[str]:
+        return {h for (hs,) in self._db.execute("SELECT hashes FROM items WHERE state!='delivered'")
+                for h in json.loads(hs)}
+
+    def _blob_path(self, sha: str) -> Path:
+        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            raise ValueError("bad document hash")
+        return self.blob_dir / f"{sha}.enc"
+
+    def _drop_leftovers(self) -> None:
+        """After a crash: half-written temp files, and documents no undelivered dossier names (written
+        before a crash stopped their row's commit, or left when a crash cut a delivery's clean-up)."""
+        with self._lock:
+            needed = self._needed_hashes()
+        for path in self.blob_dir.iterdir():
+            if path.name.endswith(".tmp") or (path.suffix == ".enc" and path.stem not in needed):
+                path.unlink(missing_ok=True)
 
 
+# ---------------------------------------------------------------------------------------------- sender
 class Sender:
-    """Delivers the outbox in the background: due items first, then sleeps; `flush()` on shutdown."""
+    """Delivers the outbox in the background. Never dies (every round's failure is logged and the loop goes
+    on), sleeps until the next dossier is due (at most `interval`), and `stop()` makes one last attempt to
+    send what is due before the kiosk shuts down."""
 
-    def __init__(self, outbox: Outbox, portal_factory: Callable[[], Any], *, interval: float = 5.0):
-        self.outbox, self.portal_factory, self.interval = outbox, portal_factory, interval
+    def __init__(self, outbox: Outbox, portal_factory: Callable[[], Any], *, interval: float = 5.0,
+                 min_sleep: float = 0.05):
+        self.outbox, self.portal_factory, self.interval, self.min_sleep = outbox, portal_factory, interval, min_sleep
+        self.rounds = 0
+        self._portal: Any = None
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         if self._thread is None:
+            self._stop.clear()
             self._thread = threading.Thread(target=self._loop, name="outbox-sender", daemon=True)
             self._thread.start()
 
     def wake(self) -> None:
+        """Something new was queued (or the network is back): look now instead of at the next interval."""
         self._wake.set()
 
+    def flush(self) -> int:
+        """Send every due dossier now, on the caller's thread; returns how many were delivered."""
+        return self._round(limit=10_000)
+
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop the loop; it flushes what is due on its way out (bounded by the portal client's timeouts)."""
         self._stop.set()
         self._wake.set()
         if self._thread:
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("outbox sender did not stop within %.0f s", timeout)
             self._thread = None
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _round(self, limit: int = 20) -> int:
+        try:
+            if self._portal is None:
+                self._portal = self.portal_factory()
+            return self.outbox.deliver_due(self._portal, limit=limit)
+        except Exception:  # noqa: BLE001 - the sender must never die
+            log.exception("outbox sender round failed")
+            self._portal = None  # build a fresh client next round
+            return 0
+        finally:
+            self.rounds += 1
+
+    def _sleep_time(self) -> float:
+        try:
+            due = self.outbox.next_due_in()
+        except Exception:  # noqa: BLE001
+            return self.interval
+        return self.interval if due is None else max(self.min_sleep, min(self.interval, due))
+
     def _loop(self) -> None:
-        portal = self.portal_factory()
         while not self._stop.is_set():
-            try:
-                self.outbox.deliver_due(portal)
-            except Exception:  # noqa: BLE001 - the sender must never die
-                log.exception("outbox sender round failed")
-            self._wake.wait(self.interval)
+            self._round()
+            self._wake.wait(self._sleep_time())
             self._wake.clear()
+        self._round(limit=10_000)  # flush on stop
 
 
-def iter_table(items: list[OutboxItem]) -> Iterator[str]:
+# ---------------------------------------------------------------------------------------------- CLI
+def iter_table(items: list[OutboxItem], now: float | None = None) -> Iterator[str]:
+    now = time.time() if now is None else now
     yield f"{'REFERENCE':<24} {'STATE':<10} {'TRIES':>5} {'DOSSIER CODE':<22} {'AGE':>8}  LAST ERROR"
     for it in items:
-        age = time.time() - it.created_at
         yield (f"{it.ref:<24} {it.state:<10} {it.attempts:>5} {it.dossier_code or '-':<22} "
-               f"{_human_age(age):>8}  {it.last_error}")
+               f"{_human_age(now - it.created_at):>8}  {it.last_error}")
 
 
 def _human_age(seconds: float) -> str:
@@ -330,7 +561,6 @@ def _human_age(seconds: float) -> str:
     return f"{seconds / 3600:.1f}h"
 
 
-# ------------------------------------------------------------------------------------------ CLI
 def _open_from_config() -> tuple[Outbox, Any]:
     from kiosk import config
 
@@ -338,33 +568,57 @@ def _open_from_config() -> tuple[Outbox, Any]:
     return Outbox(settings.kiosk.data_dir), settings
 
 
-def list_command(args) -> int:
+def list_command(args: argparse.Namespace) -> int:
+    """`kiosk outbox list [--json]`: every dossier in the outbox (JSON lines, or a table)."""
     outbox, _ = _open_from_config()
-    items = outbox.items()
+    with outbox:
+        items = outbox.items()
     if args.json:
         for it in items:
             print(json.dumps(it.as_dict(), ensure_ascii=False))
     else:
         for line in iter_table(items):
             print(line)
+        print(f"{len(items)} dossiers, {sum(it.state != DELIVERED for it in items)} not delivered")
     return 0
 
 
-def retry_command(args) -> int:
-    from kiosk.portal import PortalClient
+def retry_command(args: argparse.Namespace) -> int:
+    """`kiosk outbox retry [--json]`: send everything waiting now; exit 1 while some remain undelivered."""
+    from kiosk.portal import PortalClient, PortalError
 
     outbox, settings = _open_from_config()
-    outbox.retry_now()
-    portal = PortalClient(settings.portal.url, kiosk_id=settings.kiosk.id)
-    delivered = outbox.deliver_due(portal, limit=10_000)
-    left = outbox.depth()
-    result = {"delivered": delivered, "pending": left}
-    print(json.dumps(result) if args.json else f"delivered {delivered}, still pending {left}")
+    with outbox:
+        outbox.retry_now()
+        try:
+            portal = PortalClient(settings.portal.url, kiosk_id=settings.kiosk.id,
+                                  connect_timeout=settings.portal.connect_timeout,
+                                  read_timeout=settings.portal.read_timeout,
+                                  upload_timeout=settings.portal.upload_timeout,
+                                  ca_file=settings.portal.ca_file or None)
+        except PortalError as e:
+            print(json.dumps({"error": e.code}) if args.json else f"kiosk outbox retry: {e}")
+            return 2
+        with portal:
+            delivered = outbox.deliver_due(portal, limit=100_000)
+        left = outbox.depth()
+        errors = sorted({it.last_error for it in outbox.items() if it.state != DELIVERED and it.last_error})
+    result = {"delivered": delivered, "pending": left, "errors": errors}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"delivered {delivered}, still waiting {left}" + (f" ({', '.join(errors)})" if errors else ""))
     return 0 if left == 0 else 1
 
 
-def purge_delivered_command(args) -> int:
+def purge_delivered_command(args: argparse.Namespace) -> int:
+    """`kiosk outbox purge-delivered [--json]`: drop the reference -> dossier code rows of delivered dossiers."""
     outbox, _ = _open_from_config()
-    n = outbox.purge_delivered()
+    with outbox:
+        n = outbox.purge_delivered()
     print(json.dumps({"purged": n}) if args.json else f"purged {n} delivered dossiers")
     return 0
+
+
+__all__ = ["Outbox", "OutboxItem", "OutboxError", "Sender", "MESSAGES", "PENDING", "DELIVERED", "REJECTED",
+           "load_or_create_key", "list_command", "retry_command", "purge_delivered_command"]

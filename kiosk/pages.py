@@ -36,6 +36,7 @@ BACKGROUND_DPI = 100
 PHOTO_DPI = 200  # 150 dpi photos lose to a 200 dpi q50 JPEG in SSIM at any quality that fits the budget
 BACKGROUND_QUALITY = 40
 PHOTO_QUALITY = 60
+COLOURED_INK_CHROMA = 60  # max-min of R, G, B above which ink counts as coloured (seal red: ~150)
 PHOTO_GRID_DPI = 50  # photo crops are aligned to this grid (0.5 mm)
 EMPTY_BACKGROUND_SHARE = 0.0005  # a background with fewer non-white pixels is left out (a flat JPEG is ~4 KB)
 ANALYSIS_DPI = 100
@@ -228,9 +229,12 @@ class _Layer:
     paint: bytes = b""  # colour operator for image masks
 
 
-def _jpeg(arr: np.ndarray, quality: int) -> bytes:
-    ok, buf = cv2.imencode(".jpg", arr if arr.ndim == 2 else cv2.cvtColor(arr, cv2.COLOR_RGB2BGR),
-                           [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_OPTIMIZE, 1])
+def _jpeg(arr: np.ndarray, quality: int, full_chroma: bool = False) -> bytes:
+    """Baseline JPEG; `full_chroma` (4:4:4) keeps thin red seal strokes red instead of a pink smear."""
+    params = [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_OPTIMIZE, 1]
+    if full_chroma:
+        params += [cv2.IMWRITE_JPEG_SAMPLING_FACTOR, cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444]
+    ok, buf = cv2.imencode(".jpg", arr if arr.ndim == 2 else cv2.cvtColor(arr, cv2.COLOR_RGB2BGR), params)
     if not ok:
         raise PagesError("unreadable_page", "JPEG encoder failed")
     return buf.tobytes()
@@ -322,7 +326,8 @@ def _background(arr: np.ndarray, mask: np.ndarray, boxes: list[tuple[int, int, i
     if arr.ndim == 3:
         cover = cv2.cvtColor(cover, cv2.COLOR_GRAY2RGB)
     small = _resize_to(cv2.bitwise_or(arr, cover), scale)
-    small[small > paper - 25] = 255
+    near_paper = (small if small.ndim == 2 else small.min(axis=2)) > paper - 25
+    small[near_paper] = 255  # all channels at once, so a light red stays red
     for x, y, bw, bh in boxes:
         small[round(y * scale):round((y + bh) * scale), round(x * scale):round((x + bw) * scale)] = 255
     return small
@@ -338,13 +343,16 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
     paper, ink = _levels(small)
     boxes = _photo_boxes(small, paper, ink, dpi)
     mask = _text_mask(gray, paper, ink)
+    if colour:  # a red seal or blue ballpoint keeps its colour: it goes to the background, not the black mask
+        chroma = cv2.subtract(arr.max(axis=2), arr.min(axis=2))
+        mask[chroma > COLOURED_INK_CHROMA] = 0
     for x, y, bw, bh in boxes:
         mask[y:y + bh, x:x + bw] = 0
 
     layers: list[_Layer] = []
     bg = _background(arr, mask, boxes, paper, BACKGROUND_DPI / dpi)
     if np.count_nonzero(bg < 255) > EMPTY_BACKGROUND_SHARE * bg.size:  # else white paper: no image at all
-        data = _jpeg(bg, max(10, BACKGROUND_QUALITY - quality_shift))
+        data = _jpeg(bg, max(10, BACKGROUND_QUALITY - quality_shift), full_chroma=colour)
         factor = dpi / BACKGROUND_DPI  # the reduction may have cropped a pixel or two at the right and bottom
         covered = (0, 0, min(w, round(bg.shape[1] * factor)), min(h, round(bg.shape[0] * factor)))
         layers.append(_Layer(_jpeg_stream(pdf, data, bg.shape[1], bg.shape[0], colour, smooth=True), covered,

@@ -30,11 +30,11 @@ import ssl
 import sys
 import time
 import unicodedata
-from typing import Any, Mapping, TypeVar
+from typing import Annotated, Any, Literal, Mapping, TypeVar
 from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from kiosk import __version__
 from kiosk.models import (
@@ -76,6 +76,58 @@ class ProcedureCatalog(BaseModel):
     """GET /catalog: the portal's procedure list; entries are passed through to kiosk.catalog as they are."""
 
     procedures: list[dict[str, Any]] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------- fleet
+# The kiosk's own identity towards the portal (not a citizen's): enrolment at provisioning, then heartbeats.
+KioskId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._\-]{1,64}$")]
+
+
+class KioskRegistration(BaseModel):
+    """POST /kiosks/register: a one-time enrolment code (issued by the province's portal admin) for a kiosk id."""
+
+    enrolment_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=64)]
+    kiosk_id: KioskId
+    app_version: str = ""
+
+
+class KioskCredentials(BaseModel):
+    """The kiosk's portal credentials, kept in a 0600 file readable by the kiosk user only."""
+
+    kiosk_id: KioskId
+    kiosk_token: Annotated[str, StringConstraints(min_length=16, max_length=256)]
+    issued_at: dt.datetime
+    heartbeat_seconds: int = Field(60, ge=10, le=3600)
+
+
+class DeviceHealthReport(BaseModel):
+    """One device in a heartbeat: its kind, driver and health, never its technical detail (no serials, no paths)."""
+
+    kind: Annotated[str, StringConstraints(max_length=32)]
+    driver: Annotated[str, StringConstraints(max_length=32)] = ""
+    health: Literal["ok", "warning", "failed"]
+    error_kind: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
+class Heartbeat(BaseModel):
+    """POST /kiosks/{kiosk_id}/heartbeat, every minute. Holds no personal data by construction: counts, kinds,
+    versions and ages only."""
+
+    sent_at: dt.datetime
+    app_version: Annotated[str, StringConstraints(max_length=32)]
+    uptime_seconds: float = Field(ge=0)
+    in_service: bool = True
+    devices: list[DeviceHealthReport] = Field(default_factory=list, max_length=16)
+    outbox_depth: int = Field(0, ge=0)
+    outbox_oldest_seconds: float | None = Field(None, ge=0)
+    sessions_total: int = Field(0, ge=0)
+    dossiers_submitted_total: int = Field(0, ge=0)
+    last_error_kind: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
+class HeartbeatAck(BaseModel):
+    received_at: dt.datetime
+    next_heartbeat_seconds: int = Field(60, ge=10, le=3600)
 
 
 # ---------------------------------------------------------------------------------------------- errors
@@ -319,6 +371,22 @@ class PortalClient:
     def catalog(self) -> list[dict[str, Any]]:
         return self._call("GET", "/catalog", ProcedureCatalog, auth=False).procedures
 
+    def register_kiosk(self, enrolment_code: str) -> KioskCredentials:
+        """Exchange a one-time enrolment code for this kiosk's credentials (provisioning)."""
+        body = _build(KioskRegistration, enrolment_code=enrolment_code, kiosk_id=self.kiosk_id,
+                      app_version=__version__)
+        credentials = self._call("POST", "/kiosks/register", KioskCredentials, body=body, auth=False)
+        if credentials.kiosk_id != self.kiosk_id:
+            raise PortalBadResponse("the portal issued credentials for another kiosk")
+        return credentials
+
+    def heartbeat(self, beat: Heartbeat, *, kiosk_token: str) -> HeartbeatAck:
+        """Report this kiosk's health (kiosk.fleet sends one a minute), authenticated by the kiosk token."""
+        if not isinstance(kiosk_token, str) or not kiosk_token.isascii() or not kiosk_token.isprintable():
+            raise PortalError("the kiosk token is not printable ASCII", code="invalid_request")
+        return self._call("POST", f"/kiosks/{_segment(self.kiosk_id)}/heartbeat", HeartbeatAck, body=beat,
+                          auth=False, headers={"X-Kiosk-Token": kiosk_token})
+
     # ------------------------------------------------------------------ plumbing
     def _call(self, method: str, path: str, model: type[M] | None, *, body: BaseModel | None = None,
               content: bytes | None = None, headers: Mapping[str, str] | None = None, auth: bool = True,
@@ -494,5 +562,6 @@ def status_command(args: argparse.Namespace) -> int:
 __all__ = [
     "PortalClient", "PortalError", "PortalUnreachable", "PortalTimeout", "PortalBadResponse", "PortalServerError",
     "PortalRateLimited", "PortalRejected", "MESSAGES", "STATUS_LABELS", "citizen_message", "parse_receipt_qr",
-    "lookup_dossier", "status_command", "ProcedureCatalog",
+    "lookup_dossier", "status_command", "ProcedureCatalog", "KioskRegistration", "KioskCredentials",
+    "DeviceHealthReport", "Heartbeat", "HeartbeatAck",
 ]

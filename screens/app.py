@@ -88,6 +88,9 @@ class KioskApp(App):
         self.session = session
         self.centre_name = session.services.config.kiosk.centre_name
         self.manager: ScreenManager | None = None
+        self.monitor = None
+        self.sender = None
+        self.exit_code = 0
         self._render_pending = False
         self._warning = None
         self.on_started: list[Callable[[], None]] = []
@@ -98,9 +101,10 @@ class KioskApp(App):
     def build(self):
         Window.clearcolor = (1, 1, 1, 1)
         self.scale = min(Window.size) / 1080.0
-        from screens import keyboard, widgets  # noqa: F401 - registers the shared widget classes
+        from screens import keyboard, technician, widgets  # noqa: F401 - registers the shared widget classes
 
-        for shared in ("widgets.kv", "keyboard.kv"):
+        self.gesture = technician.SecretGesture(lambda: technician.open_pin_pad(self))
+        for shared in ("widgets.kv", "keyboard.kv", "technician.kv"):
             Builder.load_file(str(HERE / shared))
         self.manager = ScreenManager(transition=NoTransition())
         for state, target in SCREENS.items():
@@ -158,8 +162,10 @@ class KioskApp(App):
     def _tick(self, _dt: float) -> None:
         self.session.tick()
 
-    def _any_touch(self, _window, _touch) -> bool:
+    def _any_touch(self, _window, touch) -> bool:
         self.session.touch()
+        if self.session.state in (State.ATTRACT, State.OUT_OF_SERVICE):  # never while a citizen's data is shown
+            return self.gesture.touch(touch.x, touch.y, Window.width, Window.height, self.scale)
         return False
 
     def _any_key(self, _window, key: int, *_args) -> bool:
@@ -205,6 +211,9 @@ def run_command(args) -> int:
 
 
 def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None) -> int:
+    """Run the kiosk: the UI, the outbox sender, the device monitor and the systemd watchdog ping."""
+    from kiosk import watchdog
+    from kiosk.monitor import HealthMonitor
     from kiosk.outbox import Sender
     from kiosk.portal import PortalClient
 
@@ -212,13 +221,28 @@ def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None) -> int
     session = Session(svc, runner)
     app = KioskApp(session)
     cfg = svc.config
+    # the outbox has its own client: it must never send as whichever citizen is logged in at the time
     sender = Sender(svc.outbox, lambda: PortalClient(cfg.portal.url, kiosk_id=cfg.kiosk.id))
     sender.start()
+    app.sender = sender
+    app.monitor = HealthMonitor(session)
+    dog = watchdog.Watchdog()
+
+    def started() -> None:
+        app.monitor.check_now()  # start-up self-test (status only: no paper moves)
+        Clock.schedule_interval(lambda _dt: app.monitor.poll(), 1.0)
+        if dog.enabled:
+            # pinged from the UI loop: a frozen UI stops the pings and systemd restarts the kiosk
+            Clock.schedule_interval(lambda _dt: dog.ping(), 1.0)
+        watchdog.ready("kiosk ready")
+
+    app.on_started.append(started)
     if on_started is not None:
         app.on_started.append(lambda: on_started(app))
     try:
         app.run()
     finally:
-        sender.stop()
+        watchdog.stopping("flushing the outbox")
+        sender.stop()  # a last delivery round runs before the thread ends
         svc.close()
-    return 0
+    return app.exit_code

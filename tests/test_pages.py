@@ -157,3 +157,23 @@ def test_kiosk_pages_pack_rejects_a_file_that_is_not_an_image(tmp_path, capsys):
     assert main(["pages", "pack", "-o", str(tmp_path / "x.pdf"), str(bad)]) == 1
     assert not (tmp_path / "x.pdf").exists()
     assert pages.MESSAGES["unreadable_page"] in capsys.readouterr().err
+
+
+@needs_poppler
+def test_a_red_seal_stays_red_in_a_colour_scan(tmp_path):
+    """Staff look for the red seal; the black text layer must not swallow it."""
+    from drivers.page_images import synth_page
+
+    page = synth_page(0, dpi=200, mode="color", seed=3)  # the kiosk's scanner default
+    doc = pages.pack_pages([page], 200)
+    src = tmp_path / "c.pdf"
+    src.write_bytes(doc.pdf)
+    subprocess.run(["pdftoppm", "-r", "200", "-png", str(src), str(tmp_path / "c")], check=True)
+    shown = np.asarray(Image.open(next(tmp_path.glob("c*.png"))).convert("RGB"), dtype=int)
+
+    def red(rgb: np.ndarray) -> int:
+        return int(((rgb[..., 0] > 150) & (rgb[..., 1] < 110) & (rgb[..., 2] < 110)).sum())
+
+    original = red(np.asarray(page.convert("RGB"), dtype=int))
+    assert original > 200  # the generator did draw a seal
+    assert red(shown) > 0.5 * original  # thin red strokes lose some saturation in the 100 dpi background

@@ -37,6 +37,17 @@ def test_short_vietnamese_utf8_without_eci_is_not_misread(text):
     assert decode_frame(render_code(text)) == [text]
 
 
+def test_non_utf8_bytes_fall_back_to_the_decoders_own_reading():
+    """Old Latin-1 encoders exist: bytes that are not UTF-8 are not forced into it (no U+FFFD garbage)."""
+    import qrcode
+    from qrcode.util import MODE_8BIT_BYTE, QRData
+
+    code = qrcode.QRCode(border=4)
+    code.add_data(QRData("Café crème".encode("latin-1"), mode=MODE_8BIT_BYTE))
+    img = np.where(np.array(code.get_matrix()), 0, 255).astype(np.uint8)
+    assert decode_frame(cv2.resize(img, None, fx=6, fy=6, interpolation=cv2.INTER_NEAREST)) == ["Café crème"]
+
+
 def test_two_codes_in_one_frame_are_both_read():
     left, right = render_code("VNEID-TEST-0001"), render_code("DVCK1|H38.01-2026-000123")
     canvas = np.full((720, 1280), 255, np.uint8)
@@ -54,8 +65,11 @@ def test_two_codes_in_one_frame_are_both_read():
         np.kron((np.indices((72, 128)).sum(axis=0) % 2 * 255).astype(np.uint8), np.ones((10, 10), np.uint8)),
         np.zeros((5, 5), np.uint8),
         np.random.default_rng(2).random((480, 640)) * 255,  # float frame
+        np.random.default_rng(3).random((480, 640, 3)) * 255,  # float colour frame
+        np.zeros((480, 640, 2), np.uint8),  # not an image shape
+        np.zeros(100, np.uint8),
     ],
-    ids=["black", "white", "noise", "checkerboard", "tiny", "float"],
+    ids=["black", "white", "noise", "checkerboard", "tiny", "float", "float-bgr", "2-channel", "1-d"],
 )
 def test_frames_without_a_code_give_nothing(frame):
     assert decode_frame(frame) == []

@@ -74,6 +74,14 @@ def test_fake_reader_faults():
         FakeCodeReader(fault="on-fire")
 
 
+def test_stopping_the_fake_releases_a_waiting_read():
+    reader = FakeCodeReader()
+    threading.Timer(0.1, reader.stop).start()
+    started = time.monotonic()
+    assert reader.read(timeout=5) is None
+    assert time.monotonic() - started < 1.0
+
+
 def test_unplugging_the_fake_wakes_a_waiting_read():
     reader = FakeCodeReader()
     threading.Timer(0.1, reader.set_fault, args=("gone",)).start()
@@ -324,7 +332,7 @@ def test_hid_reader_missing_device():
 
 # --------------------------------------------------------------------------------------------- camera
 def _write_video(path: Path, payload: str | None, frames: int = 24, fps: float = 24.0) -> None:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (640, 360))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, (640, 360))
     assert writer.isOpened()
     code = render_code(payload, module_px=4) if payload else None
     for i in range(frames):
@@ -372,3 +380,10 @@ def test_camera_that_cannot_be_opened(tmp_path):
         reader.start()
     with pytest.raises(DeviceGone):
         CameraReader(9).start()
+    not_a_video = tmp_path / "notes.avi"
+    not_a_video.write_text("not a video")
+    reader = CameraReader(str(not_a_video))
+    reader.start()  # returns at once: the capture is opened on the camera's own thread
+    with pytest.raises(DeviceGone):
+        reader.read(timeout=3)
+    reader.stop()

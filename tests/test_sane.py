@@ -158,7 +158,7 @@ def test_close_after_a_cut_short_batch_ends_the_worker_cleanly(make_scanner) -> 
     ],
 )
 def test_sane_status_codes_map_to_our_errors(make_scanner, status: str, error: type[DeviceError]) -> None:
-    scanner = make_scanner(timeout=10.0, options={"read-return-value": status})
+    scanner = make_scanner(timeout=5.0, options={"read-return-value": status})
     with pytest.raises(error) as caught:
         scanner.scan(feeder())
     assert caught.value.pages == []  # nothing came before the failure

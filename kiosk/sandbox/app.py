@@ -41,9 +41,9 @@ from kiosk.models import (
     QueueTicketRequest,
     RatingRequest,
 )
-from kiosk.portal import ProcedureCatalog
+from kiosk.portal import Heartbeat, HeartbeatAck, KioskCredentials, KioskRegistration, ProcedureCatalog
 from kiosk.sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware
-from kiosk.sandbox.store import SandboxError, SandboxStore, Session
+from kiosk.sandbox.store import HEARTBEAT_SECONDS, SandboxError, SandboxStore, Session
 
 DEFAULT_CATALOG = REPO_ROOT / "config" / "procedures.json"
 SHA256_PATH = PathParam(pattern=r"^[0-9a-f]{64}$", description="lower-case hex SHA-256 of the PDF")
@@ -267,6 +267,23 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
     def catalog() -> ProcedureCatalog:
         return ProcedureCatalog(procedures=load_catalog(catalog_file))
 
+    @api.post("/kiosks/register", response_model=KioskCredentials, tags=["fleet"], responses=_errors(401, 409))
+    def register_kiosk(body: KioskRegistration, store: Store) -> KioskCredentials:
+        """Provisioning: exchange a one-time enrolment code for the kiosk's token (sent as X-Kiosk-Token).
+        Errors: enrolment_code_unknown, enrolment_code_expired, enrolment_code_used (by another kiosk)."""
+        token, issued_at = store.register_kiosk(body.enrolment_code, body.kiosk_id, body.app_version)
+        return KioskCredentials(kiosk_id=body.kiosk_id, kiosk_token=token, issued_at=issued_at,
+                                heartbeat_seconds=HEARTBEAT_SECONDS)
+
+    @api.post("/kiosks/{kiosk_id}/heartbeat", response_model=HeartbeatAck, tags=["fleet"], responses=_errors(401))
+    def heartbeat(kiosk_id: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9._\-]{1,64}$")], body: Heartbeat,
+                  store: Store, kiosk_token: Annotated[str | None, Header(alias="X-Kiosk-Token", max_length=256)] = None,
+                  ) -> HeartbeatAck:
+        """A kiosk's health, once a minute: devices, outbox depth, version, last error kind (no personal data).
+        Errors: kiosk_auth_required, kiosk_unknown."""
+        received = store.record_heartbeat(kiosk_id, kiosk_token, body.model_dump(mode="json"))
+        return HeartbeatAck(received_at=received, next_heartbeat_seconds=HEARTBEAT_SECONDS)
+
     # ------------------------------------------------------------------ test-only (never faulted)
     test = APIRouter(prefix="/api/v1/sandbox", include_in_schema=False)
 
@@ -286,6 +303,10 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
     def advance_clock(seconds: float, store: Store) -> dict[str, str]:
         store.advance_clock(seconds)
         return {"now": store.now().isoformat()}
+
+    @test.get("/kiosks/{kiosk_id}/heartbeats")
+    def kiosk_heartbeats(kiosk_id: str, store: Store) -> list[dict[str, Any]]:
+        return store.heartbeats(kiosk_id)
 
     @test.put("/faults")
     def set_faults(body: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import secrets
 import sqlite3
 import tempfile
@@ -66,6 +67,10 @@ TEST_CITIZENS: dict[str, CitizenProfile] = {
         level=VneidLevel.LEVEL_1),
 }
 EXPIRED_LOGIN_CODES = frozenset({"VNEID-TEST-EXPIRED"})
+# Kiosk enrolment (provisioning): any ENROL-TEST-<4 digits> is a valid one-time code; this one has expired.
+TEST_ENROLMENT_PATTERN = re.compile(r"^ENROL-TEST-[0-9]{4}$")
+EXPIRED_ENROLMENT_CODES = frozenset({"ENROL-TEST-EXPIRED"})
+HEARTBEAT_SECONDS = 60
 
 
 class SandboxError(Exception):
@@ -105,6 +110,11 @@ CREATE TABLE IF NOT EXISTS tickets (
 CREATE TABLE IF NOT EXISTS ratings (
     id INTEGER PRIMARY KEY AUTOINCREMENT, kiosk_id TEXT NOT NULL, level INTEGER NOT NULL,
     dossier_code TEXT, comment TEXT NOT NULL, rated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kiosks (
+    kiosk_id TEXT PRIMARY KEY, enrolment_code TEXT NOT NULL UNIQUE, token_sha256 TEXT NOT NULL,
+    registered_at TEXT NOT NULL, app_version TEXT NOT NULL DEFAULT '');
+CREATE TABLE IF NOT EXISTS heartbeats (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, kiosk_id TEXT NOT NULL, received_at TEXT NOT NULL, body TEXT NOT NULL);
 """
 
 COUNTERS = ("Quầy 1", "Quầy 2", "Quầy 3")
@@ -399,6 +409,52 @@ class SandboxStore:
     def ratings(self) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(r) for r in self._db.execute("SELECT * FROM ratings ORDER BY id").fetchall()]
+
+    # ---------------------------------------------------------------------------------- fleet
+    def register_kiosk(self, enrolment_code: str, kiosk_id: str, app_version: str = "") -> tuple[str, dt.datetime]:
+        """Issue a kiosk token for a one-time enrolment code; returns (token, issued_at). Only a hash of the
+        token is kept. The same kiosk replaying its code (a lost answer) gets a fresh token that replaces the
+        old one; another kiosk presenting a used code is refused."""
+        code = enrolment_code.strip()
+        if code in EXPIRED_ENROLMENT_CODES:
+            raise SandboxError(401, "enrolment_code_expired", "the enrolment code has expired; ask for a new one")
+        if not TEST_ENROLMENT_PATTERN.fullmatch(code):
+            raise SandboxError(401, "enrolment_code_unknown", "the enrolment code is not recognised")
+        token = secrets.token_urlsafe(32)
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        now = self.now()
+        with self._tx() as db:
+            used = db.execute("SELECT kiosk_id FROM kiosks WHERE enrolment_code = ?", (code,)).fetchone()
+            if used is not None and used["kiosk_id"] != kiosk_id:
+                raise SandboxError(409, "enrolment_code_used", "this enrolment code was used by another kiosk")
+            db.execute("INSERT INTO kiosks VALUES (?, ?, ?, ?, ?) ON CONFLICT(kiosk_id) DO UPDATE SET "
+                       "enrolment_code = excluded.enrolment_code, token_sha256 = excluded.token_sha256, "
+                       "registered_at = excluded.registered_at, app_version = excluded.app_version",
+                       (kiosk_id, code, digest, now.isoformat(), app_version))
+        log.info("sandbox kiosk %s registered", kiosk_id)
+        return token, now
+
+    def record_heartbeat(self, kiosk_id: str, token: str | None, body: dict[str, Any]) -> dt.datetime:
+        """Keep one heartbeat from a registered kiosk whose token matches; returns when it was received."""
+        with self._lock:
+            row = self._db.execute("SELECT token_sha256 FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)).fetchone()
+        if not token:
+            raise SandboxError(401, "kiosk_auth_required", "send the kiosk token in X-Kiosk-Token")
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        if row is None or not secrets.compare_digest(row["token_sha256"], digest):
+            raise SandboxError(401, "kiosk_unknown", "no registered kiosk with this id and token")
+        now = self.now()
+        with self._tx() as db:
+            db.execute("INSERT INTO heartbeats(kiosk_id, received_at, body) VALUES (?, ?, ?)",
+                       (kiosk_id, now.isoformat(), json.dumps(body, ensure_ascii=False)))
+        return now
+
+    def heartbeats(self, kiosk_id: str) -> list[dict[str, Any]]:
+        """Every heartbeat a kiosk sent, oldest first (test-only: what the fleet dashboard would see)."""
+        with self._lock:
+            rows = self._db.execute("SELECT received_at, body FROM heartbeats WHERE kiosk_id = ? ORDER BY id",
+                                    (kiosk_id,)).fetchall()
+        return [{"received_at": r["received_at"], **json.loads(r["body"])} for r in rows]
 
 
 class BlobWriter:

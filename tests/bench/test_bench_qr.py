@@ -88,3 +88,42 @@ def test_decoder_against_plain_zxing_and_pyzbar():
     assert ours["ok_big"] >= 0.95 * ours["n_big"]
     # CPU time, not wall time: the bench machine is shared, and wall time there measures the neighbours.
     assert ours["cpu_median"] <= 8.0
+
+
+@pytest.mark.bench
+def test_camera_login_latency(tmp_path):
+    """From the moment a phone code enters the (video) camera's view to the read the session gets:
+    capture pacing, newest-frame decoding and the two-sighting lock together."""
+    import cv2
+    import numpy as np
+
+    from drivers.camera_reader import CameraReader
+
+    from drivers.base import DeviceGone
+
+    fps, lead_in, latencies = 30.0, 15, []
+    # Frames the decoder reads as stills: this measures latency, the hit rate is measured above.
+    stills = (f for f in make_frames(40, seed=3) if f.payloads and decode_frame(f.gray) == f.payloads)
+    for seed, with_code in zip(range(5), stills, strict=False):
+        empty = np.full_like(with_code.gray, int(np.median(with_code.gray)))
+        path = tmp_path / f"login{seed}.avi"
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), fps, empty.shape[::-1])
+        for index in range(lead_in + 45):
+            frame = with_code.gray if index >= lead_in else empty
+            writer.write(cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR))
+        writer.release()
+        reader = CameraReader(str(path), loop_file=False)
+        reader.start()
+        started = time.monotonic()
+        try:
+            read = reader.read(timeout=5)
+        except DeviceGone:  # the video ended without a read
+            read = None
+        finally:
+            reader.stop()
+        if read is not None and read.text == with_code.payloads[0]:
+            latencies.append((time.monotonic() - started - lead_in / fps) * 1000)
+    print(f"\ncamera login latency (code enters view -> read), 1280x720 MJPG at {fps:.0f} fps: "
+          f"median {statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms, {len(latencies)}/5 read")
+    assert len(latencies) >= 4
+    assert statistics.median(latencies) < 500

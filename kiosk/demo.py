@@ -1,0 +1,70 @@
+"""`kiosk demo` (what `make demo` runs): the kiosk with simulated devices and an embedded sandbox portal on a free
+loopback port, with the sample catalogue — no configuration. Without a display it runs the scripted session
+(`kiosk simulate`) instead and says where the screenshots and the receipt went."""
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger("kiosk.demo")
+
+
+def demo_command(args) -> int:
+    from kiosk.sandbox.server import start_sandbox
+    from screens import kivy_env
+
+    work = Path(tempfile.mkdtemp(prefix="dvc-kiosk-demo-"))
+    try:
+        with start_sandbox(work / "sandbox.sqlite3") as sandbox:
+            print(f"Sandbox portal: {sandbox.url}  (test login code: VNEID-TEST-0001; see docs/sandbox.md)")
+            if args.headless or not kivy_env.has_display():
+                print("No display: running the scripted citizen session instead (kiosk simulate).")
+                return _scripted(sandbox.url, args.out)
+            return _windowed(sandbox.url, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _scripted(portal_url: str, out: Path) -> int:
+    from screens.simulate import simulate_command
+
+    ns = argparse.Namespace(portal=portal_url, out=out, procedure="1.001193", size="1920x1080",
+                            login_code="VNEID-TEST-0001")
+    code = simulate_command(ns)
+    if code == 0:
+        _render_paper(out)
+        print(f"Screenshots of every step: {out / 'screens'}")
+        print(f"Printer output: {out / 'receipt.bin'} and {out / 'ticket.bin'} (exact ESC/POS bytes), "
+              f"rendered as {out / 'receipt.png'} and {out / 'ticket.png'}")
+        print(f"Session summary: {out / 'session.json'}")
+    return code
+
+
+def _render_paper(out: Path) -> None:
+    """What the thermal printer would have printed, as pictures a person can look at."""
+    from drivers.escpos_decode import render_paper
+
+    for name in ("receipt", "ticket"):
+        stream = out / f"{name}.bin"
+        if stream.exists():
+            render_paper(stream.read_bytes(), 576).save(out / f"{name}.png")
+
+
+def _windowed(portal_url: str, work: Path) -> int:
+    from drivers.fake_printer import FakePrinter
+    from drivers.fake_reader import FakeCodeReader
+    from drivers.fake_scanner import FakeScanner
+    from kiosk import config, services as services_mod
+    from screens import kivy_env
+    from screens.app import run_app
+
+    kivy_env.configure(size=(1920, 1080), fullscreen=False)
+    settings = config.load(portal={"url": portal_url}, kiosk={"data_dir": str(work / "data"), "fullscreen": False})
+    svc = services_mod.build(settings, data_dir=work / "data", scanner=FakeScanner(delay=0.4, pages=0),
+                             printer=FakePrinter(width_dots=settings.printer.width_dots, speed=250.0),
+                             reader=FakeCodeReader(delay=0.3))
+    print("Demo kiosk: use the 'Mô phỏng' buttons to show the test VNeID code and to put papers in the feeder.")
+    return run_app(svc)
