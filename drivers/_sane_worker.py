@@ -126,15 +126,15 @@ class Worker:
         return self.device
 
     def close_device(self) -> None:
-        if self.device is not None:
+        """Cancel, then close (never close a started scan). Failures are ignored: the handle may be dead."""
+        device, self.device = self.device, None
+        if device is None:
+            return
+        for step in (device.cancel, device.close):
             try:
-                self.device.cancel()
-            finally:
-                try:
-                    self.device.close()
-                except Exception:  # noqa: BLE001 - the handle may already be dead
-                    pass
-                self.device = None
+                step()
+            except Exception:  # noqa: BLE001
+                pass
 
     def after_scan(self, failed_kind: str) -> None:
         """Cancel the scan (always: a started scan left behind can crash libsane at exit). After an I/O
@@ -302,7 +302,11 @@ def serve(requests: Connection, replies: Connection) -> None:
                 reply = ("error", classify(error), f"{type(error).__name__}: {error}")
             replies.send(reply)
             if request.get("op") == "scan":
-                worker.after_scan(reply[1] if reply[0] == "error" else "")
+                try:
+                    worker.after_scan(reply[1] if reply[0] == "error" else "")
+                except Exception as error:  # noqa: BLE001 - a dead handle; the next scan reopens it
+                    print(f"sane worker: cleanup after scan failed: {error}", file=sys.stderr)
+                    worker.device = None
                 replies.send(("ready",))
     finally:
         # Cancel and close even when the kiosk vanished mid-batch: a started scan left behind can

@@ -144,7 +144,8 @@ class FakeScanner(Scanner):
         """Scan every paper in the feeder (up to `settings.max_pages`), or one flatbed page.
 
         Raises the injected fault as the matching DeviceError, with the pages scanned before it in
-        `error.pages`. A jammed paper stays in the feeder, so the next scan starts with it.
+        `error.pages`. A jammed paper stays in the feeder, so the next scan starts with it. `timeout` is
+        how long the scanner may stay silent (until the first page, between pages), as for SaneScanner.
         """
         if self._closed:
             raise DeviceGone("scanner closed", device="fake")
@@ -165,6 +166,7 @@ class FakeScanner(Scanner):
                 kinds = self._feeder[: settings.max_pages]
             for kind in kinds:
                 self._feed_one(settings, kind, pages, deadline, on_page, single=len(kinds) == 1)
+                deadline = time.monotonic() + timeout  # each page that arrives restarts the clock
         except DeviceError as error:
             error.pages = pages  # type: ignore[attr-defined]
             raise

@@ -172,7 +172,11 @@ class SaneScanner(Scanner):
         self.timeout = timeout
         self.options = dict(options or {})
         self._worker: _SaneWorker | None = None
-        self._cleanup_pending = False  # the worker is still cancelling the last scan ("ready" not yet seen)
+        # After a scan the worker cancels it and says "ready". After a failed scan it is also replaced:
+        # backends are least trustworthy after an error (the test backend can deadlock in the next
+        # sane_start), and a fresh process costs a fraction of a second.
+        self._cleanup_pending = False
+        self._restart_after_cleanup = False
         self._lock = threading.Lock()  # one conversation with the worker at a time
 
     # ------------------------------------------------------------------ public API
@@ -216,7 +220,8 @@ class SaneScanner(Scanner):
         """Scan a feeder batch (until the feeder is empty or `settings.max_pages`) or one flatbed page.
 
         `on_page` runs in the calling thread as each page arrives. On failure the DeviceError carries the
-        pages received so far in `error.pages`.
+        pages received so far in `error.pages`. Each page's `dpi` is the resolution the device really
+        used: the nearest it offers to `settings.dpi`.
         """
         silence = self.timeout if timeout is None else timeout
         request = {
@@ -279,6 +284,9 @@ class SaneScanner(Scanner):
         except _WorkerDied:
             reply = None
         if reply == ("ready",):
+            if self._restart_after_cleanup:
+                worker.stop()  # a polite quit: it closes the device and exits
+                self._worker = None
             return
         log.warning("scanner worker %s stuck cancelling the last scan for %.0f s; replacing it", worker.pid, grace)
         worker.dump_stack()
@@ -307,9 +315,10 @@ class SaneScanner(Scanner):
                     raise
             elif tag == "done":
                 self._cleanup_pending = request["op"] == "scan"
+                self._restart_after_cleanup = False
                 return reply[1]
             elif tag == "error":
-                self._cleanup_pending = request["op"] == "scan"
+                self._cleanup_pending = self._restart_after_cleanup = request["op"] == "scan"
                 _, kind, detail = reply
                 raise ERROR_KINDS.get(kind, DeviceError)(detail, device=self.device)
 

@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--procedure", default="1.001193", help="procedure code (default: birth registration)")
     p.add_argument("--size", default="1920x1080", help="window size WxH (1080x1920 for portrait kiosks)")
     p.add_argument("--login-code", default="VNEID-TEST-0001", help="the sandbox login code the simulated citizen shows")
+    p.add_argument("--scanner-fault", default="", help="fake scanner fault, e.g. jam_at:2 (the citizen clears it and goes on)")
+    p.add_argument("--printer-fault", default="", help="fake printer fault, e.g. paper_out")
+    p.add_argument("--portal-down-at-submit", action="store_true",
+                   help="the sandbox portal fails from the moment the citizen confirms (offline receipt), then recovers")
 
     p = _add(sub, "sandbox", "kiosk.sandbox.server:sandbox_command", "the sandbox portal (FastAPI + SQLite) for demos, training and tests")
     p.add_argument("--host", default="127.0.0.1")
@@ -55,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fail-rate", type=float, default=0.0, help="share of requests answered with a fault (0..1)")
     p.add_argument("--latency-ms", type=int, default=0, help="added latency per request")
     p.add_argument("--fault", action="append", default=[],
-                   help="fault mode used for failing requests: 500, 429, timeout, reset, drip, badjson (repeatable)")
+                   help="fault mode used for failing requests: 500, 429, timeout, reset, drip, badjson, lose_response (repeatable)")
 
     p = _add(sub, "status", "kiosk.portal:status_command", "the portal's view of one dossier")
     p.add_argument("code", help="dossier code (or the text of the receipt QR)")
@@ -65,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _add(sub, "doctor", "kiosk.doctor:doctor_command", "check every configured device and the portal")
     p.add_argument("--json", action="store_true")
     p.add_argument("--no-print", action="store_true", help="skip the test slip")
+    p.add_argument("--no-read", action="store_true", help="do not wait for a code at the reader")
+    p.add_argument("--read-timeout", type=float, default=5.0, help="seconds to wait for a code (default 5)")
 
     qr = sub.add_parser("qr", help="QR code tools").add_subparsers(dest="qr_command", required=True, metavar="SUB")
     p = _add(qr, "decode", "drivers.qrdecode:decode_command", "decode QR codes in images with the kiosk's decoder (JSON lines)")

@@ -99,16 +99,32 @@ Outcome = tuple[Severity, str]
 Probe = Callable[[_Progress], Outcome]
 
 
+#: Probes abandoned while still running, by (check name, id of the device or service they talk to). The app
+#: repeats quick checks between sessions; a driver hung for good must not collect one stuck thread per round.
+_ABANDONED: dict[tuple[str, int], "_Running"] = {}
+_ABANDONED_LOCK = threading.Lock()
+
+
 class _Running:
     """A probe running on its own daemon thread (a hung driver call cannot be killed, only abandoned;
     a daemon thread does not keep the process alive at exit)."""
 
-    def __init__(self, name: str, budget: float, probe: Probe) -> None:
+    def __init__(self, name: str, budget: float, probe: Probe, target: object) -> None:
         self.name, self.budget, self.progress = name, budget, _Progress()
+        self.target = target  # held while abandoned, so its id cannot be reused by another object
         self.started = time.monotonic()
         self.finished: float | None = None
         self.future: concurrent.futures.Future[Outcome] = concurrent.futures.Future()
-        threading.Thread(target=self._run, args=(probe,), name=f"doctor-{name}", daemon=True).start()
+        with _ABANDONED_LOCK:
+            self.stuck = _ABANDONED.get(self._key())
+            if self.stuck is not None and self.stuck.future.done():
+                del _ABANDONED[self._key()]
+                self.stuck = None
+        if self.stuck is None:
+            threading.Thread(target=self._run, args=(probe,), name=f"doctor-{name}", daemon=True).start()
+
+    def _key(self) -> tuple[str, int]:
+        return self.name, id(self.target)
 
     def _run(self, probe: Probe) -> None:
         self.future.set_running_or_notify_cancel()
@@ -123,10 +139,16 @@ class _Running:
 
     def result(self) -> Check:
         """Wait until the probe ends or its budget runs out; never raises."""
+        if self.stuck is not None:
+            since = time.monotonic() - self.stuck.started
+            return Check(self.name, FAILED, f"still no answer from an earlier check started {since:.0f} s ago "
+                                            f"({self.stuck.progress.step}); the device or its driver is hung")
         remaining = self.started + self.budget - time.monotonic()
         concurrent.futures.wait([self.future], timeout=max(0.0, remaining))
         if not self.future.done():
             seconds = time.monotonic() - self.started
+            with _ABANDONED_LOCK:
+                _ABANDONED[self._key()] = self
             log.warning("doctor: %s gave no answer within %.1f s (%s)", self.name, self.budget, self.progress.step)
             return Check(self.name, FAILED,
                          f"no answer within {self.budget:.1f} s ({self.progress.step}); the device or its "
@@ -263,8 +285,9 @@ def _device_budget(services: Any, name: str, *, scan: bool, print_slip: bool, re
     config = services.config
     if name == "scanner":
         status = min(config.scanner.timeout, STATUS_TIMEOUT_CAP)
-        # Up to two scans: the configured source, then the flatbed when the feeder was empty.
-        return status + (2 * config.scanner.timeout if scan else 0.0) + WATCHDOG_GRACE
+        # One scan's time: when the feeder is empty the flatbed fallback runs in what is left (an empty
+        # feeder is reported at once).
+        return status + (config.scanner.timeout if scan else 0.0) + WATCHDOG_GRACE
     if name == "printer":
         status = min(config.printer.timeout, STATUS_TIMEOUT_CAP)
         return status + (config.printer.timeout if print_slip else 0.0) + WATCHDOG_GRACE
@@ -376,27 +399,27 @@ def run_checks(services: Any, *, scan: bool = True, print_slip: bool = True, rea
     """
     portal_probe = _PortalProbe(services)
     background = {
-        "portal": _Running("portal", _portal_budget(services), portal_probe),
-        "outbox": _Running("outbox", LOCAL_CHECK_TIMEOUT, _outbox_probe(services)),
-        "disk": _Running("disk", LOCAL_CHECK_TIMEOUT, _disk_probe(services)),
+        "portal": _Running("portal", _portal_budget(services), portal_probe, services.portal),
+        "outbox": _Running("outbox", LOCAL_CHECK_TIMEOUT, _outbox_probe(services), services.outbox),
+        "disk": _Running("disk", LOCAL_CHECK_TIMEOUT, _disk_probe(services), services.outbox),
     }
-    probes: dict[str, Probe] = {
-        "printer": _printer_probe(services, print_slip),
-        "code_reader": _reader_probe(services, read_code, read_timeout),
-        "scanner": _scanner_probe(services, scan),
+    probes: dict[str, tuple[Probe, object]] = {
+        "printer": (_printer_probe(services, print_slip), services.printer),
+        "code_reader": (_reader_probe(services, read_code, read_timeout), services.reader),
+        "scanner": (_scanner_probe(services, scan), services.scanner),
     }
     results: dict[str, Check] = {}
-    for name, probe in probes.items():
+    for name, (probe, device) in probes.items():
         budget = _device_budget(services, name, scan=scan, print_slip=print_slip, read_code=read_code,
                                 read_timeout=read_timeout)
-        results[name] = _Running(name, budget, probe).result()
+        results[name] = _Running(name, budget, probe, device).result()
     for name, running in background.items():
         results[name] = running.result()
     results["portal"] = _with_portal_note(results["portal"])
     results["clock"] = portal_probe.clock_check(results["portal"])
     checks = [results[name] for name in CHECK_NAMES]
     for check in checks:
-        level = logging.INFO if check.severity == OK else logging.WARNING
+        level = logging.DEBUG if check.severity == OK else logging.WARNING  # quick checks run every session
         log.log(level, "doctor: %s %s in %.2f s: %s", check.name, check.severity, check.seconds, check.detail)
     return checks
 
@@ -485,8 +508,10 @@ def doctor_command(args: argparse.Namespace) -> int:
         checks = [Check("services", FAILED, f"cannot start the kiosk services: {_describe(error)}")]
     else:
         try:
+            # --no-read and --read-timeout are honoured once kiosk/cli.py declares them.
             checks = run_checks(services, print_slip=not getattr(args, "no_print", False),
-                                read_code=not getattr(args, "no_read", False))
+                                read_code=not getattr(args, "no_read", False),
+                                read_timeout=float(getattr(args, "read_timeout", None) or 5.0))
         finally:
             _close_within(services, LOCAL_CHECK_TIMEOUT)
     if getattr(args, "json", False):

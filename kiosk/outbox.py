@@ -8,8 +8,9 @@ portal exactly once, whatever happens to the network, the portal or the kiosk.
   (`outbox.key`, mode 0600), and deleted once the portal has acknowledged the dossier: the payload is NULLed
   with SQLite's secure_delete on, the WAL is truncated, and the blob files are unlinked.
 - Delivery is idempotent: documents are content-addressed (the portal is asked which hashes it lacks and only
-  those are sent), and the dossier is submitted with the local reference as its idempotency key, so a retry
-  after a lost answer gets the first receipt back instead of a second dossier.
+  those are sent; documents over `part_size` go in resumable parts, so a dropped link costs one part), and
+  the dossier is submitted with the local reference as its idempotency key, so a retry after a lost answer
+  gets the first receipt back instead of a second dossier.
 
 Public API: `Outbox(data_dir)` with `enqueue`, `deliver`, `deliver_due`, `has`, `get`, `items`, `depth`,
 `oldest_pending_age`, `retry_now`, `purge_delivered`, `reference_for`, `close`; `Sender(outbox, portal_factory)`
@@ -182,7 +183,8 @@ class Outbox:
     """The durable queue of confirmed dossiers. Thread-safe; one process per data folder."""
 
     def __init__(self, data_dir: Path | str, *, clock: Callable[[], float] = time.time,
-                 backoff_base: float = 2.0, backoff_cap: float = 300.0, rng: random.Random | None = None):
+                 backoff_base: float = 2.0, backoff_cap: float = 300.0, rng: random.Random | None = None,
+                 part_size: int = 512 * 1024):
         self.dir = Path(data_dir)
         self.blob_dir = self.dir / BLOB_DIR
         self.blob_dir.mkdir(parents=True, exist_ok=True)
@@ -191,6 +193,7 @@ class Outbox:
         self._fernet = Fernet(load_or_create_key(self.dir / KEY_FILE))
         self._clock = clock
         self._backoff_base, self._backoff_cap = backoff_base, backoff_cap
+        self._part_size = part_size  # documents larger than this upload in resumable parts of this size
         self._rng = rng or random.Random()
         self._lock = threading.RLock()
         self._in_flight: dict[str, list] = {}  # ref -> [lock, users]
@@ -323,7 +326,9 @@ class Outbox:
 
     def deliver_due(self, portal: Any, *, limit: int = 20, now_only: bool = False) -> int:
         """Deliver the pending dossiers whose retry time has come (all pending ones with `now_only`);
-        returns how many were delivered. Stops early when the portal as a whole is unusable."""
+        returns how many were delivered. Stops early when the portal as a whole is unusable. Refusals are
+        recorded and skipped; an unexpected error (a bug, not a portal answer) is raised after the dossier
+        was rescheduled, so the Sender can rebuild its client."""
         cutoff = float("inf") if now_only else self._clock()
         with self._lock:
             refs = [r for (r,) in self._db.execute(
@@ -339,8 +344,9 @@ class Outbox:
                         delivered += 1
                     elif (item := self.get(ref)) is not None and item.last_error in PORTAL_WIDE:
                         break
-                except Exception:  # noqa: BLE001 - refused ones are marked; keep sending the others
-                    continue
+                except Exception as e:  # noqa: BLE001 - refused ones are marked; keep sending the others
+                    if not getattr(e, "code", ""):
+                        raise  # not a refusal but a fault of ours (already rescheduled): let the caller see it
         return delivered
 
     def retry_now(self) -> int:
@@ -394,7 +400,7 @@ class Outbox:
             for doc in {d.sha256: d for d in submission.documents}.values():
                 state = portal.blob_state(doc.sha256, confirmation_token=token)
                 if not state.present or state.size != doc.size:
-                    portal.upload_blob(self.blob(doc.sha256), confirmation_token=token)
+                    self._upload(portal, self.blob(doc.sha256), token)
             receipt = portal.submit(submission, idempotency_key=ref)
         except OutboxError as e:
             self._mark(ref, REJECTED, last_error=e.code)
@@ -414,6 +420,14 @@ class Outbox:
             raise
         self._mark_delivered(ref, receipt)
         return receipt
+
+    def _upload(self, portal: Any, data: bytes, token: str) -> None:
+        """Large documents go in resumable parts (a dropped link costs one part); small ones in one request."""
+        resumable = getattr(portal, "upload_blob_resumable", None)
+        if resumable is not None and len(data) > self._part_size:
+            resumable(data, confirmation_token=token, part_size=self._part_size)
+        else:
+            portal.upload_blob(data, confirmation_token=token)
 
     def _delivered_receipt(self, ref: str) -> DossierReceipt:
         with self._lock:

@@ -5,7 +5,7 @@ gets blurry enough to hurt the staff's reading (and OCR). MRC splits each page i
   * a full-resolution bilevel *mask* for text and lines (CCITT G4, painted in the ink's grey as a PDF
     /ImageMask), which keeps letters and Vietnamese diacritics sharp at a few tens of KB;
   * a low-resolution JPEG *background* (paper, seal, shading) from which the text has been removed;
-  * 150 dpi JPEG *photo* crops (ID-card portraits, photos) where a threshold would destroy the picture.
+  * 200 dpi JPEG *photo* crops (ID-card portraits, photos) where a threshold would destroy the picture.
 A JPEG page that already fits the budget and needs no deskew is embedded as-is (no second generation loss).
 
 Blank pages are reported, never dropped: the screen asks the citizen. Skew is measured and corrected here.
@@ -24,7 +24,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pikepdf
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
+
+__all__ = ["MESSAGES", "PAGE_BUDGET_BYTES", "PackedDocument", "PageInfo", "PageReport", "PagesError",
+           "analyse_page", "deskew", "pack_command", "pack_pages"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ PHOTO_DPI = 200  # 150 dpi photos lose to a 200 dpi q50 JPEG in SSIM at any qual
 BACKGROUND_QUALITY = 40
 PHOTO_QUALITY = 60
 COLOURED_INK_CHROMA = 60  # max-min of R, G, B above which ink counts as coloured (seal red: ~150)
+PHOTO_MIN_TONE_SPREAD = 25  # grey levels between the quartiles of a photo's mid-tones; a tint has ~5
 PHOTO_GRID_DPI = 50  # photo crops are aligned to this grid (0.5 mm)
 EMPTY_BACKGROUND_SHARE = 0.0005  # a background with fewer non-white pixels is left out (a flat JPEG is ~4 KB)
 ANALYSIS_DPI = 100
@@ -275,30 +279,49 @@ def _mask_stream(pdf: pikepdf.Pdf, mask: np.ndarray) -> pikepdf.Stream:
 
 
 def _photo_boxes(small: np.ndarray, paper: float, ink: float, dpi: int) -> list[tuple[int, int, int, int]]:
-    """Areas of continuous tone (portraits, photos) in full-resolution pixels; text and seals are not."""
+    """Areas of continuous tone (portraits, photos) in full-resolution pixels; text, seals and flat tints
+    (an ID card's background) are not. A photo inside a tint (the portrait on an ID card) is found by
+    looking again inside the tint with the tint's own tones left out."""
     scale = ANALYSIS_DPI / dpi
     step = dpi // math.gcd(dpi, PHOTO_GRID_DPI)
     step = step if step <= 24 else 1
     span = max(paper - ink, 40.0)
-    mid = ((small > ink + 0.12 * span) & (small < paper - 0.12 * span)).astype(np.uint8)
-    mid = cv2.morphologyEx(mid, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    win = max(3, round(8 / 25.4 * ANALYSIS_DPI) | 1)
-    density = cv2.boxFilter(mid.astype(np.float32), -1, (win, win))
-    dense = (density > 0.55).astype(np.uint8)
-    dense = cv2.morphologyEx(dense, cv2.MORPH_CLOSE, np.ones((win, win), np.uint8))
-    count, _, stats, _ = cv2.connectedComponentsWithStats(dense, connectivity=8)
-    min_side = 12 / 25.4 * ANALYSIS_DPI
+    mid = (small > ink + 0.12 * span) & (small < paper - 0.12 * span)
+    found = _continuous_tone_regions(small, mid, depth=1)
     pad = 0.5 / 25.4 * ANALYSIS_DPI
+    full_w, full_h = round(small.shape[1] / scale), round(small.shape[0] / scale)
     boxes = []
-    for x, y, w, h, area in stats[1:]:
-        if w < min_side or h < min_side or area < 0.5 * w * h:
-            continue
+    for x, y, w, h in found:
         x0, y0 = max(0.0, x - pad), max(0.0, y - pad)
         x1, y1 = min(small.shape[1], x + w + pad), min(small.shape[0], y + h + pad)
         bx, by, bw, bh = _aligned((x0 / scale, y0 / scale, x1 / scale, y1 / scale), step)
-        full_w, full_h = round(small.shape[1] / scale), round(small.shape[0] / scale)
         boxes.append((bx, by, min(bw, full_w - bx), min(bh, full_h - by)))
     return boxes
+
+
+def _continuous_tone_regions(small: np.ndarray, mid: np.ndarray, depth: int) -> list[tuple[int, int, int, int]]:
+    """Boxes (at analysis resolution) where mid-tones are dense, at least 12 mm a side, and spread over
+    many grey levels; `mid` marks the mid-tone pixels."""
+    opened = cv2.morphologyEx(mid.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    win = max(3, round(8 / 25.4 * ANALYSIS_DPI) | 1)
+    density = cv2.boxFilter(opened.astype(np.float32), -1, (win, win))
+    dense = cv2.morphologyEx((density > 0.55).astype(np.uint8), cv2.MORPH_CLOSE, np.ones((win, win), np.uint8))
+    _, _, stats, _ = cv2.connectedComponentsWithStats(dense, connectivity=8)
+    min_side = 12 / 25.4 * ANALYSIS_DPI
+    found = []
+    for x, y, w, h, area in stats[1:]:
+        if w < min_side or h < min_side or area < 0.5 * w * h:
+            continue
+        window, window_mid = small[y:y + h, x:x + w], opened[y:y + h, x:x + w] > 0
+        tones = window[window_mid]
+        low, high = np.percentile(tones, (25, 75)) if tones.size else (0.0, 0.0)
+        if high - low >= PHOTO_MIN_TONE_SPREAD:
+            found.append((int(x), int(y), int(w), int(h)))
+        elif depth > 0:  # a flat tint: its text stays in the mask, but it may hold a portrait
+            off_tint = window_mid & ((window < low - 15) | (window > high + 15))
+            found += [(x + sx, y + sy, sw, sh)
+                      for sx, sy, sw, sh in _continuous_tone_regions(window, off_tint, depth - 1)]
+    return found
 
 
 def _aligned(box: tuple[float, float, float, float], step: int) -> tuple[int, int, int, int]:
@@ -321,11 +344,23 @@ def _text_mask(gray: np.ndarray, paper: float, ink: float) -> np.ndarray:
 def _background(arr: np.ndarray, mask: np.ndarray, boxes: list[tuple[int, int, int, int]], paper: float,
                 scale: float) -> np.ndarray:
     """The page without its text (and without the photos, drawn on top) at low resolution; the paper is
-    pushed to white so the JPEG spends nothing on paper grain."""
-    cover = cv2.dilate(mask, np.ones((3, 3), np.uint8))
-    if arr.ndim == 3:
-        cover = cv2.cvtColor(cover, cv2.COLOR_GRAY2RGB)
-    small = _resize_to(cv2.bitwise_or(arr, cover), scale)
+    pushed to white so the JPEG spends nothing on paper grain. Text is removed block by block at the low
+    resolution (a block touching ink, or next to one, becomes paper): the mask covers it at full resolution."""
+    small = _resize_to(arr, scale)
+    inked = _resize_to(mask, scale)[: small.shape[0], : small.shape[1]] > 0
+    inked = cv2.dilate(inked.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    # Blocks under the text take the mean of the clean blocks around them (normalised convolution), so
+    # text on a tint does not get a white halo; with no clean block near, paper white.
+    keep = (~inked).astype(np.float32)
+    around = cv2.boxFilter(keep, -1, (9, 9), normalize=False)
+    values = small.astype(np.float32)
+    if values.ndim == 3:
+        filled = np.dstack([cv2.boxFilter(values[..., c] * keep, -1, (9, 9), normalize=False) for c in range(3)])
+        around = around[..., None]
+    else:
+        filled = cv2.boxFilter(values * keep, -1, (9, 9), normalize=False)
+    filled = np.where(around > 0.5, filled / np.maximum(around, 1e-6), 255.0)
+    small[inked] = np.clip(filled, 0, 255).astype(np.uint8)[inked]
     near_paper = (small if small.ndim == 2 else small.min(axis=2)) > paper - 25
     small[near_paper] = 255  # all channels at once, so a light red stays red
     for x, y, bw, bh in boxes:

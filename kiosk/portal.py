@@ -72,6 +72,17 @@ _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{8,128}")
 M = TypeVar("M", bound=BaseModel)
 
 
+class BlobUpload(BaseModel):
+    """How much of a document the portal holds, for resumable uploads (GET /blobs/{sha256}/upload and every
+    PUT /blobs/{sha256}/parts/{offset}): `received` bytes so far; `present` once complete and verified.
+    (Contract model: belongs with kiosk.models; kept here until that file is changed.)"""
+
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    present: bool
+    size: int = Field(ge=0, default=0)
+    received: int = Field(ge=0, default=0)
+
+
 class ProcedureCatalog(BaseModel):
     """GET /catalog: the portal's procedure list; entries are passed through to kiosk.catalog as they are."""
 
@@ -339,6 +350,47 @@ class PortalClient:
             raise PortalBadResponse("the portal did not confirm it holds the document")
         return state
 
+    def upload_state(self, sha256: str, *, confirmation_token: str | None = None) -> BlobUpload:
+        """How many bytes of a resumable upload of this document the portal holds."""
+        _check_sha256(sha256)
+        state = self._call("GET", f"/blobs/{sha256}/upload", BlobUpload, headers=_confirmation(confirmation_token))
+        if state.sha256 != sha256:
+            raise PortalBadResponse("the portal answered about another document")
+        return state
+
+    def upload_blob_resumable(self, data: bytes, *, confirmation_token: str | None = None,
+                              part_size: int = 1 << 20) -> BlobState:
+        """Upload a large PDF in parts, starting where the portal's copy ends: after a dropped connection
+        (or a kiosk restart) only what the portal lacks is sent again. Same result as `upload_blob`."""
+        if not data:
+            raise PortalError("an empty document cannot be uploaded", code="invalid_request")
+        if part_size < 1:
+            raise PortalError("part_size must be positive", code="invalid_request")
+        sha256, total = hashlib.sha256(data).hexdigest(), len(data)
+        state = self.upload_state(sha256, confirmation_token=confirmation_token)
+        headers = {"Content-Type": "application/octet-stream", "Upload-Length": str(total)}
+        headers |= _confirmation(confirmation_token)
+        stalls = 0
+        while not state.present:
+            received = state.received
+            if received > total:
+                raise PortalBadResponse("the portal claims more bytes than the document has")
+            try:
+                state = self._call("PUT", f"/blobs/{sha256}/parts/{received}", BlobUpload,
+                                   content=bytes(data[received:received + part_size]), headers=headers, upload=True)
+            except PortalRejected as e:
+                if e.code != "offset_mismatch":
+                    raise
+                state = self.upload_state(sha256, confirmation_token=confirmation_token)  # resume where it is
+            if state.sha256 != sha256:
+                raise PortalBadResponse("the portal answered about another document")
+            stalls = 0 if state.present or state.received > received else stalls + 1
+            if stalls >= 3:
+                raise PortalBadResponse("the portal does not take the document's parts")
+        if state.size != total:
+            raise PortalBadResponse("the portal holds a different size for this document")
+        return BlobState(sha256=sha256, present=True, size=state.size)
+
     def submit(self, submission: DossierSubmission, idempotency_key: str) -> DossierReceipt:
         """Submit a confirmed dossier. Retrying with the same key is safe: the portal answers the first
         receipt again (duplicate=True) and stores nothing twice. Works without a login too: the
@@ -562,6 +614,6 @@ def status_command(args: argparse.Namespace) -> int:
 __all__ = [
     "PortalClient", "PortalError", "PortalUnreachable", "PortalTimeout", "PortalBadResponse", "PortalServerError",
     "PortalRateLimited", "PortalRejected", "MESSAGES", "STATUS_LABELS", "citizen_message", "parse_receipt_qr",
-    "lookup_dossier", "status_command", "ProcedureCatalog", "KioskRegistration", "KioskCredentials",
+    "lookup_dossier", "status_command", "ProcedureCatalog", "BlobUpload", "KioskRegistration", "KioskCredentials",
     "DeviceHealthReport", "Heartbeat", "HeartbeatAck",
 ]

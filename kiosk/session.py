@@ -159,6 +159,7 @@ class SessionData:
     delivered: bool = False
     received_at: dt.datetime | None = None
     receipt_printed: bool = False
+    print_started: bool = False
     ticket: Any = None  # kiosk.models.QueueTicket
     print_error: UserMessage | None = None
     status_view: Any = None  # kiosk.models.DossierView
@@ -269,6 +270,10 @@ class Session:
         if event.startswith("_"):  # a job's result: payload has the epoch it was started in
             if payload.pop("_epoch") != self.epoch:
                 log.debug("dropped stale result %s", event)
+                if event == "_login_ok" and self.data.citizen is None:
+                    # The citizen left while the portal was logging them in: the client now holds their
+                    # session token, which the wipe could not forget yet. Forget it now.
+                    self._portal_logout()
                 return
         else:
             self.last_activity = self.clock()
@@ -325,11 +330,14 @@ class Session:
         """End the session: forget everything the citizen entered or scanned, log out of the portal."""
         self.data.wipe_pages()
         self.data = SessionData()
+        self._portal_logout()
+        self.goto(target)
+
+    def _portal_logout(self) -> None:
         try:
             self.services.portal.logout()
         except Exception:  # noqa: BLE001 - forgetting a token cannot fail the wipe
             log.exception("portal logout failed")
-        self.goto(target)
 
     def _job(self, fn: Callable[[], Any], ok: str, failed: str, *, busy: str = "", **extra: Any) -> None:
         """Run `fn` off the caller's thread; its result comes back as event `ok` (result=...) or `failed` (error=...)."""
@@ -381,10 +389,20 @@ class Session:
                 self.data.error = UserMessage("Không tìm thấy thủ tục", "Thủ tục này hiện không có trên máy.",
                                               "Chọn một thủ tục khác hoặc hỏi cán bộ tại quầy.", kind="unknown_procedure")
                 return
+            if self.data.procedure is not None and self.data.procedure.code != procedure.code:
+                self._forget_dossier()
             self.data.procedure = procedure
             self.goto(State.PROCEDURE_INFO)
         else:
             return False
+
+    def _forget_dossier(self) -> None:
+        """The citizen switched procedure: the answers and scans were for the other one and must not be
+        submitted with this one (the login and consent stay)."""
+        d = self.data
+        d.wipe_pages()
+        d.form_values, d.form_errors, d.clean_form = {}, {}, {}
+        d.components, d.current_component = [], 0
 
     def _enter_procedure_info(self) -> None:
         proc = self.data.procedure
@@ -410,6 +428,7 @@ class Session:
 
     def _enter_login(self) -> None:
         self.services.reader.start()
+        self._reader_down = False  # a failure on an earlier visit must not let "retry" arm a second read
         self._read_code()
 
     def _exit_login(self) -> None:
@@ -742,6 +761,9 @@ class Session:
     # ------------------------------------------------------------------------------------------ done, rating
     def _enter_done(self) -> None:
         data, svc = self.data, self.services
+        if data.print_started:
+            return  # back from the rating screen: printed (or tried) once already; staff reprint on request
+        data.print_started = True
         receipt_data = self._receipt_data()
         printer, portal = svc.printer, svc.portal
         code, proc_code = data.dossier_code, data.procedure.code
@@ -853,13 +875,15 @@ class Session:
             if not code:
                 return
             portal = self.services.portal
-            fetch = portal.dossier if "-" in code or "." in code else portal.dossier_by_reference
+            by_code = "-" in code or "." in code
 
             def work():
+                if not by_code:
+                    return portal.dossier_by_reference(code)
                 try:
-                    return fetch(code)
-                except Exception as e:  # a local reference can also be looked up by reference
-                    if getattr(e, "code", "") == "dossier_unknown" and fetch is portal.dossier:
+                    return portal.dossier(code)
+                except Exception as e:  # a local reference looks like a code: try it as a reference too
+                    if getattr(e, "code", "") == "dossier_unknown":
                         return portal.dossier_by_reference(code)
                     raise
 
@@ -945,4 +969,4 @@ def _ticket_data(ticket, centre_name: str):
 
 def new_local_reference(kiosk_id: str, now: dt.datetime) -> str:
     """A reference the kiosk gives a dossier before the portal assigns its code (printed when offline)."""
-    return f"{kiosk_id[-6:].upper()}-{now:%y%m%d}-{uuid.uuid4().hex[:6].upper()}"
+    return f"{kiosk_id.upper()}-{now:%y%m%d}-{uuid.uuid4().hex[:6].upper()}"

@@ -185,9 +185,14 @@ class KioskApp(App):
         self.session.send(event, **payload)
 
     def screenshot(self, path: Path) -> Path:
-        """Render the current screen through an FBO (steadier than reading the back buffer)."""
+        """The screen as a citizen sees it. Without a popup, the screen is rendered through an FBO (steadier than
+        reading the back buffer); with one (countdown, technician panel), the window's back buffer is read."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.manager.export_to_png(str(path))
+        if len(Window.children) > 1:
+            written = Window.screenshot(name=str(path.with_name(path.stem + "%(counter)04d.png")))
+            Path(written).replace(path)
+        else:
+            self.manager.export_to_png(str(path))
         return path
 
 

@@ -98,7 +98,8 @@ class Pilot:
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.call(predicate):
+            self.call(lambda: None)  # one UI frame between looks (the predicate runs here, and may call())
+            if predicate():
                 self.frames(2)
                 return
             time.sleep(0.05)
@@ -125,20 +126,24 @@ class Pilot:
         modals = [w for w in Window.children if w is not self.app.root]
         return modals or [self.app.manager.current_screen]
 
-    def buttons(self) -> list[tuple[str, Widget]]:
-        def look():
-            return [(_plain(w.text), w) for root in self._roots() for w in _walk(root)
-                    if isinstance(w, Button) and _visible(w)]
+    def _buttons_now(self) -> list[tuple[str, Widget]]:
+        return [(_plain(w.text), w) for root in self._roots() for w in _walk(root)
+                if isinstance(w, Button) and _visible(w)]
 
-        return self.call(look)
+    def buttons(self) -> list[tuple[str, Widget]]:
+        return self.call(self._buttons_now)
+
+    def _find_now(self, text: str, contains: bool = False) -> Widget:
+        want = unicodedata.normalize("NFC", text)
+        buttons = self._buttons_now()
+        found = [w for label, w in buttons if (want in label if contains else label == want)]
+        if not found:
+            labels = sorted({label for label, _ in buttons})
+            raise PilotError(f"no visible button {text!r} on screen {self.session.state.value!r}; buttons: {labels}")
+        return found[0]
 
     def find(self, text: str, *, contains: bool = False) -> Widget:
-        want = unicodedata.normalize("NFC", text)
-        found = [w for label, w in self.buttons() if (want in label if contains else label == want)]
-        if not found:
-            labels = sorted({label for label, _ in self.buttons()})
-            raise PilotError(f"no visible button {text!r} on screen {self.state!r}; buttons: {labels}")
-        return found[0]
+        return self.call(lambda: self._find_now(text, contains))
 
     def has_button(self, text: str, *, contains: bool = False) -> bool:
         try:
@@ -149,40 +154,44 @@ class Pilot:
 
     # ------------------------------------------------------------------------------------------ doing
     def tap(self, text: str | None = None, *, widget: Widget | None = None, contains: bool = False) -> None:
+        """Find (or take) the button, bring it into view if a list hides it, and press it with a finger."""
         from kivy.tests.common import UnitTestTouch
 
-        target = widget if widget is not None else self.find(text, contains=contains)
-        self._scroll_into_view(target)
+        def locate() -> Widget:
+            return widget if widget is not None else self._find_now(text, contains)
+
+        if self.call(lambda: self._needs_scroll(locate())):
+            self.call(lambda: self._scroll_now(locate()))
+            self.frames(3)
 
         def press():
+            target = locate()
             x, y = target.to_window(*target.center)
             touch = UnitTestTouch(x, y)
             touch.touch_down()
-            return touch
+            return touch, _in_scrollview(target)
 
-        touch = self.call(press)
+        touch, in_list = self.call(press)
         time.sleep(0.04)  # a finger stays down a moment
         self.call(touch.touch_up)
-        if self.call(lambda: _in_scrollview(target)):
+        if in_list:
             time.sleep(0.25)  # a ScrollView hands a tap on to its content 0.2 s after the finger lifts
-        self.frames(2)
+        self.frames(1)
         time.sleep(self.step_delay)
 
-    def _scroll_into_view(self, target: Widget) -> None:
-        """Like a person swiping the list until the thing to tap is in sight."""
-        def scroll() -> bool:
-            sv = _scrollview_of(target)
-            if sv is None:
-                return False
-            x, y = target.to_window(*target.center)
-            sx, sy = sv.to_window(sv.x, sv.y)
-            if sx <= x <= sx + sv.width and sy <= y <= sy + sv.height:
-                return False
-            sv.scroll_to(target, padding=20, animate=False)
-            return True
+    @staticmethod
+    def _needs_scroll(target: Widget) -> bool:
+        sv = _scrollview_of(target)
+        if sv is None:
+            return False
+        x, y = target.to_window(*target.center)
+        sx, sy = sv.to_window(sv.x, sv.y)
+        return not (sx <= x <= sx + sv.width and sy <= y <= sy + sv.height)
 
-        if self.call(scroll):
-            self.frames(3)
+    @staticmethod
+    def _scroll_now(target: Widget) -> None:
+        """Like a person swiping the list until the thing to tap is in sight."""
+        _scrollview_of(target).scroll_to(target, padding=20, animate=False)
 
     def type_text(self, text: str) -> None:
         """Type on the on-screen keyboard the way a citizen who does not know Telex would: the plain letters

@@ -62,6 +62,7 @@ class Scenario:
         self.pilot, self.out, self.args, self.svc = pilot, out, args, services
         self.n = 0
         self.steps: list[dict[str, Any]] = []
+        self.jams = 0
         self._t0 = time.monotonic()
 
     def shot(self, name: str) -> None:
@@ -109,12 +110,16 @@ class Scenario:
         for digit in code:
             p.tap(digit)
         self.shot("otp")
+        if self.args.portal_down_at_submit:
+            sandbox_faults(self.args.portal, {"fail_rate": 1, "modes": ["reset"]})
         p.tap("Xác nhận")
         p.wait_until(lambda: p.session.state.value in ("submitting", "done"), 20, "submission to start")
-        p.wait_state("done", timeout=60)
+        p.wait_state("done", timeout=90)
         p.wait_idle(timeout=30)
         self.shot("done")
         data = p.session.data
+        if self.args.portal_down_at_submit:
+            sandbox_faults(self.args.portal, {})  # the portal recovers; the outbox delivers by itself
         result = {
             "dossier_code": data.dossier_code,
             "local_reference": data.local_reference,
@@ -123,6 +128,8 @@ class Scenario:
             "pages": {c.id: c.page_count for c in data.components},
             "queue_number": data.ticket.number if data.ticket else None,
             "print_error": data.print_error.kind if data.print_error else None,
+            "shown_code": data.dossier_code or data.local_reference,
+            "jams_cleared": self.jams,
         }
         printed = svc.last_print or {}
         if printed.get("receipt"):
@@ -135,7 +142,46 @@ class Scenario:
         p.tap("Rất hài lòng")
         p.wait_state("attract")
         result["wiped"] = p.session.data.citizen is None and not p.session.data.components
+        if not data.delivered:
+            # the portal is back: the outbox delivers by itself (with its backoff); nobody presses anything
+            p.wait_until(lambda: svc.outbox.depth() == 0, 180, "the outbox to deliver the saved dossier")
+        result["status_seen"] = self.look_up(result["shown_code"])
+        result["queue_only_number"] = self.queue_only()
         return result
+
+    def look_up(self, code: str) -> str:
+        """Side path: the citizen comes back and types the code from the receipt."""
+        p = self.pilot
+        p.tap("Tra cứu hồ sơ")
+        p.wait_state("status_lookup")
+        p.tap(widget=p.call(lambda: p.app.manager.current_screen.ids.code_box))
+        for ch in code:
+            p.tap(ch)
+        p.tap("Tra cứu")
+        p.wait_idle(20)
+        p.wait_until(lambda: p.session.data.status_view is not None or p.session.data.error is not None, 20,
+                     "the dossier's status")
+        self.shot("status_lookup")
+        view = p.session.data.status_view
+        if view is None:
+            raise AssertionError(f"status look-up failed: {p.session.data.error.kind}")
+        p.tap("Quay lại")
+        p.wait_state("attract")
+        return view.status.value
+
+    def queue_only(self) -> str:
+        """Side path: a number for the counter, nothing submitted."""
+        p = self.pilot
+        p.tap("Lấy số thứ tự")
+        p.wait_state("queue_ticket")
+        p.wait_until(lambda: p.session.data.ticket is not None or p.session.data.error is not None, 20, "a number")
+        self.shot("queue_ticket")
+        ticket = p.session.data.ticket
+        if ticket is None:
+            raise AssertionError(f"no queue number: {p.session.data.error.kind}")
+        p.tap("Hoàn tất")
+        p.wait_state("attract")
+        return ticket.number
 
     def fill_form(self, proc) -> None:
         p = self.pilot
@@ -166,12 +212,24 @@ class Scenario:
         first = True
         while p.state == "documents":
             comp = p.session.component
-            scanner.load(max(2, comp.min_pages))  # the citizen puts the papers in the feeder
+            sheets = max(2, comp.min_pages)
+            scanner.load(sheets)  # the citizen puts the papers in the feeder
             p.tap("Quét")
-            p.wait_until(lambda: p.session.data.scanning or len(p.session.component.pages) > 0, 10, "scan to start")
             p.wait_idle(timeout=60)
-            if p.session.data.error is not None:
-                raise AssertionError(f"scan failed: {p.session.data.error.kind}")
+            error = p.session.data.error
+            if error is not None and error.kind == "paper_jam":
+                # as a person would: read the message, clear the jam, put the unscanned sheets back, go on
+                self.shot("documents-jam")
+                self.jams += 1
+                scanner.set_fault("")
+                scanner.load(max(0, sheets - len(p.session.component.pages) - scanner.pages_in_feeder))
+                p.tap("Quét tiếp")
+                p.wait_idle(timeout=60)
+                error = p.session.data.error
+            if error is not None:
+                raise AssertionError(f"scan failed: {error.kind}")
+            if len(p.session.component.pages) != sheets:
+                raise AssertionError(f"{len(p.session.component.pages)} pages scanned of {sheets} sheets")
             if first:
                 self.shot("documents")
                 first = False
@@ -184,6 +242,13 @@ def search_words(name: str) -> str:
 
     words = [w for w in fold(name).split() if w not in ("thu", "tuc", "dang", "ky", "cap", "giay", "ban")]
     return " ".join(words[:2]) or fold(name).split()[0]
+
+
+def sandbox_faults(portal_url: str, faults: dict) -> None:
+    """Switch the sandbox portal's faults (its test-only endpoint): a portal going down and coming back."""
+    import httpx
+
+    httpx.put(f"{portal_url.rstrip('/')}/api/v1/sandbox/faults", json=faults, timeout=5).raise_for_status()
 
 
 def sandbox_otp(portal_url: str, otp_id: str) -> str:
@@ -222,7 +287,8 @@ def _simulate(args, out: Path, data_dir: Path) -> int:
     settings = config.load(portal={"url": args.portal}, kiosk={"data_dir": str(data_dir)})
     svc = services_mod.build(
         settings, data_dir=data_dir,
-        scanner=FakeScanner(delay=0.05, pages=0), printer=FakePrinter(width_dots=settings.printer.width_dots),
+        scanner=FakeScanner(delay=0.05, pages=0, fault=args.scanner_fault),
+        printer=FakePrinter(width_dots=settings.printer.width_dots, fault=args.printer_fault),
         reader=FakeCodeReader(delay=0.2))
     outcome: dict[str, Any] = {"ok": False}
 

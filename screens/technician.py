@@ -109,7 +109,7 @@ class TechnicianPanel(ModalView):
         self.errors = "\n".join(list(RECENT)[-8:]) or "Không có lỗi gần đây."
         outbox = self.services.outbox
         age = outbox.oldest_pending_age()
-        self.outbox = f"{outbox.depth()} hồ sơ chờ gửi" + (f", lâu nhất {age / 60:.0f} phút" if age else "")
+        self.outbox = f"{outbox.depth()}" + (f" (lâu nhất {age / 60:.0f} phút)" if age else "")
 
         def checks():
             from kiosk.doctor import quick_checks

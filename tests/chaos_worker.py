@@ -28,6 +28,7 @@ import httpx
 KIOSK_ID = "KIOSK-CHAOS-01"
 LOGIN_CODE = "VNEID-TEST-0001"
 SHARED_DOCUMENT_SEED = "shared-id-card-scan"
+PART_SIZE = 48_000
 
 
 def _pdf(seed: str, size: int) -> bytes:
@@ -55,10 +56,10 @@ def _say(*words: object) -> None:
     sys.stdout.flush()
 
 
-def _confirm(citizen, portal_url: str) -> str:
+def _confirm(citizen, phone: httpx.Client) -> str:
     """Request and verify a one-time code as the citizen would (the sandbox's test endpoint is the phone)."""
     challenge = citizen.request_otp()
-    code = httpx.get(f"{portal_url}/api/v1/sandbox/otp/{challenge.otp_id}", timeout=5).json()["code"]
+    code = phone.get(f"/api/v1/sandbox/otp/{challenge.otp_id}").json()["code"]
     return citizen.verify_otp(challenge.otp_id, code).confirmation_token
 
 
@@ -98,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     from kiosk.outbox import Outbox
     from kiosk.portal import PortalClient
 
-    outbox = Outbox(args.data, backoff_base=1.0, backoff_cap=0.0)
+    # Small parts, so many documents go up in several resumable pieces and a kill can land between them.
+    outbox = Outbox(args.data, backoff_base=1.0, backoff_cap=0.0, part_size=PART_SIZE)
     sender = PortalClient(args.portal, kiosk_id=KIOSK_ID, connect_timeout=1, read_timeout=3, upload_timeout=5)
     _say("READY")
     if args.drain:
@@ -115,9 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     outbox.deliver_due(sender, limit=1_000, now_only=True)  # what the previous generation left
     citizen = PortalClient(args.portal, kiosk_id=KIOSK_ID, connect_timeout=1, read_timeout=3)
     citizen.login(LOGIN_CODE)
+    phone = httpx.Client(base_url=args.portal, timeout=5)
     for index in range(args.count):
         ref = reference(args.generation, index)
-        submission, blobs = _submission(ref, _confirm(citizen, args.portal))
+        submission, blobs = _submission(ref, _confirm(citizen, phone))
         _say("INTENT", ref)
         outbox.enqueue(submission, blobs)
         _say("ENQUEUED", ref)

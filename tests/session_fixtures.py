@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
+import io
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,9 +24,11 @@ from drivers.fake_printer import FakePrinter
 from drivers.fake_reader import FakeCodeReader
 from drivers.page_images import a4_size, synth_page
 from kiosk import config, services as services_mod
+from kiosk.outbox import Outbox
+from kiosk.portal import PortalClient
 from kiosk.sandbox.server import SandboxHandle
 from kiosk.session import ManualRunner, Session, State
-from portal_fixtures import KIOSK_ID, otp_code, sandbox, sandbox_server  # noqa: F401  (fixtures)
+from portal_fixtures import KIOSK_ID, otp_code, sandbox_server  # noqa: F401  (fixtures)
 
 #: Sandbox login codes (docs/sandbox.md). The people are invented.
 LOGIN_LEVEL2 = "VNEID-TEST-0001"
@@ -39,7 +42,9 @@ CITIZEN_ADDRESS = "Số 12 Tràng Tiền"
 #: Birth registration: two components to scan, a form with a prefilled declarant.
 BIRTH = "1.001193"
 #: A synthetic chip ID card payload (shared/domain.md), which is not a login code.
-ID_CARD_QR = "001099012345|123456789|Nguyễn Văn An|01011990|Nam|Số 12 Tràng Tiền, Hoàn Kiếm, Hà Nội|15082021"
+# (The example in shared/domain.md has birth-year digits 99 for a 1990 birth, which the parser rightly rejects.)
+ID_CARD_QR = "001090012345|123456789|Nguyễn Văn An|01011990|Nam|Số 12 Tràng Tiền, Hoàn Kiếm, Hà Nội|15082021"
+ID_CARD_NUMBER = "001090012345"
 
 SCAN_DPI = 75  # the lowest the config allows: keeps synthetic pages, blank checks and PDF packing fast
 
@@ -58,18 +63,24 @@ class FakeClock:
 
 
 @functools.lru_cache(maxsize=1)
-def _printed_page() -> Image.Image:
-    return synth_page(0, dpi=SCAN_DPI)
+def _printed_page_jpeg() -> bytes:
+    width, height = a4_size(SCAN_DPI)
+    a5 = synth_page(0, dpi=SCAN_DPI).crop((0, 0, width, height // 2))  # half the pixels: faster checks and packing
+    out = io.BytesIO()
+    a5.save(out, "JPEG", quality=80, dpi=(SCAN_DPI, SCAN_DPI))
+    return out.getvalue()
 
 
 def printed_page() -> Image.Image:
-    """A realistic scanned form page (rendered once, copied: the session closes the images it drops)."""
-    return _printed_page().copy()
+    """A realistic scanned A5 form (the top half of a synthetic A4 scan), as a scanner that delivers JPEG hands
+    it over: rendered once, a fresh image each time because the session closes the images it drops."""
+    return Image.open(io.BytesIO(_printed_page_jpeg()))
 
 
 def blank_page() -> Image.Image:
-    """A sheet with nothing on it, as a scanner returns the empty back of a page."""
-    return Image.new("L", a4_size(SCAN_DPI), 255)
+    """An A5 sheet with nothing on it, as a scanner returns the empty back of a page."""
+    width, height = a4_size(SCAN_DPI)
+    return Image.new("L", (width, height // 2), 255)
 
 
 class PaperScanner(Scanner):
@@ -220,40 +231,88 @@ class Kiosk:
         self.runner.run_next()  # verifies the code; the submission itself then waits in the runner
         assert self.state is State.SUBMITTING, self.data.error
 
-    def to_done(self, login: str = LOGIN_LEVEL2) -> None:
+    def to_done(self, login: str = LOGIN_LEVEL2, *, printed: bool = True) -> None:
+        """To the done screen; `printed=False` leaves the receipt printing (the slowest step) still running."""
         self.to_submitting(login)
-        self.settle()
+        self.runner.run_next()
         assert self.state is State.DONE, self.data.error
+        if printed:
+            self.settle()
 
-    def to_rating(self) -> None:
-        self.to_done()
+    def to_rating(self, *, printed: bool = True) -> None:
+        self.to_done(printed=printed)
         self.send("next")
         assert self.state is State.RATING
 
 
-def build_kiosk(tmp_path: Path, sandbox: SandboxHandle, *, scanner: Scanner | None = None,
-                printer: FakePrinter | None = None, portal_url: str | None = None) -> Kiosk:
-    settings = config.load(
-        kiosk={"id": KIOSK_ID, "data_dir": str(tmp_path / "kiosk"), "log_dir": str(tmp_path / "log"),
+@functools.lru_cache(maxsize=None)
+def _settings(portal_url: str, data_dir: str) -> config.Settings:
+    return config.load(
+        kiosk={"id": KIOSK_ID, "data_dir": data_dir, "log_dir": data_dir + "/log",
                "inactivity_seconds": 90.0, "inactivity_warning_seconds": 20.0},
-        portal={"url": portal_url or sandbox.url, "connect_timeout": 1.0, "read_timeout": 3.0,
-                "upload_timeout": 5.0},
+        portal={"url": portal_url, "connect_timeout": 1.0, "read_timeout": 3.0, "upload_timeout": 5.0},
         scanner={"driver": "fake", "dpi": SCAN_DPI, "fake_delay": 0.0, "timeout": 10.0},
         printer={"driver": "fake", "timeout": 2.0},
         code_reader={"driver": "fake"},
         payment={"bank_bin": "", "account": ""},
     )
-    scanner = scanner or PaperScanner()
-    printer = printer or FakePrinter(width_dots=settings.printer.width_dots, timeout=2.0)
-    reader = FakeCodeReader(delay=0.0)
-    svc = services_mod.build(settings, data_dir=tmp_path / "kiosk", scanner=scanner, printer=printer, reader=reader)
+
+
+@functools.lru_cache(maxsize=1)
+def _catalog_and_holidays():
+    from kiosk.appointment import HolidayCalendar
+    from kiosk.catalog import load_catalog
+
+    return load_catalog(), HolidayCalendar.from_file()
+
+
+def build_kiosk(tmp_path: Path, sandbox: SandboxHandle, *, scanner: Scanner | None = None,
+                printer: FakePrinter | None = None, portal_url: str | None = None,
+                outbox: Outbox | None = None) -> Kiosk:
+    """A kiosk on the real catalogue and holiday table, the given portal, fake devices and an outbox (its own
+    in `tmp_path` unless a shared one is given: opening an outbox costs more than most tests)."""
+    settings = _settings(portal_url or sandbox.url, str(tmp_path / "kiosk"))
+    catalog, holidays = _catalog_and_holidays()
+    portal = PortalClient(settings.portal.url, kiosk_id=KIOSK_ID, connect_timeout=settings.portal.connect_timeout,
+                          read_timeout=settings.portal.read_timeout, upload_timeout=settings.portal.upload_timeout)
+    svc = services_mod.Services(
+        config=settings, catalog=catalog, portal=portal,
+        scanner=scanner or PaperScanner(),
+        printer=printer or FakePrinter(width_dots=settings.printer.width_dots, timeout=2.0),
+        reader=FakeCodeReader(delay=0.0),
+        outbox=outbox or Outbox(tmp_path / "kiosk"),
+        holidays=holidays,
+    )
     clock, runner = FakeClock(), ManualRunner()
-    return Kiosk(Session(svc, runner, clock=clock), runner, svc, clock, scanner, printer, reader, sandbox)
+    return Kiosk(Session(svc, runner, clock=clock), runner, svc, clock, svc.scanner, svc.printer, svc.reader,
+                 sandbox)
+
+
+def close_kiosk(k: Kiosk, *, keep_outbox: bool = False) -> None:
+    for device in k.services.devices().values():
+        device.close()
+    k.services.portal.close()
+    if not keep_outbox:
+        k.services.outbox.close()
 
 
 @pytest.fixture
-def kiosk(tmp_path: Path, sandbox: SandboxHandle) -> Iterator[Kiosk]:  # noqa: F811 (fixture from portal_fixtures)
-    k = build_kiosk(tmp_path, sandbox)
+def portal(sandbox_server: SandboxHandle) -> Iterator[SandboxHandle]:  # noqa: F811 (fixture from portal_fixtures)
+    """The module's sandbox portal, shared (resetting it per test costs more than the tests): tests look only
+    at their own dossiers. Faults a test switches on are switched off after it."""
+    yield sandbox_server
+    sandbox_server.set_faults(None)
+
+
+@pytest.fixture(scope="module")
+def shared_outbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Outbox]:
+    """One outbox for the module's kiosks; every session has its own local reference in it."""
+    with Outbox(tmp_path_factory.mktemp("outbox")) as outbox:
+        yield outbox
+
+
+@pytest.fixture
+def kiosk(tmp_path: Path, portal: SandboxHandle, shared_outbox: Outbox) -> Iterator[Kiosk]:
+    k = build_kiosk(tmp_path, portal, outbox=shared_outbox)
     yield k
-    k.services.close()
-    k.services.portal.close()
+    close_kiosk(k, keep_outbox=True)

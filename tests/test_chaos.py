@@ -6,7 +6,7 @@ with byte-identical documents, and the kiosk's disk must hold no document any mo
 Kill points:
   timer          at a random moment of the worker's life (start-up, login, packing, sending...)
   mid-write      right after the worker announced it is about to enqueue (inside the fsyncs)
-  mid-upload     from inside the portal, as a document upload starts streaming in
+  mid-upload     from inside the portal, as a document upload (or one part of a resumable one) comes in
   after-commit   from inside the portal, after it committed a dossier and before its answer left
 
 The default run is short (25 confirmed dossiers); `make chaos` runs the slow one (>= 200).
@@ -51,9 +51,10 @@ class ChaosReport:
 class Chaos:
     """Owns the current worker process and kills it on request, from any thread (the portal's included)."""
 
-    def __init__(self, sandbox: SandboxHandle, seed: int, *, p_write: float, p_upload: float, p_commit: float):
+    def __init__(self, sandbox: SandboxHandle, seed: int, *, p_write: float, p_upload: float, p_commit: float,
+                 life: float):
         self.sandbox, self.rng = sandbox, random.Random(seed)
-        self.p_write, self.p_upload, self.p_commit = p_write, p_upload, p_commit
+        self.p_write, self.p_upload, self.p_commit, self.life = p_write, p_upload, p_commit, life
         self.report = ChaosReport()
         self.armed = True
         self._proc: subprocess.Popen | None = None
@@ -90,7 +91,14 @@ class Chaos:
                 self.kill("mid-upload")
             return real_writer()
 
-        store.submit, store.open_blob_writer = submit, open_blob_writer
+        real_append = store.append_part
+
+        def append_part(*args, **kwargs):
+            if self.chance(self.p_upload):
+                self.kill("mid-upload")  # between parts of a resumable upload
+            return real_append(*args, **kwargs)
+
+        store.submit, store.open_blob_writer, store.append_part = submit, open_blob_writer, append_part
 
     def run_generation(self, data_dir: Path, target: int, stderr_path: Path) -> None:
         gen = self.report.generations
@@ -101,12 +109,13 @@ class Chaos:
                  "--generation", str(gen)], cwd=REPO, stdout=subprocess.PIPE, stderr=err, text=True)
         with self._lock:
             self._proc = proc
-        timer = threading.Timer(self.rng.uniform(0.5, 3.0), self.kill, args=("timer",))
-        timer.start()
+        timer = threading.Timer(self.rng.uniform(0.05, self.life), self.kill, args=("timer",))
         try:
             for line in proc.stdout:
                 word, *rest = line.split()
-                if word == "INTENT":
+                if word == "READY":
+                    timer.start()  # counted from here: start-up is the same every time, the work is not
+                elif word == "INTENT":
                     self.report.intents.add(rest[0])
                     if self.chance(self.p_write):
                         threading.Timer(self.rng.uniform(0, 0.01), self.kill, args=("mid-write",)).start()
@@ -138,7 +147,7 @@ def run_chaos(tmp_path: Path, *, target: int, seed: int) -> ChaosReport:
     faults = FaultConfig(fail_rate=0.15, modes=("lose_response", "lose_response", "reset", "500"),
                          paths=DELIVERY_PATHS, latency_ms=10, seed=seed)
     with start_sandbox(tmp_path / "portal.sqlite3", faults=faults) as sandbox:
-        chaos = Chaos(sandbox, seed, p_write=0.12, p_upload=0.08, p_commit=0.25)
+        chaos = Chaos(sandbox, seed, p_write=0.06, p_upload=0.025, p_commit=0.12, life=5.0)
         started = time.monotonic()
         while len(chaos.report.enqueued) < target:
             chaos.run_generation(data_dir, target, stderr_path)

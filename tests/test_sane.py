@@ -162,7 +162,7 @@ def test_sane_status_codes_map_to_our_errors(make_scanner, status: str, error: t
     with pytest.raises(error) as caught:
         scanner.scan(feeder())
     assert caught.value.pages == []  # nothing came before the failure
-    scanner.options = {"read-return-value": "Default"}  # the fault is gone; the same worker scans again
+    scanner.options = {"read-return-value": "Default"}  # the fault is cleared: the scanner works again
     assert len(scanner.scan(flatbed())) == 1
 
 
@@ -177,6 +177,7 @@ def test_unknown_device_option_is_an_error_not_ignored(make_scanner) -> None:
 def test_hung_worker_times_out_is_killed_and_the_next_scan_works(make_scanner) -> None:
     scanner = make_scanner(timeout=1.0)
     assert len(scanner.scan(flatbed())) == 1
+    assert scanner.status().health is Health.OK  # a round trip: the worker has finished and is idle
     hung_pid = scanner.worker_pid
     assert hung_pid is not None
     os.kill(hung_pid, signal.SIGSTOP)  # the backend stops answering, like a USB transfer that never ends
@@ -208,6 +209,7 @@ def test_worker_killed_mid_batch_fails_fast_and_keeps_pages(make_scanner) -> Non
 def test_per_scan_timeout_overrides_the_scanner_default(make_scanner) -> None:
     scanner = make_scanner(timeout=60.0)
     scanner.scan(flatbed())
+    scanner.status()  # the worker is idle after this round trip
     os.kill(scanner.worker_pid, signal.SIGSTOP)
     start = time.monotonic()
     with pytest.raises(DeviceTimeout):

@@ -222,6 +222,12 @@ def test_hang_ends_in_device_timeout_when_the_callers_timeout_fires() -> None:
     assert 0.25 <= time.monotonic() - start < 1.5
 
 
+def test_timeout_limits_silence_not_the_whole_batch() -> None:
+    """A long batch whose pages keep coming is not a hang: the timeout restarts with every page."""
+    scanner = FakeScanner(delay=0.06, pages=5)
+    assert len(scanner.scan(feeder(), timeout=0.2)) == 5
+
+
 def test_fault_set_while_scanning_hits_the_next_page() -> None:
     scanner = FakeScanner(delay=0, pages=4)
     with pytest.raises(DeviceIOError) as caught:

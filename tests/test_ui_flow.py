@@ -20,7 +20,7 @@ from kiosk.sandbox.server import start_sandbox
 pytestmark = pytest.mark.ui
 
 STEPS = ["attract", "procedure", "procedure_info", "consent", "login", "form", "documents", "review", "otp",
-         "done", "rating"]
+         "done", "rating", "status_lookup", "queue_ticket"]
 
 
 def run_simulate(portal_url: str, out: Path, *extra: str, timeout: float = 300) -> subprocess.CompletedProcess:

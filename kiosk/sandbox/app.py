@@ -41,12 +41,13 @@ from kiosk.models import (
     QueueTicketRequest,
     RatingRequest,
 )
-from kiosk.portal import Heartbeat, HeartbeatAck, KioskCredentials, KioskRegistration, ProcedureCatalog
+from kiosk.portal import BlobUpload, Heartbeat, HeartbeatAck, KioskCredentials, KioskRegistration, ProcedureCatalog
 from kiosk.sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware
 from kiosk.sandbox.store import HEARTBEAT_SECONDS, SandboxError, SandboxStore, Session
 
 DEFAULT_CATALOG = REPO_ROOT / "config" / "procedures.json"
 SHA256_PATH = PathParam(pattern=r"^[0-9a-f]{64}$", description="lower-case hex SHA-256 of the PDF")
+MAX_PART_BYTES = 8 * 1024 * 1024  # one part of a resumable upload
 
 
 class OtpPeek(BaseModel):
@@ -212,6 +213,32 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
             writer.discard()
             raise
         return await run_in_threadpool(writer.commit, sha256)
+
+    @api.get("/blobs/{sha256}/upload", response_model=BlobUpload, tags=["documents"], responses=_errors(401))
+    def upload_state(sha256: Annotated[str, SHA256_PATH], who: DocumentAccess, store: Store) -> BlobUpload:
+        """How many bytes of a resumable upload the portal holds (`received`): the kiosk resumes from there."""
+        state, received = store.upload_state(sha256)
+        return BlobUpload(sha256=sha256, present=state.present, size=state.size, received=received)
+
+    @api.put("/blobs/{sha256}/parts/{offset}", response_model=BlobUpload, tags=["documents"],
+             responses=_errors(400, 401, 403, 409, 413),
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+    async def put_part(request: Request, sha256: Annotated[str, SHA256_PATH],
+                       offset: Annotated[int, PathParam(ge=0, description="where this part starts")],
+                       upload_length: Annotated[int, Header(alias="Upload-Length", ge=1,
+                                                            description="the whole document's size")],
+                       who: DocumentAccess, store: Store) -> BlobUpload:
+        """One part of a resumable upload, at the offset the portal holds (409 offset_mismatch otherwise,
+        detail = bytes held). The part that completes the document has its SHA-256 verified (400
+        hash_mismatch, and the parts are dropped). Parts up to 8 MB."""
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_PART_BYTES:
+                raise SandboxError(413, "part_too_large", f"a part may not exceed {MAX_PART_BYTES} bytes")
+        state, received = await run_in_threadpool(store.append_part, sha256, offset, bytes(body), upload_length)
+        return BlobUpload(sha256=sha256, present=state.present, size=state.size, received=received)
 
     @api.get("/blobs/{sha256}/state", response_model=BlobState, tags=["documents"], responses=_errors(401),
              operation_id="blob_state")

@@ -280,6 +280,55 @@ class SandboxStore:
     def open_blob_writer(self) -> "BlobWriter":
         return BlobWriter(self)
 
+    # Resumable uploads: a large document arrives in parts, each at the offset the portal says it holds, so
+    # a dropped connection costs one part, not the whole document. The bytes so far live in
+    # `<blobs>/.partial/<sha256>`; the last part completes it, the hash is checked, and it moves into place.
+    def partial_path(self, sha256: str) -> Path:
+        return self.blob_dir / ".partial" / sha256
+
+    def upload_state(self, sha256: str) -> tuple[BlobState, int]:
+        """The blob's state and how many bytes of a resumable upload the portal holds (its size when present)."""
+        state = self.blob_state(sha256)
+        if state.present:
+            return state, state.size
+        try:
+            return state, self.partial_path(sha256).stat().st_size
+        except FileNotFoundError:
+            return state, 0
+
+    def append_part(self, sha256: str, offset: int, data: bytes, total: int) -> tuple[BlobState, int]:
+        """Append one part at `offset` of a `total`-byte document. 409 `offset_mismatch` (detail: the bytes
+        held) when the offset is not where the portal's copy ends: the kiosk asks and resumes from there."""
+        if not 0 < total <= MAX_BLOB_BYTES:
+            raise SandboxError(413 if total > 0 else 400, "blob_too_large" if total > 0 else "blob_empty",
+                               f"a document is 1 to {MAX_BLOB_BYTES} bytes")
+        if not data or offset < 0 or offset + len(data) > total:
+            raise SandboxError(400, "invalid_request", "a part must be non-empty and end within the document")
+        with self._lock:
+            state, received = self.upload_state(sha256)
+            if state.present:
+                return state, state.size
+            if offset != received:
+                raise SandboxError(409, "offset_mismatch", str(received))
+            partial = self.partial_path(sha256)
+            partial.parent.mkdir(parents=True, exist_ok=True)
+            with open(partial, "ab") as f:
+                f.write(data)
+            received += len(data)
+            if received < total:
+                return state, received
+            digest = hashlib.sha256()
+            with open(partial, "rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(chunk)
+            if received != total or digest.hexdigest() != sha256:
+                partial.unlink(missing_ok=True)
+                raise SandboxError(400, "hash_mismatch", "the parts' SHA-256 is not the one in the URL")
+            target = self.blob_path(sha256)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(partial, target)
+            return self.blob_state(sha256), total
+
     # ---------------------------------------------------------------------------------- dossiers
     def submit(self, session: Session | None, submission: DossierSubmission, idempotency_key: str,
                procedure_name: str = "") -> DossierReceipt:

@@ -1,0 +1,79 @@
+"""Soak: 1,000 whole citizen sessions in one process (the Session state machine with a ManualRunner, fake
+scanner/printer/reader, the real outbox and a sandbox portal on loopback). Nothing may crash, every dossier
+must reach the portal once, and resident memory may grow by at most 20 MB after a warm-up.
+
+`SOAK_SESSIONS` (default 1000) and `SOAK_WARMUP` (default 100) change the run length.
+"""
+from __future__ import annotations
+
+import gc
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared fixtures
+
+from kiosk.session import State  # noqa: E402
+from portal_fixtures import portal_dossiers  # noqa: E402
+from session_fixtures import build_kiosk  # noqa: E402
+from kiosk.sandbox.server import start_sandbox  # noqa: E402
+
+RSS_GROWTH_LIMIT_MB = 20.0
+
+
+def rss_mb() -> float:
+    """Resident set size now (not the peak): VmRSS from /proc."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def one_session(kiosk) -> None:
+    """Attract -> ... -> done (receipt and ticket printed) -> rating -> attract, as a citizen would."""
+    kiosk.to_rating()
+    assert kiosk.data.delivered and kiosk.data.dossier_code, kiosk.data.error
+    kiosk.send("rate", level=5)
+    kiosk.runner.run_all()
+    assert kiosk.state is State.ATTRACT
+
+
+@pytest.mark.bench
+def test_bench_soak_thousand_sessions(tmp_path):
+    sessions = int(os.environ.get("SOAK_SESSIONS", "1000"))
+    warmup = min(int(os.environ.get("SOAK_WARMUP", "100")), sessions // 2)
+    with start_sandbox(tmp_path / "portal.sqlite3") as sandbox:
+        kiosk = build_kiosk(tmp_path, sandbox)
+        try:
+            durations, samples = [], []
+            baseline = 0.0
+            for i in range(sessions):
+                started = time.perf_counter()
+                one_session(kiosk)
+                durations.append(time.perf_counter() - started)
+                kiosk.printer.jobs.clear()  # the fake printer keeps every job for tests: not the kiosk's memory
+                if i + 1 == warmup:
+                    gc.collect()
+                    baseline = rss_mb()
+                if (i + 1) % 100 == 0:
+                    gc.collect()
+                    samples.append((i + 1, round(rss_mb(), 1)))
+            gc.collect()
+            final = rss_mb()
+            outbox = kiosk.services.outbox
+            assert outbox.depth() == 0
+            delivered = len(portal_dossiers(sandbox))
+        finally:
+            kiosk.services.close()
+            kiosk.services.portal.close()
+    growth = final - baseline
+    print(f"\nsoak: {sessions} sessions, median {statistics.median(durations) * 1000:.0f} ms/session "
+          f"(p95 {sorted(durations)[int(len(durations) * 0.95)] * 1000:.0f} ms), {delivered} dossiers on the portal; "
+          f"RSS after {warmup} warm-up sessions {baseline:.1f} MB, at the end {final:.1f} MB, "
+          f"growth {growth:+.1f} MB (limit {RSS_GROWTH_LIMIT_MB:.0f}); RSS every 100: {samples}")
+    assert delivered == sessions
+    assert growth <= RSS_GROWTH_LIMIT_MB
