@@ -368,7 +368,8 @@ def synth_page(index: int, *, dpi: int = 200, mode: str = "gray", seed: int = 0,
 
     `mode` is gray (L), color (RGB) or lineart (1-bit, as a scanner's black-and-white mode gives);
     `kind` is "form" (a civil-status declaration with a seal) or "id_copy" (a photocopy of both sides of
-    a chip ID card); `title` replaces the form's heading. The result depends only on the arguments.
+    a chip ID card); `title` replaces the heading (the form's name, or the copy's certification line).
+    The result depends only on the arguments.
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")

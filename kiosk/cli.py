@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", default="1920x1080", help="window size WxH (1080x1920 for portrait kiosks)")
     p.add_argument("--login-code", default="VNEID-TEST-0001", help="the sandbox login code the simulated citizen shows")
     p.add_argument("--scanner-fault", default="", help="fake scanner fault, e.g. jam_at:2 (the citizen clears it and goes on)")
-    p.add_argument("--printer-fault", default="", help="fake printer fault, e.g. paper_out")
+    p.add_argument("--printer-fault", default="", help="fake printer fault from the moment the citizen confirms, e.g. paper_out")
     p.add_argument("--portal-down-at-submit", action="store_true",
                    help="the sandbox portal fails from the moment the citizen confirms (offline receipt), then recovers")
 

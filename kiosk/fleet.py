@@ -127,15 +127,17 @@ class FleetMonitor:
     """What the heartbeat and the metrics endpoint report, gathered from the kiosk's services.
 
     Device health is cached: `refresh_devices()` (the heartbeat thread, once a minute) queries each device's
-    `status()`; scrapes and heartbeats read the cache, so a slow driver never stalls either.
+    `status()`; scrapes and heartbeats read the cache, so a slow driver never stalls either. It queries only
+    while `idle()` says no citizen is using the kiosk, so a status query never races a scan or a print.
     """
 
     def __init__(self, services: Any, metrics: Metrics | None = None, *,
-                 in_service: Callable[[], bool] = lambda: True, version: str = __version__,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 in_service: Callable[[], bool] = lambda: True, idle: Callable[[], bool] = lambda: True,
+                 version: str = __version__, clock: Callable[[], float] = time.monotonic) -> None:
         self.services = services
         self.metrics = metrics or Metrics()
         self.in_service = in_service
+        self.idle = idle
         self.version = version
         self._clock = clock
         self._started = clock()
@@ -143,7 +145,10 @@ class FleetMonitor:
         self._devices: list[DeviceHealthReport] = []
 
     def refresh_devices(self) -> list[DeviceHealthReport]:
-        """Ask every device for its status (cheap, no paper moves); a device that raises counts as failed."""
+        """Ask every device for its status (cheap, no paper moves); a device that raises counts as failed.
+        While a citizen is in a session the last known health is kept instead."""
+        if self._devices and not _safe_bool(self.idle):
+            return self.devices()
         reports = []
         for kind, device in self.services.devices().items():
             driver = str(getattr(device, "driver", ""))[:32]
@@ -341,13 +346,15 @@ class Fleet:
 
 
 def start_fleet(services: Any, metrics: Metrics | None = None, *, in_service: Callable[[], bool] = lambda: True,
-                metrics_port: int = METRICS_PORT, interval: float = HEARTBEAT_SECONDS) -> Fleet:
-    """Start the heartbeat and the metrics endpoint for the app. A port already in use disables metrics (logged);
+                idle: Callable[[], bool] = lambda: True, metrics_port: int = METRICS_PORT,
+                interval: float = HEARTBEAT_SECONDS) -> Fleet:
+    """Start the heartbeat and the metrics endpoint for the app. `in_service`: citizens can use the kiosk;
+    `idle`: no session is running (devices may be queried). A port already in use disables metrics (logged);
     the heartbeat still runs."""
     from kiosk.portal import PortalClient
 
     settings = services.config
-    monitor = FleetMonitor(services, metrics, in_service=in_service)
+    monitor = FleetMonitor(services, metrics, in_service=in_service, idle=idle)
 
     def portal() -> PortalClient:
         p = settings.portal

@@ -30,6 +30,7 @@ import os
 import random
 import sqlite3
 import stat
+import sys
 import threading
 import time
 import unicodedata
@@ -188,8 +189,9 @@ class Outbox:
         self.dir = Path(data_dir)
         self.blob_dir = self.dir / BLOB_DIR
         self.blob_dir.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.dir, 0o700)
-        os.chmod(self.blob_dir, 0o700)
+        for folder in (self.dir, self.blob_dir):
+            with contextlib.suppress(PermissionError):  # not the owner (a technician's shell): leave as is
+                os.chmod(folder, 0o700)
         self._fernet = Fernet(load_or_create_key(self.dir / KEY_FILE))
         self._clock = clock
         self._backoff_base, self._backoff_cap = backoff_base, backoff_cap
@@ -204,7 +206,7 @@ class Outbox:
         self._db.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: a NULLed payload is gone
         self._db.executescript(_SCHEMA)
         for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"):
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(FileNotFoundError, PermissionError):
                 os.chmod(self.dir / name, 0o600)
         # The kiosk process owns the folder; a technician's `kiosk outbox list` running beside it must not
         # tidy files the kiosk is writing at that very moment.
@@ -462,11 +464,11 @@ class Outbox:
             self._db.execute(
                 "UPDATE items SET state='delivered', payload=NULL, dossier_code=?, delivered_at=?, last_error='' "
                 "WHERE ref=?", (receipt.dossier_code, self._clock(), ref))
-            still_needed = self._needed_hashes()
             # Old copies of the payload live on in the WAL until a checkpoint; truncate it now.
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        for sha in set(hashes) - still_needed:
-            self._blob_path(sha).unlink(missing_ok=True)
+            # Under the lock: an enqueue that found a shared document already on disk must not lose it here.
+            for sha in set(hashes) - self._needed_hashes():
+                self._blob_path(sha).unlink(missing_ok=True)
         log.info("outbox: %s delivered as %s", ref, receipt.dossier_code)
 
     def _needed_hashes(self) -> set[str]:
@@ -491,8 +493,8 @@ class Outbox:
 # ---------------------------------------------------------------------------------------------- sender
 class Sender:
     """Delivers the outbox in the background. Never dies (every round's failure is logged and the loop goes
-    on), sleeps until the next dossier is due (at most `interval`), and `stop()` makes one last attempt to
-    send what is due before the kiosk shuts down."""
+    on), sleeps until the next dossier is due (at most `interval`), and `stop()` flushes: one last attempt
+    at every pending dossier before the kiosk shuts down."""
 
     def __init__(self, outbox: Outbox, portal_factory: Callable[[], Any], *, interval: float = 5.0,
                  min_sleep: float = 0.05):
@@ -514,11 +516,13 @@ class Sender:
         self._wake.set()
 
     def flush(self) -> int:
-        """Send every due dossier now, on the caller's thread; returns how many were delivered."""
-        return self._round(limit=10_000)
+        """Try every pending dossier now, whatever its retry time, on the caller's thread (shutdown, or the
+        technician saw the link come back); returns how many were delivered. A round still stops at the
+        first sign the portal as a whole is down or rate-limiting."""
+        return self._round(limit=10_000, now_only=True)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop the loop; it flushes what is due on its way out (bounded by the portal client's timeouts)."""
+        """Stop the loop; it flushes on its way out (bounded by the portal client's timeouts)."""
         self._stop.set()
         self._wake.set()
         if self._thread:
@@ -531,11 +535,11 @@ class Sender:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def _round(self, limit: int = 20) -> int:
+    def _round(self, limit: int = 20, now_only: bool = False) -> int:
         try:
             if self._portal is None:
                 self._portal = self.portal_factory()
-            return self.outbox.deliver_due(self._portal, limit=limit)
+            return self.outbox.deliver_due(self._portal, limit=limit, now_only=now_only)
         except Exception:  # noqa: BLE001 - the sender must never die
             log.exception("outbox sender round failed")
             self._portal = None  # build a fresh client next round
@@ -555,7 +559,7 @@ class Sender:
             self._round()
             self._wake.wait(self._sleep_time())
             self._wake.clear()
-        self._round(limit=10_000)  # flush on stop
+        self.flush()  # one last try before the kiosk shuts down
 
 
 # ---------------------------------------------------------------------------------------------- CLI
@@ -575,16 +579,29 @@ def _human_age(seconds: float) -> str:
     return f"{seconds / 3600:.1f}h"
 
 
-def _open_from_config() -> tuple[Outbox, Any]:
+def _open_from_config(args: argparse.Namespace, command: str) -> tuple[Outbox, Any] | None:
+    """The configured outbox, or None after telling the technician why it cannot be opened."""
     from kiosk import config
 
     settings = config.load()
-    return Outbox(settings.kiosk.data_dir), settings
+    try:
+        return Outbox(settings.kiosk.data_dir), settings
+    except (OutboxError, PermissionError) as e:
+        code = getattr(e, "code", "permission_denied")
+        if args.json:
+            print(json.dumps({"error": code}))
+        else:
+            print(f"kiosk outbox {command}: cannot open the outbox in {settings.kiosk.data_dir} ({code}); "
+                  "run it as the kiosk user", file=sys.stderr)
+        return None
 
 
 def list_command(args: argparse.Namespace) -> int:
     """`kiosk outbox list [--json]`: every dossier in the outbox (JSON lines, or a table)."""
-    outbox, _ = _open_from_config()
+    opened = _open_from_config(args, "list")
+    if opened is None:
+        return 2
+    outbox, _ = opened
     with outbox:
         items = outbox.items()
     if args.json:
@@ -601,7 +618,10 @@ def retry_command(args: argparse.Namespace) -> int:
     """`kiosk outbox retry [--json]`: send everything waiting now; exit 1 while some remain undelivered."""
     from kiosk.portal import PortalClient, PortalError
 
-    outbox, settings = _open_from_config()
+    opened = _open_from_config(args, "retry")
+    if opened is None:
+        return 2
+    outbox, settings = opened
     with outbox:
         outbox.retry_now()
         try:
@@ -627,7 +647,10 @@ def retry_command(args: argparse.Namespace) -> int:
 
 def purge_delivered_command(args: argparse.Namespace) -> int:
     """`kiosk outbox purge-delivered [--json]`: drop the reference -> dossier code rows of delivered dossiers."""
-    outbox, _ = _open_from_config()
+    opened = _open_from_config(args, "purge-delivered")
+    if opened is None:
+        return 2
+    outbox, _ = opened
     with outbox:
         n = outbox.purge_delivered()
     print(json.dumps({"purged": n}) if args.json else f"purged {n} delivered dossiers")

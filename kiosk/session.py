@@ -71,6 +71,9 @@ BACK: dict[State, State] = {
 #: States where the inactivity timer runs. Submitting is excluded: the dossier is on its way.
 TIMED_STATES = frozenset(STEP_OF) - {State.SUBMITTING} | {State.RATING, State.STATUS_LOOKUP, State.QUEUE_TICKET}
 
+#: How many steps `history` keeps (a few sessions' worth).
+HISTORY_STEPS = 200
+
 #: Events any state accepts.
 GLOBAL_EVENTS = frozenset({"cancel", "back", "touch", "dismiss_error", "out_of_service", "back_in_service"})
 
@@ -199,7 +202,8 @@ class Session:
         self.epoch = 0
         self.last_activity = clock()
         self.warning_remaining: float | None = None
-        self.history: list[StepRecord] = [StepRecord(State.ATTRACT.value, clock())]
+        # The latest steps only: the kiosk runs for weeks, one session after another.
+        self.history: deque[StepRecord] = deque([StepRecord(State.ATTRACT.value, clock())], maxlen=HISTORY_STEPS)
         self.out_of_service_reason = ""
         self._listeners: list[Callable[["Session"], None]] = []
         self._queue: deque[tuple[str, dict]] = deque()
@@ -239,6 +243,13 @@ class Session:
         """Called about twice a second by the app: runs the inactivity countdown."""
         if self.state not in TIMED_STATES:
             self.warning_remaining = None
+            return
+        if self.data.busy or self.data.scanning:
+            # The citizen is watching work they started (a long batch of pages, a slow portal): not idle.
+            self.last_activity = self.clock()
+            if self.warning_remaining is not None:
+                self.warning_remaining = None
+                self._notify()
             return
         idle = self.clock() - self.last_activity
         if idle >= self.timeout:
@@ -526,7 +537,7 @@ class Session:
     def _enter_documents(self) -> None:
         if not self.data.components:
             self.data.components = [
-                Component(d.id, d.name, max(1, d.min_pages))
+                Component(d.id, d.name, d.min_pages)  # 0: a paper only some citizens have (may be skipped)
                 for d in self.data.procedure.documents
                 if d.scan_at_kiosk
             ]
@@ -592,7 +603,9 @@ class Session:
                     "Có trang trắng", "Máy thấy có trang trắng trong giấy tờ vừa quét.",
                     "Bấm “Xóa trang” để bỏ trang trắng, hoặc “Giữ trang” nếu trang đó cần nộp.", kind="blank_page")
                 return
-            nxt = next((i for i, c in enumerate(self.data.components) if not c.complete), None)
+            comps, later = self.data.components, self.data.current_component + 1
+            # The next paper in order (an optional one is shown, not skipped), then any still missing.
+            nxt = later if later < len(comps) else next((i for i, c in enumerate(comps) if not c.complete), None)
             if nxt is not None:
                 self.data.current_component = nxt
                 self.data.error = None
@@ -708,7 +721,7 @@ class Session:
         data, svc = self.data, self.services
         data.local_reference = data.local_reference or new_local_reference(svc.config.kiosk.id, svc.now())
         procedure, citizen = data.procedure, data.citizen
-        components = [(c.id, c.name, [p.image for p in c.pages]) for c in data.components]
+        components = [(c.id, c.name, [p.image for p in c.pages]) for c in data.components if c.pages]
         form = dict(data.clean_form)
         form["_citizen"] = {"id_number": citizen.id_number, "full_name": citizen.full_name} if citizen else {}
         token, ref, appointment = data.confirmation_token, data.local_reference, data.appointment_date
@@ -779,10 +792,14 @@ class Session:
                 ticket = portal.queue_ticket(procedure_code=proc_code, dossier_code=code or None)
             except Exception as e:  # noqa: BLE001 - no number today is not a failure of the dossier
                 log.warning("queue ticket unavailable: %s", type(e).__name__)
+            ticket_error = None
             if ticket is not None:
-                ticket_bytes = printer.print_job(ticket_job(_ticket_data(ticket, svc.config.kiosk.centre_name),
-                                                            printer.width_dots))
-            return {"receipt": receipt_bytes, "ticket": ticket_bytes, "queue": ticket}
+                try:
+                    ticket_bytes = printer.print_job(ticket_job(_ticket_data(ticket, svc.config.kiosk.centre_name),
+                                                                printer.width_dots))
+                except DeviceError as e:  # the receipt is out; the number must still reach the citizen
+                    ticket_error = e
+            return {"receipt": receipt_bytes, "ticket": ticket_bytes, "queue": ticket, "ticket_error": ticket_error}
 
         self._job(work, "_printed", "_print_failed", busy="Đang in biên nhận…")
 
@@ -796,7 +813,7 @@ class Session:
             procedure_code=d.procedure.code, procedure_name=d.procedure.name,
             citizen_name=d.citizen.full_name if d.citizen else "",
             received_at=d.received_at or svc.now(), appointment_date=d.appointment_date,
-            documents=[(c.name, c.page_count) for c in d.components],
+            documents=[(c.name, c.page_count) for c in d.components if c.page_count],
             fee_text=d.fee_text, offline=not d.delivered, payment_qr=self._payment_qr())
 
     def _payment_qr(self) -> str | None:
@@ -819,8 +836,13 @@ class Session:
         if event == "_printed":
             self.data.busy = ""
             self.data.receipt_printed = True
-            self.data.ticket = p["result"]["queue"]
+            self.data.ticket = ticket = p["result"]["queue"]
             self.services.last_print = p["result"]
+            if p["result"].get("ticket_error") is not None:
+                msg = messages.for_exception(p["result"]["ticket_error"], device_kind="printer")
+                self.data.print_error = msg.with_next_step(
+                    f"Biên nhận đã in xong. Số thứ tự của bạn là {ticket.number}. "
+                    "Vui lòng ghi nhớ số này và báo cán bộ tại quầy.")
         elif event == "_print_failed":
             self.data.busy = ""
             msg = messages.for_exception(p["error"], device_kind="printer")
@@ -926,6 +948,8 @@ class Session:
         elif event == "_ticket_failed":
             self._fail(p["error"])
         elif event == "retry":
+            if self.data.busy or self.data.ticket is not None:
+                return  # the screen offers "retry" until a number shows: a tap while fetching must not take two
             self.data.error = None
             self._enter_queue_ticket()
         elif event in ("next", "finish"):

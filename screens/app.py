@@ -18,7 +18,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
-from kivy.properties import NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk.session import STEP_COUNT, Session, State
@@ -82,6 +82,8 @@ class KioskApp(App):
     centre_name = StringProperty("")
     step_text = StringProperty("")
     session = ObjectProperty(None, allownone=True)
+    portrait = BooleanProperty(False)
+    time_text = StringProperty("")
 
     def __init__(self, session: Session, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -101,6 +103,7 @@ class KioskApp(App):
     def build(self):
         Window.clearcolor = (1, 1, 1, 1)
         self.scale = min(Window.size) / 1080.0
+        self.portrait = Window.height > Window.width
         from screens import keyboard, technician, widgets  # noqa: F401 - registers the shared widget classes
 
         self.gesture = technician.SecretGesture(lambda: technician.open_pin_pad(self))
@@ -179,6 +182,7 @@ class KioskApp(App):
     def _update_clock(self) -> None:
         now = self.session.services.now()
         self.clock_text = f"{now:%H:%M}  {now:%d/%m/%Y}"
+        self.time_text = f"{now:%H:%M}"
 
     # ------------------------------------------------------------------------------------------ helpers for kv
     def send(self, event: str, **payload: Any) -> None:

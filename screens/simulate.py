@@ -111,7 +111,11 @@ class Scenario:
             p.tap(digit)
         self.shot("otp")
         if self.args.portal_down_at_submit:
-            sandbox_faults(self.args.portal, {"fail_rate": 1, "modes": ["reset"]})
+            # the code is checked, then the link drops: everything after the confirmation fails
+            sandbox_faults(self.args.portal, {"fail_rate": 1, "modes": ["reset"],
+                                              "paths": ["/api/v1/blobs", "/api/v1/dossiers", "/api/v1/queue"]})
+        if self.args.printer_fault:
+            svc.printer.set_fault(self.args.printer_fault)  # e.g. the roll runs out during this session
         p.tap("Xác nhận")
         p.wait_until(lambda: p.session.state.value in ("submitting", "done"), 20, "submission to start")
         p.wait_state("done", timeout=90)
@@ -120,6 +124,8 @@ class Scenario:
         data = p.session.data
         if self.args.portal_down_at_submit:
             sandbox_faults(self.args.portal, {})  # the portal recovers; the outbox delivers by itself
+        if self.args.printer_fault:
+            svc.printer.set_fault("")  # the technician reloads paper (and could reprint from the panel)
         result = {
             "dossier_code": data.dossier_code,
             "local_reference": data.local_reference,
@@ -288,7 +294,7 @@ def _simulate(args, out: Path, data_dir: Path) -> int:
     svc = services_mod.build(
         settings, data_dir=data_dir,
         scanner=FakeScanner(delay=0.05, pages=0, fault=args.scanner_fault),
-        printer=FakePrinter(width_dots=settings.printer.width_dots, fault=args.printer_fault),
+        printer=FakePrinter(width_dots=settings.printer.width_dots),
         reader=FakeCodeReader(delay=0.2))
     outcome: dict[str, Any] = {"ok": False}
 
@@ -307,6 +313,11 @@ def _simulate(args, out: Path, data_dir: Path) -> int:
                 pass
         finally:
             outcome["steps"] = scenario.steps
+            if args.portal_down_at_submit:
+                try:
+                    sandbox_faults(args.portal, {})  # never leave the sandbox broken for whoever comes next
+                except Exception:  # noqa: BLE001
+                    pass
             from kivy.clock import Clock
 
             Clock.schedule_once(lambda _dt: app.stop(), 0)

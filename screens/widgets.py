@@ -139,7 +139,20 @@ class Frame(BoxLayout):
     show_cancel = BooleanProperty(True)
     primary_disabled = BooleanProperty(False)
     screen = ObjectProperty(None, allownone=True)
+    error_title = StringProperty("")
+    error_text = StringProperty("")
+    error_next = StringProperty("")
+    busy_text = StringProperty("")
     __events__ = ("on_primary", "on_back", "on_cancel")
+    _MIRRORED = ("error_title", "error_text", "error_next", "busy_text")
+
+    def on_screen(self, _frame, screen) -> None:
+        """Mirror the screen's message and busy state (kv does not follow `screen.x` chains reliably)."""
+        if screen is None:
+            return
+        screen.bind(**{name: self.setter(name) for name in self._MIRRORED})
+        for name in self._MIRRORED:
+            setattr(self, name, getattr(screen, name))
 
     def add_widget(self, widget, *args, **kwargs):
         """The frame's own parts go into the frame; anything else is the screen's content: into the body."""

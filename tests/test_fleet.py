@@ -184,6 +184,22 @@ def test_heartbeat_carries_no_personal_data(sandbox, enrolled):
         assert personal not in sent
 
 
+def test_device_health_is_not_queried_during_a_session():
+    status = {"value": DeviceStatus(Health.OK)}
+    printer = StubDevice("printer", DeviceStatus(Health.OK))
+    printer.status = lambda: status["value"]  # type: ignore[method-assign]
+    idle = {"value": True}
+    services = make_services()
+    services.devices = lambda: {"printer": printer}
+    monitor = FleetMonitor(services, idle=lambda: idle["value"])
+    assert [d.health for d in monitor.refresh_devices()] == ["ok"]
+    idle["value"] = False  # a citizen is printing: the status query could interleave with the job's bytes
+    status["value"] = DeviceStatus(Health.FAILED, "", "paper_out")
+    assert [d.health for d in monitor.refresh_devices()] == ["ok"]
+    idle["value"] = True
+    assert [d.health for d in monitor.refresh_devices()] == ["failed"]
+
+
 # ---------------------------------------------------------------------------------------------- counters
 class FakeSession:
     """Just what Metrics.watch uses of kiosk.session.Session: state, data.error and subscribe."""

@@ -48,12 +48,13 @@ def scan_pdf(label: str) -> bytes:
 
 
 def confirmed_dossier(client: PortalClient, sandbox, ref: str, *, login_code: str = "VNEID-TEST-0001",
-                      labels: tuple[str, ...] = ("to-khai", "giay-chung-sinh")):
-    """Log in, confirm with a one-time code, and build the dossier the session would enqueue."""
+                      labels: tuple[str, ...] = ("to-khai", "giay-chung-sinh"), documents: dict[str, bytes] | None = None):
+    """Log in, confirm with a one-time code, and build the dossier the session would enqueue. Each document is
+    `documents[label]` when given, else a scan unique to this dossier."""
     if not client.logged_in:
         client.login(login_code)
     token = confirm(client, sandbox)
-    blobs = {label: scan_pdf(f"{ref} {label}") for label in labels}
+    blobs = {label: (documents or {}).get(label) or scan_pdf(f"{ref} {label}") for label in labels}
     docs = [doc_ref(label, data, 1) for label, data in blobs.items()]
     sub = submission(token, docs, local_reference=ref)
     sub.form["_citizen"] = {"id_number": CITIZEN_ID, "full_name": CITIZEN_NAME}
@@ -164,17 +165,11 @@ def test_acknowledged_dossier_leaves_no_personal_data_on_disk(data_dir, client, 
 
 
 def test_a_document_shared_with_a_waiting_dossier_is_kept_until_that_one_is_delivered(data_dir, client, sandbox, sender_portal):
-    first, first_blobs = confirmed_dossier(client, sandbox, "KIOSK-TEST-01-000106", labels=("cccd", "a"))
-    second, second_blobs = confirmed_dossier(client, sandbox, "KIOSK-TEST-01-000107", labels=("cccd", "b"))
-    shared = set(first_blobs) & set(second_blobs)
-    assert len(shared) == 0  # labels differ by reference: make one truly shared below
-    cccd = scan_pdf("the same ID card")
-    for sub, blobs in ((first, first_blobs), (second, second_blobs)):
-        old = next(d for d in sub.documents if d.component == "cccd")
-        del blobs[old.sha256]
-        new = doc_ref("cccd", cccd, 1)
-        sub.documents[sub.documents.index(old)] = new
-        blobs[new.sha256] = cccd
+    cccd = scan_pdf("the same ID card, scanned for both dossiers")
+    first, first_blobs = confirmed_dossier(client, sandbox, "KIOSK-TEST-01-000106", labels=("cccd", "a"),
+                                           documents={"cccd": cccd})
+    second, second_blobs = confirmed_dossier(client, sandbox, "KIOSK-TEST-01-000107", labels=("cccd", "b"),
+                                             documents={"cccd": cccd})
     with Outbox(data_dir) as outbox:
         outbox.enqueue(first, first_blobs)
         outbox.enqueue(second, second_blobs)
@@ -348,11 +343,9 @@ def count_appended_bytes(sandbox) -> list[int]:
 
 
 def test_a_large_document_over_a_bad_link_is_sent_once_in_resumable_parts(data_dir, client, sandbox, sender_portal):
-    sub, blobs = confirmed_dossier(client, sandbox, "KIOSK-TEST-01-000501", labels=("so-ho-khau",))
     big = scan_pdf("large") + random.Random(5).randbytes(400_000)
-    old = sub.documents[0]
-    sub.documents[0] = doc_ref(old.component, big, 12)
-    blobs = {sub.documents[0].sha256: big}
+    sub, blobs = confirmed_dossier(client, sandbox, "KIOSK-TEST-01-000501", labels=("so-ho-khau",),
+                                   documents={"so-ho-khau": big})
     appended = count_appended_bytes(sandbox)
     sandbox.set_faults(FaultConfig(fail_rate=0.6, modes=("reset", "lose_response"), paths=("/api/v1/blobs/",),
                                    methods=("PUT",), seed=11))
@@ -492,9 +485,41 @@ def test_outbox_cli_retry_says_what_still_waits_when_the_portal_is_down(kiosk_en
     assert code == 1 and "still waiting 1" in out and "unreachable" in out
 
 
+def test_outbox_cli_with_a_broken_key_says_so_and_exits_2(kiosk_env, capsys):
+    Outbox(kiosk_env).close()
+    (kiosk_env / "outbox.key").write_bytes(b"garbage")
+    for command in ("list", "retry", "purge-delivered"):
+        assert run_cli(capsys, command, "--json") == (2, '{"error": "key_unreadable"}\n')
+
+
 def test_every_outbox_message_is_nfc_vietnamese_with_a_next_step():
     import unicodedata
 
     for kind, text in MESSAGES.items():
         assert unicodedata.is_normalized("NFC", text), kind
         assert "vui lòng" in text.lower() or "cán bộ" in text, kind
+
+
+# ---------------------------------------------------------------------------------------------- with a session
+def test_a_session_during_an_outage_ends_saved_and_the_sender_delivers_it_later(tmp_path, sandbox):
+    from kiosk.session import State
+    from session_fixtures import build_kiosk
+
+    kiosk = build_kiosk(tmp_path, sandbox)
+    try:
+        kiosk.to_submitting()
+        sandbox.set_faults(FaultConfig(fail_rate=1.0, modes=("500",), paths=("/api/v1/blobs", "/api/v1/dossiers")))
+        kiosk.runner.run_next()  # save, then try to send: the portal fails
+        assert kiosk.state is State.DONE and not kiosk.data.delivered and kiosk.data.error is None
+        ref, outbox = kiosk.data.local_reference, kiosk.services.outbox
+        assert outbox.get(ref).state == PENDING and portal_dossiers(sandbox) == []
+
+        sandbox.set_faults(None)  # the portal is back
+        with PortalClient(sandbox.url, kiosk_id=KIOSK_ID) as portal:
+            assert Sender(outbox, lambda: portal).flush() == 1
+            code = outbox.get(ref).dossier_code
+            assert [d["local_reference"] for d in portal_dossiers(sandbox)] == [ref]
+            assert portal.dossier_by_reference(ref).dossier_code == code  # the receipt's QR now finds it
+    finally:
+        kiosk.services.close()
+        kiosk.services.portal.close()

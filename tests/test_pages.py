@@ -142,7 +142,7 @@ def test_no_pages_is_a_clear_vietnamese_error():
 def test_kiosk_pages_pack_command(small_pages, tmp_path, capsys):
     png, jpg = tmp_path / "p1.png", tmp_path / "p2.jpg"
     small_pages[0].save(png, dpi=(150, 150))
-    small_pages[1].save(jpg, quality=85, dpi=(150, 150))
+    small_pages[0].save(jpg, quality=85, dpi=(150, 150))  # too big to pass through: packed like a PNG
     out = tmp_path / "doc.pdf"
     assert main(["pages", "pack", "-o", str(out), str(png), str(jpg)]) == 0
     assert len(_render(out.read_bytes(), tmp_path)) == 2
@@ -176,3 +176,8 @@ def test_a_red_seal_stays_red_in_a_colour_scan(tmp_path):
     original = red(np.asarray(page.convert("RGB"), dtype=int))
     assert original > 200  # the generator did draw a seal
     assert red(shown) > 0.5 * original  # thin red strokes lose some saturation in the 100 dpi background
+
+
+def test_a_page_without_text_lines_is_not_turned():
+    """A seal alone has no lines to level: the page must not be rotated by a made-up angle."""
+    assert pages.analyse_page(pagegen.stamp_only_page(dpi=150), 150).skew_deg == 0.0

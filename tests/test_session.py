@@ -60,9 +60,6 @@ REACH: dict[State, Callable[[Kiosk], None]] = {
     State.QUEUE_TICKET: lambda k: (k.send("queue_ticket"), k.settle()),
     State.OUT_OF_SERVICE: lambda k: k.send("out_of_service", reason="test"),
 }
-#: Steps reached only after scanning (walking there costs most).
-EXPENSIVE = {State.REVIEW, State.OTP, State.SUBMITTING, State.DONE, State.RATING}
-
 
 def reach(k: Kiosk, state: State) -> None:
     REACH[state](k)
@@ -94,6 +91,7 @@ TRANSITIONS = [
     (State.REVIEW, "edit_documents", {}, State.DOCUMENTS),
     (State.REVIEW, "next", {}, State.OTP),
     (State.OTP, "next", {"code": ""}, State.OTP),
+    (State.SUBMITTING, "next", {}, State.SUBMITTING),
     (State.DONE, "next", {}, State.RATING),
     (State.RATING, "skip", {}, State.ATTRACT),
     (State.RATING, "rate", {"level": 5}, State.ATTRACT),
@@ -103,6 +101,10 @@ TRANSITIONS = [
     (State.OUT_OF_SERVICE, "back_in_service", {}, State.ATTRACT),
     (State.FORM, "out_of_service", {"reason": "maintenance"}, State.FORM),  # never throws a citizen out
 ]
+
+
+def test_the_transition_table_starts_from_every_state() -> None:
+    assert {start for start, *_ in TRANSITIONS} == set(State)
 
 
 @pytest.mark.parametrize("start,event,payload,end", TRANSITIONS,
@@ -194,7 +196,7 @@ def test_cancel_from_every_step_wipes_everything(kiosk: Kiosk, state: State) -> 
     kiosk.send("cancel")
     assert_wiped(kiosk)
     for image in pages:  # the scans are released, not just forgotten
-        with pytest.raises(Exception):
+        with pytest.raises(ValueError):
             image.getpixel((0, 0))
 
 
@@ -234,11 +236,26 @@ def test_out_of_service_waits_for_the_citizen_unless_forced(kiosk: Kiosk) -> Non
     assert kiosk.state is State.OUT_OF_SERVICE
 
 
+def test_a_kiosk_running_for_weeks_does_not_accumulate_step_history(kiosk: Kiosk) -> None:
+    for _ in range(2000):  # about a month of citizens who look and leave
+        kiosk.send("start")
+        kiosk.send("cancel")
+    assert len(kiosk.session.step_durations()) < 1000
+    assert kiosk.session.step_durations()[-1]["step"] == "attract"
+
+
 # ---------------------------------------------------------------------------------------------- inactivity
 TIMEOUT, WARNING = 90.0, 20.0
+#: Where arriving starts work the citizen waits for (the code being sent, the receipt printing): tested apart.
+BUSY_ON_ARRIVAL = {State.OTP, State.DONE}
 
 
-@pytest.mark.parametrize("state", sorted(TIMED_STATES - EXPENSIVE, key=lambda s: s.value), ids=lambda s: s.value)
+def test_inactivity_runs_everywhere_but_attract_out_of_service_and_submitting() -> None:
+    assert TIMED_STATES == set(State) - {State.ATTRACT, State.OUT_OF_SERVICE, State.SUBMITTING}
+
+
+@pytest.mark.parametrize("state", sorted(TIMED_STATES - BUSY_ON_ARRIVAL, key=lambda s: s.value),
+                         ids=lambda s: s.value)
 def test_inactivity_warns_then_wipes(kiosk: Kiosk, state: State) -> None:
     reach(kiosk, state)
     notified: list[float | None] = []
@@ -255,9 +272,16 @@ def test_inactivity_warns_then_wipes(kiosk: Kiosk, state: State) -> None:
     assert_wiped(kiosk)
 
 
-@pytest.mark.parametrize("state", [State.OTP, State.DONE], ids=lambda s: s.value)
-def test_inactivity_wipes_late_steps_too(kiosk: Kiosk, state: State) -> None:
+@pytest.mark.parametrize("state", sorted(BUSY_ON_ARRIVAL, key=lambda s: s.value), ids=lambda s: s.value)
+def test_inactivity_waits_for_running_work_then_wipes(kiosk: Kiosk, state: State) -> None:
     reach(kiosk, state)
+    if state is State.OTP:
+        kiosk.send("resend")  # on the done screen the receipt is still printing
+    assert kiosk.data.busy
+    kiosk.clock.advance(TIMEOUT)
+    kiosk.session.tick()
+    assert kiosk.state is state  # still printing the receipt / sending the code: the citizen is waiting
+    kiosk.settle()
     kiosk.clock.advance(TIMEOUT)
     kiosk.session.tick()
     assert_wiped(kiosk)
@@ -282,6 +306,21 @@ def test_any_event_counts_as_activity(kiosk: Kiosk) -> None:
     kiosk.clock.advance(TIMEOUT - 1)
     kiosk.session.tick()
     assert kiosk.state is State.FORM
+
+
+def test_a_long_scan_is_not_inactivity(kiosk: Kiosk) -> None:
+    kiosk.to_documents()
+    kiosk.send("scan")
+    kiosk.clock.advance(TIMEOUT * 3)  # a thick batch: pages keep arriving while the citizen watches
+    kiosk.session.tick()
+    assert kiosk.state is State.DOCUMENTS and kiosk.session.warning_remaining is None
+    kiosk.settle()
+    kiosk.clock.advance(TIMEOUT - 1)  # the countdown starts when the scan ends
+    kiosk.session.tick()
+    assert kiosk.state is State.DOCUMENTS and kiosk.session.warning_remaining is not None
+    kiosk.clock.advance(1)
+    kiosk.session.tick()
+    assert_wiped(kiosk)
 
 
 @pytest.mark.parametrize("state", [State.ATTRACT, State.OUT_OF_SERVICE, State.SUBMITTING], ids=lambda s: s.value)
@@ -346,8 +385,10 @@ def test_hostile_payloads_get_a_message_never_an_exception(kiosk: Kiosk, name: s
     assert kiosk.state is State.LOGIN
     error = kiosk.data.error
     assert error is not None and error.text and error.next_step
-    assert unicodedata.is_normalized("NFC", error.title + error.text + error.next_step)
-    assert HOSTILE[name][:20].strip() not in error.text if HOSTILE[name].strip() else True
+    shown = error.title + error.text + error.next_step
+    assert unicodedata.is_normalized("NFC", shown)
+    fragment = HOSTILE[name].strip()[:12]
+    assert not fragment or fragment not in shown  # the payload is never echoed back
     assert kiosk.reading and not kiosk.services.portal.logged_in
 
 
@@ -423,10 +464,13 @@ def test_choosing_another_procedure_after_login_starts_its_own_form(kiosk: Kiosk
     kiosk.send("choose", code="2.000884")
     kiosk.send("next")
     assert kiosk.state is State.FORM  # still logged in
-    assert "child_full_name" not in kiosk.data.form_values
+    assert kiosk.data.form_values == {"declarant_full_name": CITIZEN_NAME}  # prefilled afresh, no birth answers
+    kiosk.send("set", field="document_title", value="Giấy ủy quyền")
+    kiosk.send("set", field="signers", value="1")
     kiosk.send("next")
-    if kiosk.state is State.DOCUMENTS:
-        assert [c.id for c in kiosk.data.components] == ["giay_to_ky"]
+    assert kiosk.state is State.DOCUMENTS, kiosk.data.form_errors
+    assert [c.id for c in kiosk.data.components] == ["giay_to_ky"]  # not the birth papers scanned before
+    assert kiosk.data.components[0].pages == []
 
 
 # ---------------------------------------------------------------------------------------------- documents
@@ -553,6 +597,30 @@ def test_back_and_next_are_ignored_while_scanning(kiosk: Kiosk) -> None:
     assert len(kiosk.data.components[0].pages) == 1
 
 
+def test_optional_paper_is_offered_and_can_be_skipped(kiosk: Kiosk) -> None:
+    """Marital status certificate: the divorce extract (min_pages 0) is asked for, not required."""
+    kiosk.to_login(code="1.004873")
+    kiosk.present(LOGIN_LEVEL2)
+    kiosk.send("set", field="purpose", value="Để kết hôn")
+    kiosk.send("set", field="marital_status", value="Chưa kết hôn")
+    kiosk.send("next")
+    assert kiosk.state is State.DOCUMENTS, kiosk.data.form_errors
+    assert [c.id for c in kiosk.data.components] == ["to_khai", "ly_hon"]
+    scan(kiosk)
+    kiosk.send("next")
+    assert kiosk.state is State.DOCUMENTS and kiosk.data.current_component == 1  # shown, not skipped
+    kiosk.send("next")  # the citizen has no divorce extract
+    assert kiosk.state is State.REVIEW, kiosk.data.error
+    kiosk.send("next")
+    kiosk.settle()
+    kiosk.send("submit_code", code=kiosk.the_code())
+    kiosk.runner.run_next()
+    kiosk.runner.run_next()
+    assert kiosk.state is State.DONE and kiosk.data.delivered, kiosk.data.error
+    held = next(d for d in portal_dossiers(kiosk.sandbox) if d["dossier_code"] == kiosk.data.dossier_code)
+    assert [doc["component"] for doc in held["documents"]] == ["to_khai"]
+
+
 # ---------------------------------------------------------------------------------------------- OTP
 def test_otp_wrong_codes_lock_then_resend_gives_a_new_code(kiosk: Kiosk) -> None:
     kiosk.to_otp()
@@ -596,6 +664,21 @@ def test_expired_code_asks_for_a_new_one(kiosk: Kiosk) -> None:
     assert kiosk.state is State.SUBMITTING
 
 
+def test_code_not_sent_while_portal_down_then_resend(kiosk: Kiosk) -> None:
+    kiosk.to_review()
+    kiosk.sandbox.set_faults(FaultConfig(fail_rate=1, modes=("500",), paths=("/api/v1/otp",)))
+    kiosk.send("next")
+    kiosk.settle()
+    assert kiosk.state is State.OTP and kiosk.data.otp is None
+    assert kiosk.data.error.kind == "server_error" and kiosk.data.busy == ""
+    kiosk.send("submit_code", code="123456")  # typed before any code came: nothing to check it against
+    assert not kiosk.runner.jobs
+    kiosk.sandbox.set_faults(None)
+    kiosk.send("resend")
+    kiosk.settle()
+    assert kiosk.data.otp is not None and kiosk.data.error is None
+
+
 @pytest.mark.parametrize("typed", ["123", "12 34", "abcdef", ""])
 def test_short_code_is_refused_without_asking_the_portal(kiosk: Kiosk, typed: str) -> None:
     kiosk.to_otp()
@@ -610,10 +693,20 @@ def references_held(k: Kiosk) -> set[str]:
     return {d["local_reference"] for d in portal_dossiers(k.sandbox)}
 
 
+def receipt_qr_payload(k: Kiosk) -> str:
+    """The QR code on the last receipt printed."""
+    from drivers.base import QrBlock
+
+    return next(b.payload for b in k.services.last_receipt.blocks if isinstance(b, QrBlock))
+
+
 def test_submission_success_shows_the_portals_code(kiosk: Kiosk) -> None:
     kiosk.to_submitting()
     assert kiosk.data.busy
+    shown: list[tuple[State, bool]] = []  # what the screen was told, and whether the outbox had it then
+    kiosk.session.subscribe(lambda s: shown.append((s.state, kiosk.services.outbox.has(s.data.local_reference))))
     kiosk.runner.run_next()
+    assert shown and all(saved for state, saved in shown if state is State.DONE)
     assert kiosk.state is State.DONE and kiosk.data.delivered
     held = {d["dossier_code"]: d for d in portal_dossiers(kiosk.sandbox)}
     assert kiosk.data.dossier_code in held
@@ -621,6 +714,28 @@ def test_submission_success_shows_the_portals_code(kiosk: Kiosk) -> None:
     item = kiosk.services.outbox.get(kiosk.data.local_reference)
     assert item.state == DELIVERED and item.dossier_code == kiosk.data.dossier_code
     assert all(c.pages == [] and c.page_count == 1 for c in kiosk.data.components)  # no raw scans kept
+
+
+def test_dossier_that_could_not_be_saved_goes_back_to_review_and_can_be_confirmed_again(
+        kiosk: Kiosk, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.outbox import OutboxError
+
+    kiosk.to_submitting()
+    def disk_full(*args, **kwargs):
+        raise OutboxError("disk_full")
+
+    monkeypatch.setattr(kiosk.services.outbox, "enqueue", disk_full)
+    kiosk.runner.run_next()
+    assert kiosk.state is State.REVIEW and kiosk.data.error is not None and kiosk.data.error.next_step
+    assert not kiosk.services.outbox.has(kiosk.data.local_reference)
+    assert all(len(c.pages) == 1 for c in kiosk.data.components)  # nothing the citizen scanned is lost
+    monkeypatch.undo()
+    kiosk.send("next")
+    kiosk.settle()
+    assert kiosk.state is State.OTP and kiosk.data.otp is not None and kiosk.data.busy == ""
+    kiosk.send("submit_code", code=kiosk.the_code())
+    kiosk.settle()
+    assert kiosk.state is State.DONE and kiosk.data.delivered, kiosk.data.error
 
 
 def test_portal_stopped_mid_submission_goes_offline_with_local_reference(tmp_path) -> None:
@@ -647,6 +762,10 @@ def test_unreachable_portal_then_later_delivery_and_status_by_local_reference(ki
     ref = kiosk.data.local_reference
     assert kiosk.services.outbox.get(ref).state == PENDING
     assert ref not in references_held(kiosk)
+    kiosk.settle()  # the receipt: with the local reference in its QR code
+    assert kiosk.data.receipt_printed and kiosk.data.print_error is None
+    receipt_qr = receipt_qr_payload(kiosk)
+    assert receipt_qr == f"DVCK1|{ref}"
     kiosk.send("next")
     kiosk.send("skip")
     # The network is back; the outbox's sender delivers with a client of its own.
@@ -655,7 +774,9 @@ def test_unreachable_portal_then_later_delivery_and_status_by_local_reference(ki
         receipt = kiosk.services.outbox.deliver(ref, sender)
     assert receipt is not None
     kiosk.send("status_lookup")
-    kiosk.send("lookup", code=ref.lower())
+    kiosk.present(receipt_qr)  # the citizen comes back with the offline receipt
+    assert kiosk.data.error is None and kiosk.data.status_view.dossier_code == receipt.dossier_code
+    kiosk.send("lookup", code=ref.lower())  # or types the reference printed on it
     kiosk.settle()
     assert kiosk.data.error is None and kiosk.data.status_view.dossier_code == receipt.dossier_code
 
@@ -678,6 +799,7 @@ def test_done_prints_receipt_and_ticket(kiosk: Kiosk) -> None:
     assert kiosk.data.receipt_printed and kiosk.data.busy == "" and kiosk.data.print_error is None
     assert len(kiosk.printer.jobs) == 2
     assert kiosk.data.ticket.number.startswith("A")
+    assert receipt_qr_payload(kiosk) == f"DVCK1|{kiosk.data.dossier_code}"  # what the status look-up reads
 
 
 def test_printer_out_of_paper_shows_the_dossier_code(tmp_path, portal) -> None:
@@ -688,6 +810,17 @@ def test_printer_out_of_paper_shows_the_dossier_code(tmp_path, portal) -> None:
         assert k.data.print_error.kind == "paper_out"
         assert k.data.dossier_code in {d["dossier_code"] for d in portal_dossiers(portal)}
         assert k.printer.jobs == []
+    finally:
+        close_kiosk(k)
+
+
+def test_paper_running_out_after_the_receipt_still_shows_the_queue_number(tmp_path, portal) -> None:
+    k = build_kiosk(tmp_path, portal, printer=FakePrinter(fault="out_after_n:1", timeout=2.0))
+    try:
+        k.to_done()
+        assert k.data.receipt_printed and len(k.printer.jobs) == 1
+        assert k.data.ticket is not None  # the number the portal gave is not lost with the paper
+        assert k.data.print_error.kind == "paper_out" and k.data.ticket.number in k.data.print_error.next_step
     finally:
         close_kiosk(k)
 
@@ -761,6 +894,15 @@ def test_queue_ticket_only(kiosk: Kiosk) -> None:
     assert_wiped(kiosk)
 
 
+def test_queue_ticket_retry_tapped_while_fetching_takes_one_number(kiosk: Kiosk) -> None:
+    kiosk.send("queue_ticket")
+    kiosk.send("retry")  # the button reads "Thử lại" until a number shows
+    kiosk.settle()
+    kiosk.send("retry")
+    kiosk.settle()
+    assert kiosk.data.ticket is not None and len(kiosk.printer.jobs) == 1
+
+
 def test_queue_ticket_printer_failure_shows_the_number(tmp_path, portal) -> None:
     k = build_kiosk(tmp_path, portal, printer=FakePrinter(fault="cover_open", timeout=2.0))
     try:
@@ -818,3 +960,76 @@ def test_no_personal_data_in_logs(kiosk: Kiosk, caplog: pytest.LogCaptureFixture
     for secret in forbidden:
         assert secret not in logged
         assert unicodedata.normalize("NFD", secret) not in logged
+
+
+# ---------------------------------------------------------------------------------------------- any order at all
+#: Taps a citizen (or a confused one) can make, with the payloads screens send.
+TAPS: list[tuple[str, dict]] = [
+    ("start", {}), ("choose", {"code": BIRTH}), ("choose", {"code": "1.004873"}), ("next", {}), ("back", {}),
+    ("cancel", {}), ("agree", {}), ("decline", {}), ("scan", {}), ("rescan", {}), ("delete_page", {"index": 0}),
+    ("keep_page", {"index": 0}), ("select", {"component": 1}), ("resend", {}), ("retry", {}),
+    ("submit_code", {"code": "000000"}), ("status_lookup", {}), ("queue_ticket", {}), ("lookup", {"code": "X-1"}),
+    ("skip", {}), ("rate", {"level": 3}), ("edit_form", {}), ("edit_documents", {}), ("dismiss_error", {}),
+    *[("set", {"field": f, "value": v}) for f, v in birth_form_values().items()],
+]
+SHOWN_CODES = [LOGIN_LEVEL2, LOGIN_EXPIRED, ID_CARD_QR, "DVCK1|H38.01-261123-0001", "\x00garbage", "A" * 5000]
+
+
+def test_any_sequence_of_taps_and_late_results_keeps_the_machine_sound(portal, shared_outbox, tmp_path) -> None:
+    """Random taps, codes, clock jumps, and job results delivered in any order (late, early, after the citizen
+    left): the machine never raises, and what a citizen could notice stays true after every step."""
+    from hypothesis import HealthCheck, settings, strategies as st
+    from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+    class Citizen(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.k = build_kiosk(tmp_path, portal, outbox=shared_outbox)
+
+        def teardown(self) -> None:
+            close_kiosk(self.k, keep_outbox=True)
+
+        @rule(tap=st.sampled_from(TAPS))
+        def tap(self, tap: tuple[str, dict]) -> None:
+            self.k.send(tap[0], **tap[1])
+
+        @rule(text=st.sampled_from(SHOWN_CODES))
+        def show_code(self, text: str) -> None:
+            self.k.reader.present(text)
+
+        @rule(pick=st.integers(min_value=0, max_value=7))
+        def finish_some_work(self, pick: int) -> None:
+            """Deliver one pending result, not necessarily the oldest (threads finish in any order). A read with
+            nothing in front of the reader stays pending, as a real reader keeps waiting."""
+            runnable = [i for i, job in enumerate(self.k.runner.jobs)
+                        if not self.k._is_read_job(job) or self.k.reader._pending]
+            if runnable:
+                index = runnable[pick % len(runnable)]
+                self.k.runner.jobs.rotate(-index)
+                self.k.runner.run_next()
+                self.k.runner.jobs.rotate(index)
+
+        @rule(seconds=st.sampled_from([1.0, 30.0, 75.0, 95.0]))
+        def time_passes(self, seconds: float) -> None:
+            self.k.clock.advance(seconds)
+            self.k.session.tick()
+
+        @invariant()
+        def citizen_visible_truths(self) -> None:
+            s, d = self.k.session, self.k.data
+            assert s.state in State
+            if s.state is State.ATTRACT:
+                assert d.citizen is None and d.form_values == {} and d.components == [] and d.busy == ""
+            if s.state not in TIMED_STATES:
+                assert s.warning_remaining is None
+            if s.state in (State.DONE, State.RATING) and d.local_reference:
+                assert self.k.services.outbox.has(d.local_reference)  # never "received" before it is on disk
+            if d.citizen is None and not any(True for _ in self.k.runner.jobs):
+                assert not self.k.services.portal.logged_in
+            for message in (d.error, d.print_error):
+                if message is not None:
+                    assert message.title and message.text and message.next_step
+
+    run_state_machine_as_test(Citizen, settings=settings(
+        max_examples=25, stateful_step_count=40, deadline=None, derandomize=True, database=None,
+        suppress_health_check=list(HealthCheck)))

@@ -101,7 +101,37 @@ def inactivity(pilot, svc, out: Path) -> dict:
             "portal_logged_out": not svc.portal.logged_in}
 
 
-SCENARIOS = {"out_of_service": out_of_service, "technician": technician, "inactivity": inactivity}
+def gallery(pilot, svc, out: Path) -> dict:
+    """Screens in their error states, for people to look at (and for the test to check they are drawn)."""
+    s = pilot.session
+    shots = []
+
+    def shot(name: str) -> None:
+        pilot.wait_idle(20)
+        pilot.frames(3)
+        pilot.screenshot(out / f"{name}.png")
+        shots.append(name)
+
+    pilot.tap("Bắt đầu nộp hồ sơ")
+    pilot.tap("Thủ tục đăng ký khai sinh", contains=True)
+    pilot.tap("Bắt đầu nộp")
+    pilot.tap("Tôi đồng ý")
+    pilot.wait_state("login")
+    svc.reader.present("VNEID-TEST-9999")
+    pilot.wait_until(lambda: s.data.error is not None, 20, "the login error")
+    shot("login-unknown-code")
+    svc.reader.present("001090012345||Nguyễn Văn An|01011990|Nam|Hà Nội|15082021")
+    pilot.wait_until(lambda: s.data.error is not None and s.data.error.kind == "id_card_at_login", 20, "id card msg")
+    shot("login-id-card")
+    svc.reader.present("VNEID-TEST-0001")
+    pilot.wait_state("form", 20)
+    pilot.tap("Tiếp tục")
+    pilot.wait_until(lambda: bool(s.data.form_errors), 10, "form errors")
+    shot("form-errors")
+    return {"shots": shots, "errors_shown": {k: v for k, v in s.data.form_errors.items()}}
+
+
+SCENARIOS = {"gallery": gallery, "out_of_service": out_of_service, "technician": technician, "inactivity": inactivity}
 
 
 def main() -> int:
