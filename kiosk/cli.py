@@ -101,9 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--json", action="store_true")
 
     p = _add(sub, "provision", "kiosk.provision:provision_command", "turn this machine into a kiosk (config, user, units)")
-    p.add_argument("--root", type=Path, default=Path("/"))
-    p.add_argument("--from-file", type=Path)
-    p.add_argument("--non-interactive", action="store_true")
+    from kiosk.provision import add_arguments as provision_arguments  # standard library only
+
+    provision_arguments(p)
     return parser
 
 

@@ -57,7 +57,7 @@ def setup_logging(verbose: bool = False, log_dir: Path | None = None) -> None:
     log_dir = log_dir or (Path(os.environ["KIOSK_LOG_DIR"]) if os.environ.get("KIOSK_LOG_DIR") else None)
     if log_dir is not None:
         add_file_handler(log_dir)
-    for noisy in ("httpx", "httpcore", "PIL", "uvicorn.access", "multipart"):
+    for noisy in ("httpx", "httpcore", "PIL", "uvicorn.access", "multipart", "pikepdf"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     root._kiosk_configured = True  # type: ignore[attr-defined]
 

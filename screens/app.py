@@ -219,9 +219,12 @@ def run_command(args) -> int:
     return run_app(svc)
 
 
-def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None) -> int:
-    """Run the kiosk: the UI, the outbox sender, the device monitor and the systemd watchdog ping."""
-    from kiosk import watchdog
+def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None, with_fleet: bool = True) -> int:
+    """Run the kiosk: the UI, the outbox sender, the device monitor, the systemd watchdog ping and (for real
+    kiosks) the fleet heartbeat and metrics endpoint."""
+    import signal
+
+    from kiosk import fleet, watchdog
     from kiosk.monitor import HealthMonitor
     from kiosk.outbox import Sender
     from kiosk.portal import PortalClient
@@ -236,6 +239,15 @@ def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None) -> int
     app.sender = sender
     app.monitor = HealthMonitor(session)
     dog = watchdog.Watchdog()
+    running_fleet = None
+    if with_fleet:
+        metrics = fleet.Metrics()
+        metrics.watch(session)
+        running_fleet = fleet.start_fleet(
+            svc, metrics, in_service=lambda: session.state is not State.OUT_OF_SERVICE,
+            idle=lambda: session.state in (State.ATTRACT, State.OUT_OF_SERVICE))
+    # systemd stops the kiosk with SIGTERM: leave through the app so the outbox gets its last round
+    signal.signal(signal.SIGTERM, lambda *_: Clock.schedule_once(lambda _dt: app.stop(), 0))
 
     def started() -> None:
         app.monitor.check_now()  # start-up self-test (status only: no paper moves)
@@ -252,6 +264,8 @@ def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None) -> int
         app.run()
     finally:
         watchdog.stopping("flushing the outbox")
+        if running_fleet is not None:
+            running_fleet.stop()
         sender.stop()  # a last delivery round runs before the thread ends
         svc.close()
     return app.exit_code

@@ -322,7 +322,8 @@ def _simulate(args, out: Path, data_dir: Path) -> int:
 
             Clock.schedule_once(lambda _dt: app.stop(), 0)
 
-    run_app(svc, on_started=lambda app: threading.Thread(target=script, args=(app,), daemon=True).start())
+    run_app(svc, on_started=lambda app: threading.Thread(target=script, args=(app,), daemon=True).start(),
+            with_fleet=False)
     (out / "session.json").write_text(json.dumps(outcome, ensure_ascii=False, indent=2), encoding="utf-8")
     if outcome["ok"]:
         print(f"simulated session complete: dossier {outcome['dossier_code'] or outcome['local_reference']}; "

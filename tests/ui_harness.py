@@ -161,7 +161,8 @@ def main() -> int:
 
             Clock.schedule_once(lambda _dt: app.stop(), 0)
 
-    run_app(svc, on_started=lambda app: threading.Thread(target=script, args=(app,), daemon=True).start())
+    run_app(svc, on_started=lambda app: threading.Thread(target=script, args=(app,), daemon=True).start(),
+            with_fleet=False)
     (out / "result.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0 if result["ok"] else 1
 
