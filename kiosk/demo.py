@@ -3,7 +3,6 @@ loopback port, with the sample catalogue — no configuration. Without a display
 (`kiosk simulate`) instead and says where the screenshots and the receipt went."""
 from __future__ import annotations
 
-import argparse
 import logging
 import shutil
 import tempfile
@@ -29,11 +28,11 @@ def demo_command(args) -> int:
 
 
 def _scripted(portal_url: str, out: Path) -> int:
+    from kiosk.cli import build_parser
     from screens.simulate import simulate_command
 
-    ns = argparse.Namespace(portal=portal_url, out=out, procedure="1.001193", size="1920x1080",
-                            login_code="VNEID-TEST-0001")
-    code = simulate_command(ns)
+    # the same defaults as `kiosk simulate --portal URL --out DIR`
+    code = simulate_command(build_parser().parse_args(["simulate", "--portal", portal_url, "--out", str(out)]))
     if code == 0:
         _render_paper(out)
         print(f"Screenshots of every step: {out / 'screens'}")

@@ -115,12 +115,3 @@ def rejected_code(reason_vi: str) -> UserMessage:
     return UserMessage("Không đọc được mã QR", reason_vi,
                        "Đưa mã QR đăng nhập trong ứng dụng VNeID vào khung trước camera.", kind="bad_code")
 
-
-#: Dossier status as citizens and help-desk staff say it.
-DOSSIER_STATUS_VI = {
-    "received": "Đã tiếp nhận",
-    "processing": "Đang giải quyết",
-    "supplement_required": "Cần bổ sung giấy tờ",
-    "completed": "Đã có kết quả",
-    "returned": "Đã trả kết quả",
-}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
-from kiosk.messages import DOSSIER_STATUS_VI
+from kiosk.portal import STATUS_LABELS
 from screens.widgets import KioskScreen
 
 
@@ -32,7 +32,7 @@ class StatusLookupScreen(KioskScreen):
             return
         lines = [
             f"Mã hồ sơ: {v.dossier_code}",
-            f"Tình trạng: {DOSSIER_STATUS_VI.get(v.status.value, v.status.value)}",
+            f"Tình trạng: {STATUS_LABELS.get(v.status, v.status.value)}",
             f"Thủ tục: {v.procedure_name or v.procedure_code}",
             f"Ngày tiếp nhận: {v.received_at:%d/%m/%Y %H:%M}",
         ]

@@ -65,10 +65,12 @@ class Chaos:
         with self._lock:
             return self.armed and self.rng.random() < p
 
-    def kill(self, why: str) -> None:
+    def kill(self, why: str, target: subprocess.Popen | None = None) -> None:
+        """SIGKILL the current worker (only if it is still `target`, when given: a late timer must not kill
+        the next generation)."""
         with self._lock:
             proc = self._proc
-            if proc is None or proc.returncode is not None or not self.armed:
+            if proc is None or proc.returncode is not None or not self.armed or target not in (None, proc):
                 return
             try:
                 proc.send_signal(9)  # SIGKILL: no clean-up, no flush, like a power cut for the process
@@ -109,7 +111,7 @@ class Chaos:
                  "--generation", str(gen)], cwd=REPO, stdout=subprocess.PIPE, stderr=err, text=True)
         with self._lock:
             self._proc = proc
-        timer = threading.Timer(self.rng.uniform(0.05, self.life), self.kill, args=("timer",))
+        timer = threading.Timer(self.rng.uniform(0.05, self.life), self.kill, args=("timer", proc))
         try:
             for line in proc.stdout:
                 word, *rest = line.split()
@@ -118,7 +120,7 @@ class Chaos:
                 elif word == "INTENT":
                     self.report.intents.add(rest[0])
                     if self.chance(self.p_write):
-                        threading.Timer(self.rng.uniform(0, 0.01), self.kill, args=("mid-write",)).start()
+                        threading.Timer(self.rng.uniform(0, 0.01), self.kill, args=("mid-write", proc)).start()
                 elif word == "ENQUEUED":
                     self.report.enqueued.add(rest[0])
                     if len(self.report.enqueued) >= target:

@@ -979,14 +979,16 @@ def test_any_sequence_of_taps_and_late_results_keeps_the_machine_sound(portal, s
     """Random taps, codes, clock jumps, and job results delivered in any order (late, early, after the citizen
     left): the machine never raises, and what a citizen could notice stays true after every step."""
     from hypothesis import HealthCheck, settings, strategies as st
-    from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-
-    visited: set[State] = set()
+    from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
     class Citizen(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
             self.k = build_kiosk(tmp_path, portal, outbox=shared_outbox)
+
+        @initialize(start=st.sampled_from(list(State)))
+        def somewhere_along_the_way(self, start: State) -> None:
+            reach(self.k, start)
 
         @rule()
         def do_what_the_screen_asks(self) -> None:
@@ -1041,7 +1043,6 @@ def test_any_sequence_of_taps_and_late_results_keeps_the_machine_sound(portal, s
         def citizen_visible_truths(self) -> None:
             s, d = self.k.session, self.k.data
             assert s.state in State
-            visited.add(s.state)
             if s.state is State.ATTRACT:
                 assert d.citizen is None and d.form_values == {} and d.components == [] and d.busy == ""
             if s.state not in TIMED_STATES:
@@ -1055,6 +1056,5 @@ def test_any_sequence_of_taps_and_late_results_keeps_the_machine_sound(portal, s
                     assert message.title and message.text and message.next_step
 
     run_state_machine_as_test(Citizen, settings=settings(
-        max_examples=30, stateful_step_count=60, deadline=None, derandomize=True, database=None,
+        max_examples=20, stateful_step_count=30, deadline=None, derandomize=True, database=None,
         suppress_health_check=list(HealthCheck)))
-    assert visited >= set(State) - {State.OUT_OF_SERVICE}  # the walks went everywhere a citizen can go

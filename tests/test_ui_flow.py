@@ -87,3 +87,16 @@ def test_printed_receipt_leads_back_to_the_dossier(simulated):
     ticket = decode_raster((out / "ticket.bin").read_bytes())
     assert ticket, "no queue ticket printed"
     assert session["queue_number"]
+
+
+def test_no_personal_data_in_the_logs_of_a_whole_session(simulated):
+    """Everything the kiosk logged during the session (its stderr, at INFO) names no person and no number."""
+    from screens.simulate import SAMPLE_TEXT
+
+    result, _, _ = simulated
+    logs = result.stderr + result.stdout
+    assert "step login -> form" in logs, "the session's log is not what this test thinks it is"
+    citizen = ["Nguyễn Văn An", "001099012345", "Tràng Tiền", "01/01/1990"]
+    typed = [SAMPLE_TEXT["child"], SAMPLE_TEXT["mother"], "Trạm y tế"]
+    for secret in citizen + typed:
+        assert secret not in logs, f"personal data in the logs: {secret!r}"
