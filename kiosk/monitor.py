@@ -11,10 +11,16 @@ log = logging.getLogger("kiosk.monitor")
 
 
 class HealthMonitor:
+    """Between sessions: device checks every `interval`, and the procedure catalogue pulled from the portal
+    every `catalog_interval` (the last good copy stays when the portal cannot be reached)."""
+
     def __init__(self, session: Any, *, interval: float = 60.0, clock: Callable[[], float] = time.monotonic,
-                 checks: Callable[[Any], list] | None = None) -> None:
+                 checks: Callable[[Any], list] | None = None, catalog_interval: float = 1800.0) -> None:
         self.session = session
         self.interval = interval
+        self.catalog_interval = catalog_interval
+        self._last_catalog = -1e9
+        self._syncing = False
         self.clock = clock
         self._checks = checks
         self._running = False
@@ -42,6 +48,22 @@ class HealthMonitor:
 
         if self.session.state in (State.ATTRACT, State.OUT_OF_SERVICE) and self.due():
             self.check_now()
+        if self.session.state is State.ATTRACT and self.clock() - self._last_catalog >= self.catalog_interval:
+            self.sync_catalog()
+
+    def sync_catalog(self) -> None:
+        services = self.session.services
+        store = getattr(services, "catalog_store", None)
+        if store is None or self._syncing or not services.config.catalog.sync_from_portal:
+            return
+        self._syncing, self._last_catalog = True, self.clock()
+
+        def done(changed: Any, error: BaseException | None) -> None:
+            self._syncing = False
+            if error is None and changed:
+                services.catalog = store.current()  # used from the next session on
+
+        self.session.runner.submit(lambda: store.sync(services.portal.catalog), done)
 
     def check_now(self) -> None:
         if self._running:

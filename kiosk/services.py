@@ -33,6 +33,7 @@ class Services:
     outbox: Any  # kiosk.outbox.Outbox
     holidays: Any = None  # kiosk.appointment.HolidayCalendar
     now: Callable[[], dt.datetime] = vn_now
+    catalog_store: Any = None  # kiosk.catalog.CatalogStore: the last good copy of the portal's catalogue
     last_receipt: Any = None  # the last receipt PrintJob, for the technician's reprint
     last_print: dict | None = None  # bytes of the last receipt/ticket, for `kiosk simulate`
 
@@ -74,4 +75,5 @@ def build(settings: Settings, *, data_dir: Path | None = None, **devices: Any) -
         reader=devices.get("reader") or registry.build_reader(settings.code_reader),
         outbox=Outbox(data_dir),
         holidays=HolidayCalendar.from_file(settings.holidays.path),
+        catalog_store=store,
     )

@@ -8,9 +8,12 @@ class AttractScreen(KioskScreen):
     def render(self, session) -> None:
         super().render(session)
         box = self.ids.popular
-        if box.children:
+        catalog = session.services.catalog
+        if getattr(self, "_catalog", None) is catalog:
             return
-        for proc in session.services.catalog.popular(6):
+        self._catalog = catalog  # rebuilt when a newer catalogue arrives from the portal
+        box.clear_widgets()
+        for proc in catalog.popular(6):
             btn = ChoiceButton(text=choice_text(proc.name), value=proc.code)
             btn.bind(on_release=lambda b: self.send("choose", code=b.value))
             box.add_widget(btn)

@@ -23,7 +23,9 @@ _LETTERS = [[(c.upper(), c, 1) for c in row] for row in ("qwertyuiop", "asdfghjk
 _TONES = [(t, t, 1) for t in TONE_KEYS] + [("â ê ô", "hat", 1.3), ("ă ơ ư", "horn", 1.3), ("đ", "dd", 1)]
 _DIGITS = [(c, c, 1) for c in "1234567890"]
 LAYOUTS: dict[str, list[list[tuple[str, str, float]]]] = {
-    "text": [_TONES, *_LETTERS, [("Xóa hết", "clear", 1.4), ("Dấu cách", "space", 4), ("Xóa lùi", "backspace", 1.4)]],
+    "text": [_TONES, _DIGITS, *_LETTERS,
+             [("Xóa hết", "clear", 1.4), ("Telex / VNI", "method", 1.6), ("Dấu cách", "space", 3.4),
+              ("Xóa lùi", "backspace", 1.4)]],
     "code": [_DIGITS, *_LETTERS, [("Xóa hết", "clear", 1.4), ("-", "-", 1), (".", ".", 1), ("Xóa lùi", "backspace", 1.4)]],
     "number": [[(c, c, 1) for c in "123"], [(c, c, 1) for c in "456"], [(c, c, 1) for c in "789"],
                [("Xóa hết", "clear", 1), ("0", "0", 1), ("Xóa lùi", "backspace", 1)]],
@@ -34,6 +36,7 @@ LAYOUTS: dict[str, list[list[tuple[str, str, float]]]] = {
 
 class VietKeyboard(BoxLayout):
     mode = OptionProperty("text", options=list(LAYOUTS))
+    method = OptionProperty("telex", options=["telex", "vni"])  # how letters and digits compose
     text = StringProperty("")
     capitalize = OptionProperty("none", options=["none", "first", "words"])  # names: every word; text: the first
 
@@ -48,6 +51,11 @@ class VietKeyboard(BoxLayout):
     def on_mode(self, *_args) -> None:
         self._build_rows()
 
+    def on_method(self, *_args) -> None:
+        button = getattr(self, "_method_button", None)
+        if button is not None:
+            button.text = f"Kiểu gõ: {self.method.upper()}"
+
     def _build_rows(self) -> None:
         if self._built == self.mode:
             return
@@ -59,6 +67,9 @@ class VietKeyboard(BoxLayout):
                 btn = Factory.Key(text=label, size_hint_x=width)
                 btn.bind(on_release=lambda _b, k=key: self.press(k))
                 box.add_widget(btn)
+                if key == "method":
+                    self._method_button = btn
+                    self.on_method()
             self.add_widget(box)
 
     # ------------------------------------------------------------------------------------------ attach
@@ -70,7 +81,7 @@ class VietKeyboard(BoxLayout):
         self.mode = mode
         self.capitalize = capitalize
         self._prefix = text
-        self._composer = Composer(method="telex")
+        self._composer = Composer(method=self.method)
         self._on_change = on_change
         self.text = text
 
@@ -95,6 +106,13 @@ class VietKeyboard(BoxLayout):
         elif key == "clear":
             self._prefix = ""
             self._composer.clear()
+        elif key == "method":
+            # VNI types marks with digits (a6 = â, a1 = á); Telex with letters. The word so far is kept.
+            from kiosk.telex import Composer
+
+            self._commit("")
+            self.method = "vni" if self.method == "telex" else "telex"
+            self._composer = Composer(method=self.method)
         elif key in TONE_KEYS:
             if self._word:
                 self._composer.press(TONE_KEYS[key])
@@ -110,6 +128,8 @@ class VietKeyboard(BoxLayout):
             if "d" not in self._word.lower():
                 self._composer.press("d")
             self._composer.press("d")
+        elif key.isdigit() and self.mode == "text" and self.method == "vni" and self._word:
+            self._composer.press(key)
         elif self.mode in ("number", "date") or not key.isalpha():
             self._commit(key)
         elif self.mode == "code":

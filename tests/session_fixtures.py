@@ -2,7 +2,8 @@
 
 A `Kiosk` bundles a `Session` run by a `ManualRunner` (blocking work waits until the test lets it run, so busy
 states are observable and results can arrive late or out of order), the real catalogue, the real sandbox portal
-on loopback, a real outbox in the test's temporary folder, fake devices and a clock the test moves by hand.
+on loopback (one per module), a real outbox on disk (one per module: each session has its own reference in it),
+fake devices and a clock the test moves by hand.
 The walk helpers (`to_login`, `to_form`, ... `to_done`) take a citizen along the spine with valid answers so a
 test can start from any step.
 """
@@ -12,14 +13,14 @@ import dataclasses
 import datetime as dt
 import functools
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
-from drivers.base import NoDocuments, ScannedPage, Scanner, ScanSettings, DeviceStatus, Health
+from drivers.base import DeviceStatus, Health, PageCallback, ScannedPage, Scanner, ScanSettings
 from drivers.fake_printer import FakePrinter
 from drivers.fake_reader import FakeCodeReader
 from drivers.page_images import a4_size, synth_page
@@ -77,6 +78,12 @@ def printed_page() -> Image.Image:
     return Image.open(io.BytesIO(_printed_page_jpeg()))
 
 
+def small_slip() -> Image.Image:
+    """A small printed paper (A7, the size of a birth notice stub): the cheapest realistic sheet, for long runs."""
+    width, height = a4_size(SCAN_DPI)
+    return printed_page().crop((0, 0, width // 2, height // 4))
+
+
 def blank_page() -> Image.Image:
     """An A5 sheet with nothing on it, as a scanner returns the empty back of a page."""
     width, height = a4_size(SCAN_DPI)
@@ -89,10 +96,9 @@ class PaperScanner(Scanner):
 
     driver = "paper"
 
-    def __init__(self) -> None:
+    def __init__(self, sheet: Callable[[], Image.Image] = printed_page) -> None:
+        self.sheet = sheet  # what one sheet put in looks like
         self.loaded: list[Image.Image] = []
-        self.empty = False  # True: the feeder is empty and scanning reports NoDocuments
-        self.scans = 0
 
     def load(self, *images: Image.Image) -> None:
         self.loaded.extend(images)
@@ -100,11 +106,9 @@ class PaperScanner(Scanner):
     def status(self) -> DeviceStatus:
         return DeviceStatus(Health.OK, "paper scanner")
 
-    def scan(self, settings: ScanSettings, *, on_page=None, timeout: float = 60.0) -> list[ScannedPage]:
-        self.scans += 1
-        if self.empty:
-            raise NoDocuments("feeder empty", device="paper")
-        images, self.loaded = (self.loaded or [printed_page()]), []
+    def scan(self, settings: ScanSettings, *, on_page: PageCallback | None = None,
+             timeout: float = 60.0) -> list[ScannedPage]:
+        images, self.loaded = (self.loaded or [self.sheet()]), []
         pages = []
         for image in images:
             page = ScannedPage(image=image, dpi=settings.dpi, index=len(pages))

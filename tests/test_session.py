@@ -30,6 +30,7 @@ from session_fixtures import (  # noqa: F401  (fixtures)
     LOGIN_LEVEL1,
     LOGIN_LEVEL2,
     Kiosk,
+    PaperScanner,
     birth_form_values,
     blank_page,
     build_kiosk,
@@ -39,6 +40,7 @@ from session_fixtures import (  # noqa: F401  (fixtures)
     printed_page,
     sandbox_server,
     shared_outbox,
+    small_slip,
 )
 
 # ---------------------------------------------------------------------------------------------- where is each step
@@ -984,7 +986,8 @@ def test_any_sequence_of_taps_and_late_results_keeps_the_machine_sound(portal, s
     class Citizen(RuleBasedStateMachine):
         def __init__(self) -> None:
             super().__init__()
-            self.k = build_kiosk(tmp_path, portal, outbox=shared_outbox)
+            self.k = build_kiosk(tmp_path, portal, outbox=shared_outbox, scanner=PaperScanner(small_slip),
+                                 printer=FakePrinter(width_dots=384, profile="POS-5890", timeout=2.0))
 
         @initialize(start=st.sampled_from(list(State)))
         def somewhere_along_the_way(self, start: State) -> None:
@@ -1056,5 +1059,5 @@ def test_any_sequence_of_taps_and_late_results_keeps_the_machine_sound(portal, s
                     assert message.title and message.text and message.next_step
 
     run_state_machine_as_test(Citizen, settings=settings(
-        max_examples=20, stateful_step_count=30, deadline=None, derandomize=True, database=None,
+        max_examples=10, stateful_step_count=25, deadline=None, derandomize=True, database=None,
         suppress_health_check=list(HealthCheck)))
