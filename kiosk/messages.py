@@ -104,6 +104,9 @@ def for_exception(exc: BaseException, *, device_kind: str = "") -> UserMessage:
     """The citizen's message for any failure; unknown exceptions get a generic message, never their text."""
     if isinstance(exc, DeviceError):
         return for_device(exc, device_kind=device_kind)
+    if type(exc).__name__ == "OutboxError":  # the kiosk could not save the dossier: a retry will not help
+        return UserMessage("Máy chưa lưu được hồ sơ", "Máy gặp sự cố khi lưu hồ sơ của bạn. Hồ sơ CHƯA được gửi.",
+                           "Vui lòng báo cán bộ tại quầy để được hỗ trợ nộp hồ sơ.", kind="outbox_error")
     code = getattr(exc, "code", None)
     if isinstance(code, str) and type(exc).__name__.startswith("Portal"):
         return for_portal_code(code)

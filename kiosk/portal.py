@@ -309,15 +309,22 @@ class PortalClient:
     def health(self) -> Health:
         return self._call("GET", "/health", Health, auth=False)
 
-    def login(self, code: str) -> LoginResponse:
-        """Exchange a VNeID login code (as scanned: CR/LF and spaces are ignored) for a session."""
+    def login(self, code: str, *, adopt: bool = True) -> LoginResponse:
+        """Exchange a VNeID login code (as scanned: CR/LF and spaces are ignored) for a session.
+        With `adopt=False` the client does not start using the session: the caller does, with `adopt_session`,
+        once it knows the answer still belongs to the citizen in front of the kiosk."""
         text = unicodedata.normalize("NFC", code).strip() if isinstance(code, str) else ""
         if not text or len(text) > 512:
             raise PortalRejected("the scanned text cannot be a login code", code="login_code_unknown")
         body = LoginRequest(login_code=text, kiosk_id=self.kiosk_id)
         response = self._call("POST", "/auth/vneid", LoginResponse, body=body, auth=False)
-        self._token = response.session_token
+        if adopt:
+            self._token = response.session_token
         return response
+
+    def adopt_session(self, session_token: str) -> None:
+        """Use this login session for the calls that follow (see `login(adopt=False)`)."""
+        self._token = session_token
 
     def request_otp(self, purpose: str = "submit") -> OtpChallenge:
         return self._call("POST", "/otp", OtpChallenge, body=OtpRequest(purpose=purpose))

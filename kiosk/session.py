@@ -281,10 +281,6 @@ class Session:
         if event.startswith("_"):  # a job's result: payload has the epoch it was started in
             if payload.pop("_epoch") != self.epoch:
                 log.debug("dropped stale result %s", event)
-                if event == "_login_ok" and self.data.citizen is None:
-                    # The citizen left while the portal was logging them in: the client now holds their
-                    # session token, which the wipe could not forget yet. Forget it now.
-                    self._portal_logout()
                 return
         else:
             self.last_activity = self.clock()
@@ -463,6 +459,9 @@ class Session:
             self._reader_down = True
         elif event == "_login_ok":
             login = p["result"]
+            # only an answer for the citizen still here becomes the portal session (a late answer for one who
+            # left is dropped above and never used)
+            self.services.portal.adopt_session(login.session_token)
             self.data.citizen = login.citizen
             self.data.busy = ""
             self.data.error = None
@@ -487,7 +486,7 @@ class Session:
         if isinstance(parsed, VneidLogin):
             portal = self.services.portal
             self.data.error = None
-            self._job(lambda: portal.login(parsed.token), "_login_ok", "_login_failed",
+            self._job(lambda: portal.login(parsed.token, adopt=False), "_login_ok", "_login_failed",
                       busy="Đang kiểm tra tài khoản VNeID…")
             return
         if isinstance(parsed, IdCardQr):
@@ -870,6 +869,7 @@ class Session:
 
     # ------------------------------------------------------------------------------------------ side paths
     def _enter_status_lookup(self) -> None:
+        self._reader_down = False
         self.services.reader.start()
         self._read_code()
 
@@ -892,6 +892,12 @@ class Session:
             self._read_code()
         elif event == "_reader_failed":
             self._fail(p["error"], device_kind="code_reader")
+            self._reader_down = True
+        elif event == "retry":
+            self.data.error = None
+            if self._reader_down:  # typing the code still works meanwhile
+                self._reader_down = False
+                self._read_code()
         elif event == "lookup":
             code = str(p.get("code", "")).strip().upper()[:64]
             if not code:
