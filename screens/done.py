@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
-from screens.widgets import KioskScreen
+from screens.widgets import KioskScreen, appointment_text
 
 
 class DoneScreen(KioskScreen):
@@ -28,7 +28,7 @@ class DoneScreen(KioskScreen):
             self.code = d.local_reference
             self.explanation = ("Máy chưa kết nối được Cổng dịch vụ công. Hồ sơ đã được lưu an toàn và sẽ được "
                                 "gửi tự động. Mã tham chiếu của bạn:")
-        self.appointment = d.appointment_date.strftime("%d/%m/%Y") if d.appointment_date else "Cán bộ sẽ thông báo"
+        self.appointment = appointment_text(d)
         t = d.ticket
         self.queue = f"Số thứ tự của bạn: {t.number} — {t.counter}" if t is not None else ""
         self.print_problem = d.print_error is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import StringProperty
 
-from screens.widgets import KioskScreen
+from screens.widgets import KioskScreen, appointment_text, fee_text
 
 KIND_VI = {"original": "bản chính", "copy": "bản sao", "form": "tờ khai"}
 
@@ -43,6 +43,6 @@ class ProcedureInfoScreen(KioskScreen):
             how = "quét tại máy" if doc.scan_at_kiosk else "mang theo khi nhận kết quả"
             lines.append(f"•  {doc.name} ({doc.count} {KIND_VI.get(doc.kind, doc.kind)}, {how})")
         self.documents = "\n".join(lines) or "Không cần giấy tờ kèm theo."
-        self.fee = d.fee_text or "Cán bộ sẽ thông báo"
+        self.fee = fee_text(d)
         self.processing = processing_text(proc.processing)
-        self.appointment = d.appointment_date.strftime("%d/%m/%Y") if d.appointment_date else "Cán bộ sẽ thông báo"
+        self.appointment = appointment_text(d)

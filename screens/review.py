@@ -4,7 +4,7 @@ from __future__ import annotations
 from kivy.factory import Factory
 from kivy.properties import StringProperty
 
-from screens.widgets import KioskScreen
+from screens.widgets import KioskScreen, appointment_text, fee_text
 
 
 class ReviewScreen(KioskScreen):
@@ -20,8 +20,8 @@ class ReviewScreen(KioskScreen):
         if proc is None:
             return
         self.title = proc.name
-        self.fee = d.fee_text or "Cán bộ sẽ thông báo"
-        self.appointment = d.appointment_date.strftime("%d/%m/%Y") if d.appointment_date else "Cán bộ sẽ thông báo"
+        self.fee = fee_text(d)
+        self.appointment = appointment_text(d)
         self.citizen = d.citizen.full_name if d.citizen else ""
         rows = self.ids.rows
         rows.clear_widgets()

@@ -201,5 +201,16 @@ def choice_text(title: str, subtitle: str = "") -> str:
     return out
 
 
+TO_BE_ANNOUNCED = "Cán bộ sẽ thông báo"
+
+
+def fee_text(data) -> str:
+    return data.fee_text or TO_BE_ANNOUNCED
+
+
+def appointment_text(data) -> str:
+    return data.appointment_date.strftime("%d/%m/%Y") if data.appointment_date else TO_BE_ANNOUNCED
+
+
 def open_help() -> None:
     HelpPopup().open()
