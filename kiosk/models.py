@@ -133,6 +133,22 @@ class BlobState(_Model):
     size: int = 0
 
 
+class BlobUpload(_Model):
+    """How much of a document the portal holds, for resumable uploads (GET /blobs/{sha256}/upload and every
+    PUT /blobs/{sha256}/parts/{offset}): `received` bytes so far; `present` once complete and verified."""
+
+    sha256: Sha256
+    present: bool
+    size: int = Field(ge=0, default=0)
+    received: int = Field(ge=0, default=0)
+
+
+class ProcedureCatalog(_Model):
+    """GET /catalog: the portal's procedure list; entries are passed through to kiosk.catalog as they are."""
+
+    procedures: list[dict[str, Any]] = Field(default_factory=list)
+
+
 # ------------------------------------------------------------------------------------------ queue, rating
 class QueueTicketRequest(_Model):
     kiosk_id: str

@@ -39,6 +39,8 @@ from pydantic import BaseModel, Field, StringConstraints, ValidationError
 from kiosk import __version__
 from kiosk.models import (
     BlobState,
+    BlobUpload,
+    ProcedureCatalog,
     DossierReceipt,
     DossierStatus,
     DossierSubmission,
@@ -70,23 +72,6 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{8,128}")
 
 M = TypeVar("M", bound=BaseModel)
-
-
-class BlobUpload(BaseModel):
-    """How much of a document the portal holds, for resumable uploads (GET /blobs/{sha256}/upload and every
-    PUT /blobs/{sha256}/parts/{offset}): `received` bytes so far; `present` once complete and verified.
-    (Contract model: belongs with kiosk.models; kept here until that file is changed.)"""
-
-    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    present: bool
-    size: int = Field(ge=0, default=0)
-    received: int = Field(ge=0, default=0)
-
-
-class ProcedureCatalog(BaseModel):
-    """GET /catalog: the portal's procedure list; entries are passed through to kiosk.catalog as they are."""
-
-    procedures: list[dict[str, Any]] = Field(default_factory=list)
 
 
 # ---------------------------------------------------------------------------------------------- fleet

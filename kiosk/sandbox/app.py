@@ -41,7 +41,8 @@ from kiosk.models import (
     QueueTicketRequest,
     RatingRequest,
 )
-from kiosk.portal import BlobUpload, Heartbeat, HeartbeatAck, KioskCredentials, KioskRegistration, ProcedureCatalog
+from kiosk.models import BlobUpload, ProcedureCatalog
+from kiosk.portal import Heartbeat, HeartbeatAck, KioskCredentials, KioskRegistration
 from kiosk.sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware
 from kiosk.sandbox.store import HEARTBEAT_SECONDS, SandboxError, SandboxStore, Session
 
