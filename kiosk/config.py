@@ -162,13 +162,25 @@ def site_file() -> Path | None:
 
 
 def load(path: Path | str | None = None, **overrides: Any) -> Settings:
-    """Load and validate the configuration. `path` replaces the site file; `overrides` win over everything."""
+    """Load and validate the configuration. `path` replaces the site file; `overrides` win over everything.
+    Settings the portal pushed (kiosk.remote_config, in the data folder) lie between the site file and the
+    environment."""
+    ignore_remote = bool(overrides.pop("_ignore_remote", False))
     data = _read_toml(DEFAULTS_FILE) if DEFAULTS_FILE.exists() else {}
     site = Path(path) if path else site_file()
     if site is not None:
         data = _deep_merge(data, _read_toml(site))
     if overrides:
         data = _deep_merge(data, overrides)
+    if not ignore_remote:
+        from kiosk import remote_config
+
+        data_dir = data.get("kiosk", {}).get("data_dir", KioskSection.model_fields["data_dir"].default)
+        _, pushed = remote_config.read_overlay(data_dir)
+        if pushed:
+            data = _deep_merge(data, pushed)
+            if overrides:  # what the caller asked for still wins
+                data = _deep_merge(data, overrides)
     try:
         return Settings(**data)
     except ValidationError as e:

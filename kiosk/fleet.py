@@ -232,8 +232,10 @@ class HeartbeatSender:
     credentials (the kiosk was not provisioned) it still refreshes device health for the metrics."""
 
     def __init__(self, monitor: FleetMonitor, portal_factory: Callable[[], Any], credentials_path: Path | str, *,
-                 interval: float = HEARTBEAT_SECONDS) -> None:
+                 interval: float = HEARTBEAT_SECONDS, data_dir: Path | str | None = None) -> None:
         self.monitor = monitor
+        self.data_dir = data_dir  # where settings pushed by the portal are kept (None: not pulled)
+        self.config_changed = threading.Event()  # new settings saved: the app restarts between sessions
         self.portal_factory = portal_factory
         self.credentials_path = Path(credentials_path)
         self.interval = interval
@@ -275,7 +277,22 @@ class HeartbeatSender:
         next_in = getattr(ack, "next_heartbeat_seconds", None)
         if isinstance(next_in, int) and 10 <= next_in <= 3600 and self.interval >= 10:
             self.interval = float(next_in)  # the portal may ask a busy fleet to slow down
+        self._pull_config(getattr(ack, "config_version", 0), credentials.kiosk_token)
         return True
+
+    def _pull_config(self, version: int, kiosk_token: str) -> None:
+        """The portal holds newer settings for this kiosk: fetch, check and keep them (never raises)."""
+        from kiosk import remote_config
+
+        if self.data_dir is None or not isinstance(version, int) or version <= remote_config.read_overlay(
+                self.data_dir)[0]:
+            return
+        try:
+            pushed = self._portal.kiosk_config(kiosk_token=kiosk_token)
+            if remote_config.apply(self.data_dir, pushed.version, pushed.settings):
+                self.config_changed.set()
+        except Exception as e:  # noqa: BLE001 - keep the settings we have
+            log.warning("fleet: settings from the portal not applied: %s", getattr(e, "code", type(e).__name__))
 
     def start(self) -> None:
         if self._thread is None:
@@ -361,7 +378,8 @@ def start_fleet(services: Any, metrics: Metrics | None = None, *, in_service: Ca
         return PortalClient(p.url, kiosk_id=settings.kiosk.id, connect_timeout=p.connect_timeout,
                             read_timeout=p.read_timeout, ca_file=p.ca_file or None)
 
-    sender = HeartbeatSender(monitor, portal, credentials_path(settings), interval=interval)
+    sender = HeartbeatSender(monitor, portal, credentials_path(settings), interval=interval,
+                             data_dir=settings.kiosk.data_dir)
     server = None
     try:
         server = start_metrics_server(monitor, port=metrics_port)

@@ -124,6 +124,14 @@ class Heartbeat(BaseModel):
 class HeartbeatAck(BaseModel):
     received_at: dt.datetime
     next_heartbeat_seconds: int = Field(60, ge=10, le=3600)
+    config_version: int = Field(0, ge=0)  # newer than the kiosk's: fetch GET /kiosks/{id}/config
+
+
+class KioskConfig(BaseModel):
+    """Settings the portal's administrators set for one kiosk (sections and keys of kiosk.toml), versioned."""
+
+    version: int = Field(ge=0)
+    settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------------------------- errors
@@ -430,6 +438,11 @@ class PortalClient:
             raise PortalError("the kiosk token is not printable ASCII", code="invalid_request")
         return self._call("POST", f"/kiosks/{_segment(self.kiosk_id)}/heartbeat", HeartbeatAck, body=beat,
                           auth=False, headers={"X-Kiosk-Token": kiosk_token})
+
+    def kiosk_config(self, *, kiosk_token: str) -> KioskConfig:
+        """The settings the portal holds for this kiosk (pulled when a heartbeat says there is a newer version)."""
+        return self._call("GET", f"/kiosks/{_segment(self.kiosk_id)}/config", KioskConfig, auth=False,
+                          headers={"X-Kiosk-Token": kiosk_token})
 
     # ------------------------------------------------------------------ plumbing
     def _call(self, method: str, path: str, model: type[M] | None, *, body: BaseModel | None = None,

@@ -356,9 +356,11 @@ class Session:
             if error is None:
                 self.send(ok, _epoch=epoch, result=result, **extra)
             else:
-                if not isinstance(error, (DeviceError, Exception)):
-                    raise error
-                log.warning("%s failed: %s: %s", ok.strip("_"), type(error).__name__, getattr(error, "code", "") or error)
+                if not isinstance(error, Exception):
+                    raise error  # KeyboardInterrupt and the like are not the citizen's business
+                # type and stable code only: an exception's text may quote what the citizen entered
+                code = getattr(error, "code", "") or getattr(error, "kind", "")
+                log.warning("%s: %s %s", failed.strip("_").replace("_", " "), type(error).__name__, code)
                 self.send(failed, _epoch=epoch, error=error, **extra)
 
         self.runner.submit(fn, done)

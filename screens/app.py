@@ -24,6 +24,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 from kiosk.session import STEP_COUNT, Session, State
 
 log = logging.getLogger("kiosk.ui")
+EXIT_RESTART = 75  # systemd restarts the unit (RestartForceExitStatus=75)
 HERE = Path(__file__).resolve().parent
 
 #: state -> "module:Class" of its screen (one .py + one .kv each).
@@ -256,6 +257,15 @@ def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None, with_f
             # pinged from the UI loop: a frozen UI stops the pings and systemd restarts the kiosk
             Clock.schedule_interval(lambda _dt: dog.ping(), 1.0)
         watchdog.ready("kiosk ready")
+        if running_fleet is not None:
+            Clock.schedule_interval(reload_when_idle, 5.0)
+
+    def reload_when_idle(_dt) -> None:
+        """Settings pushed by the portal take effect by restarting between sessions (systemd starts us again)."""
+        if running_fleet.sender.config_changed.is_set() and session.state is State.ATTRACT:
+            log.info("new settings from the portal: restarting between sessions")
+            app.exit_code = EXIT_RESTART
+            app.stop()
 
     app.on_started.append(started)
     if on_started is not None:

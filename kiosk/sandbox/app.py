@@ -42,7 +42,7 @@ from kiosk.models import (
     RatingRequest,
 )
 from kiosk.models import BlobUpload, ProcedureCatalog
-from kiosk.portal import Heartbeat, HeartbeatAck, KioskCredentials, KioskRegistration
+from kiosk.portal import Heartbeat, HeartbeatAck, KioskConfig, KioskCredentials, KioskRegistration
 from kiosk.sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware
 from kiosk.sandbox.store import HEARTBEAT_SECONDS, SandboxError, SandboxStore, Session
 
@@ -310,7 +310,17 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
         """A kiosk's health, once a minute: devices, outbox depth, version, last error kind (no personal data).
         Errors: kiosk_auth_required, kiosk_unknown."""
         received = store.record_heartbeat(kiosk_id, kiosk_token, body.model_dump(mode="json"))
-        return HeartbeatAck(received_at=received, next_heartbeat_seconds=HEARTBEAT_SECONDS)
+        version = store.config_version_and_settings(kiosk_id)[0]
+        return HeartbeatAck(received_at=received, next_heartbeat_seconds=HEARTBEAT_SECONDS, config_version=version)
+
+    @api.get("/kiosks/{kiosk_id}/config", response_model=KioskConfig, tags=["fleet"], responses=_errors(401))
+    def kiosk_config(kiosk_id: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9._\-]{1,64}$")], store: Store,
+                     kiosk_token: Annotated[str | None, Header(alias="X-Kiosk-Token", max_length=256)] = None,
+                     ) -> KioskConfig:
+        """Settings set centrally for this kiosk (a subset of kiosk.toml), so units never need a keyboard to be
+        reconfigured. Errors: kiosk_auth_required, kiosk_unknown."""
+        version, settings = store.kiosk_config(kiosk_id, kiosk_token)
+        return KioskConfig(version=version, settings=settings)
 
     # ------------------------------------------------------------------ test-only (never faulted)
     test = APIRouter(prefix="/api/v1/sandbox", include_in_schema=False)
@@ -331,6 +341,10 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
     def advance_clock(seconds: float, store: Store) -> dict[str, str]:
         store.advance_clock(seconds)
         return {"now": store.now().isoformat()}
+
+    @test.put("/kiosks/{kiosk_id}/config")
+    def set_kiosk_config(kiosk_id: str, settings: dict[str, dict[str, Any]], store: Store) -> dict[str, int]:
+        return {"version": store.set_kiosk_config(kiosk_id, settings)}
 
     @test.get("/kiosks/{kiosk_id}/heartbeats")
     def kiosk_heartbeats(kiosk_id: str, store: Store) -> list[dict[str, Any]]:

@@ -115,6 +115,8 @@ CREATE TABLE IF NOT EXISTS kiosks (
     registered_at TEXT NOT NULL, app_version TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS heartbeats (
     id INTEGER PRIMARY KEY AUTOINCREMENT, kiosk_id TEXT NOT NULL, received_at TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kiosk_configs (
+    kiosk_id TEXT PRIMARY KEY, version INTEGER NOT NULL, settings TEXT NOT NULL);
 """
 
 COUNTERS = ("Quầy 1", "Quầy 2", "Quầy 3")
@@ -483,8 +485,7 @@ class SandboxStore:
         log.info("sandbox kiosk %s registered", kiosk_id)
         return token, now
 
-    def record_heartbeat(self, kiosk_id: str, token: str | None, body: dict[str, Any]) -> dt.datetime:
-        """Keep one heartbeat from a registered kiosk whose token matches; returns when it was received."""
+    def _check_kiosk(self, kiosk_id: str, token: str | None) -> None:
         with self._lock:
             row = self._db.execute("SELECT token_sha256 FROM kiosks WHERE kiosk_id = ?", (kiosk_id,)).fetchone()
         if not token:
@@ -492,6 +493,30 @@ class SandboxStore:
         digest = hashlib.sha256(token.encode()).hexdigest()
         if row is None or not secrets.compare_digest(row["token_sha256"], digest):
             raise SandboxError(401, "kiosk_unknown", "no registered kiosk with this id and token")
+
+    def kiosk_config(self, kiosk_id: str, token: str | None) -> tuple[int, dict[str, Any]]:
+        """The settings the portal's administrators set for this kiosk, and their version (0: none yet)."""
+        self._check_kiosk(kiosk_id, token)
+        return self.config_version_and_settings(kiosk_id)
+
+    def config_version_and_settings(self, kiosk_id: str) -> tuple[int, dict[str, Any]]:
+        with self._lock:
+            row = self._db.execute("SELECT version, settings FROM kiosk_configs WHERE kiosk_id = ?",
+                                   (kiosk_id,)).fetchone()
+        return (0, {}) if row is None else (row["version"], json.loads(row["settings"]))
+
+    def set_kiosk_config(self, kiosk_id: str, settings: dict[str, Any]) -> int:
+        """Test-only (an administrator's console): new settings for a kiosk; returns the new version."""
+        version = self.config_version_and_settings(kiosk_id)[0] + 1
+        with self._tx() as db:
+            db.execute("INSERT INTO kiosk_configs(kiosk_id, version, settings) VALUES (?, ?, ?) "
+                       "ON CONFLICT(kiosk_id) DO UPDATE SET version = excluded.version, settings = excluded.settings",
+                       (kiosk_id, version, json.dumps(settings, ensure_ascii=False)))
+        return version
+
+    def record_heartbeat(self, kiosk_id: str, token: str | None, body: dict[str, Any]) -> dt.datetime:
+        """Keep one heartbeat from a registered kiosk whose token matches; returns when it was received."""
+        self._check_kiosk(kiosk_id, token)
         now = self.now()
         with self._tx() as db:
             db.execute("INSERT INTO heartbeats(kiosk_id, received_at, body) VALUES (?, ?, ?)",
