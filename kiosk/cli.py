@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from pathlib import Path
@@ -34,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = _add(sub, "run", "screens.app:run_command", "run the kiosk with the configured devices and portal")
+    p = _add(sub, "run", "screens.launch:run_command", "run the kiosk with the configured devices and portal")
     p.add_argument("--windowed", action="store_true", help="a window instead of full screen (for bench tests)")
 
     p = _add(sub, "demo", "kiosk.demo:demo_command", "the kiosk with simulated devices and an embedded sandbox portal")

@@ -53,14 +53,15 @@ def _render_paper(out: Path) -> None:
 
 
 def _windowed(portal_url: str, work: Path) -> int:
+    from screens import kivy_env
+
+    kivy_env.configure(size=(1920, 1080), fullscreen=False)  # before anything creates the window
     from drivers.fake_printer import FakePrinter
     from drivers.fake_reader import FakeCodeReader
     from drivers.fake_scanner import FakeScanner
     from kiosk import config, services as services_mod
-    from screens import kivy_env
     from screens.app import run_app
 
-    kivy_env.configure(size=(1920, 1080), fullscreen=False)
     settings = config.load(portal={"url": portal_url}, kiosk={"data_dir": str(work / "data"), "fullscreen": False})
     svc = services_mod.build(settings, data_dir=work / "data", scanner=FakeScanner(delay=0.4, pages=0),
                              printer=FakePrinter(width_dots=settings.printer.width_dots, speed=250.0),

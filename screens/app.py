@@ -5,7 +5,6 @@ worker threads (`ThreadRunner`) and comes back to the UI thread through the Kivy
 """
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import logging
 import threading
@@ -199,25 +198,6 @@ class KioskApp(App):
         else:
             self.manager.export_to_png(str(path))
         return path
-
-
-def fmt_date(d: dt.date | None) -> str:
-    return d.strftime("%d/%m/%Y") if d else ""
-
-
-def run_command(args) -> int:
-    """`kiosk run`: the kiosk with the configured devices and portal."""
-    from kiosk import config
-    from kiosk import services as services_mod
-    from kiosk.logs import add_file_handler
-    from screens import kivy_env as env
-
-    settings = config.load()
-    add_file_handler(settings.kiosk.log_dir)
-    size = (1080, 1920) if settings.kiosk.orientation == "portrait" else (1920, 1080)
-    env.configure(size=size, fullscreen=settings.kiosk.fullscreen and not args.windowed)
-    svc = services_mod.build(settings)
-    return run_app(svc)
 
 
 def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None, with_fleet: bool = True) -> int:
