@@ -326,8 +326,9 @@ def _simulate(args, out: Path, data_dir: Path) -> int:
             with_fleet=False)
     (out / "session.json").write_text(json.dumps(outcome, ensure_ascii=False, indent=2), encoding="utf-8")
     if outcome["ok"]:
+        printed = [str(out / f"{n}.bin") for n in ("receipt", "ticket") if (out / f"{n}.bin").exists()]
         print(f"simulated session complete: dossier {outcome['dossier_code'] or outcome['local_reference']}; "
-              f"screenshots in {out / 'screens'}, receipt in {out / 'receipt.bin'}")
+              f"screenshots in {out / 'screens'}; printer bytes: {', '.join(printed) or 'none (printer fault)'}")
         return 0
     print(f"simulated session FAILED: {outcome.get('error')}", file=sys.stderr)
     return 1
