@@ -273,8 +273,8 @@ def simulate_command(args) -> int:
     kivy_env.configure(size=(w, h), fullscreen=False, headless=True)
     out: Path = args.out
     (out / "screens").mkdir(parents=True, exist_ok=True)
-    for old in (out / "screens").glob("*.png"):
-        old.unlink()
+    for old in [*(out / "screens").glob("*.png"), *(out / n for n in ("receipt.bin", "ticket.bin", "session.json"))]:
+        old.unlink(missing_ok=True)  # nothing from an earlier run may pass for this one's
     data_dir = Path(tempfile.mkdtemp(prefix="kiosk-simulate-"))
     try:
         return _simulate(args, out, data_dir)
