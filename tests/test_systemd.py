@@ -99,11 +99,11 @@ def test_kiosk_unit_is_a_watched_notify_service_with_a_start_limit():
     assert values(unit, "Install", "WantedBy") == ["graphical.target"]
 
 
-def test_technician_restart_exit_code_restarts_the_unit():
+def test_app_restart_exit_code_restarts_the_unit():
     # Read the constant without importing Kivy into the test process (one Kivy app per process).
     import ast
 
-    tree = ast.parse((REPO_ROOT / "screens" / "technician.py").read_text())
+    tree = ast.parse((REPO_ROOT / "screens" / "app.py").read_text())  # technician and portal-pushed restarts
     EXIT_RESTART = next(node.value.value for node in tree.body if isinstance(node, ast.Assign)
                         and any(getattr(t, "id", "") == "EXIT_RESTART" for t in node.targets))
     unit = SYSTEMD / "dvc-kiosk.service"
