@@ -119,22 +119,6 @@ REJECT_MESSAGES: dict[str, str] = {
 }
 
 
-# Code-reader failures (drivers.base error kinds, plus "no_code" when nothing was read in time), as the
-# login and status-lookup screens tell them to the citizen.
-READER_MESSAGES: dict[str, str] = {
-    "no_code": "Máy chưa đọc được mã. Vui lòng giữ mã đứng yên, cách camera khoảng một gang tay, "
-               "tăng độ sáng màn hình điện thoại nếu mã bị mờ, rồi thử lại.",
-    "device_gone": "Máy đọc mã đang gặp sự cố. Vui lòng báo cán bộ tại quầy để được hỗ trợ đăng nhập.",
-    "device_timeout": "Máy đọc mã không phản hồi. Vui lòng thử lại sau ít phút hoặc báo cán bộ tại quầy.",
-    "device_error": "Máy đọc mã đang gặp sự cố. Vui lòng báo cán bộ tại quầy để được hỗ trợ đăng nhập.",
-}
-
-
-def reader_error_message(kind: str) -> str:
-    """The citizen's message for a code-reader failure kind (unknown kinds get the generic one)."""
-    return READER_MESSAGES.get(kind, READER_MESSAGES["device_error"])
-
-
 def _reject(kind: str, detail: str) -> Rejected:
     """`kind` picks the citizen's message; `detail` names the failed check (never payload text)."""
     return Rejected(reason=f"{kind}.{detail}" if detail else kind, reason_vi=REJECT_MESSAGES[kind])

@@ -49,8 +49,23 @@ _DEVICE: dict[str, tuple[str, str, str]] = {
                      "Vui lòng báo cán bộ tại quầy để được hỗ trợ."),
 }
 
-_PRINTER_COVER = ("Nắp máy in đang mở", "Nắp máy in đang mở nên chưa in được phiếu.",
-                  "Vui lòng báo cán bộ tại quầy để được in lại.")
+#: Where the same error kind means something else on another device: (device kind, error kind) -> message.
+_ON_DEVICE: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("printer", "cover_open"): ("Nắp máy in đang mở", "Nắp máy in đang mở nên chưa in được phiếu.",
+                                "Vui lòng báo cán bộ tại quầy để được in lại."),
+    ("printer", "paper_jam"): ("Máy in bị kẹt giấy", "Máy in bị kẹt giấy; phiếu có thể bị in thiếu.",
+                               "Vui lòng báo cán bộ tại quầy để được in lại."),
+    ("printer", "device_gone"): ("Máy in không phản hồi", "Máy không kết nối được với máy in.",
+                                 "Vui lòng báo cán bộ tại quầy để được in lại."),
+    ("printer", "device_timeout"): ("Máy in không phản hồi", "Máy in không trả lời trong thời gian cho phép.",
+                                    "Vui lòng báo cán bộ tại quầy để được in lại."),
+    ("printer", "io_error"): ("Máy in gặp lỗi", "Máy in gặp lỗi khi in phiếu.",
+                              "Vui lòng báo cán bộ tại quầy để được in lại."),
+    ("code_reader", "device_gone"): ("Máy đọc mã đang gặp sự cố", "Máy không kết nối được với máy đọc mã QR.",
+                                     "Bấm “Thử lại”. Nếu vẫn lỗi, vui lòng báo cán bộ tại quầy."),
+    ("code_reader", "device_timeout"): ("Máy đọc mã không phản hồi", "Máy đọc mã QR không trả lời.",
+                                        "Bấm “Thử lại” sau ít phút, hoặc báo cán bộ tại quầy."),
+}
 
 _PORTAL: dict[str, tuple[str, str, str]] = {
     "login_code_unknown": ("Không đăng nhập được", "Mã QR này không phải mã đăng nhập VNeID hợp lệ.",
@@ -58,7 +73,7 @@ _PORTAL: dict[str, tuple[str, str, str]] = {
     "login_code_expired": ("Mã đăng nhập đã hết hạn", "Mã QR đăng nhập VNeID đã hết hạn.",
                            "Làm mới mã QR trong ứng dụng VNeID rồi đưa lại trước camera."),
     "level_insufficient": ("Tài khoản chưa đủ mức 2",
-                           "Tài khoản VNeID mức 1 chưa được nộp hồ sơ trực tuyến.",
+                           "Nộp hồ sơ trực tuyến cần tài khoản VNeID mức 2; tài khoản của bạn đang ở mức 1.",
                            "Vui lòng đến quầy tiếp nhận để nộp trực tiếp hoặc nâng cấp tài khoản lên mức 2."),
     "otp_wrong": ("Mã xác nhận chưa đúng", "Mã xác nhận bạn nhập chưa đúng.",
                   "Kiểm tra tin nhắn và nhập lại mã gồm 6 chữ số."),
@@ -82,21 +97,33 @@ _PORTAL: dict[str, tuple[str, str, str]] = {
                      "Vui lòng bấm “Thử lại”. Nếu vẫn lỗi, hãy báo cán bộ tại quầy."),
     "dossier_unknown": ("Không tìm thấy hồ sơ", "Không tìm thấy hồ sơ với mã này.",
                         "Kiểm tra lại mã trên biên nhận hoặc hỏi cán bộ tại quầy."),
+    "auth_required": ("Phiên đăng nhập đã kết thúc", "Phiên đăng nhập VNeID của bạn đã kết thúc.",
+                      "Vui lòng bấm “Hủy” rồi đăng nhập lại bằng mã VNeID."),
+    "session_unknown": ("Phiên đăng nhập đã kết thúc", "Phiên đăng nhập VNeID của bạn đã kết thúc.",
+                        "Vui lòng bấm “Hủy” rồi đăng nhập lại bằng mã VNeID."),
+    "session_expired": ("Phiên đăng nhập đã hết hạn", "Phiên đăng nhập VNeID của bạn đã hết hạn.",
+                        "Vui lòng bấm “Hủy” rồi đăng nhập lại bằng mã VNeID."),
+    "otp_used": ("Mã xác nhận đã được dùng", "Mã xác nhận này đã được dùng.",
+                 "Bấm “Gửi mã mới” để nhận mã xác nhận khác."),
+    "otp_unknown": ("Mã xác nhận không còn hiệu lực", "Mã xác nhận không còn hiệu lực.",
+                    "Bấm “Gửi mã mới” để nhận mã xác nhận khác."),
+    "blob_too_large": ("Giấy tờ quá lớn", "Giấy tờ đã quét quá lớn để gửi.",
+                       "Vui lòng báo cán bộ tại quầy để được hỗ trợ."),
+    "idempotency_conflict": ("Hồ sơ bị trùng", "Hồ sơ bị trùng mã gửi.", "Vui lòng báo cán bộ tại quầy."),
     "not_confirmed": ("Chưa xác nhận hồ sơ", "Hồ sơ chưa được xác nhận bằng mã một lần.",
                       "Vui lòng nhập lại mã xác nhận."),
 }
 
 
 def for_device(error: DeviceError, *, device_kind: str = "") -> UserMessage:
-    if error.kind == "cover_open" and device_kind == "printer":
-        title, text, step = _PRINTER_COVER
-    else:
-        title, text, step = _DEVICE.get(error.kind, _DEVICE["device_error"])
+    title, text, step = _ON_DEVICE.get((device_kind, error.kind)) or _DEVICE.get(error.kind, _DEVICE["device_error"])
     return UserMessage(title, text, step, kind=error.kind)
 
 
-def for_portal_code(code: str) -> UserMessage:
+def for_portal_code(code: str, *, remaining_attempts: int | None = None) -> UserMessage:
     title, text, step = _PORTAL.get(code, _PORTAL["server_error"])
+    if code == "otp_wrong" and remaining_attempts is not None:
+        text += f" Bạn còn {remaining_attempts} lần nhập."
     return UserMessage(title, text, step, kind=code)
 
 
@@ -109,7 +136,7 @@ def for_exception(exc: BaseException, *, device_kind: str = "") -> UserMessage:
                            "Vui lòng báo cán bộ tại quầy để được hỗ trợ nộp hồ sơ.", kind="outbox_error")
     code = getattr(exc, "code", None)
     if isinstance(code, str) and type(exc).__name__.startswith("Portal"):
-        return for_portal_code(code)
+        return for_portal_code(code, remaining_attempts=getattr(exc, "remaining_attempts", None))
     return UserMessage("Đã có lỗi xảy ra", "Máy gặp lỗi khi xử lý yêu cầu của bạn. Thông tin bạn đã nhập vẫn được giữ.",
                        "Bấm “Thử lại”. Nếu vẫn lỗi, vui lòng báo cán bộ tại quầy.", kind="internal")
 

@@ -2,8 +2,8 @@
 
 Every call has explicit timeouts and a total deadline (a portal that drips its answer byte by byte cannot
 hold a kiosk thread), every answer is parsed through kiosk.models, and every failure surfaces as one
-`PortalError` subclass with a stable `.code`; no httpx or pydantic exception escapes. `MESSAGES` and
-`citizen_message()` turn those codes into Vietnamese text with a next step.
+`PortalError` subclass with a stable `.code`; no httpx or pydantic exception escapes. `kiosk.messages` turns
+those codes into Vietnamese text with a next step.
 
     PortalError                 .code, .detail, .status, .retryable
     ├── PortalUnreachable       'unreachable'  no connection, or it dropped before a full answer (the
@@ -183,40 +183,6 @@ class PortalRejected(PortalError):
         self.remaining_attempts = remaining_attempts
 
 
-# ---------------------------------------------------------------------------------------------- messages
-_RETRY_LATER = "Vui lòng thử lại sau ít phút hoặc báo cán bộ tại quầy."
-_NEW_OTP = "Vui lòng bấm «Gửi lại mã» để nhận mã mới."
-_UPLOAD = "Giấy tờ đã quét chưa được gửi đủ lên Cổng dịch vụ công. Vui lòng thử gửi lại; nếu vẫn lỗi, vui lòng báo cán bộ tại quầy."
-MESSAGES: dict[str, str] = {
-    "unreachable": "Máy chưa kết nối được với Cổng dịch vụ công. " + _RETRY_LATER,
-    "timeout": "Cổng dịch vụ công phản hồi quá chậm. " + _RETRY_LATER,
-    "bad_response": "Cổng dịch vụ công trả lời không đúng định dạng. " + _RETRY_LATER,
-    "server_error": "Cổng dịch vụ công đang gặp sự cố. " + _RETRY_LATER,
-    "rate_limited": "Cổng dịch vụ công đang quá tải. Vui lòng chờ một lát rồi thử lại.",
-    "login_code_unknown": "Không nhận ra mã đăng nhập. Vui lòng mở lại mã QR trong ứng dụng VNeID và đưa vào ô quét.",
-    "login_code_expired": "Mã đăng nhập VNeID đã hết hạn. Vui lòng tạo mã mới trong ứng dụng VNeID rồi quét lại.",
-    "level_insufficient": "Tài khoản VNeID của bạn đang ở mức 1. Nộp hồ sơ trực tuyến cần tài khoản mức 2; "
-                          "vui lòng hỏi cán bộ tại quầy để được hướng dẫn nâng mức.",
-    "auth_required": "Phiên đăng nhập đã kết thúc. Vui lòng quét lại mã VNeID để tiếp tục.",
-    "session_unknown": "Phiên đăng nhập đã kết thúc. Vui lòng quét lại mã VNeID để tiếp tục.",
-    "session_expired": "Phiên đăng nhập đã hết hạn. Vui lòng quét lại mã VNeID để tiếp tục.",
-    "otp_wrong": "Mã xác nhận chưa đúng. Vui lòng xem lại tin nhắn và nhập lại (còn {remaining} lần thử).",
-    "otp_locked": "Bạn đã nhập sai mã xác nhận 3 lần. " + _NEW_OTP,
-    "otp_expired": "Mã xác nhận đã hết hạn. " + _NEW_OTP,
-    "otp_used": "Mã xác nhận này đã được dùng. " + _NEW_OTP,
-    "otp_unknown": "Mã xác nhận không còn hiệu lực. " + _NEW_OTP,
-    "not_confirmed": "Hồ sơ chưa được xác nhận bằng mã một lần. " + _NEW_OTP,
-    "blob_missing": _UPLOAD,
-    "blob_size_mismatch": _UPLOAD,
-    "hash_mismatch": _UPLOAD,
-    "blob_empty": _UPLOAD,
-    "blob_too_large": "Giấy tờ đã quét quá lớn để gửi. Vui lòng báo cán bộ tại quầy.",
-    "dossier_unknown": "Không tìm thấy hồ sơ với mã này. Vui lòng kiểm tra lại biên nhận hoặc hỏi cán bộ tại quầy.",
-    "idempotency_conflict": "Hồ sơ bị trùng mã gửi. Vui lòng báo cán bộ tại quầy.",
-}
-DEFAULT_MESSAGE = "Có lỗi khi làm việc với Cổng dịch vụ công. Vui lòng báo cán bộ tại quầy."
-MESSAGES = {k: unicodedata.normalize("NFC", v) for k, v in MESSAGES.items()}
-
 STATUS_LABELS: dict[DossierStatus, str] = {
     DossierStatus.RECEIVED: "Đã tiếp nhận",
     DossierStatus.PROCESSING: "Đang giải quyết",
@@ -224,15 +190,6 @@ STATUS_LABELS: dict[DossierStatus, str] = {
     DossierStatus.COMPLETED: "Đã có kết quả",
     DossierStatus.RETURNED: "Đã trả lại hồ sơ",
 }
-
-
-def citizen_message(error: PortalError) -> str:
-    """The Vietnamese sentence (what happened, what to do now) for a portal failure."""
-    text = MESSAGES.get(error.code, DEFAULT_MESSAGE)
-    if "{remaining}" in text:
-        remaining = getattr(error, "remaining_attempts", None)
-        text = text.format(remaining=remaining if remaining is not None else "vài")
-    return text
 
 
 # ---------------------------------------------------------------------------------------------- receipt QR
@@ -618,7 +575,7 @@ def status_command(args: argparse.Namespace) -> int:
 
 __all__ = [
     "PortalClient", "PortalError", "PortalUnreachable", "PortalTimeout", "PortalBadResponse", "PortalServerError",
-    "PortalRateLimited", "PortalRejected", "MESSAGES", "STATUS_LABELS", "citizen_message", "parse_receipt_qr",
+    "PortalRateLimited", "PortalRejected", "STATUS_LABELS", "parse_receipt_qr",
     "lookup_dossier", "status_command", "ProcedureCatalog", "BlobUpload", "KioskRegistration", "KioskCredentials",
     "DeviceHealthReport", "Heartbeat", "HeartbeatAck",
 ]

@@ -35,29 +35,6 @@ QR_PREFIX = "DVCK1|"
 THRESHOLD = 128
 REFERENCE_WIDTH = 576  # sizes below are for an 80 mm head and scale with the width
 
-# Vietnamese messages for every printer failure a citizen can meet: what happened, what to do, whom to ask.
-PRINTER_MESSAGES: dict[str, str] = {
-    "paper_out": "Máy in đã hết giấy.",
-    "cover_open": "Nắp máy in đang mở.",
-    "paper_jam": "Máy in bị kẹt giấy.",
-    "printer_offline": "Máy in đang tạm dừng.",
-    "device_gone": "Không kết nối được với máy in.",
-    "device_timeout": "Máy in không phản hồi.",
-    "io_error": "Máy in gặp lỗi.",
-    "device_error": "Máy in gặp lỗi.",
-}
-
-
-def printer_error_message(kind: str, reference: str | None = None, *, after_send: bool = False) -> str:
-    """The message for a printer failure; `reference` (dossier code or local reference) is repeated so the
-    citizen can still prove the dossier was received without a printed receipt."""
-    what = PRINTER_MESSAGES.get(kind, PRINTER_MESSAGES["device_error"])
-    if after_send:
-        what += " Biên nhận có thể bị in thiếu."
-    keep = f" Hồ sơ của bạn đã được tiếp nhận, mã hồ sơ là {reference}; vui lòng ghi lại mã này." if reference else ""
-    return f"{what}{keep} Vui lòng báo cán bộ tại quầy để được in lại biên nhận."
-
-
 # --------------------------------------------------------------------------------------------- data
 def _nfc(value: object) -> object:
     return unicodedata.normalize("NFC", value).strip() if isinstance(value, str) else value

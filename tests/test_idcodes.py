@@ -150,12 +150,16 @@ def test_hostile_or_foreign_payloads_are_rejected(payload, kind):
 
 def test_every_rejection_and_reader_message_gives_a_next_step():
     from drivers.base import ERROR_KINDS, DeviceGone
-    from kiosk.idcodes import REJECT_MESSAGES, reader_error_message
+    from kiosk.idcodes import REJECT_MESSAGES
+    from kiosk.messages import for_device
 
-    for message in [*REJECT_MESSAGES.values(), *(reader_error_message(k) for k in [*ERROR_KINDS, "no_code"])]:
+    for message in REJECT_MESSAGES.values():
         assert "Vui lòng" in message and unicodedata.is_normalized("NFC", message)
-    assert "cán bộ" in reader_error_message(DeviceGone.kind)
-    assert reader_error_message("no_code") != reader_error_message(DeviceGone.kind)
+    for kind, cls in ERROR_KINDS.items():
+        msg = for_device(cls(), device_kind="code_reader")
+        assert msg.next_step and unicodedata.is_normalized("NFC", msg.text + msg.next_step), kind
+    assert "cán bộ" in for_device(DeviceGone(), device_kind="code_reader").next_step
+    assert "đọc mã" in for_device(DeviceGone(), device_kind="code_reader").title
 
 
 @settings(max_examples=200, deadline=None)

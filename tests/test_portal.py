@@ -14,8 +14,8 @@ from kiosk.cli import main as kiosk_main
 from pydantic import BaseModel
 
 from kiosk.models import DossierStatus, RatingLevel, VneidLevel
+from kiosk.messages import for_exception
 from kiosk.portal import (
-    MESSAGES,
     PortalBadResponse,
     PortalClient,
     PortalError,
@@ -24,7 +24,6 @@ from kiosk.portal import (
     PortalServerError,
     PortalTimeout,
     PortalUnreachable,
-    citizen_message,
     parse_receipt_qr,
 )
 from kiosk.sandbox.faults import FaultConfig
@@ -206,7 +205,8 @@ def test_bad_login_codes_are_refused_with_a_vietnamese_next_step(client, code, e
     with pytest.raises(PortalRejected) as err:
         client.login(code)
     assert err.value.code == expected and not client.logged_in
-    message = citizen_message(err.value)
+    msg = for_exception(err.value)
+    message = f"{msg.title} {msg.text} {msg.next_step}"
     assert "VNeID" in message and message == unicodedata.normalize("NFC", message)
 
 
@@ -218,7 +218,7 @@ def test_level_one_account_logs_in_but_cannot_submit(client, sandbox):
     with pytest.raises(PortalRejected) as err:
         client.submit(submission(confirm(client, sandbox), [doc_ref("to_khai", data, 1)]), "idem-level-one")
     assert err.value.code == "level_insufficient" and err.value.status == 403
-    assert "mức 2" in citizen_message(err.value)
+    assert "mức 2" in for_exception(err.value).text
     assert portal_dossiers(sandbox) == []
 
 
@@ -347,11 +347,14 @@ def test_the_qr_printed_on_receipts_is_read_back():
         assert parse_receipt_qr(receipt_qr_payload(value) + "\r\n") == value
 
 
-def test_every_message_is_nfc_and_says_what_to_do():
-    for code, message in MESSAGES.items():
-        assert message == unicodedata.normalize("NFC", message), code
-        assert "Vui lòng" in message or "vui lòng" in message, code
-    assert "còn 2 lần" in citizen_message(PortalRejected(code="otp_wrong", remaining_attempts=2))
+def test_every_portal_failure_has_a_vietnamese_message_with_a_next_step():
+    from kiosk.messages import _PORTAL, for_portal_code
+
+    for code in _PORTAL:
+        msg = for_portal_code(code)
+        for part in (msg.title, msg.text, msg.next_step):
+            assert part and part == unicodedata.normalize("NFC", part), code
+    assert "còn 2 lần" in for_exception(PortalRejected(code="otp_wrong", remaining_attempts=2)).text
 
 
 # ------------------------------------------------------------------------------------------ kiosk status

@@ -201,9 +201,13 @@ def test_test_slip_has_a_full_width_ruler_and_a_qr():
     assert (0, 0) in rows  # a row that is black from the first dot to the last: the head width is right
 
 
-def test_printer_messages_give_the_code_and_a_next_step():
-    message = receipt.printer_error_message("paper_out", "H38.01-251123-0042")
-    assert "hết giấy" in message and "H38.01-251123-0042" in message and "cán bộ" in message
-    for kind in ("cover_open", "paper_jam", "printer_offline", "device_gone", "device_timeout", "unknown"):
-        text = receipt.printer_error_message(kind)
+def test_printer_messages_speak_of_the_printer_and_send_the_citizen_to_staff():
+    from drivers.base import ERROR_KINDS
+    from kiosk.messages import for_device
+
+    assert "hết giấy" in for_device(ERROR_KINDS["paper_out"](), device_kind="printer").title.lower()
+    for kind in ("cover_open", "paper_jam", "printer_offline", "device_gone", "device_timeout", "io_error"):
+        msg = for_device(ERROR_KINDS[kind](), device_kind="printer")
+        text = f"{msg.title} {msg.text} {msg.next_step}"
         assert text == unicodedata.normalize("NFC", text) and "cán bộ" in text
+        assert "máy quét" not in text.lower(), f"{kind}: a printer failure described as the scanner's"
