@@ -373,12 +373,8 @@ def start_fleet(services: Any, metrics: Metrics | None = None, *, in_service: Ca
     settings = services.config
     monitor = FleetMonitor(services, metrics, in_service=in_service, idle=idle)
 
-    def portal() -> PortalClient:
-        p = settings.portal
-        return PortalClient(p.url, kiosk_id=settings.kiosk.id, connect_timeout=p.connect_timeout,
-                            read_timeout=p.read_timeout, ca_file=p.ca_file or None)
-
-    sender = HeartbeatSender(monitor, portal, credentials_path(settings), interval=interval,
+    sender = HeartbeatSender(monitor, lambda: PortalClient.from_settings(settings), credentials_path(settings),
+                             interval=interval,
                              data_dir=settings.kiosk.data_dir)
     server = None
     try:

@@ -625,11 +625,7 @@ def retry_command(args: argparse.Namespace) -> int:
     with outbox:
         outbox.retry_now()
         try:
-            portal = PortalClient(settings.portal.url, kiosk_id=settings.kiosk.id,
-                                  connect_timeout=settings.portal.connect_timeout,
-                                  read_timeout=settings.portal.read_timeout,
-                                  upload_timeout=settings.portal.upload_timeout,
-                                  ca_file=settings.portal.ca_file or None)
+            portal = PortalClient.from_settings(settings)
         except PortalError as e:
             print(json.dumps({"error": e.code}) if args.json else f"kiosk outbox retry: {e}")
             return 2

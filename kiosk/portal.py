@@ -209,6 +209,14 @@ def parse_receipt_qr(text: str) -> str | None:
 class PortalClient:
     """Synchronous portal client; safe to share between worker threads. Holds the login session token."""
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> "PortalClient":
+        """A client for the configured portal (URL, CA, timeouts): each user of the portal builds its own, so the
+        outbox and the fleet never send as whichever citizen is logged in."""
+        p = settings.portal
+        return cls(p.url, kiosk_id=settings.kiosk.id, connect_timeout=p.connect_timeout, read_timeout=p.read_timeout,
+                   upload_timeout=p.upload_timeout, ca_file=p.ca_file or None)
+
     def __init__(self, base_url: str, *, kiosk_id: str, connect_timeout: float = 3, read_timeout: float = 15,
                  upload_timeout: float = 120, ca_file: str | None = None,
                  transport: httpx.BaseTransport | None = None) -> None:

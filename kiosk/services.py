@@ -61,10 +61,7 @@ def build(settings: Settings, *, data_dir: Path | None = None, **devices: Any) -
 
     data_dir = Path(data_dir or settings.kiosk.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    portal = PortalClient(
-        settings.portal.url, kiosk_id=settings.kiosk.id,
-        connect_timeout=settings.portal.connect_timeout, read_timeout=settings.portal.read_timeout,
-        upload_timeout=settings.portal.upload_timeout, ca_file=settings.portal.ca_file or None)
+    portal = PortalClient.from_settings(settings)
     store = CatalogStore(data_dir, settings.catalog.path)
     return Services(
         config=settings,

@@ -215,7 +215,7 @@ def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None, with_f
     app = KioskApp(session)
     cfg = svc.config
     # the outbox has its own client: it must never send as whichever citizen is logged in at the time
-    sender = Sender(svc.outbox, lambda: PortalClient(cfg.portal.url, kiosk_id=cfg.kiosk.id))
+    sender = Sender(svc.outbox, lambda: PortalClient.from_settings(cfg))
     sender.start()
     app.sender = sender
     app.monitor = HealthMonitor(session)
