@@ -54,7 +54,7 @@ class VietKeyboard(BoxLayout):
     def on_method(self, *_args) -> None:
         button = getattr(self, "_method_button", None)
         if button is not None:
-            button.text = f"Kiểu gõ: {self.method.upper()}"
+            button.text = f"Gõ {self.method.upper()}"
 
     def _build_rows(self) -> None:
         if self._built == self.mode:

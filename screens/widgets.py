@@ -51,9 +51,12 @@ class KioskScreen(Screen):
 
 
 class BigButton(Button):
-    """Primary action: bottom right, >= 64 px tall at 1080p."""
+    """Primary action: bottom right, >= 64 px tall at 1080p. As wide as its words need, at least `min_width`;
+    `collapsed` takes it out of the row (a hidden button must not push the others off the screen)."""
 
     primary = BooleanProperty(True)
+    min_width = NumericProperty(0)
+    collapsed = BooleanProperty(False)
 
 
 class ChoiceButton(Button):
