@@ -904,21 +904,11 @@ class Session:
             code = str(p.get("code", "")).strip().upper()[:64]
             if not code:
                 return
+            from kiosk.portal import lookup_dossier  # a dossier code, a receipt QR's text or a local reference
+
             portal = self.services.portal
-            by_code = "-" in code or "." in code
-
-            def work():
-                if not by_code:
-                    return portal.dossier_by_reference(code)
-                try:
-                    return portal.dossier(code)
-                except Exception as e:  # a local reference looks like a code: try it as a reference too
-                    if getattr(e, "code", "") == "dossier_unknown":
-                        return portal.dossier_by_reference(code)
-                    raise
-
             self.data.status_view = None
-            self._job(work, "_status", "_status_failed", busy="Đang tra cứu hồ sơ…")
+            self._job(lambda: lookup_dossier(portal, code), "_status", "_status_failed", busy="Đang tra cứu hồ sơ…")
         elif event == "_status":
             self.data.busy = ""
             self.data.error = None

@@ -63,6 +63,7 @@ class Scenario:
         self.n = 0
         self.steps: list[dict[str, Any]] = []
         self.jams = 0
+        self.status_text = ""
         self._t0 = time.monotonic()
 
     def shot(self, name: str) -> None:
@@ -152,6 +153,7 @@ class Scenario:
             # the portal is back: the outbox delivers by itself (with its backoff); nobody presses anything
             p.wait_until(lambda: svc.outbox.depth() == 0, 180, "the outbox to deliver the saved dossier")
         result["status_seen"] = self.look_up(result["shown_code"])
+        result["status_text"] = self.status_text
         result["queue_only_number"] = self.queue_only()
         return result
 
@@ -171,6 +173,7 @@ class Scenario:
         view = p.session.data.status_view
         if view is None:
             raise AssertionError(f"status look-up failed: {p.session.data.error.kind}")
+        self.status_text = p.call(lambda: p.app.manager.current_screen.result)  # what the citizen read
         p.tap("Quay lại")
         p.wait_state("attract")
         return view.status.value

@@ -4,6 +4,7 @@ from __future__ import annotations
 from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.portal import STATUS_LABELS
+from kiosk.receipt import format_datetime
 from screens.widgets import KioskScreen
 
 
@@ -34,7 +35,7 @@ class StatusLookupScreen(KioskScreen):
             f"Mã hồ sơ: {v.dossier_code}",
             f"Tình trạng: {STATUS_LABELS.get(v.status, v.status.value)}",
             f"Thủ tục: {v.procedure_name or v.procedure_code}",
-            f"Ngày tiếp nhận: {v.received_at:%d/%m/%Y %H:%M}",
+            f"Ngày tiếp nhận: {format_datetime(v.received_at)}",  # the centre's time, not the portal's UTC
         ]
         if v.appointment_date:
             lines.append(f"Ngày hẹn trả kết quả: {v.appointment_date:%d/%m/%Y}")

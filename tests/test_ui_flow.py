@@ -100,3 +100,19 @@ def test_no_personal_data_in_the_logs_of_a_whole_session(simulated):
     typed = [SAMPLE_TEXT["child"], SAMPLE_TEXT["mother"], "Trạm y tế"]
     for secret in citizen + typed:
         assert secret not in logs, f"personal data in the logs: {secret!r}"
+
+
+def test_status_look_up_shows_the_dossier_in_the_centres_time(simulated):
+    """The portal answers in UTC; a citizen reads the centre's clock (UTC+7)."""
+    import datetime as dt
+    import re
+    from zoneinfo import ZoneInfo
+
+    _, out, _ = simulated
+    session = json.loads((out / "session.json").read_text(encoding="utf-8"))
+    shown = re.search(r"Ngày tiếp nhận: (\d\d/\d\d/\d{4} \d\d:\d\d)", session["status_text"])
+    assert shown, session["status_text"]
+    received = dt.datetime.strptime(shown.group(1), "%d/%m/%Y %H:%M")
+    now = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).replace(tzinfo=None)
+    assert dt.timedelta(0) <= now - received < dt.timedelta(minutes=15), (received, now)
+    assert "Đã tiếp nhận" in session["status_text"]
