@@ -11,9 +11,39 @@ class OtpScreen(KioskScreen):
     length = NumericProperty(6)
     attempts = StringProperty("")
     locked = BooleanProperty(False)
+    simulated = BooleanProperty(False)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._session = None
+
+    def show_demo_code(self) -> None:
+        """Demo only (simulated devices, sandbox portal): read the code 'sent to the phone' from the sandbox's
+        test-only endpoint, as if the citizen read their text message."""
+        import threading
+
+        from kivy.clock import Clock
+
+        s = self._session
+        if s is None or s.data.otp is None:
+            return
+        url = f"{s.services.config.portal.url.rstrip('/')}/api/v1/sandbox/otp/{s.data.otp.otp_id}"
+
+        def fetch() -> None:
+            import httpx
+
+            try:
+                code = httpx.get(url, timeout=5).json()["code"]
+            except Exception:  # noqa: BLE001 - not a sandbox: nothing to show
+                return
+            Clock.schedule_once(lambda _dt: setattr(self, "code", code), 0)
+
+        threading.Thread(target=fetch, daemon=True).start()
 
     def render(self, session) -> None:
         super().render(session)
+        self._session = session
+        self.simulated = getattr(session.services.reader, "driver", "") == "fake"
         d = session.data
         if d.otp is not None:
             self.length = d.otp.length
