@@ -85,7 +85,9 @@ class Runner(Protocol):
 
 
 class ImmediateRunner:
-    """Runs jobs synchronously (tests, scripted runs). The session queues re-entrant events, so this is safe."""
+    """Runs a job synchronously, on the caller's thread (ManualRunner uses it to run one held job). Not a runner
+    for a whole session: the login screen re-arms its code read after every empty read, which on one thread would
+    never return to the caller."""
 
     def submit(self, fn, done):
         try:
@@ -193,9 +195,9 @@ class StepRecord:
 class Session:
     """The state machine. `services` gives it the catalogue, portal, devices, outbox and config."""
 
-    def __init__(self, services: Any, runner: Runner | None = None, *, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, services: Any, runner: Runner, *, clock: Callable[[], float] = time.monotonic):
         self.services = services
-        self.runner: Runner = runner or ImmediateRunner()
+        self.runner = runner
         self.clock = clock
         self.state = State.ATTRACT
         self.data = SessionData()
