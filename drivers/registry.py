@@ -7,7 +7,7 @@ from typing import Any, Callable
 from drivers.base import CodeReader, Printer, Scanner
 
 def _fake_scanner(s):
-    from drivers.fake_scanner import FakeScanner
+    from drivers.fakes.scanner import FakeScanner
     return FakeScanner(delay=s.fake_delay, fault=s.fake_fault)
 
 
@@ -17,7 +17,7 @@ def _sane_scanner(s):
 
 
 def _fake_printer(s):
-    from drivers.fake_printer import FakePrinter
+    from drivers.fakes.printer import FakePrinter
     return FakePrinter(width_dots=s.width_dots, profile=s.profile, fault=s.fake_fault)
 
 
@@ -31,7 +31,7 @@ def _escpos_printer(s):
 
 
 def _fake_reader(s):
-    from drivers.fake_reader import FakeCodeReader
+    from drivers.fakes.reader import FakeCodeReader
     return FakeCodeReader(list(s.fake_codes), fault=s.fake_fault)
 
 

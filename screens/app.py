@@ -20,7 +20,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk.session import STEP_COUNT, Session, State
+from kiosk.session.machine import STEP_COUNT, Session, State
 
 log = logging.getLogger("kiosk.ui")
 EXIT_RESTART = 75  # systemd restarts the unit (RestartForceExitStatus=75)
@@ -205,10 +205,12 @@ def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None, with_f
     kiosks) the fleet heartbeat and metrics endpoint."""
     import signal
 
-    from kiosk import fleet, watchdog
-    from kiosk.monitor import HealthMonitor
-    from kiosk.outbox import Sender
-    from kiosk.portal import PortalClient
+    from kiosk.appliance import fleet
+
+    from kiosk.appliance import watchdog
+    from kiosk.appliance.monitor import HealthMonitor
+    from kiosk.outbox.store import Sender
+    from kiosk.portal.client import PortalClient
 
     runner = ThreadRunner()
     session = Session(svc, runner)

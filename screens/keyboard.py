@@ -1,7 +1,7 @@
 """The on-screen keyboard: Telex typing with visible tone and mark keys, and a numeric pad for numbers and dates.
 
 Citizens who know Telex type it as on their phones; those who do not tap a letter, then a mark key
-("â ê ô", "ă ơ ư", "đ") or a tone key ("á à ả ã ạ"). Both go through the same composer (kiosk.telex),
+("â ê ô", "ă ơ ư", "đ") or a tone key ("á à ả ã ạ"). Both go through the same composer (kiosk.domain.telex),
 which puts the tone on the right vowel and outputs NFC. Only the word being typed is composed; what is
 already in the field (a prefill, earlier words) is kept as it is.
 """
@@ -13,7 +13,7 @@ from kivy.factory import Factory
 from kivy.properties import OptionProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
-from kiosk.text import nfc
+from kiosk.domain.text import nfc
 
 TONE_KEYS = {"á": "s", "à": "f", "ả": "r", "ã": "x", "ạ": "j"}
 VOWELS_FOR_HAT = "aeo"
@@ -76,7 +76,7 @@ class VietKeyboard(BoxLayout):
     def attach(self, text: str, on_change: Callable[[str], None], mode: str = "text",
                capitalize: str = "none") -> None:
         """Type into a field whose current text is `text`; every change is reported through `on_change`."""
-        from kiosk.telex import Composer
+        from kiosk.domain.telex import Composer
 
         self.mode = mode
         self.capitalize = capitalize
@@ -108,7 +108,7 @@ class VietKeyboard(BoxLayout):
             self._composer.clear()
         elif key == "method":
             # VNI types marks with digits (a6 = â, a1 = á); Telex with letters. The word so far is kept.
-            from kiosk.telex import Composer
+            from kiosk.domain.telex import Composer
 
             self._commit("")
             self.method = "vni" if self.method == "telex" else "telex"

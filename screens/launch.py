@@ -4,9 +4,9 @@ from __future__ import annotations
 
 
 def run_command(args) -> int:
-    from kiosk import config
-    from kiosk import services as services_mod
-    from kiosk.logs import add_file_handler
+    from kiosk.appliance import config
+    from kiosk.appliance import services as services_mod
+    from kiosk.appliance.logs import add_file_handler
     from screens import kivy_env
 
     settings = config.load()

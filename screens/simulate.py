@@ -247,7 +247,7 @@ class Scenario:
 
 def search_words(name: str) -> str:
     """What a citizen types to find a procedure: two or three words of its name, without diacritics."""
-    from kiosk.text import fold
+    from kiosk.domain.text import fold
 
     words = [w for w in fold(name).split() if w not in ("thu", "tuc", "dang", "ky", "cap", "giay", "ban")]
     return " ".join(words[:2]) or fold(name).split()[0]
@@ -286,10 +286,11 @@ def simulate_command(args) -> int:
 
 
 def _simulate(args, out: Path, data_dir: Path) -> int:
-    from drivers.fake_printer import FakePrinter
-    from drivers.fake_reader import FakeCodeReader
-    from drivers.fake_scanner import FakeScanner
-    from kiosk import config, services as services_mod
+    from drivers.fakes.printer import FakePrinter
+    from drivers.fakes.reader import FakeCodeReader
+    from drivers.fakes.scanner import FakeScanner
+    from kiosk.appliance import config
+    from kiosk.appliance import services as services_mod
     from screens.app import run_app
     from screens.pilot import Pilot
 

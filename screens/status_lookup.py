@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
-from kiosk.portal import STATUS_LABELS
-from kiosk.receipt import format_datetime
+from kiosk.portal.client import STATUS_LABELS
+from kiosk.domain.receipt import format_datetime
 from screens.widgets import KioskScreen
 
 

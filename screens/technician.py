@@ -13,7 +13,7 @@ from kivy.clock import Clock
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.modalview import ModalView
 
-log = logging.getLogger("kiosk.technician")
+log = logging.getLogger("kiosk.appliance.technician")
 
 TAPS_TO_OPEN = 5
 TAP_WINDOW = 3.0
@@ -100,7 +100,7 @@ class TechnicianPanel(ModalView):
 
     def refresh(self) -> None:
         from kiosk import __version__
-        from kiosk.logs import RECENT
+        from kiosk.appliance.logs import RECENT
 
         import kivy
 
@@ -112,7 +112,7 @@ class TechnicianPanel(ModalView):
         self.outbox = f"{outbox.depth()}" + (f" (lâu nhất {age / 60:.0f} phút)" if age else "")
 
         def checks():
-            from kiosk.doctor import quick_checks
+            from kiosk.appliance.doctor import quick_checks
 
             return quick_checks(self.services)
 
@@ -124,7 +124,7 @@ class TechnicianPanel(ModalView):
         self._job("Kiểm tra thiết bị", checks, show)
 
     def test_print(self) -> None:
-        from kiosk.receipt import test_slip_job
+        from kiosk.domain.receipt import test_slip_job
 
         printer, kiosk_id = self.services.printer, self.services.config.kiosk.id
         self._job("In thử", lambda: f"{len(printer.print_job(test_slip_job(kiosk_id, printer.width_dots)))} byte")
@@ -172,7 +172,7 @@ class TechnicianPanel(ModalView):
 
 
 def open_pin_pad(app) -> None:
-    from kiosk.technician import TechnicianAuth
+    from kiosk.appliance.technician import TechnicianAuth
 
     cfg = app.session.services.config
     auth = TechnicianAuth(app.session.services.outbox.dir, cfg.kiosk.technician_pin_hash)

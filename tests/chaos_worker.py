@@ -59,7 +59,7 @@ def _say(*words: object) -> None:
 def _confirm(citizen, phone: httpx.Client) -> str:
     """Request and verify a one-time code as the citizen would (the sandbox's test endpoint is the phone).
     A slow answer on a loaded test machine is retried, as the citizen would press "resend"."""
-    from kiosk.portal import PortalError
+    from kiosk.portal.client import PortalError
 
     for attempt in range(5):
         try:
@@ -76,7 +76,7 @@ def _confirm(citizen, phone: httpx.Client) -> str:
 
 
 def _submission(ref: str, token: str):
-    from kiosk.models import DocumentRef, DossierSubmission
+    from kiosk.portal.models import DocumentRef, DossierSubmission
 
     docs = documents_for(ref)
     refs = [DocumentRef(component=c, name=f"{c}.pdf", sha256=hashlib.sha256(b).hexdigest(), size=len(b), pages=p)
@@ -108,8 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deadline", type=float, default=60.0)
     args = parser.parse_args(argv)
 
-    from kiosk.outbox import Outbox
-    from kiosk.portal import PortalClient
+    from kiosk.outbox.store import Outbox
+    from kiosk.portal.client import PortalClient
 
     # Small parts, so many documents go up in several resumable pieces and a kill can land between them.
     outbox = Outbox(args.data, backoff_base=1.0, backoff_cap=0.0, part_size=PART_SIZE)

@@ -11,8 +11,8 @@ from typing import Iterator
 import httpx
 import pytest
 
-from kiosk.models import DocumentRef, DossierSubmission
-from kiosk.portal import PortalClient
+from kiosk.portal.models import DocumentRef, DossierSubmission
+from kiosk.portal.client import PortalClient
 from kiosk.sandbox.server import SandboxHandle, start_sandbox
 
 KIOSK_ID = "KIOSK-TEST-01"

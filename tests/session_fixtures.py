@@ -21,14 +21,15 @@ import pytest
 from PIL import Image
 
 from drivers.base import DeviceStatus, Health, PageCallback, ScannedPage, Scanner, ScanSettings
-from drivers.fake_printer import FakePrinter
-from drivers.fake_reader import FakeCodeReader
+from drivers.fakes.printer import FakePrinter
+from drivers.fakes.reader import FakeCodeReader
 from drivers.page_images import a4_size, synth_page
-from kiosk import config, services as services_mod
-from kiosk.outbox import Outbox
-from kiosk.portal import PortalClient
+from kiosk.appliance import config
+from kiosk.appliance import services as services_mod
+from kiosk.outbox.store import Outbox
+from kiosk.portal.client import PortalClient
 from kiosk.sandbox.server import SandboxHandle
-from kiosk.session import ManualRunner, Session, State
+from kiosk.session.machine import ManualRunner, Session, State
 from portal_fixtures import KIOSK_ID, otp_code, sandbox_server  # noqa: F401  (fixtures)
 
 #: Sandbox login codes (docs/sandbox.md). The people are invented.
@@ -264,8 +265,8 @@ def _settings(portal_url: str, data_dir: str) -> config.Settings:
 
 @functools.lru_cache(maxsize=1)
 def _catalog_and_holidays():
-    from kiosk.appointment import HolidayCalendar
-    from kiosk.catalog import load_catalog
+    from kiosk.domain.appointment import HolidayCalendar
+    from kiosk.domain.catalog import load_catalog
 
     return load_catalog(), HolidayCalendar.from_file()
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.appointment import (
+from kiosk.domain.appointment import (
     HolidayCalendar,
     HolidayFileError,
     ProcessingTime,
@@ -177,9 +177,9 @@ class _Procedure:
 @pytest.fixture
 def fake_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
     procedures = {"1.001193": _Procedure("Đăng ký khai sinh", SAME_DAY), "1.004873": _Procedure("XNTTHN", days(3))}
-    module = types.ModuleType("kiosk.catalog")
+    module = types.ModuleType("kiosk.domain.catalog")
     module.load_catalog = lambda path=None: types.SimpleNamespace(get=procedures.get)  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "kiosk.catalog", module)
+    monkeypatch.setitem(sys.modules, "kiosk.domain.catalog", module)
 
 
 def _run(code: str, received: str, as_json: bool = False) -> int:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.catalog import (
+from kiosk.domain.catalog import (
     MAX_FORM_FIELDS, Catalog, CatalogError, CatalogStore, Procedure, fee_for, format_vnd, load_catalog,
     parse_procedures,
 )

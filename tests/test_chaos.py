@@ -190,7 +190,7 @@ def check_portal_holds_exactly_the_confirmed(sandbox: SandboxHandle, report: Cha
 
 
 def check_kiosk_disk_is_clean(data_dir: Path, sandbox: SandboxHandle, report: ChaosReport) -> None:
-    from kiosk.outbox import DELIVERED, Outbox
+    from kiosk.outbox.store import DELIVERED, Outbox
 
     codes = {d["local_reference"]: d["dossier_code"] for d in sandbox.store.all_dossiers()}
     with Outbox(data_dir) as outbox:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk import cli, config
+from kiosk import cli
 
-
+from kiosk.appliance import config
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch):
     for key in list(__import__("os").environ):

@@ -20,17 +20,17 @@ import pytest
 from PIL import Image
 
 from drivers.base import DeviceStatus, NoDocuments, ScannedPage, ScanSettings
-from drivers.fake_printer import FakePrinter
-from drivers.fake_reader import FakeCodeReader
-from drivers.fake_scanner import FakeScanner
-from kiosk import config
-from kiosk.doctor import CHECK_NAMES, WATCHDOG_GRACE, Check, blocking_failure, quick_checks, run_checks
-from kiosk.models import DossierSubmission
-from kiosk.outbox import Outbox
-from kiosk.receipt import receipt_qr_payload
+from drivers.fakes.printer import FakePrinter
+from drivers.fakes.reader import FakeCodeReader
+from drivers.fakes.scanner import FakeScanner
+from kiosk.appliance import config
+from kiosk.appliance.doctor import CHECK_NAMES, WATCHDOG_GRACE, Check, blocking_failure, quick_checks, run_checks
+from kiosk.portal.models import DossierSubmission
+from kiosk.outbox.store import Outbox
+from kiosk.domain.receipt import receipt_qr_payload
 from kiosk.sandbox.faults import FaultConfig
 from kiosk.sandbox.server import SandboxHandle, start_sandbox
-from kiosk.services import Services, build
+from kiosk.appliance.services import Services, build
 
 KIOSK_ID = "KIOSK-TEST-07"
 SLIP_QR = receipt_qr_payload(f"TEST-{KIOSK_ID}")  # what the printed test slip's QR carries
@@ -355,7 +355,7 @@ DiskUsage = namedtuple("DiskUsage", "total used free")
 @pytest.mark.parametrize(("free", "severity"), [(500_000_000, "warning"), (50_000_000, "failed")])
 def test_low_disk(make_services, monkeypatch: pytest.MonkeyPatch, free: int, severity: str) -> None:
     services = make_services()
-    monkeypatch.setattr("kiosk.doctor.shutil.disk_usage", lambda path: DiskUsage(64_000_000_000, 0, free))
+    monkeypatch.setattr("kiosk.appliance.doctor.shutil.disk_usage", lambda path: DiskUsage(64_000_000_000, 0, free))
     checks = quick_checks(services)
     assert by_name(checks)["disk"].severity == severity
     assert blocking_failure(checks) is None

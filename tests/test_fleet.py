@@ -11,10 +11,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from drivers.base import DeviceStatus, Health
-from drivers.fake_scanner import FakeScanner
-from kiosk import config, fleet
-from kiosk.fleet import FleetMonitor, HeartbeatSender, Metrics, load_credentials, save_credentials
-from kiosk.portal import PortalClient, PortalRejected
+from drivers.fakes.scanner import FakeScanner
+from kiosk.appliance import config
+from kiosk.appliance import fleet
+from kiosk.appliance.fleet import FleetMonitor, HeartbeatSender, Metrics, load_credentials, save_credentials
+from kiosk.portal.client import PortalClient, PortalRejected
 from kiosk.sandbox import FaultConfig, start_sandbox
 from kiosk.sandbox.store import TEST_CITIZENS
 
@@ -202,7 +203,7 @@ def test_device_health_is_not_queried_during_a_session():
 
 # ---------------------------------------------------------------------------------------------- counters
 class FakeSession:
-    """Just what Metrics.watch uses of kiosk.session.Session: state, data.error and subscribe."""
+    """Just what Metrics.watch uses of kiosk.session.machine.Session: state, data.error and subscribe."""
 
     def __init__(self) -> None:
         self.state = types.SimpleNamespace(value="attract")

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.catalog import Catalog, Procedure, load_catalog
-from kiosk.forms import MESSAGES, FormResult, display_value, prefill, validate
-from kiosk.models import CitizenProfile
+from kiosk.domain.catalog import Catalog, Procedure, load_catalog
+from kiosk.domain.forms import MESSAGES, FormResult, display_value, prefill, validate
+from kiosk.portal.models import CitizenProfile
 
 BUNDLED = Path(__file__).resolve().parent.parent / "config" / "procedures.json"
 TODAY = dt.date(2026, 11, 23)

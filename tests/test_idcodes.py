@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.idcodes import (
+from kiosk.domain.codes import (
     PROVINCE_CODES,
     IdCardQr,
     ReceiptQr,
@@ -150,7 +150,7 @@ def test_hostile_or_foreign_payloads_are_rejected(payload, kind):
 
 def test_every_rejection_and_reader_message_gives_a_next_step():
     from drivers.base import ERROR_KINDS, DeviceGone
-    from kiosk.idcodes import REJECT_MESSAGES
+    from kiosk.domain.codes import REJECT_MESSAGES
     from kiosk.messages import for_device
 
     for message in REJECT_MESSAGES.values():

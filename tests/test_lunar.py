@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.lunar import lunar_month_length, lunar_to_solar, solar_to_lunar
+from kiosk.domain.lunar import lunar_month_length, lunar_to_solar, solar_to_lunar
 
 TET = {2025: date(2025, 1, 29), 2026: date(2026, 2, 17), 2027: date(2027, 2, 6), 2028: date(2028, 1, 26),
        2029: date(2029, 2, 13), 2030: date(2030, 2, 2)}

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 
-from kiosk.outbox import DELIVERED, MESSAGES, PENDING, REJECTED, Outbox, OutboxError, Sender
-from kiosk.portal import PortalClient, PortalRejected
+from kiosk.outbox.store import DELIVERED, MESSAGES, PENDING, REJECTED, Outbox, OutboxError, Sender
+from kiosk.portal.client import PortalClient, PortalRejected
 from kiosk.sandbox.faults import FAULT_MODES, FaultConfig
 from portal_fixtures import (  # noqa: F401  (fixtures)
     KIOSK_ID,
@@ -137,7 +137,7 @@ def test_a_full_disk_is_a_clear_outbox_error(data_dir, client, sandbox, monkeypa
         def no_space(*_a, **_k):
             raise OSError(28, "No space left on device")
 
-        monkeypatch.setattr("kiosk.outbox._write_durably", no_space)
+        monkeypatch.setattr("kiosk.outbox.store._write_durably", no_space)
         with pytest.raises(OutboxError) as caught:
             outbox.enqueue(sub, blobs)
         assert caught.value.code == "disk_full" and not outbox.has(sub.local_reference)
@@ -502,7 +502,7 @@ def test_every_outbox_message_is_nfc_vietnamese_with_a_next_step():
 
 # ---------------------------------------------------------------------------------------------- with a session
 def test_a_session_during_an_outage_ends_saved_and_the_sender_delivers_it_later(tmp_path, sandbox):
-    from kiosk.session import State
+    from kiosk.session.machine import State
     from session_fixtures import build_kiosk
 
     kiosk = build_kiosk(tmp_path, sandbox)

@@ -1,4 +1,4 @@
-"""Scanned pages → uploaded PDF (kiosk.pages): what staff and citizens would notice.
+"""Scanned pages → uploaded PDF (kiosk.domain.pages): what staff and citizens would notice.
 
 Pages come from tests/bench/pagegen.py (known text, a seal, a photo); rendering is poppler's pdftoppm and
 reading is tesseract, both independent of the code under test.
@@ -18,7 +18,7 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from kiosk import pages
+from kiosk.domain import pages
 from kiosk.cli import main
 
 

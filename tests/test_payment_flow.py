@@ -7,8 +7,8 @@ import pytest
 import zxingcpp
 
 from drivers.escpos_decode import decode_raster, decoded_qr_payloads, stack_vertically
-from kiosk.session import State
-from kiosk.vietqr import parse_tlv
+from kiosk.session.machine import State
+from kiosk.domain.vietqr import parse_tlv
 from session_fixtures import build_kiosk, close_kiosk, portal  # noqa: F401  (fixtures)
 from portal_fixtures import sandbox_server  # noqa: F401  (fixture)
 

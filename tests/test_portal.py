@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from kiosk.cli import main as kiosk_main
 from pydantic import BaseModel
 
-from kiosk.models import DossierStatus, RatingLevel, VneidLevel
+from kiosk.portal.models import DossierStatus, RatingLevel, VneidLevel
 from kiosk.messages import for_exception
-from kiosk.portal import (
+from kiosk.portal.client import (
     PortalBadResponse,
     PortalClient,
     PortalError,
@@ -341,7 +341,7 @@ def test_receipt_qr_yields_only_a_dossier_code_or_reference(text, expected):
 
 
 def test_the_qr_printed_on_receipts_is_read_back():
-    from kiosk.receipt import receipt_qr_payload
+    from kiosk.domain.receipt import receipt_qr_payload
 
     for value in ("H38.01-261123-0001", "DEMO-01-261123-A1B2C3"):
         assert parse_receipt_qr(receipt_qr_payload(value) + "\r\n") == value

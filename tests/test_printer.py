@@ -14,7 +14,7 @@ from drivers.base import (
 )
 from drivers.escpos_decode import decode_raster, decode_stream, decoded_qr_payloads, stack_vertically
 from drivers.escpos_printer import open_printer, to_one_bit
-from drivers.fake_printer import FakePrinter
+from drivers.fakes.printer import FakePrinter
 
 DLE_EOT = b"\x10\x04"
 

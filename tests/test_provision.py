@@ -1,5 +1,5 @@
 """`kiosk provision` under --root: from a file, from flags and interactively; idempotent re-runs that keep the
-kiosk's credentials; answers checked by kiosk.config before anything is written."""
+kiosk's credentials; answers checked by kiosk.appliance.config before anything is written."""
 from __future__ import annotations
 
 import argparse
@@ -12,10 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kiosk import config, provision
+from kiosk.appliance import config
+
+from kiosk.appliance import provision
 from kiosk.cli import main as kiosk_main
 from kiosk.sandbox import start_sandbox
-from kiosk.technician import verify_pin
+from kiosk.appliance.technician import verify_pin
 
 PIN = "480265"
 
@@ -285,7 +287,7 @@ def test_through_kiosk_cli_with_self_test(tmp_path, sandbox, capsys, monkeypatch
     self_test = next(line for line in out.splitlines() if line.startswith("self-test"))
     assert code == 0, out
     try:
-        import kiosk.doctor  # noqa: F401 - written by another engineer; provisioning skips the test without it
+        import kiosk.appliance.doctor  # noqa: F401 - written by another engineer; provisioning skips the test without it
     except ImportError:
         assert "SKIPPED" in self_test
     else:

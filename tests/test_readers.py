@@ -21,10 +21,10 @@ from evdev import InputEvent, ecodes
 
 from drivers.base import CodeReader, DeviceBusy, DeviceGone, Health
 from drivers.camera_reader import CameraReader
-from drivers.fake_reader import FakeCodeReader
+from drivers.fakes.reader import FakeCodeReader
 from drivers.hid_reader import HidReader, KeyTranslator
 from drivers.serial_reader import SerialReader
-from kiosk.idcodes import IdCardQr, Rejected, parse_code
+from kiosk.domain.codes import IdCardQr, Rejected, parse_code
 
 sys.path.insert(0, str(Path(__file__).parent / "bench"))
 from qrframes import render_code  # noqa: E402

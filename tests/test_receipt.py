@@ -18,9 +18,9 @@ from PIL import Image, ImageChops
 
 from drivers.base import ImageBlock, QrBlock
 from drivers.escpos_decode import decode_raster, decoded_qr_payloads, stack_vertically
-from drivers.fake_printer import FakePrinter
-from kiosk import receipt
-from kiosk.receipt import ReceiptData, TicketData, receipt_job, render_preview, ticket_job
+from drivers.fakes.printer import FakePrinter
+from kiosk.domain import receipt
+from kiosk.domain.receipt import ReceiptData, TicketData, receipt_job, render_preview, ticket_job
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"

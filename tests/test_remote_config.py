@@ -6,9 +6,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from kiosk import config, remote_config
-from kiosk.fleet import FleetMonitor, HeartbeatSender
-from kiosk.portal import PortalClient
+from kiosk.appliance import config
+
+from kiosk.appliance import remote_config
+from kiosk.appliance.fleet import FleetMonitor, HeartbeatSender
+from kiosk.portal.client import PortalClient
 from test_fleet import KIOSK_ID, enrolled, make_services, sandbox  # noqa: F401  (fixtures)
 
 

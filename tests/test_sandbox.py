@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from kiosk.cli import main as kiosk_main
-from kiosk.models import ErrorBody
-from kiosk.portal import PortalClient, PortalRejected
+from kiosk.portal.models import ErrorBody
+from kiosk.portal.client import PortalClient, PortalRejected
 from kiosk.sandbox.faults import FaultConfig
 from kiosk.sandbox.server import start_sandbox
 from portal_fixtures import (  # noqa: F401  (fixtures)

@@ -23,7 +23,7 @@ from drivers.base import (
     ScanSettings,
     ScanSource,
 )
-from drivers.fake_scanner import FakeScanner
+from drivers.fakes.scanner import FakeScanner
 from drivers.page_images import synth_page
 
 A4_RATIO = 297 / 210

@@ -10,13 +10,13 @@ from collections.abc import Callable
 
 import pytest
 
-from drivers.fake_printer import FakePrinter
-from drivers.fake_scanner import FakeScanner
-from kiosk.outbox import DELIVERED, PENDING, REJECTED
-from kiosk.portal import PortalClient
+from drivers.fakes.printer import FakePrinter
+from drivers.fakes.scanner import FakeScanner
+from kiosk.outbox.store import DELIVERED, PENDING, REJECTED
+from kiosk.portal.client import PortalClient
 from kiosk.sandbox.faults import FaultConfig
 from kiosk.sandbox.server import start_sandbox
-from kiosk.session import BACK, TIMED_STATES, State
+from kiosk.session.machine import BACK, TIMED_STATES, State
 from portal_fixtures import closed_port, doc_ref, fake_pdf, portal_dossiers, submission
 from session_fixtures import (  # noqa: F401  (fixtures)
     BIRTH,
@@ -720,7 +720,7 @@ def test_submission_success_shows_the_portals_code(kiosk: Kiosk) -> None:
 
 def test_dossier_that_could_not_be_saved_goes_back_to_review_and_can_be_confirmed_again(
         kiosk: Kiosk, monkeypatch: pytest.MonkeyPatch) -> None:
-    from kiosk.outbox import OutboxError
+    from kiosk.outbox.store import OutboxError
 
     kiosk.to_submitting()
     def disk_full(*args, **kwargs):

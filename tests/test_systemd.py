@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import provision, watchdog
-from kiosk.config import REPO_ROOT
+from kiosk.appliance import provision
+
+from kiosk.appliance import watchdog
+from kiosk.appliance.config import REPO_ROOT
 
 SYSTEMD = REPO_ROOT / "systemd"
 UNITS = ("dvc-kiosk.service", "dvc-kiosk-sandbox.service")

@@ -2,7 +2,7 @@
 
 The word-list tests type every word of Debian's hunspell-vi dictionary (/usr/share/hunspell/vi_VN.dic) with
 key sequences produced by the small encoders below, which follow the published Telex/VNI conventions and
-share no code with kiosk.telex.
+share no code with kiosk.domain.telex.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.telex import Composer, compose
+from kiosk.domain.telex import Composer, compose
 
 DICTIONARY = Path("/usr/share/hunspell/vi_VN.dic")
 

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk.catalog import load_catalog
-from kiosk.text import fold, nfc, telex_to_plain, words
+from kiosk.domain.catalog import load_catalog
+from kiosk.domain.text import fold, nfc, telex_to_plain, words
 
 
 def test_nfc_turns_decomposed_input_into_single_code_points() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.vietqr import VietQRError, crc16_ccitt_false, fold_purpose, parse_tlv, vietqr_payload
+from kiosk.domain.vietqr import VietQRError, crc16_ccitt_false, fold_purpose, parse_tlv, vietqr_payload
 
 STATIC_EXAMPLE = "00020101021138560010A0000007270126000697041501121133666688880208QRIBFTTA53037045802VN6304F443"
 DYNAMIC_EXAMPLE = (

@@ -20,11 +20,12 @@ from screens import kivy_env  # noqa: E402
 
 kivy_env.configure(size=(1920, 1080), headless=True)
 
-from drivers.fake_printer import FakePrinter  # noqa: E402
-from drivers.fake_reader import FakeCodeReader  # noqa: E402
-from drivers.fake_scanner import FakeScanner  # noqa: E402
-from kiosk import config, services as services_mod  # noqa: E402
-from kiosk.technician import hash_pin  # noqa: E402
+from drivers.fakes.printer import FakePrinter  # noqa: E402
+from drivers.fakes.reader import FakeCodeReader  # noqa: E402
+from drivers.fakes.scanner import FakeScanner  # noqa: E402
+from kiosk.appliance import config  # noqa: E402
+from kiosk.appliance import services as services_mod
+from kiosk.appliance.technician import hash_pin  # noqa: E402
 
 TECH_PIN = "135790"
 

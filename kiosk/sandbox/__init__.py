@@ -1,6 +1,6 @@
 """The sandbox portal: a stand-in for the province/national public-service portal.
 
-It speaks the same API contract as the real portal (docs/openapi.json, generated from kiosk.models), keeps
+It speaks the same API contract as the real portal (docs/openapi.json, generated from kiosk.portal.models), keeps
 its state in SQLite plus content-addressed blob files, and can be told to misbehave (kiosk.sandbox.faults)
 so the kiosk's retry and outbox paths can be proven. Demos, training and CI use it; nothing else does.
 

@@ -1,4 +1,4 @@
-"""The sandbox portal's web layer: FastAPI routes over `SandboxStore`, speaking the kiosk.models contract.
+"""The sandbox portal's web layer: FastAPI routes over `SandboxStore`, speaking the kiosk.portal.models contract.
 
 Every error answers `ErrorBody` with a stable `error` code (validation errors included: `invalid_request`,
 whose detail names the fields but never echoes their values, which may be personal data). Test-only routes
@@ -22,8 +22,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk import __version__
-from kiosk.config import REPO_ROOT
-from kiosk.models import (
+from kiosk.appliance.config import REPO_ROOT
+from kiosk.portal.models import (
     BlobState,
     DossierReceipt,
     DossierStatus,
@@ -41,8 +41,8 @@ from kiosk.models import (
     QueueTicketRequest,
     RatingRequest,
 )
-from kiosk.models import BlobUpload, ProcedureCatalog
-from kiosk.portal import Heartbeat, HeartbeatAck, KioskConfig, KioskCredentials, KioskRegistration
+from kiosk.portal.models import BlobUpload, ProcedureCatalog
+from kiosk.portal.client import Heartbeat, HeartbeatAck, KioskConfig, KioskCredentials, KioskRegistration
 from kiosk.sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware
 from kiosk.sandbox.store import HEARTBEAT_SECONDS, SandboxError, SandboxStore, Session
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from kiosk.models import (
+from kiosk.portal.models import (
     BlobState,
     CitizenProfile,
     DossierReceipt,

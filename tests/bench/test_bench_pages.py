@@ -30,8 +30,7 @@ from PIL import Image
 from rapidfuzz.distance import Levenshtein
 from skimage.metrics import structural_similarity
 
-from kiosk import pages
-
+from kiosk.domain import pages
 pytestmark = pytest.mark.bench
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from drivers.escpos_decode import decode_raster
 from drivers.escpos_printer import encode_job
-from kiosk.receipt import ReceiptData, TicketData, receipt_job, ticket_job
+from kiosk.domain.receipt import ReceiptData, TicketData, receipt_job, ticket_job
 
 HEAD_MM_S = 250  # TM-T20II class head
 DOTS_PER_MM = 8

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from kiosk.catalog import Catalog, Procedure
+from kiosk.domain.catalog import Catalog, Procedure
 
 # Real words of procedure names, recombined into a province-sized catalogue (about 2,000 procedures).
 _ACTIONS = ["Đăng ký", "Cấp", "Cấp lại", "Cấp đổi", "Gia hạn", "Điều chỉnh", "Xác nhận", "Thẩm định",

@@ -17,7 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: the shared fixtures
 
-from kiosk.session import State  # noqa: E402
+from kiosk.session.machine import State  # noqa: E402
 from portal_fixtures import portal_dossiers  # noqa: E402
 from session_fixtures import build_kiosk  # noqa: E402
 from kiosk.sandbox.server import start_sandbox  # noqa: E402

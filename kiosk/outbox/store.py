@@ -39,9 +39,9 @@ from typing import Any, Callable, Iterator
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from kiosk.models import DossierReceipt, DossierSubmission
+from kiosk.portal.models import DossierReceipt, DossierSubmission
 
-log = logging.getLogger("kiosk.outbox")
+log = logging.getLogger("kiosk.outbox.store")
 
 PENDING, DELIVERED, REJECTED = "pending", "delivered", "rejected"
 #: Portal error codes that a later retry can fix (everything else is a refusal a human must look at).
@@ -581,8 +581,7 @@ def _human_age(seconds: float) -> str:
 
 def _open_from_config(args: argparse.Namespace, command: str) -> tuple[Outbox, Any] | None:
     """The configured outbox, or None after telling the technician why it cannot be opened."""
-    from kiosk import config
-
+    from kiosk.appliance import config
     settings = config.load()
     try:
         return Outbox(settings.kiosk.data_dir), settings
@@ -616,7 +615,7 @@ def list_command(args: argparse.Namespace) -> int:
 
 def retry_command(args: argparse.Namespace) -> int:
     """`kiosk outbox retry [--json]`: send everything waiting now; exit 1 while some remain undelivered."""
-    from kiosk.portal import PortalClient, PortalError
+    from kiosk.portal.client import PortalClient, PortalError
 
     opened = _open_from_config(args, "retry")
     if opened is None:

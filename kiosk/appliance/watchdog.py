@@ -18,7 +18,7 @@ import socket
 import time
 from typing import Callable
 
-log = logging.getLogger("kiosk.watchdog")
+log = logging.getLogger("kiosk.appliance.watchdog")
 
 
 def _address(raw: str) -> str | bytes | None:

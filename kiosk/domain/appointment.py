@@ -21,7 +21,7 @@ from typing import Annotated, Literal
 
 import pydantic
 
-from kiosk.lunar import lunar_to_solar
+from kiosk.domain.lunar import lunar_to_solar
 
 __all__ = [
     "ProcessingTime",
@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 VIETNAM_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
 """Asia/Ho_Chi_Minh: UTC+7 all year (no daylight saving since 1975), so a fixed offset is exact."""
 
-DEFAULT_HOLIDAYS_FILE = Path(__file__).resolve().parent.parent / "config" / "holidays.toml"
+DEFAULT_HOLIDAYS_FILE = Path(__file__).resolve().parents[2] / "config" / "holidays.toml"
 
 WEEKDAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 
@@ -222,8 +222,8 @@ class HolidayCalendar:
 def default_calendar() -> HolidayCalendar:
     """The calendar of the configured holidays file (kiosk.toml [holidays] path), loaded once.
 
-    A broken site configuration raises kiosk.config.ConfigError rather than silently using other dates."""
-    from kiosk.config import load
+    A broken site configuration raises kiosk.appliance.config.ConfigError rather than silently using other dates."""
+    from kiosk.appliance.config import load
 
     return HolidayCalendar.from_file(load().holidays.path)
 
@@ -274,7 +274,7 @@ def appointment_command(args: argparse.Namespace) -> int:
         print(MESSAGES["bad_received"].format(value=args.received), file=sys.stderr)
         return 2
     try:
-        from kiosk.catalog import load_catalog
+        from kiosk.domain.catalog import load_catalog
 
         procedure = load_catalog().get(args.procedure)
     except Exception:

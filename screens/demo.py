@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-log = logging.getLogger("kiosk.demo")
+log = logging.getLogger("screens.demo")
 
 
 def demo_command(args) -> int:
@@ -56,10 +56,11 @@ def _windowed(portal_url: str, work: Path) -> int:
     from screens import kivy_env
 
     kivy_env.configure(size=(1920, 1080), fullscreen=False)  # before anything creates the window
-    from drivers.fake_printer import FakePrinter
-    from drivers.fake_reader import FakeCodeReader
-    from drivers.fake_scanner import FakeScanner
-    from kiosk import config, services as services_mod
+    from drivers.fakes.printer import FakePrinter
+    from drivers.fakes.reader import FakeCodeReader
+    from drivers.fakes.scanner import FakeScanner
+    from kiosk.appliance import config
+    from kiosk.appliance import services as services_mod
     from screens.app import run_app
 
     settings = config.load(portal={"url": portal_url}, kiosk={"data_dir": str(work / "data"), "fullscreen": False})

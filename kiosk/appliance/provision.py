@@ -4,12 +4,12 @@ Steps, each reported as done / unchanged / skipped / failed:
 
 1. kiosk user   `useradd --system` (dvc-kiosk), its state and log folders.
 2. site config  /etc/dvc-kiosk/kiosk.toml (kiosk id, centre, portal URL and CA, printer, scanner, code reader,
-   technician PIN hash), validated with kiosk.config before it replaces the old file; mode 0640, group kiosk.
+   technician PIN hash), validated with kiosk.appliance.config before it replaces the old file; mode 0640, group kiosk.
 3. credentials  /etc/dvc-kiosk/credentials.json from the portal for a one-time enrolment code; mode 0600, owned
    by the kiosk user. Existing credentials for the same kiosk id are kept: re-running never re-enrols.
 4. units        systemd units, the cage session script, udev rules, a drop-in naming this install's `kiosk`;
    enabled for graphical.target (the boot target).
-5. self-test    kiosk.doctor's quick checks (no paper moves).
+5. self-test    kiosk.appliance.doctor's quick checks (no paper moves).
 
 Answers come, later winning: repo defaults < the existing site file < `--from-file` (a kiosk.toml plus an
 optional [provision] table: enrolment_code, technician_pin, kiosk_user) < flags (`--kiosk-id`, ...,
@@ -36,7 +36,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Callable, Iterable, TextIO
 
-log = logging.getLogger("kiosk.provision")
+log = logging.getLogger("kiosk.appliance.provision")
 
 KIOSK_USER = "dvc-kiosk"
 SITE_DIR = Path("/etc/dvc-kiosk")
@@ -58,7 +58,7 @@ EXTRA_GROUPS = ("video", "render", "audio")
 
 def _systemd_source_dir() -> Path:
     """Where the shipped units live: the repository (editable install) or the package's data folder."""
-    from kiosk.config import REPO_ROOT
+    from kiosk.appliance.config import REPO_ROOT
 
     for candidate in (REPO_ROOT / "systemd", Path(sys.prefix) / "share" / "dvc-kiosk" / "systemd",
                       Path("/usr/share/dvc-kiosk/systemd")):
@@ -210,10 +210,9 @@ def _flag_values(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 
 
 def _validate(site: dict[str, dict[str, Any]], where: str = "") -> dict[str, dict[str, Any]]:
-    """Check `site` with kiosk.config exactly as the kiosk will load it; returns the values typed as the config
+    """Check `site` with kiosk.appliance.config exactly as the kiosk will load it; returns the values typed as the config
     types them (so "576" from a flag is written as the integer 576)."""
-    from kiosk import config
-
+    from kiosk.appliance import config
     defaults = _read_toml(config.DEFAULTS_FILE)
     try:
         settings = config.Settings(**_merge(defaults, site))
@@ -256,8 +255,7 @@ class Prompter:
 
 
 def _field_check(q: Question) -> Callable[[str], str | None]:
-    from kiosk import config
-
+    from kiosk.appliance import config
     model = {"kiosk": config.KioskSection, "portal": config.PortalSection, "printer": config.PrinterSection,
              "scanner": config.ScannerSection, "code_reader": config.CodeReaderSection}[q.section]
 
@@ -299,9 +297,8 @@ def _interactive(site: dict[str, dict[str, Any]], given: dict[str, dict[str, Any
 
 
 def build_plan(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None) -> Plan:
-    """Resolve every answer (see the module doc for the order) and validate it with kiosk.config."""
-    from kiosk import config
-
+    """Resolve every answer (see the module doc for the order) and validate it with kiosk.appliance.config."""
+    from kiosk.appliance import config
     root = Path(getattr(args, "root", None) or "/")
     plan = Plan(root=root, site={})
     existing = _read_toml(plan.path(CONFIG_FILE))
@@ -329,7 +326,7 @@ def build_plan(args: argparse.Namespace, stdin: TextIO | None = None, stdout: Te
     plan.enrolment_code = (getattr(args, "enrolment_code", None) or str(provision.get("enrolment_code", ""))).strip()
     plan.technician_pin = str(provision.get("technician_pin", "")).strip()
     if getattr(args, "technician_pin_stdin", False):
-        from kiosk.technician import read_pin_from
+        from kiosk.appliance.technician import read_pin_from
 
         plan.technician_pin = read_pin_from(stdin or sys.stdin, prompt="")
     plan.kiosk_user = getattr(args, "kiosk_user", None) or str(provision.get("kiosk_user", KIOSK_USER))
@@ -340,7 +337,7 @@ def build_plan(args: argparse.Namespace, stdin: TextIO | None = None, stdout: Te
     if interactive:
         _ask_secrets(plan, prompter, stdin or sys.stdin)
     if plan.technician_pin:
-        from kiosk.technician import InvalidPin, check_pin_shape
+        from kiosk.appliance.technician import InvalidPin, check_pin_shape
 
         try:
             check_pin_shape(plan.technician_pin)
@@ -351,7 +348,7 @@ def build_plan(args: argparse.Namespace, stdin: TextIO | None = None, stdout: Te
 
 def _ask_secrets(plan: Plan, prompter: Prompter, stdin: TextIO) -> None:
     """Interactive only: the enrolment code when there are no credentials yet, and the technician PIN."""
-    from kiosk.technician import InvalidPin, check_pin_shape, is_valid_hash, read_pin_from
+    from kiosk.appliance.technician import InvalidPin, check_pin_shape, is_valid_hash, read_pin_from
 
     if not plan.enrolment_code and _current_credentials(plan) is None:
         plan.enrolment_code = prompter.ask("Mã đăng ký máy do Cổng cấp (enrolment code)", "")
@@ -439,8 +436,8 @@ def render_site_config(site: dict[str, dict[str, Any]]) -> bytes:
 
 
 def step_site_config(plan: Plan) -> StepResult:
-    from kiosk import config
-    from kiosk.technician import hash_pin, verify_pin
+    from kiosk.appliance import config
+    from kiosk.appliance.technician import hash_pin, verify_pin
 
     target = plan.path(CONFIG_FILE)
     existing = _read_toml(target)
@@ -509,7 +506,7 @@ def step_kiosk_user(plan: Plan) -> StepResult:
 
 
 def _current_credentials(plan: Plan) -> Any:
-    from kiosk.fleet import load_credentials
+    from kiosk.appliance.fleet import load_credentials
 
     credentials = load_credentials(plan.path(CREDENTIALS_FILE))
     kiosk_id = plan.site.get("kiosk", {}).get("id")
@@ -524,8 +521,8 @@ ENROLMENT_MESSAGES = {
 
 
 def step_credentials(plan: Plan) -> StepResult:
-    from kiosk.fleet import save_credentials
-    from kiosk.portal import PortalClient, PortalError
+    from kiosk.appliance.fleet import save_credentials
+    from kiosk.portal.client import PortalClient, PortalError
 
     target = plan.path(CREDENTIALS_FILE)
     ids = _kiosk_ids(plan)
@@ -620,14 +617,14 @@ def step_self_test(plan: Plan) -> StepResult:
     if not plan.self_test:
         return StepResult("self-test", "skipped", "--no-self-test")
     try:
-        from kiosk import doctor
+        from kiosk.appliance import doctor
     except ImportError:
         return StepResult("self-test", "skipped", "kiosk doctor is not available in this build")
     checks_fn = getattr(doctor, "quick_checks", None) or getattr(doctor, "run_checks", None)
     if checks_fn is None:
         return StepResult("self-test", "skipped", "kiosk doctor has no checks to run")
-    from kiosk import config, services as services_module
-
+    from kiosk.appliance import config
+    from kiosk.appliance import services as services_module
     overrides: dict[str, Any] = {}
     if not plan.real_system:  # keep the test's state inside the root
         overrides["kiosk"] = {"data_dir": str(plan.path(STATE_DIR)), "log_dir": str(plan.path(LOG_DIR))}

@@ -6,7 +6,7 @@ without padding) so the cost can be raised later without breaking kiosks already
 constant-time. Repeated wrong PINs lock the pad for a delay that doubles with every further failure; the
 count survives restarts (a JSON file in data_dir), so pulling the plug does not reset it.
 
-    hash_pin(pin) -> str                 for provisioning (`python -m kiosk.technician hash` reads stdin)
+    hash_pin(pin) -> str                 for provisioning (`python -m kiosk.appliance.technician hash` reads stdin)
     verify_pin(pin, stored) -> bool      a bare check, no lockout
     TechnicianAuth(data_dir, pin_hash)   .verify(pin) -> bool, .locked_for() -> float, .failures
     MESSAGES                             kind -> Vietnamese text for the PIN pad
@@ -28,7 +28,7 @@ import unicodedata
 from pathlib import Path
 from typing import Callable
 
-log = logging.getLogger("kiosk.technician")
+log = logging.getLogger("kiosk.appliance.technician")
 
 SCHEME = "scrypt"
 # 32 MiB and about 0.1 s per check on a Raspberry Pi 4 class CPU: slow for a guesser, instant for a technician.
@@ -214,15 +214,15 @@ def read_pin_from(stream, *, prompt: str = "") -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m kiosk.technician hash`: read a PIN on stdin, print its hash for kiosk.technician_pin_hash."""
+    """`python -m kiosk.appliance.technician hash`: read a PIN on stdin, print its hash for kiosk.technician_pin_hash."""
     args = sys.argv[1:] if argv is None else argv
     if args != ["hash"]:
-        print("usage: python -m kiosk.technician hash   (reads the PIN from stdin)", file=sys.stderr)
+        print("usage: python -m kiosk.appliance.technician hash   (reads the PIN from stdin)", file=sys.stderr)
         return 2
     try:
         print(hash_pin(read_pin_from(sys.stdin, prompt="PIN kỹ thuật (6-12 chữ số): ")))
     except InvalidPin as e:
-        print(f"kiosk.technician: {e}", file=sys.stderr)
+        print(f"kiosk.appliance.technician: {e}", file=sys.stderr)
         return 2
     return 0
 

@@ -1,7 +1,7 @@
 """The portal client: the kiosk's only way to talk to the public-service portal (sync httpx, worker threads).
 
 Every call has explicit timeouts and a total deadline (a portal that drips its answer byte by byte cannot
-hold a kiosk thread), every answer is parsed through kiosk.models, and every failure surfaces as one
+hold a kiosk thread), every answer is parsed through kiosk.portal.models, and every failure surfaces as one
 `PortalError` subclass with a stable `.code`; no httpx or pydantic exception escapes. `kiosk.messages` turns
 those codes into Vietnamese text with a next step.
 
@@ -37,7 +37,7 @@ import httpx
 from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from kiosk import __version__
-from kiosk.models import (
+from kiosk.portal.models import (
     BlobState,
     BlobUpload,
     ProcedureCatalog,
@@ -67,7 +67,7 @@ RECEIPT_QR_PREFIX = "DVCK1|"
 MAX_RECEIPT_QR_LENGTH = 128
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
 _REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{3,63}")
-_DOSSIER_CODE = re.compile(r"[A-Z0-9][A-Z0-9.\-]{3,40}")  # kiosk.models.DossierCode
+_DOSSIER_CODE = re.compile(r"[A-Z0-9][A-Z0-9.\-]{3,40}")  # kiosk.portal.models.DossierCode
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{8,128}")
 
@@ -398,7 +398,7 @@ class PortalClient:
         return credentials
 
     def heartbeat(self, beat: Heartbeat, *, kiosk_token: str) -> HeartbeatAck:
-        """Report this kiosk's health (kiosk.fleet sends one a minute), authenticated by the kiosk token."""
+        """Report this kiosk's health (kiosk.appliance.fleet sends one a minute), authenticated by the kiosk token."""
         if not isinstance(kiosk_token, str) or not kiosk_token.isascii() or not kiosk_token.isprintable():
             raise PortalError("the kiosk token is not printable ASCII", code="invalid_request")
         return self._call("POST", f"/kiosks/{_segment(self.kiosk_id)}/heartbeat", HeartbeatAck, body=beat,
@@ -555,7 +555,7 @@ def status_command(args: argparse.Namespace) -> int:
     """`kiosk status CODE`: 0 found, 1 no such dossier, 2 portal unreachable or broken."""
     portal_url, kiosk_id, timeouts, ca_file = args.portal, "kiosk-cli", {}, None
     if not portal_url:
-        from kiosk.config import load
+        from kiosk.appliance.config import load
 
         settings = load()
         portal_url, kiosk_id, ca_file = settings.portal.url, settings.kiosk.id, settings.portal.ca_file or None

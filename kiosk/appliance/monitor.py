@@ -7,7 +7,7 @@ import logging
 import time
 from typing import Any, Callable
 
-log = logging.getLogger("kiosk.monitor")
+log = logging.getLogger("kiosk.appliance.monitor")
 
 
 class HealthMonitor:
@@ -44,7 +44,7 @@ class HealthMonitor:
 
     def poll(self) -> None:
         """Called often by the app; checks when due and only between sessions (attract or out of service)."""
-        from kiosk.session import State
+        from kiosk.session.machine import State
 
         if self.session.state in (State.ATTRACT, State.OUT_OF_SERVICE) and self.due():
             self.check_now()
@@ -75,8 +75,8 @@ class HealthMonitor:
         self.session.runner.submit(lambda: run(services), self._done)
 
     def _done(self, checks: Any, error: BaseException | None) -> None:
-        from kiosk.doctor import blocking_failure
-        from kiosk.session import State
+        from kiosk.appliance.doctor import blocking_failure
+        from kiosk.session.machine import State
 
         self._running = False
         if error is not None:
@@ -94,6 +94,6 @@ class HealthMonitor:
 
 
 def _quick_checks(services: Any) -> list:
-    from kiosk.doctor import quick_checks
+    from kiosk.appliance.doctor import quick_checks
 
     return quick_checks(services)

@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 
 from drivers.base import DeviceError, DeviceStatus, Health, NoDocuments, ScanSettings, ScanSource
-from kiosk.logs import redact
+from kiosk.appliance.logs import redact
 
 __all__ = ["Check", "run_checks", "quick_checks", "blocking_failure", "doctor_command", "CHECK_NAMES"]
 
-log = logging.getLogger("kiosk.doctor")
+log = logging.getLogger("kiosk.appliance.doctor")
 
 Severity = Literal["ok", "warning", "failed"]
 OK: Severity = "ok"
@@ -228,7 +228,7 @@ def _judge_page(pages: list, source: ScanSource) -> Outcome:
 
 
 def _printer_probe(services: Any, print_slip: bool) -> Probe:
-    from kiosk.receipt import test_slip_job
+    from kiosk.domain.receipt import test_slip_job
 
     printer = services.printer
     timeout = services.config.printer.timeout
@@ -251,7 +251,7 @@ def _printer_probe(services: Any, print_slip: bool) -> Probe:
 
 
 def _reader_probe(services: Any, read_code: bool, read_timeout: float) -> Probe:
-    from kiosk.receipt import receipt_qr_payload
+    from kiosk.domain.receipt import receipt_qr_payload
 
     reader = services.reader
     slip_payload = receipt_qr_payload(f"TEST-{services.config.kiosk.id}")
@@ -499,8 +499,8 @@ def _close_within(services: Any, seconds: float) -> None:
 
 def doctor_command(args: argparse.Namespace) -> int:
     """`kiosk doctor [--json] [--no-print]`: 0 when nothing failed, 1 otherwise."""
-    from kiosk import config, services as services_module
-
+    from kiosk.appliance import config
+    from kiosk.appliance import services as services_module
     settings = config.load()
     try:
         services = services_module.build(settings, **_build_devices(settings))

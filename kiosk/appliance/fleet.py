@@ -2,7 +2,7 @@
 
 A province runs hundreds of kiosks nobody watches; both channels tell the fleet which one needs a visit
 before citizens complain. Neither carries personal data: counts, device kinds and health, ages, versions and
-error *kinds* only (the heartbeat schema, kiosk.portal.Heartbeat, has no field that could hold more).
+error *kinds* only (the heartbeat schema, kiosk.portal.client.Heartbeat, has no field that could hold more).
 Neither may hurt a citizen's session: every failure is logged and swallowed, and device health is queried by
 the heartbeat thread once a minute, never on a scrape or the UI thread.
 
@@ -26,9 +26,9 @@ from typing import Any, Callable, Iterator
 from pydantic import ValidationError
 
 from kiosk import __version__
-from kiosk.portal import DeviceHealthReport, Heartbeat, KioskCredentials, PortalError
+from kiosk.portal.client import DeviceHealthReport, Heartbeat, KioskCredentials, PortalError
 
-log = logging.getLogger("kiosk.fleet")
+log = logging.getLogger("kiosk.appliance.fleet")
 
 HEARTBEAT_SECONDS = 60.0
 METRICS_HOST = "127.0.0.1"
@@ -97,7 +97,7 @@ class Metrics:
             self.last_error_kind = str(kind)[:64]
 
     def watch(self, session: Any) -> None:
-        """Count from a kiosk.session.Session's transitions: leaving attract for a citizen step starts a
+        """Count from a kiosk.session.machine.Session's transitions: leaving attract for a citizen step starts a
         session, reaching done is a submitted dossier, and each new error shown is remembered by kind."""
         seen = {"state": _state_name(session), "error": None}
 
@@ -282,8 +282,7 @@ class HeartbeatSender:
 
     def _pull_config(self, version: int, kiosk_token: str) -> None:
         """The portal holds newer settings for this kiosk: fetch, check and keep them (never raises)."""
-        from kiosk import remote_config
-
+        from kiosk.appliance import remote_config
         if self.data_dir is None or not isinstance(version, int) or version <= remote_config.read_overlay(
                 self.data_dir)[0]:
             return
@@ -368,7 +367,7 @@ def start_fleet(services: Any, metrics: Metrics | None = None, *, in_service: Ca
     """Start the heartbeat and the metrics endpoint for the app. `in_service`: citizens can use the kiosk;
     `idle`: no session is running (devices may be queried). A port already in use disables metrics (logged);
     the heartbeat still runs."""
-    from kiosk.portal import PortalClient
+    from kiosk.portal.client import PortalClient
 
     settings = services.config
     monitor = FleetMonitor(services, metrics, in_service=in_service, idle=idle)

@@ -25,8 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from kiosk.appointment import ProcessingTime
-from kiosk.text import fold, nfc, telex_to_plain, words
+from kiosk.domain.appointment import ProcessingTime
+from kiosk.domain.text import fold, nfc, telex_to_plain, words
 
 __all__ = [
     "Catalog", "CatalogError", "CatalogStore", "DocumentComponent", "Fee", "FeeQuote", "FormField",
@@ -432,7 +432,7 @@ def parse_procedures(items: Any, origin: str = "catalogue") -> Catalog:
 def load_catalog(path: Path | None = None) -> Catalog:
     """Load and validate a catalogue file (default: the configured `catalog.path`)."""
     if path is None:
-        from kiosk.config import load
+        from kiosk.appliance.config import load
 
         path = load().catalog.path
     try:
@@ -509,10 +509,10 @@ class CatalogStore:
 
 # ------------------------------------------------------------------------------------------ CLI
 def _cli_catalog() -> Catalog:
-    from kiosk.config import load
+    from kiosk.appliance.config import load
 
     settings = load()
-    return CatalogStore(settings.kiosk.data_dir, settings.catalog.path).current()  # as kiosk.services does
+    return CatalogStore(settings.kiosk.data_dir, settings.catalog.path).current()  # as kiosk.appliance.services does
 
 
 def search_command(args: argparse.Namespace) -> int:

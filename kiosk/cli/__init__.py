@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _add(sub, "run", "screens.launch:run_command", "run the kiosk with the configured devices and portal")
     p.add_argument("--windowed", action="store_true", help="a window instead of full screen (for bench tests)")
 
-    p = _add(sub, "demo", "kiosk.demo:demo_command", "the kiosk with simulated devices and an embedded sandbox portal")
+    p = _add(sub, "demo", "screens.demo:demo_command", "the kiosk with simulated devices and an embedded sandbox portal")
     p.add_argument("--out", type=Path, default=Path("out/demo"), help="where a headless demo writes screenshots")
     p.add_argument("--headless", action="store_true", help="run the scripted session even when a display exists")
 
@@ -60,12 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fault", action="append", default=[],
                    help="fault mode used for failing requests: 500, 429, timeout, reset, drip, badjson, lose_response (repeatable)")
 
-    p = _add(sub, "status", "kiosk.portal:status_command", "the portal's view of one dossier")
+    p = _add(sub, "status", "kiosk.portal.client:status_command", "the portal's view of one dossier")
     p.add_argument("code", help="dossier code (or the text of the receipt QR)")
     p.add_argument("--portal", help="portal base URL (default: from config)")
     p.add_argument("--json", action="store_true")
 
-    p = _add(sub, "doctor", "kiosk.doctor:doctor_command", "check every configured device and the portal")
+    p = _add(sub, "doctor", "kiosk.appliance.doctor:doctor_command", "check every configured device and the portal")
     p.add_argument("--json", action="store_true")
     p.add_argument("--no-print", action="store_true", help="skip the test slip")
     p.add_argument("--no-read", action="store_true", help="do not wait for a code at the reader")
@@ -76,19 +76,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", type=Path)
 
     pages = sub.add_parser("pages", help="scanned-page tools").add_subparsers(dest="pages_command", required=True, metavar="SUB")
-    p = _add(pages, "pack", "kiosk.pages:pack_command", "pack scanned pages into the PDF the kiosk uploads")
+    p = _add(pages, "pack", "kiosk.domain.pages:pack_command", "pack scanned pages into the PDF the kiosk uploads")
     p.add_argument("-o", "--output", type=Path, required=True)
     p.add_argument("pages", nargs="+", type=Path)
     p.add_argument("--dpi", type=int, default=0, help="resolution of the pages when the files do not say (default 300)")
 
     cat = sub.add_parser("catalog", help="procedure catalogue").add_subparsers(dest="catalog_command", required=True, metavar="SUB")
-    p = _add(cat, "search", "kiosk.catalog:search_command", "ranked procedure matches as JSON lines")
+    p = _add(cat, "search", "kiosk.domain.catalog:search_command", "ranked procedure matches as JSON lines")
     p.add_argument("query")
     p.add_argument("--limit", type=int, default=10)
-    p = _add(cat, "list", "kiosk.catalog:list_command", "every procedure in the catalogue")
+    p = _add(cat, "list", "kiosk.domain.catalog:list_command", "every procedure in the catalogue")
     p.add_argument("--json", action="store_true")
 
-    p = _add(sub, "appointment", "kiosk.appointment:appointment_command", "the appointment date for a dossier received at a time")
+    p = _add(sub, "appointment", "kiosk.domain.appointment:appointment_command", "the appointment date for a dossier received at a time")
     p.add_argument("--procedure", required=True)
     p.add_argument("--received", required=True, help="ISO date-time, e.g. 2026-11-23T15:30 (Asia/Ho_Chi_Minh when naive)")
     p.add_argument("--json", action="store_true")
@@ -96,11 +96,11 @@ def build_parser() -> argparse.ArgumentParser:
     out = sub.add_parser("outbox", help="dossiers waiting to be sent").add_subparsers(dest="outbox_command", required=True, metavar="SUB")
     for name, help in (("list", "list the outbox"), ("retry", "send what is waiting now"),
                        ("purge-delivered", "remove delivered dossiers from disk")):
-        p = _add(out, name, f"kiosk.outbox:{name.replace('-', '_')}_command", help)
+        p = _add(out, name, f"kiosk.outbox.store:{name.replace('-', '_')}_command", help)
         p.add_argument("--json", action="store_true")
 
-    p = _add(sub, "provision", "kiosk.provision:provision_command", "turn this machine into a kiosk (config, user, units)")
-    from kiosk.provision import add_arguments as provision_arguments  # standard library only
+    p = _add(sub, "provision", "kiosk.appliance.provision:provision_command", "turn this machine into a kiosk (config, user, units)")
+    from kiosk.appliance.provision import add_arguments as provision_arguments  # standard library only
 
     provision_arguments(p)
     return parser
@@ -109,12 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     args = build_parser().parse_args(argv)
-    from kiosk.logs import setup_logging
+    from kiosk.appliance.logs import setup_logging
 
     setup_logging(verbose=args.verbose)
     if args.config:
         os.environ["KIOSK_CONFIG"] = str(args.config)
-    from kiosk.config import ConfigError
+    from kiosk.appliance.config import ConfigError
 
     try:
         return args.func(args)
@@ -125,5 +125,3 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-if __name__ == "__main__":
-    sys.exit(main())

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from drivers import registry
 from drivers.base import CodeReader, Printer, Scanner
 
-from kiosk.config import Settings
+from kiosk.appliance.config import Settings
 
-log = logging.getLogger("kiosk.services")
+log = logging.getLogger("kiosk.appliance.services")
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
@@ -25,15 +25,15 @@ def vn_now() -> dt.datetime:
 @dataclasses.dataclass
 class Services:
     config: Settings
-    catalog: Any  # kiosk.catalog.Catalog
-    portal: Any  # kiosk.portal.PortalClient
+    catalog: Any  # kiosk.domain.catalog.Catalog
+    portal: Any  # kiosk.portal.client.PortalClient
     scanner: Scanner
     printer: Printer
     reader: CodeReader
-    outbox: Any  # kiosk.outbox.Outbox
-    holidays: Any = None  # kiosk.appointment.HolidayCalendar
+    outbox: Any  # kiosk.outbox.store.Outbox
+    holidays: Any = None  # kiosk.domain.appointment.HolidayCalendar
     now: Callable[[], dt.datetime] = vn_now
-    catalog_store: Any = None  # kiosk.catalog.CatalogStore: the last good copy of the portal's catalogue
+    catalog_store: Any = None  # kiosk.domain.catalog.CatalogStore: the last good copy of the portal's catalogue
     last_receipt: Any = None  # the last receipt PrintJob, for the technician's reprint
     last_print: dict | None = None  # bytes of the last receipt/ticket, for `kiosk simulate`
 
@@ -54,10 +54,10 @@ class Services:
 
 def build(settings: Settings, *, data_dir: Path | None = None, **devices: Any) -> Services:
     """Build the services. Devices given as keywords (scanner=, printer=, reader=) replace configured ones."""
-    from kiosk.appointment import HolidayCalendar
-    from kiosk.catalog import CatalogStore
-    from kiosk.outbox import Outbox
-    from kiosk.portal import PortalClient
+    from kiosk.domain.appointment import HolidayCalendar
+    from kiosk.domain.catalog import CatalogStore
+    from kiosk.outbox.store import Outbox
+    from kiosk.portal.client import PortalClient
 
     data_dir = Path(data_dir or settings.kiosk.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)

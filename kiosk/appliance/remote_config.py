@@ -1,7 +1,7 @@
 """Settings pulled from the portal: administrators change a kiosk (its centre's name, timeouts, the printer's
 head width, the payment account...) without anyone touching it. The portal's version number comes with every
 heartbeat; a newer one is fetched, checked against the same validation as the site file, and saved in the data
-folder as `remote-config.toml`, which `kiosk.config.load` layers over the site file (the environment still wins).
+folder as `remote-config.toml`, which `kiosk.appliance.config.load` layers over the site file (the environment still wins).
 
 Only the keys below can be set remotely: the portal cannot point a kiosk at another portal, change its identity
 or its folders, or its technician PIN — a bad value there would leave a unit nobody can reach.
@@ -14,7 +14,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger("kiosk.remote_config")
+log = logging.getLogger("kiosk.appliance.remote_config")
 
 FILE_NAME = "remote-config.toml"
 ALLOWED: dict[str, frozenset[str]] = {
@@ -67,8 +67,7 @@ def apply(data_dir: Path | str, version: int, settings: dict[str, Any]) -> bool:
     use them); False when they were refused (the previous ones stay)."""
     import tomli_w
 
-    from kiosk import config
-
+    from kiosk.appliance import config
     current_version, current = read_overlay(data_dir)
     if version <= current_version:
         return False

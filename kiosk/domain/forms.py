@@ -15,9 +15,9 @@ from typing import Annotated, Any, Callable, Mapping
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 from pydantic_core import PydanticCustomError
 
-from kiosk.catalog import FormField, Procedure
-from kiosk.models import CitizenProfile
-from kiosk.text import fold, nfc
+from kiosk.domain.catalog import FormField, Procedure
+from kiosk.portal.models import CitizenProfile
+from kiosk.domain.text import fold, nfc
 
 __all__ = ["FormResult", "MESSAGES", "display_value", "prefill", "validate"]
 

@@ -25,7 +25,7 @@ from drivers.base import DeviceError, ScannedPage, ScanSettings, ScanSource
 from kiosk import messages
 from kiosk.messages import UserMessage
 
-log = logging.getLogger("kiosk.session")
+log = logging.getLogger("kiosk.session.machine")
 
 
 class State(str, enum.Enum):
@@ -141,11 +141,11 @@ class Component:
 class SessionData:
     """Everything a citizen entered or the kiosk learned in one session. Wiped (replaced) when it ends."""
 
-    procedure: Any = None  # kiosk.catalog.Procedure
+    procedure: Any = None  # kiosk.domain.catalog.Procedure
     search_query: str = ""
     field_filter: str = ""
     consented: bool = False
-    citizen: Any = None  # kiosk.models.CitizenProfile
+    citizen: Any = None  # kiosk.portal.models.CitizenProfile
     id_card: dict | None = None
     form_values: dict[str, str] = dataclasses.field(default_factory=dict)
     form_errors: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -153,7 +153,7 @@ class SessionData:
     components: list[Component] = dataclasses.field(default_factory=list)
     current_component: int = 0
     scanning: bool = False
-    otp: Any = None  # kiosk.models.OtpChallenge
+    otp: Any = None  # kiosk.portal.models.OtpChallenge
     otp_attempts_left: int | None = None
     otp_locked: bool = False
     confirmation_token: str = ""
@@ -165,9 +165,9 @@ class SessionData:
     received_at: dt.datetime | None = None
     receipt_printed: bool = False
     print_started: bool = False
-    ticket: Any = None  # kiosk.models.QueueTicket
+    ticket: Any = None  # kiosk.portal.models.QueueTicket
     print_error: UserMessage | None = None
-    status_view: Any = None  # kiosk.models.DossierView
+    status_view: Any = None  # kiosk.portal.models.DossierView
     rating: int | None = None
     error: UserMessage | None = None
     busy: str = ""
@@ -482,7 +482,7 @@ class Session:
             return False
 
     def _login_with(self, text: str) -> None:
-        from kiosk.idcodes import IdCardQr, ReceiptQr, Rejected, VneidLogin, parse_code
+        from kiosk.domain.codes import IdCardQr, ReceiptQr, Rejected, VneidLogin, parse_code
 
         if self.data.busy:
             return
@@ -511,14 +511,12 @@ class Session:
 
     # ------------------------------------------------------------------------------------------ form
     def _enter_form(self) -> None:
-        from kiosk import forms
-
+        from kiosk.domain import forms
         if not self.data.form_values:
             self.data.form_values = forms.prefill(self.data.procedure, self.data.citizen, self.data.id_card)
 
     def _on_form(self, event: str, **p: Any):
-        from kiosk import forms
-
+        from kiosk.domain import forms
         if event == "set":
             field = str(p["field"])
             self.data.form_values[field] = str(p.get("value", ""))
@@ -646,7 +644,7 @@ class Session:
     @staticmethod
     def _looks_blank(page: ScannedPage) -> bool:
         try:
-            from kiosk.pages import analyse_page
+            from kiosk.domain.pages import analyse_page
 
             return bool(analyse_page(page.image).blank)
         except Exception:  # noqa: BLE001 - blank detection is advice, never a failure
@@ -731,8 +729,8 @@ class Session:
         dpi = svc.config.scanner.dpi
 
         def work():
-            from kiosk.models import DocumentRef, DossierSubmission
-            from kiosk.pages import pack_pages
+            from kiosk.portal.models import DocumentRef, DossierSubmission
+            from kiosk.domain.pages import pack_pages
 
             blobs: dict[str, bytes] = {}
             refs = []
@@ -785,7 +783,7 @@ class Session:
         code, proc_code = data.dossier_code, data.procedure.code
 
         def work():
-            from kiosk.receipt import receipt_job, ticket_job
+            from kiosk.domain.receipt import receipt_job, ticket_job
 
             job = receipt_job(receipt_data, printer.width_dots, getattr(printer, "native_qr", False))
             svc.last_receipt = job
@@ -807,7 +805,7 @@ class Session:
         self._job(work, "_printed", "_print_failed", busy="Đang in biên nhận…")
 
     def _receipt_data(self):
-        from kiosk.receipt import ReceiptData
+        from kiosk.domain.receipt import ReceiptData
 
         d, svc = self.data, self.services
         return ReceiptData(
@@ -824,7 +822,7 @@ class Session:
         if not (pay.bank_bin and pay.account and self.data.procedure is not None):
             return None
         try:
-            from kiosk.vietqr import vietqr_payload
+            from kiosk.domain.vietqr import vietqr_payload
 
             quote = self._fee_quote()
             amount = quote.amount_vnd if quote else 0
@@ -881,7 +879,7 @@ class Session:
         self.services.reader.stop()
 
     def _on_status_lookup(self, event: str, **p: Any):
-        from kiosk.idcodes import ReceiptQr, parse_code
+        from kiosk.domain.codes import ReceiptQr, parse_code
 
         if event == "_code_read":
             read = p["result"]
@@ -906,7 +904,7 @@ class Session:
             code = str(p.get("code", "")).strip().upper()[:64]
             if not code:
                 return
-            from kiosk.portal import lookup_dossier  # a dossier code, a receipt QR's text or a local reference
+            from kiosk.portal.client import lookup_dossier  # a dossier code, a receipt QR's text or a local reference
 
             portal = self.services.portal
             self.data.status_view = None
@@ -925,7 +923,7 @@ class Session:
         printer, portal = svc.printer, svc.portal
 
         def work():
-            from kiosk.receipt import ticket_job
+            from kiosk.domain.receipt import ticket_job
 
             ticket = portal.queue_ticket()
             try:
@@ -960,7 +958,7 @@ class Session:
     # ------------------------------------------------------------------------------------------ helpers
     def _appointment(self, procedure, received: dt.datetime) -> dt.date | None:
         try:
-            from kiosk.appointment import appointment_date
+            from kiosk.domain.appointment import appointment_date
 
             return appointment_date(procedure.processing, received, self.services.holidays)
         except Exception:  # noqa: BLE001 - an unknown date is shown as "cán bộ sẽ thông báo"
@@ -971,7 +969,7 @@ class Session:
         """The fee for this dossier: per page and per copy where the procedure charges so."""
         d = self.data
         try:
-            from kiosk.catalog import fee_for
+            from kiosk.domain.catalog import fee_for
 
             pages = sum(c.page_count for c in d.components)
             try:
@@ -985,7 +983,7 @@ class Session:
 
 
 def _ticket_data(ticket, centre_name: str):
-    from kiosk.receipt import TicketData
+    from kiosk.domain.receipt import TicketData
 
     return TicketData(centre_name=centre_name, number=ticket.number, counter=ticket.counter,
                       waiting=ticket.waiting, issued_at=ticket.issued_at)

@@ -1,6 +1,6 @@
 """Portal API models: every request and response the kiosk and the sandbox exchange (the contract).
 
-Both `kiosk.portal` (the client) and `kiosk.sandbox` (the server) use these classes, so the OpenAPI
+Both `kiosk.portal.client` (the client) and `kiosk.sandbox` (the server) use these classes, so the OpenAPI
 document the sandbox serves is generated from the same definitions the client validates against.
 """
 from __future__ import annotations
@@ -144,7 +144,7 @@ class BlobUpload(_Model):
 
 
 class ProcedureCatalog(_Model):
-    """GET /catalog: the portal's procedure list; entries are passed through to kiosk.catalog as they are."""
+    """GET /catalog: the portal's procedure list; entries are passed through to kiosk.domain.catalog as they are."""
 
     procedures: list[dict[str, Any]] = Field(default_factory=list)
 

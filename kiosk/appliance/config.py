@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS_FILE = REPO_ROOT / "config" / "kiosk.toml"
 SITE_FILE = Path("/etc/dvc-kiosk/kiosk.toml")
 
@@ -163,7 +163,7 @@ def site_file() -> Path | None:
 
 def load(path: Path | str | None = None, **overrides: Any) -> Settings:
     """Load and validate the configuration. `path` replaces the site file; `overrides` win over everything.
-    Settings the portal pushed (kiosk.remote_config, in the data folder) lie between the site file and the
+    Settings the portal pushed (kiosk.appliance.remote_config, in the data folder) lie between the site file and the
     environment."""
     ignore_remote = bool(overrides.pop("_ignore_remote", False))
     data = _read_toml(DEFAULTS_FILE) if DEFAULTS_FILE.exists() else {}
@@ -173,8 +173,7 @@ def load(path: Path | str | None = None, **overrides: Any) -> Settings:
     if overrides:
         data = _deep_merge(data, overrides)
     if not ignore_remote:
-        from kiosk import remote_config
-
+        from kiosk.appliance import remote_config
         data_dir = data.get("kiosk", {}).get("data_dir", KioskSection.model_fields["data_dir"].default)
         _, pushed = remote_config.read_overlay(data_dir)
         if pushed:

@@ -38,7 +38,7 @@ _DATE8 = re.compile(r"\d{8}")
 # Opaque login tokens: URL-safe printable ASCII (the sandbox uses `VNEID-TEST-0001`; the real app's
 # payload is unpublished, possibly a URL), 6..512 characters like the portal's login_code.
 _LOGIN_TOKEN = re.compile(r"[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%\-]{6,512}")
-# Same shape as kiosk.models.DossierCode.
+# Same shape as kiosk.portal.models.DossierCode.
 _DOSSIER_CODE = re.compile(r"[A-Z0-9][A-Z0-9.\-]{3,40}")
 _NAME_PUNCTUATION = frozenset(" '-.")
 _SEX_WORDS = {"nam": "Nam", "nữ": "Nữ"}
@@ -88,7 +88,7 @@ class IdCardQr:
 class ReceiptQr:
     """The QR the kiosk prints on a receipt: `DVCK1|<dossier code>`, scanned to look up a dossier's status."""
 
-    code: str  # the dossier code (same shape as kiosk.models.DossierCode)
+    code: str  # the dossier code (same shape as kiosk.portal.models.DossierCode)
 
 
 @dataclasses.dataclass(frozen=True)
