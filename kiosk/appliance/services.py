@@ -6,20 +6,14 @@ import datetime as dt
 import logging
 from pathlib import Path
 from typing import Any, Callable
-from zoneinfo import ZoneInfo
 
 from drivers import registry
 from drivers.base import CodeReader, Printer, Scanner
 
 from kiosk.appliance.config import Settings
+from kiosk.domain.clock import centre_now
 
 log = logging.getLogger("kiosk.appliance.services")
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def vn_now() -> dt.datetime:
-    """Local time at the centre (naive, Vietnam time): what receipts and appointment rules speak in."""
-    return dt.datetime.now(VN_TZ).replace(tzinfo=None, microsecond=0)
 
 
 @dataclasses.dataclass
@@ -32,7 +26,7 @@ class Services:
     reader: CodeReader
     outbox: Any  # kiosk.outbox.store.Outbox
     holidays: Any = None  # kiosk.domain.appointment.HolidayCalendar
-    now: Callable[[], dt.datetime] = vn_now
+    now: Callable[[], dt.datetime] = centre_now
     catalog_store: Any = None  # kiosk.domain.catalog.CatalogStore: the last good copy of the portal's catalogue
     last_receipt: Any = None  # the last receipt PrintJob, for the technician's reprint
     last_print: dict | None = None  # bytes of the last receipt/ticket, for `kiosk simulate`

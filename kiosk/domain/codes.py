@@ -22,7 +22,18 @@ MAX_PAYLOAD_BYTES = 2048
 MAX_NAME_CHARS = 100
 MAX_ADDRESS_CHARS = 400
 MAX_EXTRA_FIELD_CHARS = 400
+#: The receipt QR (status look-up contract): `DVCK1|<lookup code>` or `DVCK1|<lookup code>|<secret>`.
 RECEIPT_PREFIX = "DVCK1|"
+MAX_RECEIPT_QR_CHARS = 160
+#: A kiosk's id as the site configuration allows it (kiosk.appliance.config uses this pattern).
+KIOSK_ID_PATTERN = r"^[A-Za-z0-9._\-]{1,64}$"
+#: A dossier code the portal assigns (kiosk.portal.models.DossierCode uses this pattern).
+DOSSIER_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9.\-]{3,40}$"
+#: What a citizen can look a dossier up by: the portal's dossier code or the kiosk's local reference
+#: (`<KIOSK ID>-yymmdd-XXXXXX`, see `new_local_reference`), so every kiosk id the config allows fits.
+LOOKUP_CODE_PATTERN = r"^[A-Za-z0-9._\-]{4,96}$"
+#: The short secret printed beside the code (issue: private status look-up); optional in the QR.
+RECEIPT_SECRET_PATTERN = r"^[A-Z0-9]{4,6}$"
 
 # Province codes of the 12-digit ID number (TT 07/2016/TT-BCA annex, kept by TT 59/2021/TT-BCA): the 63
 # provinces before the 2025 merger. Cards already issued keep these codes.
@@ -38,8 +49,9 @@ _DATE8 = re.compile(r"\d{8}")
 # Opaque login tokens: URL-safe printable ASCII (the sandbox uses `VNEID-TEST-0001`; the real app's
 # payload is unpublished, possibly a URL), 6..512 characters like the portal's login_code.
 _LOGIN_TOKEN = re.compile(r"[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%\-]{6,512}")
-# Same shape as kiosk.portal.models.DossierCode.
-_DOSSIER_CODE = re.compile(r"[A-Z0-9][A-Z0-9.\-]{3,40}")
+_DOSSIER_CODE = re.compile(DOSSIER_CODE_PATTERN)
+_LOOKUP_CODE = re.compile(LOOKUP_CODE_PATTERN)
+_RECEIPT_SECRET = re.compile(RECEIPT_SECRET_PATTERN)
 _NAME_PUNCTUATION = frozenset(" '-.")
 _SEX_WORDS = {"nam": "Nam", "nữ": "Nữ"}
 
@@ -86,9 +98,13 @@ class IdCardQr:
 
 @dataclasses.dataclass(frozen=True)
 class ReceiptQr:
-    """The QR the kiosk prints on a receipt: `DVCK1|<dossier code>`, scanned to look up a dossier's status."""
+    """The QR the kiosk prints on a receipt, scanned to look up a dossier's status (see `encode_receipt_qr`)."""
 
-    code: str  # the dossier code (same shape as kiosk.portal.models.DossierCode)
+    code: str  # a dossier code or a local reference (LOOKUP_CODE_PATTERN)
+    secret: str = ""  # the look-up secret printed beside the code, when the receipt carries one
+
+    def __repr__(self) -> str:
+        return f"ReceiptQr(code={self.code!r}, secret={'<hidden>' if self.secret else ''!r})"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,10 +164,7 @@ def _parse(text: str) -> ParsedCode:
     text = unicodedata.normalize("NFC", text)
 
     if text.startswith(RECEIPT_PREFIX):
-        code = text[len(RECEIPT_PREFIX):]
-        if _DOSSIER_CODE.fullmatch(code):
-            return ReceiptQr(code=code)
-        return _reject("receipt", "bad_dossier_code")
+        return decode_receipt_qr(text) or _reject("receipt", "bad_lookup_code")
     if "|" in text:
         return _parse_id_card(text)
     if text.startswith("000201") and "A000000727" in text:
@@ -159,6 +172,45 @@ def _parse(text: str) -> ParsedCode:
     if _LOGIN_TOKEN.fullmatch(text):
         return VneidLogin(token=text)
     return _reject("unknown_format", "")
+
+
+# --------------------------------------------------------------------------------------------- receipt QR
+def encode_receipt_qr(code: str, secret: str = "") -> str:
+    """The receipt QR's text. The one definition: receipt, portal client, status look-up and CLI all use it."""
+    if not _LOOKUP_CODE.fullmatch(code):
+        raise ValueError("not a dossier code or local reference")
+    if secret and not _RECEIPT_SECRET.fullmatch(secret):
+        raise ValueError("a receipt secret is 4-6 capital letters or digits")
+    return RECEIPT_PREFIX + code + (f"|{secret}" if secret else "")
+
+
+def decode_receipt_qr(text: object) -> ReceiptQr | None:
+    """The look-up code (and secret) in a receipt QR's text, or None for anything else. Never raises.
+    Scanners append CR/LF; surrounding whitespace is ignored; long input is refused before any parsing."""
+    if not isinstance(text, str) or len(text) > MAX_RECEIPT_QR_CHARS:
+        return None
+    text = text.strip()
+    if not text.startswith(RECEIPT_PREFIX):
+        return None
+    code, _, secret = text[len(RECEIPT_PREFIX):].partition("|")
+    if not _LOOKUP_CODE.fullmatch(code) or (secret and not _RECEIPT_SECRET.fullmatch(secret)):
+        return None
+    return ReceiptQr(code=code, secret=secret)
+
+
+def is_dossier_code(text: str) -> bool:
+    return isinstance(text, str) and _DOSSIER_CODE.fullmatch(text) is not None
+
+
+def is_lookup_code(text: str) -> bool:
+    return isinstance(text, str) and _LOOKUP_CODE.fullmatch(text) is not None
+
+
+def new_local_reference(kiosk_id: str, now: dt.datetime) -> str:
+    """A reference the kiosk gives a dossier before the portal assigns its code (printed when offline)."""
+    import uuid
+
+    return f"{kiosk_id.upper()}-{now:%y%m%d}-{uuid.uuid4().hex[:6].upper()}"
 
 
 def _parse_id_card(text: str) -> IdCardQr | Rejected:

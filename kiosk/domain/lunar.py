@@ -16,9 +16,11 @@ from __future__ import annotations
 import math
 from datetime import date
 
+from kiosk.domain.clock import CENTRE_TZ
+
 __all__ = ["lunar_to_solar", "solar_to_lunar", "lunar_month_length", "VIETNAM_TZ_HOURS"]
 
-VIETNAM_TZ_HOURS = 7.0
+VIETNAM_TZ_HOURS = CENTRE_TZ.utcoffset(None).total_seconds() / 3600
 """The calendar's reference time zone: Việt Nam has used UTC+7 for its calendar since 1968."""
 
 _JDN_OF_ORDINAL_ZERO = 1721425  # Julian Day Number of date.fromordinal(1) minus one

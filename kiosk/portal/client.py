@@ -37,6 +37,8 @@ import httpx
 from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from kiosk import __version__
+from kiosk.domain.clock import to_centre
+from kiosk.domain.codes import decode_receipt_qr, is_dossier_code, is_lookup_code
 from kiosk.portal.models import (
     BlobState,
     BlobUpload,
@@ -63,11 +65,6 @@ log = logging.getLogger(__name__)
 
 API = "/api/v1"
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024  # JSON answers are small; a huge one is a broken or hostile portal
-RECEIPT_QR_PREFIX = "DVCK1|"
-MAX_RECEIPT_QR_LENGTH = 128
-VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
-_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{3,63}")
-_DOSSIER_CODE = re.compile(r"[A-Z0-9][A-Z0-9.\-]{3,40}")  # kiosk.portal.models.DossierCode
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{8,128}")
 
@@ -194,15 +191,9 @@ STATUS_LABELS: dict[DossierStatus, str] = {
 
 # ---------------------------------------------------------------------------------------------- receipt QR
 def parse_receipt_qr(text: str) -> str | None:
-    """The dossier code or local reference in a receipt QR (`DVCK1|<value>`), or None for anything else.
-    Scanners append CR/LF; surrounding whitespace is ignored. Long input is refused before any parsing."""
-    if not isinstance(text, str) or len(text) > MAX_RECEIPT_QR_LENGTH:
-        return None
-    text = text.strip()
-    if not text.startswith(RECEIPT_QR_PREFIX):
-        return None
-    value = text[len(RECEIPT_QR_PREFIX):]
-    return value if _REFERENCE.fullmatch(value) else None
+    """The dossier code or local reference in a receipt QR, or None for anything else (kiosk.domain.codes)."""
+    parsed = decode_receipt_qr(text)
+    return parsed.code if parsed else None
 
 
 # ---------------------------------------------------------------------------------------------- client
@@ -525,9 +516,9 @@ def _segment(value: str) -> str:
 def lookup_dossier(client: PortalClient, text: str) -> DossierView:
     """A dossier by what a person typed or scanned: a dossier code, a receipt QR's text, or a local reference."""
     value = parse_receipt_qr(text) or text.strip()
-    if not _REFERENCE.fullmatch(value):
+    if not is_lookup_code(value):
         raise PortalRejected("not a dossier code or receipt QR", code="dossier_unknown")
-    if _DOSSIER_CODE.fullmatch(value):
+    if is_dossier_code(value):
         try:
             return client.dossier(value)
         except PortalRejected as e:
@@ -537,7 +528,7 @@ def lookup_dossier(client: PortalClient, text: str) -> DossierView:
 
 
 def _status_table(view: DossierView) -> str:
-    received = view.received_at.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M") + " (UTC+7)"
+    received = to_centre(view.received_at).strftime("%d/%m/%Y %H:%M") + " (UTC+7)"
     rows = [
         ("dossier", view.dossier_code),
         ("status", f"{view.status.value} — {STATUS_LABELS.get(view.status, '')}"),

@@ -11,8 +11,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from kiosk.domain.codes import DOSSIER_CODE_PATTERN
+
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
-DossierCode = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9][A-Z0-9.\-]{3,40}$")]
+DossierCode = Annotated[str, StringConstraints(pattern=DOSSIER_CODE_PATTERN)]
 
 
 class _Model(BaseModel):

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from kiosk.domain.clock import CENTRE_TZ
 from kiosk.portal.models import (
     BlobState,
     CitizenProfile,
@@ -41,7 +42,6 @@ from kiosk.portal.models import (
 
 log = logging.getLogger(__name__)
 
-VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")  # Vietnam has no daylight saving time
 SESSION_LIFETIME = dt.timedelta(minutes=30)
 OTP_LIFETIME = dt.timedelta(minutes=5)
 OTP_MAX_ATTEMPTS = 3
@@ -366,7 +366,7 @@ class SandboxStore:
             if wrong_size:
                 raise SandboxError(409, "blob_size_mismatch", ",".join(dict.fromkeys(wrong_size)))
             now = self.now()
-            day = now.astimezone(VN_TZ).strftime("%y%m%d")
+            day = now.astimezone(CENTRE_TZ).strftime("%y%m%d")
             seq = self._next(db, f"dossier:{self.agency_code}:{day}")
             code = f"{self.agency_code}-{day}-{seq:04d}"
             db.execute(
@@ -436,7 +436,7 @@ class SandboxStore:
     # ---------------------------------------------------------------------------------- queue, rating
     def issue_ticket(self, request: QueueTicketRequest) -> QueueTicket:
         now = self.now()
-        day = now.astimezone(VN_TZ).date().isoformat()
+        day = now.astimezone(CENTRE_TZ).date().isoformat()
         with self._tx() as db:
             seq = self._next(db, f"ticket:{day}")
             number = f"A{seq:03d}"

@@ -16,13 +16,13 @@ import datetime as dt
 import enum
 import logging
 import time
-import uuid
 from collections import deque
 from typing import Any, Callable, Protocol
 
 from drivers.base import DeviceError, ScannedPage, ScanSettings, ScanSource
 
 from kiosk import messages
+from kiosk.domain.codes import new_local_reference
 from kiosk.messages import UserMessage
 
 log = logging.getLogger("kiosk.session.machine")
@@ -987,8 +987,3 @@ def _ticket_data(ticket, centre_name: str):
 
     return TicketData(centre_name=centre_name, number=ticket.number, counter=ticket.counter,
                       waiting=ticket.waiting, issued_at=ticket.issued_at)
-
-
-def new_local_reference(kiosk_id: str, now: dt.datetime) -> str:
-    """A reference the kiosk gives a dossier before the portal assigns its code (printed when offline)."""
-    return f"{kiosk_id.upper()}-{now:%y%m%d}-{uuid.uuid4().hex[:6].upper()}"
