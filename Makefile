@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Debian packages the kiosk and its tests use (SANE, fonts, OCR for tests, PDF rasteriser, Kivy's mtdev).
 APT_PACKAGES := libsane1 libsane-dev sane-utils libmtdev1 fonts-noto-core fonts-dejavu-core \
                 tesseract-ocr tesseract-ocr-vie poppler-utils libzbar0 libgl1 libegl1 libgles2 libusb-1.0-0 hunspell-vi systemd xvfb \
-                python3-venv
+                python3-venv espeak-ng alsa-utils pcscd vsmartcard-vpcd libpcsclite-dev swig
 
 export KIVY_HOME := $(CURDIR)/.kivy
 export KIVY_NO_ARGS := 1
