@@ -348,6 +348,8 @@ class QueuedSpeechOutput(SpeechOutput):
             if u.tone is not None:
                 u.spoken_text = u.tone.value
                 self._play_tone(u.tone, u._cancel)
+            elif not u.text.strip():
+                pass  # nothing to say: done at once, no engine call
             elif u.private and not self.headphones_connected():
                 final = UtteranceState.WITHHELD
                 if self._notice_pending_repeat:

@@ -95,6 +95,12 @@ def test_a_new_utterance_interrupts_the_current_one_and_drops_the_queue():
     speech.close()
 
 
+def test_empty_text_is_done_at_once():
+    speech = FakeSpeechOutput(time_scale=1.0)
+    u = speech.say("   ")
+    assert u.wait(0.5) and u.state is UtteranceState.SPOKEN and speech.said == []
+
+
 def test_stop_interrupts_quickly():
     speech = FakeSpeechOutput(time_scale=1.0)
     long = speech.say(LONG)

@@ -51,7 +51,6 @@ class FakeSpeechOutput(QueuedSpeechOutput):
         self.hang_timeout_s = hang_timeout_s
         self._headphones_in = headphones
         self._fault: str | None = None
-        self._fault_changed = threading.Event()
         self.set_fault(fault)
         self.utterances: list[Utterance] = []  # every say()/tone(), in call order
         self.records: list[SpokenRecord] = []  # what the worker did, in the order it did it
@@ -64,7 +63,6 @@ class FakeSpeechOutput(QueuedSpeechOutput):
         self._fault = fault
         if fault is None:
             self._last_error = None
-        self._fault_changed.set()
 
     def plug_headphones(self, plugged: bool = True) -> None:
         self._headphones_in = plugged
@@ -120,7 +118,6 @@ class FakeSpeechOutput(QueuedSpeechOutput):
             left = deadline - time.monotonic()
             if left <= 0:
                 return
-            self._fault_changed.clear()
             cancel.wait(min(left, 0.02))
             self._raise_fault()
 
