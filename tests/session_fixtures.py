@@ -289,7 +289,7 @@ def build_kiosk(tmp_path: Path, sandbox: SandboxHandle, *, scanner: Scanner | No
         holidays=holidays,
     )
     clock, runner = FakeClock(), ManualRunner()
-    return Kiosk(Session(svc, runner, clock=clock), runner, svc, clock, svc.scanner, svc.printer, svc.reader,
+    return Kiosk(Session(svc, runner, clock=clock, strict=True), runner, svc, clock, svc.scanner, svc.printer, svc.reader,
                  sandbox)
 
 

@@ -9,7 +9,13 @@ import dataclasses
 
 from drivers.base import DeviceError
 
+from kiosk.errors import InputRejected
+from kiosk.outbox.store import OutboxError
+from kiosk.portal.client import PortalError
+
 ASK_STAFF = "Nếu cần giúp, vui lòng hỏi cán bộ tại quầy tiếp nhận."
+#: Shown (as the session's busy text) while the portal client retries a call after a transient fault.
+RECONNECTING = "Đang kết nối lại…"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,20 +88,26 @@ _PORTAL: dict[str, tuple[str, str, str]] = {
     "otp_expired": ("Mã xác nhận đã hết hạn", "Mã xác nhận đã hết thời gian sử dụng.",
                     "Bấm “Gửi mã mới” để nhận mã xác nhận khác."),
     "unreachable": ("Chưa kết nối được Cổng dịch vụ công",
-                    "Máy chưa kết nối được với Cổng dịch vụ công. Thông tin bạn đã nhập vẫn được giữ.",
+                    "Máy đã thử kết nối nhiều lần nhưng mạng hoặc Cổng đang gián đoạn. "
+                    "Thông tin bạn đã nhập vẫn được giữ.",
                     "Vui lòng chờ một lát rồi bấm “Thử lại”, hoặc hỏi cán bộ tại quầy."),
     "timeout": ("Cổng dịch vụ công phản hồi chậm",
-                "Cổng dịch vụ công đang phản hồi chậm. Thông tin bạn đã nhập vẫn được giữ.",
+                "Máy đã chờ và thử lại nhưng chưa nhận được trả lời. Thông tin bạn đã nhập vẫn được giữ.",
                 "Vui lòng bấm “Thử lại” sau ít phút."),
     "server_error": ("Cổng dịch vụ công đang gặp sự cố",
-                     "Cổng dịch vụ công đang gặp sự cố. Thông tin bạn đã nhập vẫn được giữ.",
+                     "Máy đã thử lại nhiều lần nhưng Cổng chưa xử lý được yêu cầu. "
+                     "Thông tin bạn đã nhập vẫn được giữ.",
                      "Vui lòng bấm “Thử lại” sau ít phút."),
-    "rate_limited": ("Cổng dịch vụ công đang quá tải", "Cổng dịch vụ công đang quá tải.",
+    "rate_limited": ("Cổng dịch vụ công đang quá tải",
+                     "Có nhiều người đang dùng cùng lúc nên Cổng tạm thời chưa nhận thêm yêu cầu. "
+                     "Thông tin bạn đã nhập vẫn được giữ.",
                      "Vui lòng chờ ít phút rồi bấm “Thử lại”."),
     "bad_response": ("Cổng dịch vụ công trả lời không hợp lệ",
-                     "Cổng dịch vụ công trả lời không đúng định dạng. Thông tin bạn đã nhập vẫn được giữ.",
+                     "Máy nhận được câu trả lời không đọc được. Thông tin bạn đã nhập vẫn được giữ.",
                      "Vui lòng bấm “Thử lại”. Nếu vẫn lỗi, hãy báo cán bộ tại quầy."),
-    "dossier_unknown": ("Không tìm thấy hồ sơ", "Không tìm thấy hồ sơ với mã này.",
+    "otp_invalid": ("Mã xác nhận chưa đúng dạng", "Mã xác nhận chỉ gồm các chữ số từ 0 đến 9.",
+                    "Nhập lại mã gồm 6 chữ số trong tin nhắn bằng bàn phím trên màn hình."),
+    "dossier_unknown": ("Không tìm thấy hồ sơ", "Mã này không khớp với hồ sơ nào trên Cổng dịch vụ công.",
                         "Kiểm tra lại mã trên biên nhận hoặc hỏi cán bộ tại quầy."),
     "auth_required": ("Phiên đăng nhập đã kết thúc", "Phiên đăng nhập VNeID của bạn đã kết thúc.",
                       "Vui lòng bấm “Hủy” rồi đăng nhập lại bằng mã VNeID."),
@@ -105,11 +117,11 @@ _PORTAL: dict[str, tuple[str, str, str]] = {
                         "Vui lòng bấm “Hủy” rồi đăng nhập lại bằng mã VNeID."),
     "otp_used": ("Mã xác nhận đã được dùng", "Mã xác nhận này đã được dùng.",
                  "Bấm “Gửi mã mới” để nhận mã xác nhận khác."),
-    "otp_unknown": ("Mã xác nhận không còn hiệu lực", "Mã xác nhận không còn hiệu lực.",
+    "otp_unknown": ("Mã xác nhận không còn hiệu lực", "Mã này đã quá hạn hoặc đã được thay bằng mã mới.",
                     "Bấm “Gửi mã mới” để nhận mã xác nhận khác."),
     "blob_too_large": ("Giấy tờ quá lớn", "Giấy tờ đã quét quá lớn để gửi.",
                        "Vui lòng báo cán bộ tại quầy để được hỗ trợ."),
-    "idempotency_conflict": ("Hồ sơ bị trùng", "Hồ sơ bị trùng mã gửi.", "Vui lòng báo cán bộ tại quầy."),
+    "idempotency_conflict": ("Hồ sơ bị trùng", "Mã gửi của hồ sơ này đã được dùng cho một hồ sơ khác.", "Vui lòng báo cán bộ tại quầy."),
     "not_confirmed": ("Chưa xác nhận hồ sơ", "Hồ sơ chưa được xác nhận bằng mã một lần.",
                       "Vui lòng nhập lại mã xác nhận."),
 }
@@ -131,14 +143,23 @@ def for_exception(exc: BaseException, *, device_kind: str = "") -> UserMessage:
     """The citizen's message for any failure; unknown exceptions get a generic message, never their text."""
     if isinstance(exc, DeviceError):
         return for_device(exc, device_kind=device_kind)
-    if type(exc).__name__ == "OutboxError":  # the kiosk could not save the dossier: a retry will not help
+    if isinstance(exc, OutboxError):  # the kiosk could not save the dossier: a retry will not help
         return UserMessage("Máy chưa lưu được hồ sơ", "Máy gặp sự cố khi lưu hồ sơ của bạn. Hồ sơ CHƯA được gửi.",
                            "Vui lòng báo cán bộ tại quầy để được hỗ trợ nộp hồ sơ.", kind="outbox_error")
-    code = getattr(exc, "code", None)
-    if isinstance(code, str) and type(exc).__name__.startswith("Portal"):
-        return for_portal_code(code, remaining_attempts=getattr(exc, "remaining_attempts", None))
+    if isinstance(exc, PortalError):
+        return for_portal_code(exc.code, remaining_attempts=getattr(exc, "remaining_attempts", None))
+    if isinstance(exc, InputRejected):
+        return UserMessage("Máy không dùng được thông tin này", "Thông tin vừa nhận quá dài hoặc không đúng dạng.",
+                           "Vui lòng thử lại, hoặc hỏi cán bộ tại quầy.", kind=exc.code)
     return UserMessage("Đã có lỗi xảy ra", "Máy gặp lỗi khi xử lý yêu cầu của bạn. Thông tin bạn đã nhập vẫn được giữ.",
                        "Bấm “Thử lại”. Nếu vẫn lỗi, vui lòng báo cán bộ tại quầy.", kind="internal")
+
+
+#: What a citizen reads when the kiosk itself failed mid-step (the session's failsafe): a short apology and
+#: that nothing of theirs was kept; when a dossier was already confirmed, the receipt says the rest.
+APOLOGY = UserMessage("Xin lỗi, máy vừa gặp sự cố",
+                      "Máy đã xóa thông tin của phiên làm việc vừa rồi để bảo vệ dữ liệu của Ông/Bà.",
+                      "Vui lòng bắt đầu lại. Nếu vẫn lỗi, hãy hỏi cán bộ tại quầy.", kind="failsafe")
 
 
 def rejected_code(reason_vi: str) -> UserMessage:

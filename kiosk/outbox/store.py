@@ -39,6 +39,7 @@ from typing import Any, Callable, Iterator
 
 from cryptography.fernet import Fernet, InvalidToken
 
+from kiosk.errors import KioskError
 from kiosk.portal.models import DossierReceipt, DossierSubmission
 
 log = logging.getLogger("kiosk.outbox.store")
@@ -80,13 +81,11 @@ CREATE INDEX IF NOT EXISTS items_due ON items(state, next_attempt_at);
 """
 
 
-class OutboxError(Exception):
+class OutboxError(KioskError):
     """A local failure of the outbox (disk, key, unreadable document). `code` keys `MESSAGES`."""
 
     def __init__(self, code: str, detail: str = "") -> None:
-        self.code = code
-        self.detail = detail or code
-        super().__init__(f"{code}: {detail}" if detail else code)
+        super().__init__(detail, code=code)
 
     @property
     def message(self) -> str:

@@ -23,7 +23,9 @@ from drivers.base import DeviceError, ScannedPage, ScanSettings, ScanSource
 
 from kiosk import messages
 from kiosk.domain.codes import new_local_reference
+from kiosk.errors import UnknownEvent
 from kiosk.messages import UserMessage
+from kiosk.session.events import Event, Result, event_name
 
 log = logging.getLogger("kiosk.session.machine")
 
@@ -76,6 +78,15 @@ HISTORY_STEPS = 200
 
 #: Events any state accepts.
 GLOBAL_EVENTS = frozenset({"cancel", "back", "touch", "dismiss_error", "out_of_service", "back_in_service"})
+
+#: Work the citizen watches (a slow portal, a long batch of pages) keeps the inactivity timer from running, but
+#: only this long: a citizen who walks away during a hung call is still wiped.
+BUSY_CEILING_SECONDS = 120.0
+#: A confirmed dossier waits this long for the portal; then the citizen gets the offline receipt (local
+#: reference) and the outbox delivers later.
+SUBMIT_DEADLINE_SECONDS = 45.0
+#: This many failsafes within FAILSAFE_WINDOW_SECONDS take the kiosk out of service (a bug a restart may clear).
+FAILSAFE_LIMIT, FAILSAFE_WINDOW_SECONDS = 3, 120.0
 
 
 class Runner(Protocol):
@@ -195,8 +206,14 @@ class StepRecord:
 class Session:
     """The state machine. `services` gives it the catalogue, portal, devices, outbox and config."""
 
-    def __init__(self, services: Any, runner: Runner, *, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, services: Any, runner: Runner, *, clock: Callable[[], float] = time.monotonic,
+                 strict: bool = False):
+        """`strict` (tests): an unknown event raises `UnknownEvent` instead of being logged and ignored."""
         self.services = services
+        self.strict = strict
+        self.failures: deque[tuple[float, str, str, str]] = deque(maxlen=20)  # (when, error type, state, event)
+        self._busy_since: float | None = None
+        self._entered_at = clock()
         self.runner = runner
         self.clock = clock
         self.state = State.ATTRACT
@@ -219,20 +236,98 @@ class Session:
     def subscribe(self, listener: Callable[["Session"], None]) -> None:
         self._listeners.append(listener)
 
-    def send(self, event: str, **payload: Any) -> None:
-        """Handle one event. Re-entrant sends (from handlers or immediate jobs) are queued, not nested."""
-        self._queue.append((event, payload))
+    def send(self, event: Event | Result | str, **payload: Any) -> None:
+        """Handle one event. Re-entrant sends (from handlers or immediate jobs) are queued, not nested.
+        Never raises (but for an unknown event in strict mode): any error in a handler ends in the failsafe."""
+        try:
+            name = event_name(event)
+        except UnknownEvent:
+            if self.strict:
+                raise
+            log.error("unknown event ignored in %s", self.state.value)
+            return
+        self._queue.append((name, payload))
         if self._dispatching:
             return
         self._dispatching = True
         try:
             while self._queue:
                 ev, pl = self._queue.popleft()
-                self._dispatch(ev, pl)
+                try:
+                    self._dispatch(ev, pl)
+                except Exception as e:  # noqa: BLE001 - the session never crashes: see _failsafe
+                    self._queue.clear()
+                    self._failsafe(e, ev)
         finally:
             self._dispatching = False
+        self._notify_listeners()
+
+    def _notify_listeners(self, *, again: bool = True) -> None:
         for listener in list(self._listeners):
-            listener(self)
+            try:
+                listener(self)
+            except Exception as e:  # noqa: BLE001 - a screen that cannot draw this state must not stop the app
+                self._failsafe(e, "render")
+                if again:
+                    self._notify_listeners(again=False)
+                return
+
+    # ------------------------------------------------------------------------------------------ failsafe
+    def _failsafe(self, error: BaseException, event: str) -> None:
+        """pibooth's failsafe state: log what broke (type, state, place; never the error's text, which may
+        quote the citizen), apologise, wipe, back to attract. A confirmed dossier is the outbox's: the citizen
+        still gets the receipt (with the local reference when it is not delivered yet)."""
+        where, now = self.state, self.clock()
+        self.failures.append((now, type(error).__name__, where.value, event))
+        log.error("failsafe: %s in state %s on %s at %s", type(error).__name__, where.value, event, _origin(error))
+        recent = [f for f in self.failures if now - f[0] <= FAILSAFE_WINDOW_SECONDS]
+        confirmed = self._dossier_confirmed()
+        try:
+            if confirmed:
+                self.data.busy = ""
+                if where is not State.DONE:
+                    self.data.received_at = self.data.received_at or self.services.now()
+                    self.data.wipe_pages()
+                    self.goto(State.DONE)
+                elif not self.data.receipt_printed and not self.data.print_started:
+                    self._enter_done()
+                return
+            if where is State.SUBMITTING:  # confirmed but never saved: the citizen can confirm again
+                self.data.busy = ""
+                self.data.error = messages.for_exception(error)
+                self.goto(State.REVIEW)
+                return
+            if len(recent) >= FAILSAFE_LIMIT:
+                self.out_of_service_reason = "software_error"
+                self._wipe_and_go(State.OUT_OF_SERVICE)
+                return
+            self._wipe_and_go(State.ATTRACT)
+            self.data.error = messages.APOLOGY
+        except Exception as again:  # noqa: BLE001 - even the way out failed
+            log.error("failsafe recovery failed: %s at %s", type(again).__name__, _origin(again))
+            if confirmed:  # no receipt could be made: the citizen still leaves with the reference on screen
+                self.state, self.epoch = State.DONE, self.epoch + 1
+                self.data.busy, self.data.print_started = "", True
+                self.data.print_error = messages.for_exception(again, device_kind="printer").with_next_step(
+                    f"Hồ sơ đã được lưu. Mã hồ sơ của Ông/Bà là {self.data.dossier_code or self.data.local_reference}."
+                    " Vui lòng báo cán bộ tại quầy để được in biên nhận.")
+                return
+            self.data = SessionData()
+            self.data.error = messages.APOLOGY
+            self.state = State.ATTRACT
+            self.epoch += 1
+
+    def _dossier_confirmed(self) -> bool:
+        """True once the dossier is the outbox's (on disk), or the receipt step was reached."""
+        ref = self.data.local_reference
+        return self.state is State.DONE or (bool(ref) and self._outbox_has(ref))
+
+    def _outbox_has(self, reference: str) -> bool:
+        try:
+            return bool(self.services.outbox.has(reference))
+        except Exception:  # noqa: BLE001 - an unreadable outbox cannot make the failsafe fail
+            log.error("failsafe: outbox unreadable")
+            return False
 
     def touch(self) -> None:
         """Any touch or key: the citizen is still there."""
@@ -242,13 +337,22 @@ class Session:
             self._notify()
 
     def tick(self) -> None:
-        """Called about twice a second by the app: runs the inactivity countdown."""
+        """Called about twice a second by the app: runs the inactivity countdown and the submission deadline."""
+        now = self.clock()
+        if self.state is State.SUBMITTING and now - self._entered_at >= SUBMIT_DEADLINE_SECONDS:
+            self.send(Event.TIMEOUT)
+            return
         if self.state not in TIMED_STATES:
             self.warning_remaining = None
             return
-        if self.data.busy or self.data.scanning:
+        busy = bool(self.data.busy or self.data.scanning)
+        if not busy:
+            self._busy_since = None
+        elif self._busy_since is None:
+            self._busy_since = now
+        if busy and now - self._busy_since < BUSY_CEILING_SECONDS:
             # The citizen is watching work they started (a long batch of pages, a slow portal): not idle.
-            self.last_activity = self.clock()
+            self.last_activity = now
             if self.warning_remaining is not None:
                 self.warning_remaining = None
                 self._notify()
@@ -276,8 +380,7 @@ class Session:
     # ------------------------------------------------------------------------------------------ machinery
     def _notify(self) -> None:
         if not self._dispatching:
-            for listener in list(self._listeners):
-                listener(self)
+            self._notify_listeners()
 
     def _dispatch(self, event: str, payload: dict) -> None:
         if event.startswith("_"):  # a job's result: payload has the epoch it was started in
@@ -328,6 +431,8 @@ class Session:
         self.history.append(StepRecord(target.value, now))
         self.state = target
         self.epoch += 1
+        self._entered_at = now
+        self._busy_since = None
         self.data.busy = ""
         self.warning_remaining = None
         log.info("step %s -> %s", old.value, target.value)
@@ -573,13 +678,14 @@ class Session:
             self.data.scanning = False
             self._fail(p["error"], device_kind="scanner")
         elif event == "delete_page":
-            idx = int(p["index"])
-            if comp and 0 <= idx < len(comp.pages):
+            idx = _index(p.get("index"))
+            if comp and idx is not None and 0 <= idx < len(comp.pages):
                 comp.pages.pop(idx).image.close()
                 comp.blank = {i if i < idx else i - 1 for i in comp.blank if i != idx}
         elif event == "keep_page":
-            if comp:
-                comp.blank.discard(int(p["index"]))
+            idx = _index(p.get("index"))
+            if comp and idx is not None:
+                comp.blank.discard(idx)
         elif event == "rescan":
             if comp and not self.data.scanning:
                 for page in comp.pages:
@@ -588,8 +694,8 @@ class Session:
                 comp.blank.clear()
                 self._start_scan(comp)
         elif event == "select":
-            i = int(p["component"])
-            if 0 <= i < len(self.data.components) and not self.data.scanning:
+            i = _index(p.get("component"))
+            if i is not None and 0 <= i < len(self.data.components) and not self.data.scanning:
                 self.data.current_component = i
         elif event == "next":
             if self.data.scanning:
@@ -691,7 +797,7 @@ class Session:
                 self.data.error = None
                 self._request_otp()
         elif event in ("submit_code", "next"):
-            code = "".join(ch for ch in str(p.get("code", "")) if ch.isdigit())
+            code = "".join(ch for ch in str(p.get("code", ""))[:32] if ch in "0123456789")  # ASCII digits only
             if self.data.busy or self.data.otp is None:
                 return
             if len(code) != self.data.otp.length:
@@ -767,6 +873,13 @@ class Session:
             else:
                 self._fail(err)
                 self.goto(State.REVIEW)
+        elif event == "timeout" and self.clock() - self._entered_at >= SUBMIT_DEADLINE_SECONDS:
+            if self._outbox_has(self.data.local_reference):
+                # the portal hangs: the dossier is on disk, the outbox delivers it; the citizen gets the receipt
+                log.warning("submission still running after %.0f s: offline receipt", SUBMIT_DEADLINE_SECONDS)
+                self.data.received_at = self.services.now()
+                self.data.wipe_pages()
+                self.goto(State.DONE)
         elif event in ("cancel", "back", "timeout"):
             return  # nothing interrupts a confirmed submission
         else:
@@ -859,7 +972,10 @@ class Session:
 
     def _on_rating(self, event: str, **p: Any):
         if event == "rate":
-            level, code = int(p["level"]), self.data.dossier_code or None
+            level, code = p.get("level"), self.data.dossier_code or None
+            if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 5:
+                log.warning("rating ignored: not a level 1-5")
+                return
             self.data.rating = level
             portal = self.services.portal
             self._job(lambda: portal.rate(level, dossier_code=code), "_rated", "_rated")
@@ -987,3 +1103,22 @@ def _ticket_data(ticket, centre_name: str):
 
     return TicketData(centre_name=centre_name, number=ticket.number, counter=ticket.counter,
                       waiting=ticket.waiting, issued_at=ticket.issued_at)
+
+
+def _index(value: Any) -> int | None:
+    """A list index from a screen's payload, or None for anything that is not a small non-negative int."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 4:
+        value = int(value)
+    return value if isinstance(value, int) and 0 <= value < 10_000 else None
+
+
+def _origin(error: BaseException) -> str:
+    """Where an error was raised (file:line of the innermost frame): enough for a technician, no data."""
+    tb = error.__traceback__
+    if tb is None:
+        return "?"
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return f"{tb.tb_frame.f_code.co_filename.rsplit('/', 1)[-1]}:{tb.tb_lineno}"

@@ -1,0 +1,86 @@
+"""Every event the session understands: what screens send (`Event`) and what finished jobs send back
+(`Result`, names starting with "_"). One list, so a typo in a `.kv` file is a test failure, not a silent no-op.
+"""
+from __future__ import annotations
+
+import enum
+
+from kiosk.errors import UnknownEvent
+
+
+class Event(str, enum.Enum):
+    """Sent by screens, the app and devices: `session.send(Event.NEXT)` or `session.send("next")`."""
+
+    # any state
+    CANCEL = "cancel"                # the citizen asked to stop (after confirming on screen)
+    BACK = "back"
+    TOUCH = "touch"
+    DISMISS_ERROR = "dismiss_error"
+    TIMEOUT = "timeout"              # inactivity ran out (sent by `Session.tick`)
+    OUT_OF_SERVICE = "out_of_service"
+    BACK_IN_SERVICE = "back_in_service"
+    # attract and side paths
+    START = "start"
+    STATUS_LOOKUP = "status_lookup"
+    QUEUE_TICKET = "queue_ticket"
+    LOOKUP = "lookup"
+    # procedure
+    SEARCH = "search"
+    FIELD = "field"
+    CHOOSE = "choose"
+    # flow
+    NEXT = "next"
+    AGREE = "agree"
+    DECLINE = "decline"
+    CODE = "code"                    # a code read or typed at login
+    RETRY = "retry"
+    SET = "set"                      # a form answer
+    SCAN = "scan"
+    RESCAN = "rescan"
+    SELECT = "select"
+    DELETE_PAGE = "delete_page"
+    KEEP_PAGE = "keep_page"
+    EDIT_FORM = "edit_form"
+    EDIT_DOCUMENTS = "edit_documents"
+    RESEND = "resend"
+    SUBMIT_CODE = "submit_code"
+    FINISH = "finish"
+    RATE = "rate"
+    SKIP = "skip"
+
+
+class Result(str, enum.Enum):
+    """Sent back by the session's own jobs, with the epoch they started in (stale ones are dropped)."""
+
+    CODE_READ = "_code_read"
+    READER_FAILED = "_reader_failed"
+    LOGIN_OK = "_login_ok"
+    LOGIN_FAILED = "_login_failed"
+    PAGE = "_page"
+    SCAN_DONE = "_scan_done"
+    SCAN_FAILED = "_scan_failed"
+    OTP_SENT = "_otp_sent"
+    OTP_FAILED = "_otp_failed"
+    OTP_OK = "_otp_ok"
+    OTP_WRONG = "_otp_wrong"
+    SUBMITTED = "_submitted"
+    SUBMIT_FAILED = "_submit_failed"
+    PRINTED = "_printed"
+    PRINT_FAILED = "_print_failed"
+    RATED = "_rated"
+    STATUS = "_status"
+    STATUS_FAILED = "_status_failed"
+    TICKET = "_ticket"
+    TICKET_FAILED = "_ticket_failed"
+    RETRYING = "_retrying"           # a portal call is being retried ("Đang kết nối lại…")
+
+
+ALL_NAMES: frozenset[str] = frozenset(e.value for e in Event) | frozenset(r.value for r in Result)
+
+
+def event_name(event: "Event | Result | str") -> str:
+    """The event's name, or `UnknownEvent` for one no state knows."""
+    name = event.value if isinstance(event, enum.Enum) else event
+    if not isinstance(name, str) or name not in ALL_NAMES:
+        raise UnknownEvent(f"no such event: {str(name)[:40]!r}")
+    return name
