@@ -20,10 +20,10 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
+from kiosk.appliance.runtime import EXIT_RESTART, Appliance
 from kiosk.session.machine import STEP_COUNT, Session, State
 
 log = logging.getLogger("kiosk.ui")
-EXIT_RESTART = 75  # systemd restarts the unit (RestartForceExitStatus=75)
 HERE = Path(__file__).resolve().parent
 
 #: state -> "module:Class" of its screen (one .py + one .kv each).
@@ -90,6 +90,7 @@ class KioskApp(App):
         self.session = session
         self.centre_name = session.services.config.kiosk.centre_name
         self.manager: ScreenManager | None = None
+        self.appliance: Appliance | None = None
         self.monitor = None
         self.sender = None
         self.exit_code = 0
@@ -201,53 +202,27 @@ class KioskApp(App):
 
 
 def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None, with_fleet: bool = True) -> int:
-    """Run the kiosk: the UI, the outbox sender, the device monitor, the systemd watchdog ping and (for real
-    kiosks) the fleet heartbeat and metrics endpoint."""
+    """Run the kiosk: the UI over one session, and the appliance's background parts (kiosk.appliance.runtime)
+    driven from the UI loop."""
     import signal
-
-    from kiosk.appliance import fleet
-
-    from kiosk.appliance import watchdog
-    from kiosk.appliance.monitor import HealthMonitor
-    from kiosk.outbox.store import Sender
-    from kiosk.portal.client import PortalClient
 
     runner = ThreadRunner()
     session = Session(svc, runner)
     app = KioskApp(session)
-    cfg = svc.config
-    # the outbox has its own client: it must never send as whichever citizen is logged in at the time
-    sender = Sender(svc.outbox, lambda: PortalClient.from_settings(cfg))
-    sender.start()
-    app.sender = sender
-    app.monitor = HealthMonitor(session)
-    dog = watchdog.Watchdog()
-    running_fleet = None
-    if with_fleet:
-        metrics = fleet.Metrics()
-        metrics.watch(session)
-        running_fleet = fleet.start_fleet(
-            svc, metrics, in_service=lambda: session.state is not State.OUT_OF_SERVICE,
-            idle=lambda: session.state in (State.ATTRACT, State.OUT_OF_SERVICE))
+
+    def request_stop(exit_code: int) -> None:
+        app.exit_code = exit_code
+        Clock.schedule_once(lambda _dt: app.stop(), 0)
+
+    appliance = Appliance(svc, session, request_stop=request_stop, with_fleet=with_fleet)
+    app.appliance = appliance
+    app.sender, app.monitor = appliance.sender, appliance.monitor
     # systemd stops the kiosk with SIGTERM: leave through the app so the outbox gets its last round
     signal.signal(signal.SIGTERM, lambda *_: Clock.schedule_once(lambda _dt: app.stop(), 0))
 
     def started() -> None:
-        app.monitor.check_now()  # start-up self-test (status only: no paper moves)
-        Clock.schedule_interval(lambda _dt: app.monitor.poll(), 1.0)
-        if dog.enabled:
-            # pinged from the UI loop: a frozen UI stops the pings and systemd restarts the kiosk
-            Clock.schedule_interval(lambda _dt: dog.ping(), 1.0)
-        watchdog.ready("kiosk ready")
-        if running_fleet is not None:
-            Clock.schedule_interval(reload_when_idle, 5.0)
-
-    def reload_when_idle(_dt) -> None:
-        """Settings pushed by the portal take effect by restarting between sessions (systemd starts us again)."""
-        if running_fleet.sender.config_changed.is_set() and session.state is State.ATTRACT:
-            log.info("new settings from the portal: restarting between sessions")
-            app.exit_code = EXIT_RESTART
-            app.stop()
+        appliance.start()
+        Clock.schedule_interval(lambda _dt: appliance.every_second(), 1.0)
 
     app.on_started.append(started)
     if on_started is not None:
@@ -255,9 +230,5 @@ def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None, with_f
     try:
         app.run()
     finally:
-        watchdog.stopping("flushing the outbox")
-        if running_fleet is not None:
-            running_fleet.stop()
-        sender.stop()  # a last delivery round runs before the thread ends
-        svc.close()
+        appliance.stop()
     return app.exit_code

@@ -17,7 +17,7 @@ log = logging.getLogger("kiosk.appliance.technician")
 
 TAPS_TO_OPEN = 5
 TAP_WINDOW = 3.0
-from screens.app import EXIT_RESTART  # noqa: E402
+from kiosk.appliance.runtime import EXIT_RESTART  # noqa: E402
 
 
 class SecretGesture:

@@ -105,7 +105,7 @@ def test_app_restart_exit_code_restarts_the_unit():
     # Read the constant without importing Kivy into the test process (one Kivy app per process).
     import ast
 
-    tree = ast.parse((REPO_ROOT / "screens" / "app.py").read_text())  # technician and portal-pushed restarts
+    tree = ast.parse((REPO_ROOT / "kiosk" / "appliance" / "runtime.py").read_text())  # technician and pushed restarts
     EXIT_RESTART = next(node.value.value for node in tree.body if isinstance(node, ast.Assign)
                         and any(getattr(t, "id", "") == "EXIT_RESTART" for t in node.targets))
     unit = SYSTEMD / "dvc-kiosk.service"

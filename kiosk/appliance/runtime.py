@@ -1,0 +1,95 @@
+"""What keeps a kiosk running around the citizen's session, without Kivy: the outbox sender, the device monitor
+(out of service while a device is broken), the systemd watchdog ping, the fleet heartbeat and metrics, and the
+restart policy (settings pushed by the portal take effect by restarting between sessions).
+
+The UI drives it from its own loop: `start()` once the window is up, `every_second()` from a 1 s timer,
+`stop()` on the way out. A UI that freezes stops calling `every_second()`, so the watchdog pings stop and
+systemd restarts the kiosk.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+from kiosk.appliance import fleet, watchdog
+from kiosk.appliance.monitor import HealthMonitor
+from kiosk.outbox.store import Sender
+from kiosk.portal.client import PortalClient
+from kiosk.session.machine import Session, State
+
+log = logging.getLogger(__name__)
+
+#: The exit status that makes systemd start the kiosk again at once (RestartForceExitStatus=75).
+EXIT_RESTART = 75
+#: How often the restart policy looks for pushed settings (they wait for the kiosk to be idle).
+RESTART_CHECK_SECONDS = 5.0
+
+
+class Appliance:
+    """The kiosk's background parts for one `Session`. `request_stop(exit_code)` is how it asks the UI to
+    leave (a technician's restart or pushed settings); the UI calls `stop()` afterwards."""
+
+    def __init__(self, services: Any, session: Session, *, request_stop: Callable[[int], None],
+                 with_fleet: bool = True, clock: Callable[[], float] | None = None) -> None:
+        import time
+
+        self.services, self.session, self.request_stop = services, session, request_stop
+        self._clock = clock or time.monotonic
+        cfg = services.config
+        # the outbox has its own client: it must never send as whichever citizen is logged in at the time
+        self.sender = Sender(services.outbox, lambda: PortalClient.from_settings(cfg))
+        self.monitor = HealthMonitor(session)
+        self.watchdog = watchdog.Watchdog()
+        self.fleet = None
+        self.metrics = None
+        if with_fleet:
+            self.metrics = fleet.Metrics()
+            self.metrics.watch(session)
+            self.fleet = fleet.start_fleet(
+                services, self.metrics, in_service=lambda: session.state is not State.OUT_OF_SERVICE,
+                idle=self.idle)
+        self._last_restart_check = self._clock()
+        self._stopped = False
+        self.sender.start()
+
+    def idle(self) -> bool:
+        """No citizen is in the middle of something."""
+        return self.session.state in (State.ATTRACT, State.OUT_OF_SERVICE)
+
+    def start(self) -> None:
+        """The window is up: the start-up self-test (status only: no paper moves), then tell systemd."""
+        self.monitor.check_now()
+        watchdog.ready("kiosk ready")
+
+    def every_second(self) -> None:
+        """From the UI loop: device health between sessions, the watchdog ping, the restart policy."""
+        self.monitor.poll()
+        if self.watchdog.enabled:
+            self.watchdog.ping()
+        now = self._clock()
+        if now - self._last_restart_check >= RESTART_CHECK_SECONDS:
+            self._last_restart_check = now
+            self.restart_if_settings_changed()
+
+    def restart_if_settings_changed(self) -> bool:
+        if self.fleet is None or not self.fleet.sender.config_changed.is_set():
+            return False
+        if self.session.state is not State.ATTRACT:
+            return False  # never in the middle of a citizen's session
+        log.info("new settings from the portal: restarting between sessions")
+        self.request_stop(EXIT_RESTART)
+        return True
+
+    def restart(self) -> None:
+        """The technician's restart button."""
+        self.request_stop(EXIT_RESTART)
+
+    def stop(self) -> None:
+        """On the way out (SIGTERM included): the outbox gets a last delivery round before the thread ends."""
+        if self._stopped:
+            return
+        self._stopped = True
+        watchdog.stopping("flushing the outbox")
+        if self.fleet is not None:
+            self.fleet.stop()
+        self.sender.stop()
