@@ -77,6 +77,7 @@ class KioskApp(App):
     """`px(n)`: n pixels at 1080 on the short side of the window, so layouts hold in landscape and portrait."""
 
     title = "DVC Kiosk"
+    use_kivy_settings = False
     scale = NumericProperty(1.0)
     clock_text = StringProperty("")
     centre_name = StringProperty("")
@@ -173,8 +174,18 @@ class KioskApp(App):
         return False
 
     def _any_key(self, _window, key: int, *_args) -> bool:
+        """Every key from a keyboard is swallowed: the kiosk types through its own on-screen keyboard and reads
+        code readers and the keypad through evdev, so a key here is a stray USB keyboard (F1, Escape, Alt+F4)."""
         self.session.touch()
-        return key == 27  # swallow Escape: a citizen cannot leave the app
+        return True
+
+    def open_settings(self, *_args) -> bool:
+        """Kivy's settings panel (F1 or the menu key) is never shown to a citizen."""
+        log.info("settings panel refused (kiosk mode)")
+        return False
+
+    def build_config(self, config) -> None:
+        """No application .ini either: the kiosk's settings are kiosk.toml, checked by kiosk.appliance.config."""
 
     def _refuse_close(self, *_args) -> bool:
         log.info("close request refused (kiosk mode)")

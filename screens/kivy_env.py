@@ -14,6 +14,9 @@ def configure(*, size: tuple[int, int] | None = None, fullscreen: bool = False, 
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_CONSOLELOG", "1")
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    # Kivy never reads or writes config.ini: a stray key (F1 opened Kivy's settings panel and saved rotation
+    # 180) cannot change the kiosk for the next start; every setting the kiosk needs is set below.
+    os.environ["KIVY_NO_CONFIG"] = "1"
     if "KIVY_HOME" not in os.environ:
         home = Path(tempfile.gettempdir()) / f"dvc-kiosk-kivy-{os.getuid()}"
         home.mkdir(exist_ok=True)
@@ -36,6 +39,9 @@ def configure(*, size: tuple[int, int] | None = None, fullscreen: bool = False, 
     Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
     Config.set("graphics", "borderless", "1" if fullscreen else "0")
     Config.set("graphics", "resizable", "0")
+    Config.set("graphics", "rotation", "0")
+    for module in list(Config.options("modules")) if Config.has_section("modules") else []:
+        Config.remove_option("modules", module)  # no inspector, monitor or touch-ring modules
 
 
 def has_display() -> bool:
