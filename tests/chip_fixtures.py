@@ -2,7 +2,7 @@
 
 `pcscd_vpcd` makes sure the packages are installed (apt-get as root when missing), that pcscd runs (it starts
 the `pcscd` daemon when none is running and leaves it running, as the system service would) and that the
-"Virtual PCD" reader is listed. `vpcd_slot` serialises the use of the virtual slot across processes with a lock file. Nothing is skipped: when pcscd cannot be made to work the test FAILS with the
+"Virtual PCD" reader is listed. `vpcd_slot` holds the virtual slot for the session (a lock file queues parallel sessions). Nothing is skipped: when pcscd cannot be made to work the test FAILS with the
 reason. Import the fixtures into a test module with `from tests.chip_fixtures import *  # noqa: F401,F403`.
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ POLL_GAP = 0.5
 LOCK_FILE = "/tmp/dvc-kiosk-vpcd-slot0.lock"
 
 __all__ = ["READER", "VPCD_PORT", "chip_pki", "chip_other_pki", "csca_bundle", "pcscd_vpcd", "chip_reader",
-           "insert_card", "card_keys", "vpcd_slot"]
+           "insert_card", "card_keys", "vpcd_slot", "empty_slot"]
 
 
 def _installed() -> bool:
@@ -94,30 +94,91 @@ def pcscd_vpcd(tmp_path_factory):
     return READER
 
 
-@pytest.fixture
+class _Slot:
+    """vpcd slot 0 for this test session: one connection kept open, whose card is swapped between tests
+    (a removal costs a pcscd poll of 400 ms or more; a swap costs nothing)."""
+
+    def __init__(self, reader: str) -> None:
+        self.reader = reader
+        self.conn: VpcdCard | None = None
+        self.closed_at = 0.0
+
+    def connect(self, card: VirtualCccd, **faults) -> VpcdCard:
+        # pcscd polls vpcd every 400 ms; a card that connects before the poll after a removal is taken for
+        # the same card (no "inserted" event, stays unpowered). Leave one poll without any card.
+        time.sleep(max(0.0, self.closed_at + POLL_GAP - time.monotonic()))
+        conn = VpcdCard(card, port=VPCD_PORT, **faults).insert()
+        if not _wait_state(self.reader, "present", 5):
+            conn.close()
+            pytest.fail("pcscd did not see the virtual card within 5 s")
+        return conn
+
+    def put(self, card: VirtualCccd) -> VpcdCard:
+        if self.conn is None or self.conn.error is not None or self.conn._sock is None:
+            self.empty()
+            self.conn = self.connect(card)
+        self.conn.card = card
+        return self.conn
+
+    def empty(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+            self.closed_at = time.monotonic()
+        if not _wait_state(self.reader, "empty", 5):
+            pytest.fail("vpcd slot 0 still shows a card: another process holds the virtual reader?")
+
+
+_HELD: dict = {"count": 0, "file": None, "slot": None}
+
+
+@pytest.fixture(scope="module")
 def vpcd_slot(pcscd_vpcd):
-    """Exclusive use of vpcd slot 0 across processes (parallel pytest sessions share one pcscd)."""
-    with open(LOCK_FILE, "w") as f:
+    """Exclusive use of vpcd slot 0 while a chip test module runs. Parallel pytest sessions share one pcscd:
+    they queue on a lock file. Re-entrant inside one process (each test module imports its own copy of these
+    fixtures, so pytest sees several `vpcd_slot` definitions)."""
+    if _HELD["count"] == 0:
+        f = open(LOCK_FILE, "w")
         fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            _wait_empty(pcscd_vpcd, 5)
-            yield pcscd_vpcd
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+        _HELD.update(file=f, slot=_Slot(pcscd_vpcd))
+        _HELD["slot"].empty()
+    _HELD["count"] += 1
+    try:
+        yield _HELD["slot"]
+    finally:
+        _HELD["count"] -= 1
+        if _HELD["count"] == 0:
+            slot, f = _HELD["slot"], _HELD["file"]
+            try:
+                slot.empty()
+                time.sleep(max(0.0, slot.closed_at + POLL_GAP - time.monotonic()))
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+                f.close()
+                _HELD.update(file=None, slot=None)
 
 
-def _wait_empty(reader: str, timeout: float) -> None:
-    """Until pcscd reports the slot EMPTY (a card closed mid-command is only noticed at the next poll)."""
+@pytest.fixture
+def empty_slot(vpcd_slot):
+    """No card on the reader."""
+    vpcd_slot.empty()
+    return vpcd_slot
+
+
+def _wait_state(reader: str, want: str, timeout: float) -> bool:
     from smartcard import scard
+    flag = scard.SCARD_STATE_EMPTY if want == "empty" else scard.SCARD_STATE_PRESENT
     hresult, ctx = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
     try:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             hresult, states = scard.SCardGetStatusChange(ctx, 0, [(reader, scard.SCARD_STATE_UNAWARE)])
-            if hresult == 0 and states[0][1] & scard.SCARD_STATE_EMPTY:
-                return
-            time.sleep(0.05)
-        pytest.fail("vpcd slot 0 still shows a card: another process holds the virtual reader?")
+            if hresult == 0:
+                st = states[0][1]
+                if st & flag and not (want == "present" and st & scard.SCARD_STATE_MUTE):
+                    return True
+            time.sleep(0.02)
+        return False
     finally:
         scard.SCardReleaseContext(ctx)
 
@@ -143,7 +204,7 @@ def csca_bundle(tmp_path_factory, chip_pki) -> pathlib.Path:
 @pytest.fixture
 def chip_reader(vpcd_slot, csca_bundle):
     from drivers.pcsc_reader import PcscChipReader
-    r = PcscChipReader(vpcd_slot, csca=csca_bundle, call_timeout=3.0)
+    r = PcscChipReader(vpcd_slot.reader, csca=csca_bundle, call_timeout=3.0)
     yield r
     r.close()
 
@@ -154,10 +215,11 @@ def card_keys(profile: CardProfile):
 
 
 @pytest.fixture
-def insert_card(pcscd_vpcd, chip_pki, chip_reader):
+def insert_card(vpcd_slot, chip_pki):
     """insert_card(profile=None, variant="good", pki=None, remove_after=None, hang_after=None) -> VpcdCard,
-    already seen as present by pcscd. Every card is removed (and seen gone) at teardown."""
-    cards: list[VpcdCard] = []
+    already seen as present by pcscd. Plain cards are swapped in on the session's connection; a card with a
+    fault gets a connection of its own, closed (and seen gone) at teardown."""
+    own: list[VpcdCard] = []
 
     def insert(profile: CardProfile | None = None, *, variant: str = "good", pki: TestPki | None = None,
                remove_after: int | None = None, hang_after: int | None = None) -> VpcdCard:
@@ -165,21 +227,19 @@ def insert_card(pcscd_vpcd, chip_pki, chip_reader):
         files = build_card_files(profile, pki or chip_pki, variant=variant)
         card = VirtualCccd(files, (profile.mrz_document_number, profile.birth_date.strftime("%y%m%d"),
                                    profile.mrz_expiry))
-        v = VpcdCard(card, port=VPCD_PORT, remove_after=remove_after, hang_after=hang_after).insert()
-        cards.append(v)
-        if not chip_reader.wait_for_card(timeout=5):
-            pytest.fail("pcscd did not see the virtual card within 5 s")
-        return v
+        if remove_after is None and hang_after is None:
+            return vpcd_slot.put(card)
+        vpcd_slot.empty()
+        conn = vpcd_slot.connect(card, remove_after=remove_after, hang_after=hang_after)
+        own.append(conn)
+        return conn
 
     yield insert
-    for v in cards:
-        v.close()
-    if cards:
-        closed = time.monotonic()
-        _wait_empty(pcscd_vpcd, 5)
-        # pcscd polls vpcd every 400 ms; a card that connects before the poll after a removal is taken for the
-        # same card (no "inserted" event, stays unpowered). Leave one poll without any card.
-        time.sleep(max(0.0, closed + POLL_GAP - time.monotonic()))
+    if own:
+        for conn in own:
+            conn.close()
+        vpcd_slot.closed_at = time.monotonic()
+        vpcd_slot.empty()
 
 
 def profile(**changes) -> CardProfile:
