@@ -2,7 +2,6 @@
 example, MRZ, the card-validity rule, DG13 parsing, passive authentication verdicts, extended-length reads."""
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import time
