@@ -460,7 +460,8 @@ def test_choosing_another_procedure_after_login_starts_its_own_form(kiosk: Kiosk
     kiosk.to_documents()
     kiosk.send("scan")
     kiosk.settle()
-    for _ in range(3):  # documents -> form -> procedure info -> procedure list
+    # documents -> the form's last question -> each earlier question -> procedure info -> procedure list
+    for _ in range(len(kiosk.data.procedure.form) + 2):
         kiosk.send("back")
     assert kiosk.state is State.PROCEDURE
     kiosk.send("choose", code="2.000884")

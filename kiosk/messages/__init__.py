@@ -79,41 +79,41 @@ _PORTAL: dict[str, tuple[str, str, str]] = {
     "login_code_expired": ("Mã đăng nhập đã hết hạn", "Mã QR đăng nhập VNeID đã hết hạn.",
                            "Làm mới mã QR trong ứng dụng VNeID rồi đưa lại trước camera."),
     "level_insufficient": ("Tài khoản chưa đủ mức 2",
-                           "Nộp hồ sơ trực tuyến cần tài khoản VNeID mức 2; tài khoản của bạn đang ở mức 1.",
+                           "Nộp hồ sơ trực tuyến cần tài khoản VNeID mức 2; tài khoản của của Ông/Bà đang ở mức 1.",
                            "Vui lòng đến quầy tiếp nhận để nộp trực tiếp hoặc nâng cấp tài khoản lên mức 2."),
-    "otp_wrong": ("Mã xác nhận chưa đúng", "Mã xác nhận bạn nhập chưa đúng.",
+    "otp_wrong": ("Mã xác nhận chưa đúng", "Mã xác nhận Ông/Bà nhập chưa đúng.",
                   "Kiểm tra tin nhắn và nhập lại mã gồm 6 chữ số."),
-    "otp_locked": ("Nhập sai quá số lần cho phép", "Bạn đã nhập sai mã xác nhận quá số lần cho phép.",
+    "otp_locked": ("Nhập sai quá số lần cho phép", "Ông/Bà đã nhập sai mã xác nhận quá số lần cho phép.",
                    "Bấm “Gửi mã mới” để nhận mã xác nhận khác."),
     "otp_expired": ("Mã xác nhận đã hết hạn", "Mã xác nhận đã hết thời gian sử dụng.",
                     "Bấm “Gửi mã mới” để nhận mã xác nhận khác."),
     "unreachable": ("Chưa kết nối được Cổng dịch vụ công",
                     "Máy đã thử kết nối nhiều lần nhưng mạng hoặc Cổng đang gián đoạn. "
-                    "Thông tin bạn đã nhập vẫn được giữ.",
+                    "Thông tin Ông/Bà đã nhập vẫn được giữ.",
                     "Vui lòng chờ một lát rồi bấm “Thử lại”, hoặc hỏi cán bộ tại quầy."),
     "timeout": ("Cổng dịch vụ công phản hồi chậm",
-                "Máy đã chờ và thử lại nhưng chưa nhận được trả lời. Thông tin bạn đã nhập vẫn được giữ.",
+                "Máy đã chờ và thử lại nhưng chưa nhận được trả lời. Thông tin Ông/Bà đã nhập vẫn được giữ.",
                 "Vui lòng bấm “Thử lại” sau ít phút."),
     "server_error": ("Cổng dịch vụ công đang gặp sự cố",
                      "Máy đã thử lại nhiều lần nhưng Cổng chưa xử lý được yêu cầu. "
-                     "Thông tin bạn đã nhập vẫn được giữ.",
+                     "Thông tin Ông/Bà đã nhập vẫn được giữ.",
                      "Vui lòng bấm “Thử lại” sau ít phút."),
     "rate_limited": ("Cổng dịch vụ công đang quá tải",
                      "Có nhiều người đang dùng cùng lúc nên Cổng tạm thời chưa nhận thêm yêu cầu. "
-                     "Thông tin bạn đã nhập vẫn được giữ.",
+                     "Thông tin Ông/Bà đã nhập vẫn được giữ.",
                      "Vui lòng chờ ít phút rồi bấm “Thử lại”."),
     "bad_response": ("Cổng dịch vụ công trả lời không hợp lệ",
-                     "Máy nhận được câu trả lời không đọc được. Thông tin bạn đã nhập vẫn được giữ.",
+                     "Máy nhận được câu trả lời không đọc được. Thông tin Ông/Bà đã nhập vẫn được giữ.",
                      "Vui lòng bấm “Thử lại”. Nếu vẫn lỗi, hãy báo cán bộ tại quầy."),
     "otp_invalid": ("Mã xác nhận chưa đúng dạng", "Mã xác nhận chỉ gồm các chữ số từ 0 đến 9.",
                     "Nhập lại mã gồm 6 chữ số trong tin nhắn bằng bàn phím trên màn hình."),
     "dossier_unknown": ("Không tìm thấy hồ sơ", "Mã này không khớp với hồ sơ nào trên Cổng dịch vụ công.",
                         "Kiểm tra lại mã trên biên nhận hoặc hỏi cán bộ tại quầy."),
-    "auth_required": ("Phiên đăng nhập đã kết thúc", "Phiên đăng nhập VNeID của bạn đã kết thúc.",
+    "auth_required": ("Phiên đăng nhập đã kết thúc", "Phiên đăng nhập VNeID của Ông/Bà đã kết thúc.",
                       "Vui lòng bấm “Hủy” rồi đăng nhập lại bằng mã VNeID."),
-    "session_unknown": ("Phiên đăng nhập đã kết thúc", "Phiên đăng nhập VNeID của bạn đã kết thúc.",
+    "session_unknown": ("Phiên đăng nhập đã kết thúc", "Phiên đăng nhập VNeID của Ông/Bà đã kết thúc.",
                         "Vui lòng bấm “Hủy” rồi đăng nhập lại bằng mã VNeID."),
-    "session_expired": ("Phiên đăng nhập đã hết hạn", "Phiên đăng nhập VNeID của bạn đã hết hạn.",
+    "session_expired": ("Phiên đăng nhập đã hết hạn", "Phiên đăng nhập VNeID của Ông/Bà đã hết hạn.",
                         "Vui lòng bấm “Hủy” rồi đăng nhập lại bằng mã VNeID."),
     "otp_used": ("Mã xác nhận đã được dùng", "Mã xác nhận này đã được dùng.",
                  "Bấm “Gửi mã mới” để nhận mã xác nhận khác."),
@@ -135,7 +135,7 @@ def for_device(error: DeviceError, *, device_kind: str = "") -> UserMessage:
 def for_portal_code(code: str, *, remaining_attempts: int | None = None) -> UserMessage:
     title, text, step = _PORTAL.get(code, _PORTAL["server_error"])
     if code == "otp_wrong" and remaining_attempts is not None:
-        text += f" Bạn còn {remaining_attempts} lần nhập."
+        text += f" Ông/Bà còn {remaining_attempts} lần nhập."
     return UserMessage(title, text, step, kind=code)
 
 
@@ -144,14 +144,14 @@ def for_exception(exc: BaseException, *, device_kind: str = "") -> UserMessage:
     if isinstance(exc, DeviceError):
         return for_device(exc, device_kind=device_kind)
     if isinstance(exc, OutboxError):  # the kiosk could not save the dossier: a retry will not help
-        return UserMessage("Máy chưa lưu được hồ sơ", "Máy gặp sự cố khi lưu hồ sơ của bạn. Hồ sơ CHƯA được gửi.",
+        return UserMessage("Máy chưa lưu được hồ sơ", "Máy gặp sự cố khi lưu hồ sơ của Ông/Bà. Hồ sơ CHƯA được gửi.",
                            "Vui lòng báo cán bộ tại quầy để được hỗ trợ nộp hồ sơ.", kind="outbox_error")
     if isinstance(exc, PortalError):
         return for_portal_code(exc.code, remaining_attempts=getattr(exc, "remaining_attempts", None))
     if isinstance(exc, InputRejected):
         return UserMessage("Máy không dùng được thông tin này", "Thông tin vừa nhận quá dài hoặc không đúng dạng.",
                            "Vui lòng thử lại, hoặc hỏi cán bộ tại quầy.", kind=exc.code)
-    return UserMessage("Đã có lỗi xảy ra", "Máy gặp lỗi khi xử lý yêu cầu của bạn. Thông tin bạn đã nhập vẫn được giữ.",
+    return UserMessage("Đã có lỗi xảy ra", "Máy gặp lỗi khi xử lý yêu cầu của Ông/Bà. Thông tin Ông/Bà đã nhập vẫn được giữ.",
                        "Bấm “Thử lại”. Nếu vẫn lỗi, vui lòng báo cán bộ tại quầy.", kind="internal")
 
 
@@ -160,6 +160,13 @@ def for_exception(exc: BaseException, *, device_kind: str = "") -> UserMessage:
 APOLOGY = UserMessage("Xin lỗi, máy vừa gặp sự cố",
                       "Máy đã xóa thông tin của phiên làm việc vừa rồi để bảo vệ dữ liệu của Ông/Bà.",
                       "Vui lòng bắt đầu lại. Nếu vẫn lỗi, hãy hỏi cán bộ tại quầy.", kind="failsafe")
+
+
+#: Said on the idle screen after a citizen stopped (a short notice: what happened, that nothing was kept).
+CANCELLED_NOTICE = "Đã hủy. Thông tin Ông/Bà đã nhập và giấy tờ đã quét đã được xóa."
+DECLINED_NOTICE = ("Ông/Bà chưa đồng ý nên máy chưa đọc thông tin nào. "
+                   "Ông/Bà có thể nộp hồ sơ trực tiếp tại quầy: bấm “Lấy số thứ tự”.")
+TIMED_OUT_NOTICE = "Máy đã xóa thông tin của phiên trước vì lâu không có thao tác."
 
 
 def rejected_code(reason_vi: str) -> UserMessage:

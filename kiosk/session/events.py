@@ -41,6 +41,8 @@ class Event(str, enum.Enum):
     DELETE_PAGE = "delete_page"
     KEEP_PAGE = "keep_page"
     EDIT_FORM = "edit_form"
+    NEXT_QUESTION = "next_question"  # form: check this question, then the next one (the last checks all)
+    EDIT_FIELD = "edit_field"        # review: "Sửa" beside one answer (field=...), back to review after it
     EDIT_DOCUMENTS = "edit_documents"
     RESEND = "resend"
     SUBMIT_CODE = "submit_code"

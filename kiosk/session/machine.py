@@ -160,6 +160,8 @@ class SessionData:
     id_card: dict | None = None
     form_values: dict[str, str] = dataclasses.field(default_factory=dict)
     form_errors: dict[str, str] = dataclasses.field(default_factory=dict)
+    form_index: int = 0  # the question on screen (one per screen)
+    form_editing: bool = False  # came from review's "Sửa": the next "Tiếp tục" goes back there
     clean_form: dict[str, Any] = dataclasses.field(default_factory=dict)
     components: list[Component] = dataclasses.field(default_factory=list)
     current_component: int = 0
@@ -400,6 +402,7 @@ class Session:
             if self.state in (State.ATTRACT, State.OUT_OF_SERVICE, State.SUBMITTING):
                 return
             self._wipe_and_go(State.ATTRACT)
+            self.data.notice = messages.CANCELLED_NOTICE if event == "cancel" else messages.TIMED_OUT_NOTICE
         elif event == "back":
             target = BACK.get(self.state)
             if target is not None:
@@ -481,6 +484,8 @@ class Session:
         self.services.reader.stop()
 
     def _on_attract(self, event: str, **p: Any):
+        if event not in ("touch", "out_of_service", "back_in_service"):
+            self.data.notice = ""  # the word about the last session was read; the next one starts clean
         if event == "start":
             self.goto(State.PROCEDURE)
         elif event == "status_lookup":
@@ -539,6 +544,7 @@ class Session:
             self.goto(State.LOGIN)
         elif event == "decline":
             self._wipe_and_go(State.ATTRACT)
+            self.data.notice = messages.DECLINED_NOTICE
         else:
             return False
 
@@ -617,8 +623,33 @@ class Session:
     # ------------------------------------------------------------------------------------------ form
     def _enter_form(self) -> None:
         from kiosk.domain import forms
-        if not self.data.form_values:
-            self.data.form_values = forms.prefill(self.data.procedure, self.data.citizen, self.data.id_card)
+        d = self.data
+        came_from = State(self.history[-2].state) if len(self.history) > 1 else None
+        if not d.form_values:
+            d.form_values = forms.prefill(d.procedure, d.citizen, d.id_card)
+        if d.form_editing:
+            return  # "Sửa" on the review screen chose the question
+        # one question per screen: from the start, or (back from the papers) the last question
+        d.form_index = len(d.procedure.form) - 1 if came_from is State.DOCUMENTS else 0
+
+    def _form_done(self) -> None:
+        """Every question answered: check the whole form (forms.validate is the rule); on an error, show the
+        first question in error."""
+        from kiosk.domain import forms
+        d = self.data
+        result = forms.validate(d.procedure, d.form_values)
+        d.form_errors = dict(result.errors)
+        if result.errors:
+            ids = [f.id for f in d.procedure.form]
+            d.form_index = next((i for i, fid in enumerate(ids) if fid in result.errors), d.form_index)
+            return
+        d.clean_form = result.json_values()
+        if d.form_editing and d.components and all(c.complete for c in d.components):
+            d.form_editing = False
+            self.goto(State.REVIEW)
+            return
+        d.form_editing = False
+        self.goto(State.DOCUMENTS)
 
     def _on_form(self, event: str, **p: Any):
         from kiosk.domain import forms
@@ -627,13 +658,29 @@ class Session:
             self.data.form_values[field] = str(p.get("value", ""))
             self.data.form_errors.pop(field, None)
         elif event == "next":
-            result = forms.validate(self.data.procedure, self.data.form_values)
-            self.data.form_errors = dict(result.errors)
-            if result.errors:
+            self._form_done()
+        elif event == "next_question":
+            d = self.data
+            form = d.procedure.form
+            d.form_index = min(max(0, d.form_index), len(form) - 1)
+            field = form[d.form_index]
+            error = forms.validate(d.procedure, d.form_values).errors.get(field.id)
+            if error:
+                d.form_errors[field.id] = error
                 return
-            self.data.clean_form = result.json_values()
-            self.goto(State.DOCUMENTS)
+            d.form_errors.pop(field.id, None)
+            if d.form_editing or d.form_index + 1 >= len(form):
+                self._form_done()
+            else:
+                d.form_index += 1
         elif event == "back":
+            d = self.data
+            if d.form_editing:  # "Quay lại" from an answer opened with "Sửa": back to the review (checked)
+                self._form_done()
+                return
+            if d.form_index > 0:
+                d.form_index -= 1
+                return
             # Logged in: back leaves the dossier; ask the citizen to cancel instead of losing the form silently.
             self.goto(State.PROCEDURE_INFO)
         else:
@@ -767,6 +814,12 @@ class Session:
     def _on_review(self, event: str, **p: Any):
         if event == "edit_form":
             self.goto(State.FORM)
+        elif event == "edit_field":
+            ids = [f.id for f in self.data.procedure.form]
+            field = str(p.get("field", ""))
+            if field in ids:
+                self.data.form_index, self.data.form_editing = ids.index(field), True
+                self.goto(State.FORM)
         elif event == "edit_documents":
             self.goto(State.DOCUMENTS)
         elif event == "next":
