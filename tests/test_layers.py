@@ -1,0 +1,18 @@
+"""The layer rules of shared/DESIGN.md hold (import-linter contracts in .importlinter): screens over kiosk over
+drivers; inside kiosk, commands on top and the pure domain at the bottom; the domain does no I/O; kiosk reaches
+drivers only through their interfaces and the registry."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_import_contracts_are_kept() -> None:
+    lint = Path(sys.executable).with_name("lint-imports")
+    out = subprocess.run([str(lint), "--config", str(REPO / ".importlinter")], cwd=REPO, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+    assert "4 kept, 0 broken" in out.stdout, out.stdout[-2000:]
