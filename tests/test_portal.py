@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 import unicodedata
 
 import httpx
@@ -16,6 +17,7 @@ from pydantic import BaseModel
 from kiosk.portal.models import DossierStatus, RatingLevel, VneidLevel
 from kiosk.messages import for_exception
 from kiosk.portal.client import (
+    OtpCodeInvalid,
     PortalBadResponse,
     PortalClient,
     PortalError,
@@ -24,6 +26,7 @@ from kiosk.portal.client import (
     PortalServerError,
     PortalTimeout,
     PortalUnreachable,
+    RetryPolicy,
     parse_receipt_qr,
 )
 from kiosk.sandbox.faults import FaultConfig
@@ -304,7 +307,7 @@ _calls = {
 
 
 _answer: dict = {}
-_fuzz_client = PortalClient("http://portal.invalid", kiosk_id=KIOSK_ID, transport=httpx.MockTransport(
+_fuzz_client = PortalClient("http://portal.invalid", kiosk_id=KIOSK_ID, allow_insecure_http=True, transport=httpx.MockTransport(
     lambda request: httpx.Response(_answer["status"], content=_answer["body"], headers=_answer["headers"])))
 
 
@@ -389,3 +392,225 @@ def test_kiosk_status_exit_codes_for_unknown_and_unreachable(sandbox, capsys):
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["error"] == "dossier_unknown"
     assert kiosk_main(["status", "H38.01-261123-0001", "--portal", f"http://127.0.0.1:{closed_port()}"]) == 2
     assert "unreachable" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------ issue 9: deadlines
+def test_dripping_headers_hit_the_total_deadline(sandbox):
+    # The status line and headers arrive a few bytes every 0.2 s: every read is quick, so only a deadline that
+    # covers the headers stops it. The budget is connect + read timeout = 1.5 s.
+    sandbox.set_faults(FaultConfig(fail_rate=1.0, modes=("drip_headers",), drip_delay=0.2, drip_chunk=8))
+    with PortalClient(sandbox.url, kiosk_id=KIOSK_ID, connect_timeout=0.5, read_timeout=1.0) as c:
+        started = time.monotonic()
+        with pytest.raises(PortalTimeout):
+            c.health()
+        elapsed = time.monotonic() - started
+    assert 1.4 <= elapsed < 1.5 + 0.3, elapsed
+    # The sandbox does answer in the end, to a client that waits.
+    started = time.monotonic()
+    assert httpx.get(sandbox.url + "/api/v1/health", timeout=30).status_code == 200
+    assert time.monotonic() - started > 2.0
+
+
+def test_the_deadline_covers_the_whole_call_with_its_retries(sandbox):
+    sandbox.set_faults(FaultConfig(fail_rate=1.0, modes=("drip_headers",), drip_delay=0.2, drip_chunk=8))
+    policy = RetryPolicy(attempts=10, base=0.05, cap=0.1, deadline=2.5)
+    with PortalClient(sandbox.url, kiosk_id=KIOSK_ID, connect_timeout=0.5, read_timeout=1.0, retry=policy) as c:
+        started = time.monotonic()
+        with pytest.raises(PortalTimeout):
+            c.queue_ticket()
+        assert time.monotonic() - started < 2.5 + 0.3
+
+
+# ------------------------------------------------------------------------------------------ issue 9: retries
+class ScriptedTransport(httpx.BaseTransport):
+    """Answers from a script (one per request; the last repeats) and keeps the requests."""
+
+    def __init__(self, *answers) -> None:
+        self.answers = list(answers)
+        self.requests: list[httpx.Request] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+        if isinstance(answer, Exception):
+            raise answer
+        status, body, headers = answer
+        return httpx.Response(status, json=body, headers=headers)
+
+
+_TICKET = (200, {"number": "A001", "counter": "Quầy 1", "waiting": 0, "issued_at": "2026-11-23T08:00:00Z"}, {})
+_FAST = RetryPolicy(attempts=4, base=0.01, cap=0.02, deadline=5.0)
+
+
+def _scripted(*answers, policy=_FAST, on_retry=None):
+    transport = ScriptedTransport(*answers)
+    return PortalClient("http://127.0.0.1:9", kiosk_id=KIOSK_ID, transport=transport, retry=policy,
+                        on_retry=on_retry), transport
+
+
+@pytest.mark.parametrize("fault", [
+    (500, {"error": "server_error"}, {}), (503, {"error": "server_error"}, {}), (408, {"error": "timeout"}, {}),
+    (429, {"error": "rate_limited"}, {"retry-after": "0"}), httpx.ConnectError("refused"),
+    httpx.ReadError("reset"), (200, {"number": 7}, {})])
+def test_a_transient_fault_is_retried_under_one_idempotency_key_and_reported(fault):
+    seen = []
+    c, transport = _scripted(fault, _TICKET, on_retry=lambda attempt, delay, error: seen.append((attempt, error.code)))
+    assert c.queue_ticket().number == "A001"
+    assert len(transport.requests) == 2 and c.retries == 1 and len(seen) == 1 and seen[0][0] == 1
+    keys = {r.headers.get("idempotency-key") for r in transport.requests}
+    assert len(keys) == 1 and None not in keys  # the retry is the same call: the portal answers it once
+
+
+@pytest.mark.parametrize("status, code", [(400, "otp_wrong"), (401, "auth_required"), (403, "level_insufficient"),
+                                          (404, "dossier_unknown"), (409, "idempotency_conflict"),
+                                          (422, "invalid_request")])
+def test_a_refusal_is_not_retried(status, code):
+    c, transport = _scripted((status, {"error": code, "remaining_attempts": 2}, {}), _TICKET)
+    with pytest.raises(PortalRejected) as err:
+        c.queue_ticket()
+    assert err.value.code == code and len(transport.requests) == 1 and c.retries == 0
+
+
+def test_retries_are_bounded_and_back_off_with_jitter():
+    waits = []
+    policy = RetryPolicy(attempts=4, base=0.05, cap=0.12, deadline=10.0)
+    c, transport = _scripted((500, {"error": "server_error"}, {}), policy=policy,
+                             on_retry=lambda attempt, delay, error: waits.append(delay))
+    with pytest.raises(PortalServerError):
+        c.rate(RatingLevel.SATISFIED)
+    assert len(transport.requests) == 4 and len(waits) == 3
+    assert 0.025 <= waits[0] < 0.075 and 0.05 <= waits[1] < 0.15 and 0.06 <= waits[2] < 0.18  # base*2^n, capped
+
+
+def test_retry_after_is_honoured_within_the_deadline_and_never_waited_past_it():
+    waits = []
+    c, transport = _scripted((429, {"error": "rate_limited"}, {"retry-after": "1"}), _TICKET,
+                             policy=RetryPolicy(attempts=3, base=0.01, cap=0.01, deadline=5.0),
+                             on_retry=lambda attempt, delay, error: waits.append(delay))
+    started = time.monotonic()
+    assert c.queue_ticket().number == "A001"
+    assert waits == [1.0] and time.monotonic() - started >= 1.0
+    # A Retry-After beyond what is left of the deadline: give up at once, the citizen is told now.
+    c, transport = _scripted((429, {"error": "rate_limited"}, {"retry-after": "30"}), _TICKET,
+                             policy=RetryPolicy(attempts=3, base=0.01, cap=0.01, deadline=5.0))
+    started = time.monotonic()
+    with pytest.raises(PortalRateLimited) as err:
+        c.queue_ticket()
+    assert err.value.retry_after == 30 and len(transport.requests) == 1 and time.monotonic() - started < 0.5
+
+
+def test_only_interactive_calls_retry_and_only_with_a_policy():
+    c, transport = _scripted((500, {"error": "server_error"}, {}), (200, {"sha256": "a" * 64, "present": False}, {}))
+    with pytest.raises(PortalServerError):
+        c.blob_state("a" * 64)  # the outbox's calls: the outbox has its own backoff
+    assert len(transport.requests) == 1
+    c, transport = _scripted((500, {"error": "server_error"}, {}), _TICKET, policy=None)
+    with pytest.raises(PortalServerError):
+        c.queue_ticket()  # PortalClient(...) without retry= does not retry
+    assert len(transport.requests) == 1
+
+
+def test_from_settings_retries_as_configured():
+    from kiosk.appliance import config
+
+    settings = config.load(portal={"url": "http://127.0.0.1:9", "retry_attempts": 6, "retry_base": 0.1,
+                                   "retry_cap": 1.0, "call_deadline": 9.0})
+    with PortalClient.from_settings(settings) as c:
+        assert c.retry == RetryPolicy(attempts=6, base=0.1, cap=1.0, deadline=9.0)
+
+
+def test_a_login_survives_a_500_and_a_lost_answer_on_the_real_sandbox(sandbox):
+    sandbox.set_faults(FaultConfig(fail_first=2, modes=("500", "lose_response"), seed=1,
+                                   paths=("/api/v1/auth/vneid", "/api/v1/otp")))
+    seen = []
+    with PortalClient(sandbox.url, kiosk_id=KIOSK_ID, connect_timeout=0.5, read_timeout=1.0, retry=_FAST,
+                      on_retry=lambda attempt, delay, error: seen.append(error.code)) as c:
+        assert c.login("VNEID-TEST-0001").citizen.full_name == "Nguyễn Văn An"
+        assert len(seen) == 2
+
+
+def test_a_retried_one_time_code_request_sends_one_text_message(client, sandbox):
+    client.login("VNEID-TEST-0001")
+    sandbox.set_faults(FaultConfig(fail_first=1, modes=("lose_response",), paths=("/api/v1/otp",)))
+    client.retry = _FAST
+    challenge = client.request_otp()  # the portal sent the text, then the answer was lost; the retry replays it
+    assert client.retries == 1
+    with sandbox.store._lock:
+        assert sandbox.store._db.execute("SELECT COUNT(*) FROM otps").fetchone()[0] == 1
+    assert client.verify_otp(challenge.otp_id, otp_code(sandbox, challenge.otp_id)).confirmation_token
+
+
+def test_a_500_on_login_reads_as_one_message_whose_body_does_not_repeat_its_title():
+    from kiosk.messages import _PORTAL, for_portal_code
+
+    msg = for_exception(PortalServerError("HTTP 500", status=500))
+    assert msg.title == "Cổng dịch vụ công đang gặp sự cố"
+    assert msg.title.casefold() not in msg.text.casefold()
+    for code in _PORTAL:
+        m = for_portal_code(code)
+        assert m.title.casefold().rstrip(".") not in m.text.casefold(), code
+        assert not m.text.casefold().startswith(m.title.casefold()[:20]), code
+
+
+def test_reconnecting_text_is_there_for_the_session():
+    from kiosk.messages import RECONNECTING
+
+    assert RECONNECTING == "Đang kết nối lại…"
+
+
+# ------------------------------------------------------------------------------------------ issue 9: one-time codes
+@pytest.mark.parametrize("code", ["١٢٣٤٥٦", "۱۲۳۴۵۶", "１２３４５６", "12345６", "12 34", "12a456", "", "1" * 13])
+def test_a_one_time_code_of_anything_but_ascii_digits_never_leaves_the_kiosk(code):
+    c, transport = _scripted((200, {"confirmation_token": "t" * 32}, {}))
+    with pytest.raises(OtpCodeInvalid) as err:
+        c.verify_otp("otp_12345678", code)
+    assert err.value.code == "otp_invalid" and isinstance(err.value, PortalRejected)
+    assert transport.requests == []
+    assert for_exception(err.value).kind == "otp_invalid"
+
+
+def test_the_sandbox_answers_non_ascii_digits_with_422_never_500(client, sandbox):
+    client.login("VNEID-TEST-0001")
+    challenge = client.request_otp()
+    token = client._token
+    for code in ("١٢٣٤٥٦", "１２３４５６"):
+        r = httpx.post(sandbox.url + "/api/v1/otp/verify", json={"otp_id": challenge.otp_id, "code": code},
+                       headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        assert r.status_code == 422 and r.json()["error"] == "invalid_request", r.text
+    # and the wrong-shaped tries did not use up the citizen's attempts
+    assert client.verify_otp(challenge.otp_id, otp_code(sandbox, challenge.otp_id)).confirmation_token
+
+
+# ------------------------------------------------------------------------------------------ issue 9: length limits
+_VIEW = {"dossier_code": "H38.01-261123-0001", "status": "received", "procedure_code": "1.001193",
+         "received_at": "2026-11-23T08:00:00Z"}
+
+
+@pytest.mark.parametrize("call, body", [
+    (lambda c: c.dossier("H38.01-261123-0001"), _VIEW | {"procedure_name": "Đăng ký khai sinh " * 35_000}),
+    (lambda c: c.catalog(), {"procedures": [{"code": "1.001193", "name": "Đ" * 600_000}]}),
+    (lambda c: c.catalog(), {"procedures": [{"code": "1.001193", "name": "x", "explain": "y" * 5000}]}),
+    (lambda c: c.queue_ticket(), dict(_TICKET[1], counter="Quầy " * 100)),
+    (lambda c: c.request_otp(), {"otp_id": "otp_12345678", "sent_to": "0" * 1000,
+                                 "expires_at": "2026-11-23T08:05:00Z"}),
+    (lambda c: c.health(), {"status": "ok" * 1000, "time": "2026-11-23T08:00:00Z"}),
+])
+def test_every_string_from_the_portal_has_a_length_limit(call, body):
+    c, _ = _scripted((200, body, {}), policy=None)
+    started = time.monotonic()
+    with pytest.raises(PortalBadResponse):
+        call(c)
+    assert time.monotonic() - started < 1.0
+
+
+def test_a_refusal_with_a_huge_detail_is_a_bad_answer_not_a_screenful():
+    c, _ = _scripted((400, {"error": "otp_wrong", "detail": "x" * 100_000}, {}), policy=None)
+    with pytest.raises(PortalBadResponse):
+        c.verify_otp("otp_12345678", "123456")
+
+
+def test_the_shipped_catalogue_is_within_the_limits():
+    from kiosk.portal.models import ProcedureCatalog
+    from kiosk.sandbox.app import DEFAULT_CATALOG, load_catalog
+
+    assert ProcedureCatalog(procedures=load_catalog(DEFAULT_CATALOG)).procedures

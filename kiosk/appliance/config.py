@@ -48,6 +48,14 @@ class PortalSection(_Section):
     read_timeout: float = Field(15.0, gt=0, le=300)
     upload_timeout: float = Field(120.0, gt=0, le=3600)
     credentials_file: str = ""
+    # Plain http:// is refused for any host but this machine (the sandbox): set true only on a closed test network.
+    allow_insecure_http: bool = False
+    # Interactive calls (login, one-time code, status, queue ticket, rating) on transient faults: tries in all,
+    # backoff base and cap (seconds, with jitter), and the deadline of one call, tries and waits included.
+    retry_attempts: int = Field(4, ge=1, le=10)
+    retry_base: float = Field(0.5, ge=0, le=30)
+    retry_cap: float = Field(4.0, ge=0, le=120)
+    call_deadline: float = Field(20.0, gt=0, le=300)
 
 
 class ScannerSection(_Section):

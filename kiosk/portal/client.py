@@ -13,6 +13,23 @@ those codes into Vietnamese text with a next step.
     ├── PortalServerError       'server_error' 5xx
     ├── PortalRateLimited       'rate_limited' 429; .retry_after seconds (or None)
     └── PortalRejected          the portal's ErrorBody code (4xx); .remaining_attempts for one-time codes
+        └── OtpCodeInvalid      'otp_invalid'  a one-time code that is not 1-12 ASCII digits (refused before sending)
+
+Deadlines: every HTTP exchange has a wall-clock deadline (connect + read timeout, or connect + upload
+timeout) that covers everything, response headers included: the sockets under httpx clamp each read and
+write to the time left (`_DeadlineBackend`), so a portal dripping its headers byte by byte cannot hold a
+thread past it.
+
+Retries: the interactive calls (login, one-time code request and check, status look-up, queue ticket,
+rating) are retried on transient failures (no connection, timeout, 5xx, 408, 429, a malformed answer) with
+exponential backoff and jitter, inside one deadline per call (`RetryPolicy`); a 429's Retry-After is waited
+for when the deadline leaves room, otherwise the call gives up at once. Other 4xx are never retried. Calls
+whose repeat could duplicate something (a second text message, queue number or rating) carry an
+`Idempotency-Key` header, the same for every try of one call: the portal answers a repeated key with its
+first answer. `on_retry(attempt, delay, error)` is called (on the calling thread) before each wait: the
+session shows "Đang kết nối lại…". `PortalClient(...)` retries only when given a `retry=` policy;
+`PortalClient.from_settings` takes it from `[portal]` (`retry_attempts`, `retry_base`, `retry_cap`,
+`call_deadline`).
 
 Also here: `parse_receipt_qr()` for the receipt's QR (`DVCK1|<dossier code or local reference>`) and
 `status_command()` behind `kiosk status`.
@@ -20,19 +37,24 @@ Also here: `parse_receipt_qr()` for the receipt's QR (`DVCK1|<dossier code or lo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import email.utils
 import hashlib
 import json
 import logging
+import random
 import re
 import ssl
 import sys
+import threading
 import time
 import unicodedata
-from typing import Annotated, Any, Literal, Mapping, TypeVar
-from urllib.parse import quote
+import uuid
+from typing import Annotated, Any, Callable, Literal, Mapping, TypeVar
+from urllib.parse import quote, urlsplit
 
+import httpcore
 import httpx
 from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
@@ -180,6 +202,15 @@ class PortalRejected(PortalError):
         self.remaining_attempts = remaining_attempts
 
 
+class OtpCodeInvalid(PortalRejected):
+    """A one-time code with anything but ASCII digits (Arabic-Indic, fullwidth, letters): never sent."""
+
+    code = "otp_invalid"
+
+    def __init__(self, detail: str = "a one-time code is 1-12 ASCII digits") -> None:
+        super().__init__(detail, code="otp_invalid")
+
+
 STATUS_LABELS: dict[DossierStatus, str] = {
     DossierStatus.RECEIVED: "Đã tiếp nhận",
     DossierStatus.PROCESSING: "Đang giải quyết",
@@ -187,6 +218,116 @@ STATUS_LABELS: dict[DossierStatus, str] = {
     DossierStatus.COMPLETED: "Đã có kết quả",
     DossierStatus.RETURNED: "Đã trả lại hồ sơ",
 }
+
+
+# ---------------------------------------------------------------------------------------------- deadlines, retries
+_OTP_CODE = re.compile(r"[0-9]{1,12}")  # ASCII only: str.isdigit() also accepts "١٢٣" and "１２３"
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+def is_loopback_url(url: str) -> bool:
+    """True when the URL's host is this machine (the sandbox in demos and tests)."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return False
+    return host in LOOPBACK_HOSTS or host.startswith("127.")
+
+
+def insecure_url_refused(url: str, allow_insecure_http: bool) -> str | None:
+    """Why a portal URL may not be used (plain http:// to another machine without the explicit flag), or None."""
+    if url.lower().startswith("http://") and not allow_insecure_http and not is_loopback_url(url):
+        return (f"the portal URL {url} is plain http:// to another machine: citizens' data would cross the network "
+                "unencrypted. Use https://, or set portal.allow_insecure_http = true for a test network only")
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries of interactive calls: at most `attempts` tries, waits of `min(cap, base * 2**n)` scaled by a
+    random factor in [0.5, 1.5), all inside `deadline` seconds per call (the tries' own timeouts included)."""
+
+    attempts: int = 4
+    base: float = 0.5
+    cap: float = 4.0
+    deadline: float = 20.0
+
+    def delay(self, retry: int, rng: random.Random) -> float:
+        return min(self.cap, self.base * 2 ** min(retry - 1, 16)) * rng.uniform(0.5, 1.5)
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+
+_deadline = threading.local()  # .at: monotonic time the current thread's exchange must end by
+
+
+def _clamp(timeout: float | None, exc: type[Exception]) -> float | None:
+    at = getattr(_deadline, "at", None)
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        raise exc("the call's deadline has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read and write waits at most until the calling thread's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _clamp(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _clamp(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname,
+                                                     _clamp(timeout, httpcore.ConnectTimeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend | None = None) -> None:
+        self._inner = inner or httpcore.SyncBackend()
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Any = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_tcp(host, port, _clamp(timeout, httpcore.ConnectTimeout),
+                                                       local_address, socket_options))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Any = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_unix_socket(path, _clamp(timeout, httpcore.ConnectTimeout),
+                                                               socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def _deadline_transport(verify: ssl.SSLContext | bool) -> httpx.HTTPTransport:
+    """httpx's own transport, its connection pool on sockets that honour the per-call deadline."""
+    transport = httpx.HTTPTransport(verify=verify)
+    pool = getattr(transport, "_pool", None)
+    if pool is not None and hasattr(pool, "_network_backend"):  # httpcore >= 1.0
+        pool._network_backend = _DeadlineBackend(pool._network_backend)
+    else:  # pragma: no cover - another httpcore: the deadline is still checked between body chunks
+        log.warning("portal client: cannot install the deadline on sockets; header time is bounded by timeouts only")
+    return transport
+
+
+def _transient(error: PortalError) -> bool:
+    if isinstance(error, PortalRejected):
+        return error.status == 408
+    return error.retryable
 
 
 # ---------------------------------------------------------------------------------------------- receipt QR
@@ -205,13 +346,25 @@ class PortalClient:
         """A client for the configured portal (URL, CA, timeouts): each user of the portal builds its own, so the
         outbox and the fleet never send as whichever citizen is logged in."""
         p = settings.portal
+        retry = RetryPolicy(attempts=p.retry_attempts, base=p.retry_base, cap=p.retry_cap, deadline=p.call_deadline)
         return cls(p.url, kiosk_id=settings.kiosk.id, connect_timeout=p.connect_timeout, read_timeout=p.read_timeout,
-                   upload_timeout=p.upload_timeout, ca_file=p.ca_file or None)
+                   upload_timeout=p.upload_timeout, ca_file=p.ca_file or None, retry=retry,
+                   allow_insecure_http=p.allow_insecure_http)
 
     def __init__(self, base_url: str, *, kiosk_id: str, connect_timeout: float = 3, read_timeout: float = 15,
                  upload_timeout: float = 120, ca_file: str | None = None,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None,
+                 on_retry: Callable[[int, float, PortalError], None] | None = None,
+                 allow_insecure_http: bool = False, rng: random.Random | None = None) -> None:
+        refused = insecure_url_refused(base_url, allow_insecure_http) if isinstance(base_url, str) else None
+        if refused:
+            raise PortalError(refused, code="config")
         self.kiosk_id = kiosk_id
+        self.retry = retry or NO_RETRY
+        self.on_retry = on_retry  # (attempt just failed, seconds before the next, its error): "Đang kết nối lại…"
+        self.retries = 0  # how many retries this client made (figures for tests and the technician screen)
+        self._rng = rng or random.Random()
+        self._sleep = time.sleep
         self._token: str | None = None
         self._connect_timeout, self._read_timeout, self._upload_timeout = connect_timeout, read_timeout, upload_timeout
         self._timeout = httpx.Timeout(connect=connect_timeout, read=read_timeout, write=read_timeout,
@@ -227,6 +380,8 @@ class PortalClient:
             except (OSError, ssl.SSLError) as e:
                 raise PortalError(f"cannot load the portal CA file {ca_file}: {e}", code="config") from None
         try:
+            if transport is None:
+                transport = _deadline_transport(verify)
             self._http = httpx.Client(
                 base_url=base_url.rstrip("/"), timeout=self._timeout, verify=verify, transport=transport,
                 follow_redirects=False,
@@ -266,7 +421,7 @@ class PortalClient:
         if not text or len(text) > 512:
             raise PortalRejected("the scanned text cannot be a login code", code="login_code_unknown")
         body = LoginRequest(login_code=text, kiosk_id=self.kiosk_id)
-        response = self._call("POST", "/auth/vneid", LoginResponse, body=body, auth=False)
+        response = self._call("POST", "/auth/vneid", LoginResponse, body=body, auth=False, interactive=True)
         if adopt:
             self._token = response.session_token
         return response
@@ -276,11 +431,18 @@ class PortalClient:
         self._token = session_token
 
     def request_otp(self, purpose: str = "submit") -> OtpChallenge:
-        return self._call("POST", "/otp", OtpChallenge, body=OtpRequest(purpose=purpose))
+        """Have the portal text a one-time code to the citizen. Retried under one idempotency key: a lost answer
+        never sends a second text message."""
+        return self._call("POST", "/otp", OtpChallenge, body=OtpRequest(purpose=purpose), interactive=True)
 
     def verify_otp(self, otp_id: str, code: str) -> OtpVerifyResponse:
-        body = _build(OtpVerifyRequest, otp_id=otp_id, code=code.strip() if isinstance(code, str) else code)
-        return self._call("POST", "/otp/verify", OtpVerifyResponse, body=body)
+        """Check a one-time code. Only ASCII digits are sent: anything else raises `OtpCodeInvalid` (the kiosk's
+        keypad gives digits; a pasted or scanned "١٢٣٤٥٦" must not reach the portal)."""
+        text = code.strip() if isinstance(code, str) else ""
+        if not _OTP_CODE.fullmatch(text):
+            raise OtpCodeInvalid()
+        body = _build(OtpVerifyRequest, otp_id=otp_id, code=text)
+        return self._call("POST", "/otp/verify", OtpVerifyResponse, body=body, interactive=True)
 
     def blob_state(self, sha256: str, *, confirmation_token: str | None = None) -> BlobState:
         """Whether the portal holds a document. In a session the session authorises the call; without one
@@ -363,18 +525,19 @@ class PortalClient:
     def queue_ticket(self, procedure_code: str | None = None, dossier_code: str | None = None) -> QueueTicket:
         body = _build(QueueTicketRequest, kiosk_id=self.kiosk_id, procedure_code=procedure_code,
                       dossier_code=dossier_code)
-        return self._call("POST", "/queue/tickets", QueueTicket, body=body, auth=False)
+        return self._call("POST", "/queue/tickets", QueueTicket, body=body, auth=False, interactive=True)
 
     def rate(self, level: RatingLevel | int, dossier_code: str | None = None, comment: str = "") -> None:
         body = _build(RatingRequest, kiosk_id=self.kiosk_id, level=level, dossier_code=dossier_code,
                       comment=unicodedata.normalize("NFC", comment))
-        self._call("POST", "/ratings", None, body=body, auth=False)
+        self._call("POST", "/ratings", None, body=body, auth=False, interactive=True)
 
     def dossier(self, code: str) -> DossierView:
-        return self._call("GET", f"/dossiers/{_segment(code)}", DossierView, auth=False)
+        return self._call("GET", f"/dossiers/{_segment(code)}", DossierView, auth=False, interactive=True)
 
     def dossier_by_reference(self, local_reference: str) -> DossierView:
-        return self._call("GET", f"/dossiers/by-reference/{_segment(local_reference)}", DossierView, auth=False)
+        return self._call("GET", f"/dossiers/by-reference/{_segment(local_reference)}", DossierView, auth=False,
+                          interactive=True)
 
     def catalog(self) -> list[dict[str, Any]]:
         return self._call("GET", "/catalog", ProcedureCatalog, auth=False).procedures
@@ -403,14 +566,48 @@ class PortalClient:
     # ------------------------------------------------------------------ plumbing
     def _call(self, method: str, path: str, model: type[M] | None, *, body: BaseModel | None = None,
               content: bytes | None = None, headers: Mapping[str, str] | None = None, auth: bool = True,
-              upload: bool = False) -> Any:
+              upload: bool = False, interactive: bool = False) -> Any:
         sent_headers = dict(headers or {})
         if body is not None:
             content = body.model_dump_json(exclude_none=False).encode("utf-8")
             sent_headers.setdefault("Content-Type", "application/json")
         if auth and self._token:
             sent_headers["Authorization"] = f"Bearer {self._token}"
-        status, response_headers, raw = self._exchange(method, API + path, content, sent_headers, upload)
+        policy = self.retry if interactive else NO_RETRY
+        if interactive and method == "POST":
+            sent_headers.setdefault("Idempotency-Key", uuid.uuid4().hex)  # one key for every try of this call
+        budget = self._connect_timeout + (self._upload_timeout if upload else self._read_timeout)
+        start = time.monotonic()
+        call_deadline = start + (policy.deadline if policy.attempts > 1 else budget)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._once(method, path, model, content, sent_headers, upload,
+                                  min(call_deadline, time.monotonic() + budget))
+            except PortalError as e:
+                if attempt >= policy.attempts or not _transient(e):
+                    raise
+                delay = policy.delay(attempt, self._rng)
+                retry_after = getattr(e, "retry_after", None)
+                if retry_after is not None:
+                    delay = max(delay, float(retry_after))  # the portal said when: never sooner
+                # A try needs time to be worth it: give up now rather than wait past the deadline.
+                if time.monotonic() + delay + min(budget, 0.5) > call_deadline:
+                    raise
+                self.retries += 1
+                log.info("%s %s: %s, try %d of %d in %.2f s", method, path.split("/")[1] if "/" in path else path,
+                         e.code, attempt + 1, policy.attempts, delay)
+                if self.on_retry is not None:
+                    try:
+                        self.on_retry(attempt, delay, e)
+                    except Exception:  # noqa: BLE001 - a display hook cannot fail the call
+                        log.exception("portal on_retry hook failed")
+                self._sleep(delay)
+
+    def _once(self, method: str, path: str, model: type[M] | None, content: bytes | None,
+              headers: dict[str, str], upload: bool, deadline: float) -> Any:
+        status, response_headers, raw = self._exchange(method, API + path, content, headers, upload, deadline)
         if 200 <= status < 300:
             if model is None:
                 return None
@@ -422,9 +619,10 @@ class PortalClient:
         raise _error_from(status, response_headers, raw)
 
     def _exchange(self, method: str, url: str, content: bytes | None, headers: dict[str, str],
-                  upload: bool) -> tuple[int, httpx.Headers, bytes]:
-        budget = self._connect_timeout + (self._upload_timeout if upload else self._read_timeout)
-        deadline = time.monotonic() + budget
+                  upload: bool, deadline: float) -> tuple[int, httpx.Headers, bytes]:
+        started = time.monotonic()
+        budget = deadline - started
+        _deadline.at = deadline  # read by _DeadlineStream: every socket read and write ends by then
         try:
             with self._http.stream(method, url, content=content, headers=headers,
                                    timeout=self._upload if upload else self._timeout) as response:
@@ -434,21 +632,25 @@ class PortalClient:
                     if len(raw) > MAX_RESPONSE_BYTES:
                         raise PortalBadResponse("the answer is too large", status=response.status_code)
                     if time.monotonic() > deadline:
-                        raise PortalTimeout(f"no complete answer within {budget:.0f} s")
+                        raise PortalTimeout(f"no complete answer within {budget:.1f} s")
                 # Paths carry only hashes, dossier codes and references: nothing personal.
                 log.debug("%s %s -> %d (%d bytes, %.0f ms)", method, url, response.status_code, len(raw),
-                          (time.monotonic() - deadline + budget) * 1000)
+                          (time.monotonic() - started) * 1000)
                 return response.status_code, response.headers, bytes(raw)
         except PortalError:
             raise
-        except httpx.ConnectTimeout:
-            raise PortalUnreachable(f"{method} {url}: could not connect in time") from None
         except httpx.TimeoutException as e:
+            if time.monotonic() >= deadline - 0.001:
+                raise PortalTimeout(f"{method} {url}: no complete answer within {budget:.1f} s") from None
+            if isinstance(e, httpx.ConnectTimeout):
+                raise PortalUnreachable(f"{method} {url}: could not connect in time") from None
             raise PortalTimeout(f"{method} {url}: {type(e).__name__}") from None
         except httpx.DecodingError as e:
             raise PortalBadResponse(f"{method} {url}: undecodable body ({e})") from None
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError, OSError) as e:
             raise PortalUnreachable(f"{method} {url}: {type(e).__name__}: {e}") from None
+        finally:
+            _deadline.at = None
 
 
 def _error_from(status: int, headers: httpx.Headers, raw: bytes) -> PortalError:
@@ -574,7 +776,8 @@ def status_command(args: argparse.Namespace) -> int:
 
 __all__ = [
     "PortalClient", "PortalError", "PortalUnreachable", "PortalTimeout", "PortalBadResponse", "PortalServerError",
-    "PortalRateLimited", "PortalRejected", "STATUS_LABELS", "parse_receipt_qr",
+    "PortalRateLimited", "PortalRejected", "OtpCodeInvalid", "RetryPolicy", "NO_RETRY", "is_loopback_url",
+    "insecure_url_refused", "STATUS_LABELS", "parse_receipt_qr",
     "lookup_dossier", "status_command", "ProcedureCatalog", "BlobUpload", "KioskRegistration", "KioskCredentials",
     "DeviceHealthReport", "Heartbeat", "HeartbeatAck",
 ]

@@ -9,12 +9,23 @@ import datetime as dt
 from enum import Enum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from kiosk.domain.codes import DOSSIER_CODE_PATTERN
 
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 DossierCode = Annotated[str, StringConstraints(pattern=DOSSIER_CODE_PATTERN)]
+
+# Every string the kiosk receives from the portal is bounded: the kiosk draws and prints them, and one
+# 600,000-character procedure name took 12.5 s and 2.9 GB to lay out. An answer over a limit is a bad answer.
+MAX_CODE = 64          # machine codes: error codes, references, procedure codes, ids
+MAX_SHORT = 120        # a name, a counter, a status word
+MAX_NAME = 500         # a procedure's official name
+MAX_TEXT = 2000        # a message or explanation
+MAX_CATALOG_ENTRIES = 5000
+Code = Annotated[str, StringConstraints(max_length=MAX_CODE)]
+ShortText = Annotated[str, StringConstraints(max_length=MAX_SHORT)]
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 
 
 class _Model(BaseModel):
@@ -24,8 +35,8 @@ class _Model(BaseModel):
 class ErrorBody(_Model):
     """Every non-2xx answer carries this body. `error` is a stable code the kiosk maps to a message."""
 
-    error: str
-    detail: str = ""
+    error: Code
+    detail: Text = ""
     remaining_attempts: int | None = None
     retry_after: float | None = None
 
@@ -59,20 +70,20 @@ class LoginResponse(_Model):
 
 # ------------------------------------------------------------------------------------------ one-time code
 class OtpRequest(_Model):
-    purpose: str = "submit"
+    purpose: Code = "submit"
 
 
 class OtpChallenge(_Model):
     otp_id: Annotated[str, StringConstraints(min_length=8, max_length=64)]
-    sent_to: str = ""
+    sent_to: Annotated[str, StringConstraints(max_length=32)] = ""
     expires_at: dt.datetime
-    length: int = 6
-    max_attempts: int = 3
+    length: int = Field(6, ge=4, le=12)
+    max_attempts: int = Field(3, ge=1, le=10)
 
 
 class OtpVerifyRequest(_Model):
-    otp_id: str
-    code: Annotated[str, StringConstraints(min_length=1, max_length=12)]
+    otp_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")]  # ASCII digits only
 
 
 class OtpVerifyResponse(_Model):
@@ -94,10 +105,10 @@ class DossierSubmission(_Model):
     procedure_code: Annotated[str, StringConstraints(min_length=3, max_length=40)]
     form: dict[str, Any] = Field(default_factory=dict)
     documents: list[DocumentRef] = Field(default_factory=list)
-    kiosk_id: str
+    kiosk_id: Code
     local_reference: Annotated[str, StringConstraints(min_length=4, max_length=64)]
     confirmed_at: dt.datetime
-    confirmation_token: str
+    confirmation_token: Annotated[str, StringConstraints(max_length=256)]
     appointment_date: dt.date | None = None  # as the kiosk computed and showed it to the citizen
 
 
@@ -111,7 +122,7 @@ class DossierStatus(str, Enum):
 
 class DossierReceipt(_Model):
     dossier_code: DossierCode
-    local_reference: str
+    local_reference: Code
     received_at: dt.datetime
     appointment_date: dt.date | None = None
     status: DossierStatus = DossierStatus.RECEIVED
@@ -121,12 +132,12 @@ class DossierReceipt(_Model):
 class DossierView(_Model):
     dossier_code: DossierCode
     status: DossierStatus
-    procedure_code: str
-    procedure_name: str = ""
+    procedure_code: Code
+    procedure_name: Annotated[str, StringConstraints(max_length=MAX_NAME)] = ""
     received_at: dt.datetime
     appointment_date: dt.date | None = None
-    documents: int = 0
-    pages: int = 0
+    documents: int = Field(0, ge=0, le=1000)
+    pages: int = Field(0, ge=0, le=100_000)
 
 
 class BlobState(_Model):
@@ -148,20 +159,31 @@ class BlobUpload(_Model):
 class ProcedureCatalog(_Model):
     """GET /catalog: the portal's procedure list; entries are passed through to kiosk.domain.catalog as they are."""
 
-    procedures: list[dict[str, Any]] = Field(default_factory=list)
+    procedures: list[dict[str, Any]] = Field(default_factory=list, max_length=MAX_CATALOG_ENTRIES)
+
+    @field_validator("procedures")
+    @classmethod
+    def _bounded_text(cls, procedures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Entries pass through as they are, but no string in them may exceed MAX_TEXT characters (names: MAX_NAME)."""
+        for entry in procedures:
+            name = entry.get("name")
+            if isinstance(name, str) and len(name) > MAX_NAME:
+                raise ValueError(f"a procedure name is longer than {MAX_NAME} characters")
+            _check_strings(entry, depth=0)
+        return procedures
 
 
 # ------------------------------------------------------------------------------------------ queue, rating
 class QueueTicketRequest(_Model):
-    kiosk_id: str
-    procedure_code: str | None = None
-    dossier_code: str | None = None
+    kiosk_id: Code
+    procedure_code: Code | None = None
+    dossier_code: Code | None = None
 
 
 class QueueTicket(_Model):
     number: Annotated[str, StringConstraints(min_length=1, max_length=12)]
     counter: Annotated[str, StringConstraints(max_length=40)] = ""
-    waiting: int = Field(ge=0, default=0)
+    waiting: int = Field(ge=0, le=100_000, default=0)
     issued_at: dt.datetime
 
 
@@ -174,13 +196,30 @@ class RatingLevel(int, Enum):
 
 
 class RatingRequest(_Model):
-    kiosk_id: str
+    kiosk_id: Code
     level: RatingLevel
-    dossier_code: str | None = None
+    dossier_code: Code | None = None
     comment: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
 class Health(_Model):
-    status: str
+    status: ShortText
     time: dt.datetime
-    version: str = ""
+    version: Code = ""
+
+
+def _check_strings(value: Any, depth: int) -> None:
+    if depth > 8:
+        raise ValueError("a catalogue entry is nested too deeply")
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            raise ValueError(f"a catalogue text is longer than {MAX_TEXT} characters")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_strings(k, depth + 1)
+            _check_strings(v, depth + 1)
+    elif isinstance(value, list):
+        if len(value) > 1000:
+            raise ValueError("a catalogue list is too long")
+        for v in value:
+            _check_strings(v, depth + 1)

@@ -44,6 +44,7 @@ from kiosk.portal.models import (
 from kiosk.portal.models import BlobUpload, ProcedureCatalog
 from kiosk.portal.client import Heartbeat, HeartbeatAck, KioskConfig, KioskCredentials, KioskRegistration
 from kiosk.sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware
+from kiosk.sandbox.idempotency import IdempotencyMiddleware
 from kiosk.sandbox.store import HEARTBEAT_SECONDS, SandboxError, SandboxStore, Session
 
 DEFAULT_CATALOG = REPO_ROOT / "config" / "procedures.json"
@@ -120,6 +121,15 @@ def _error_response(status: int, code: str, detail: str = "", *, remaining_attem
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
+def _replay_key(idempotency_key: Annotated[str | None, Header(
+        alias="Idempotency-Key", min_length=8, max_length=128,
+        description="optional: a repeat with the same key (and body) gets the first answer back, "
+                    "without the request being handled again")] = None) -> None:
+    """Declares the header in the contract; kiosk.sandbox.idempotency does the work."""
+
+
+Replay = Depends(_replay_key)
+
 _HTTP_CODES = {401: "auth_required", 404: "not_found", 405: "method_not_allowed", 413: "too_large",
                415: "unsupported_media_type"}
 
@@ -179,17 +189,17 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
     def health(store: Store) -> Health:
         return Health(status="ok", time=store.now(), version=__version__)
 
-    @api.post("/auth/vneid", response_model=LoginResponse, tags=["login"], responses=_errors(401))
+    @api.post("/auth/vneid", response_model=LoginResponse, tags=["login"], responses=_errors(401), dependencies=[Replay])
     def login(body: LoginRequest, store: Store) -> LoginResponse:
         """Exchange the code the citizen shows in the VNeID app for a session and their profile."""
         return store.login(body.login_code, body.kiosk_id)
 
-    @api.post("/otp", response_model=OtpChallenge, tags=["login"], responses=_errors(401))
+    @api.post("/otp", response_model=OtpChallenge, tags=["login"], responses=_errors(401), dependencies=[Replay])
     def request_otp(_body: OtpRequest, who: Auth, store: Store) -> OtpChallenge:
         """Send a one-time code to the citizen's phone (6 digits, 5 minutes, 3 attempts)."""
         return store.request_otp(who)
 
-    @api.post("/otp/verify", response_model=OtpVerifyResponse, tags=["login"], responses=_errors(400, 401, 404))
+    @api.post("/otp/verify", response_model=OtpVerifyResponse, tags=["login"], responses=_errors(400, 401, 404), dependencies=[Replay])
     def verify_otp(body: OtpVerifyRequest, who: Auth, store: Store) -> OtpVerifyResponse:
         """Check a one-time code. Errors: otp_wrong (with remaining_attempts), otp_locked, otp_expired."""
         return store.verify_otp(who, body.otp_id, body.code)
@@ -282,11 +292,11 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
         """Status of one dossier; no login needed, no personal data returned."""
         return store.dossier(code)
 
-    @api.post("/queue/tickets", response_model=QueueTicket, tags=["queue"])
+    @api.post("/queue/tickets", response_model=QueueTicket, tags=["queue"], dependencies=[Replay])
     def queue_ticket(body: QueueTicketRequest, store: Store) -> QueueTicket:
         return store.issue_ticket(body)
 
-    @api.post("/ratings", status_code=204, tags=["queue"], response_class=Response)
+    @api.post("/ratings", status_code=204, tags=["queue"], response_class=Response, dependencies=[Replay])
     def rate(body: RatingRequest, store: Store) -> Response:
         store.rate(body)
         return Response(status_code=204)
@@ -361,6 +371,7 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
 
     app.include_router(api)
     app.include_router(test)
+    app.add_middleware(IdempotencyMiddleware)  # inside the faults: a lost answer is replayed to the retry
     app.add_middleware(FaultMiddleware, injector=injector)
     return app
 

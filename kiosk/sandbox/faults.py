@@ -11,6 +11,9 @@ Modes:
   timeout        wait `hang_seconds` (past any sane client read timeout), then handle the request
   reset          drop the connection without an answer, without handling the request
   drip           handle the request, then send the body a few bytes at a time
+  drip_headers   handle the request, then send the whole answer, status line and headers first, a few bytes
+                 at a time (the server's socket does it: see kiosk.sandbox.server); a client whose deadline
+                 covers only the body waits for ever
   badjson        answer 200 with a truncated JSON body, without handling the request
   lose_response  handle (and commit) the request, then drop the connection: proves idempotency
 """
@@ -24,7 +27,10 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, MutableMapping
 
-FAULT_MODES: tuple[str, ...] = ("500", "429", "timeout", "reset", "drip", "badjson", "lose_response")
+FAULT_MODES: tuple[str, ...] = ("500", "429", "timeout", "reset", "drip", "drip_headers", "badjson", "lose_response")
+#: Connections (client host, port) whose next answer the server's socket drips from its first byte, with
+#: (chunk bytes, delay seconds): filled by FaultMiddleware, emptied by kiosk.sandbox.server's transport.
+HEADER_DRIPS: dict[tuple[str, int], tuple[int, float]] = {}
 API_PREFIX = "/api/v1/"
 EXEMPT_PREFIX = "/api/v1/sandbox/"
 
@@ -152,6 +158,13 @@ class FaultMiddleware:
                 await send({"type": "http.response.body", "body": body[i:i + cfg.drip_chunk], "more_body": True})
                 await asyncio.sleep(cfg.drip_delay)
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+        elif mode == "drip_headers":
+            status, headers, body = await _capture(self.app, scope, receive)
+            client = scope.get("client")
+            if client:
+                HEADER_DRIPS[(str(client[0]), int(client[1]))] = (cfg.drip_chunk, cfg.drip_delay)
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body, "more_body": False})
         elif mode == "lose_response":
             await _capture(self.app, scope, receive)  # handled and committed; the answer is lost
             await _drop(send)

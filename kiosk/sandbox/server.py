@@ -16,20 +16,75 @@ from pathlib import Path
 from types import TracebackType
 from typing import Callable
 
+import asyncio
+from typing import Any
+
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from kiosk.sandbox.app import create_app
-from kiosk.sandbox.faults import FAULT_MODES, DropLogFilter, FaultConfig, FaultInjector
+from kiosk.sandbox.faults import FAULT_MODES, HEADER_DRIPS, DropLogFilter, FaultConfig, FaultInjector
 from kiosk.sandbox.store import SandboxStore
 
 log = logging.getLogger(__name__)
 _STARTUP_TIMEOUT = 10.0
 
 
+class _DripTransport:
+    """The connection's transport, able to send an answer a few bytes at a time from its very first byte (the
+    `drip_headers` fault: ASGI itself cannot split a status line and headers)."""
+
+    def __init__(self, inner: asyncio.Transport) -> None:
+        self._inner = inner
+        self._pending = bytearray()
+        self._drip: tuple[int, float] | None = None
+        self._close_when_sent = False
+        peer = inner.get_extra_info("peername")
+        self._peer = (str(peer[0]), int(peer[1])) if isinstance(peer, (tuple, list)) and len(peer) >= 2 else None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def write(self, data: bytes) -> None:
+        if self._drip is None and self._peer is not None and self._peer in HEADER_DRIPS:
+            self._drip = HEADER_DRIPS.pop(self._peer)
+            self._pending += data
+            self._step()
+        elif self._drip is not None:
+            self._pending += data
+        else:
+            self._inner.write(data)
+
+    def _step(self) -> None:
+        if self._inner.is_closing():
+            self._pending.clear()
+            return
+        chunk, delay = self._drip or (len(self._pending), 0.0)
+        self._inner.write(bytes(self._pending[:chunk]))
+        del self._pending[:chunk]
+        if self._pending:
+            asyncio.get_running_loop().call_later(delay, self._step)
+            return
+        self._drip = None
+        if self._close_when_sent:
+            self._inner.close()
+
+    def close(self) -> None:
+        if self._drip is not None and self._pending:
+            self._close_when_sent = True
+        else:
+            self._inner.close()
+
+
+class _Protocol(H11Protocol):
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(_DripTransport(transport))  # type: ignore[arg-type]
+
+
 def _uvicorn_config(app, *, grace: float, **kwargs) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(DropLogFilter())
-    return uvicorn.Config(app, http="h11", ws="none", lifespan="off", access_log=False, log_config=None,
+    return uvicorn.Config(app, http=_Protocol, ws="none", lifespan="off", access_log=False, log_config=None,
                           timeout_graceful_shutdown=grace, **kwargs)
 
 

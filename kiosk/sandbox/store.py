@@ -115,6 +115,9 @@ CREATE TABLE IF NOT EXISTS kiosks (
     registered_at TEXT NOT NULL, app_version TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS heartbeats (
     id INTEGER PRIMARY KEY AUTOINCREMENT, kiosk_id TEXT NOT NULL, received_at TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotent_replies (
+    route TEXT NOT NULL, key TEXT NOT NULL, body_sha256 TEXT NOT NULL, status INTEGER NOT NULL,
+    headers TEXT NOT NULL, body BLOB NOT NULL, stored_at TEXT NOT NULL, PRIMARY KEY (route, key));
 CREATE TABLE IF NOT EXISTS kiosk_configs (
     kiosk_id TEXT PRIMARY KEY, version INTEGER NOT NULL, settings TEXT NOT NULL);
 """
@@ -173,6 +176,24 @@ class SandboxStore:
         db.execute("INSERT INTO counters(name, value) VALUES (?, 1) "
                    "ON CONFLICT(name) DO UPDATE SET value = value + 1", (name,))
         return int(db.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()[0])
+
+    # ---------------------------------------------------------------------------------- idempotency keys
+    def idempotent_reply(self, route: str, key: str) -> dict[str, Any] | None:
+        """The first answer given to this Idempotency-Key on this route (kiosk.sandbox.idempotency), or None."""
+        with self._lock:
+            row = self._db.execute("SELECT * FROM idempotent_replies WHERE route = ? AND key = ?",
+                                   (route, key)).fetchone()
+        if row is None:
+            return None
+        return {"body_sha256": row["body_sha256"], "status": row["status"], "body": bytes(row["body"]),
+                "headers": [(k.encode("latin-1"), v.encode("latin-1")) for k, v in json.loads(row["headers"])]}
+
+    def remember_reply(self, route: str, key: str, body_sha256: str, status: int, headers: list[tuple[bytes, bytes]],
+                       body: bytes) -> None:
+        kept = json.dumps([(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers])
+        with self._tx() as db:
+            db.execute("INSERT OR IGNORE INTO idempotent_replies VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (route, key, body_sha256, status, kept, body, self.now().isoformat()))
 
     # ---------------------------------------------------------------------------------- login
     def login(self, login_code: str, kiosk_id: str) -> LoginResponse:
@@ -238,6 +259,9 @@ class SandboxStore:
         return str(row["code"])
 
     def verify_otp(self, session: Session, otp_id: str, code: str) -> OtpVerifyResponse:
+        code = code.strip() if isinstance(code, str) else ""
+        if not re.fullmatch(r"[0-9]{1,12}", code):  # ASCII digits only ("١٢٣٤٥٦" is not a code; never a 500)
+            raise SandboxError(422, "invalid_request", "code: a one-time code is ASCII digits")
         with self._tx() as db:
             row = db.execute("SELECT * FROM otps WHERE otp_id = ? AND session_token = ?",
                              (otp_id, session.token)).fetchone()
