@@ -11,6 +11,7 @@ from typing import Iterator
 import httpx
 import pytest
 
+from kiosk.sandbox.testing import SandboxTestClient
 from kiosk.portal.models import DocumentRef, DossierSubmission
 from kiosk.portal.client import PortalClient
 from kiosk.sandbox.server import SandboxHandle, start_sandbox
@@ -45,9 +46,7 @@ def sandbox_get(sandbox: SandboxHandle, path: str) -> httpx.Response:
 
 def otp_code(sandbox: SandboxHandle, otp_id: str) -> str:
     """The code 'sent to the citizen's phone', read over the sandbox's test-only endpoint."""
-    response = sandbox_get(sandbox, f"/api/v1/sandbox/otp/{otp_id}")
-    response.raise_for_status()
-    return response.json()["code"]
+    return SandboxTestClient(sandbox.url).otp_code(otp_id)
 
 
 def confirm(client: PortalClient, sandbox: SandboxHandle) -> str:
@@ -57,9 +56,7 @@ def confirm(client: PortalClient, sandbox: SandboxHandle) -> str:
 
 
 def portal_dossiers(sandbox: SandboxHandle) -> list[dict]:
-    response = sandbox_get(sandbox, "/api/v1/sandbox/dossiers")
-    response.raise_for_status()
-    return response.json()
+    return SandboxTestClient(sandbox.url).dossiers()
 
 
 def fake_pdf(label: str, pages: int = 1) -> bytes:
