@@ -248,6 +248,37 @@ def test_rate_limit_waits_at_least_retry_after(data_dir, client, sandbox, sender
     assert len(portal_dossiers(sandbox)) == 1
 
 
+def test_retry_times_are_clamped_when_the_clock_jumps_ahead_and_back(data_dir, client, sandbox, sender_portal):
+    # The kiosk's clock jumped a year ahead (a bad NTP answer, a dead RTC battery) while a dossier waited, then
+    # was corrected: its next attempt must not lie a year away.
+    year = 365 * 24 * 3600.0
+    clock = FakeClock()
+    sub, blobs = confirmed_dossier(client, sandbox, "KIOSK-TEST-01-000140")
+    sandbox.set_faults(FaultConfig(fail_first=1, modes=("500",)))
+    with Outbox(data_dir, clock=clock, backoff_base=2.0, backoff_cap=60.0) as outbox:
+        outbox.enqueue(sub, blobs)
+        clock.now += year
+        assert outbox.deliver(sub.local_reference, sender_portal) is None  # scheduled on the wrong clock
+        assert outbox.get(sub.local_reference).next_attempt_at <= clock.now + 90
+        clock.now -= year  # corrected
+        due_in = outbox.next_due_in()
+        assert due_in is not None and due_in <= 60 * 1.5
+        assert outbox.get(sub.local_reference).next_attempt_at <= clock.now + 90
+        clock.now += 91
+        assert outbox.deliver_due(sender_portal) == 1
+
+
+def test_a_retry_after_beyond_the_longest_backoff_is_bounded_by_it(data_dir, client, sandbox, sender_portal):
+    clock = FakeClock()
+    sub, blobs = confirmed_dossier(client, sandbox, "KIOSK-TEST-01-000141")
+    sandbox.set_faults(FaultConfig(fail_first=1, modes=("429",), retry_after=3600))
+    with Outbox(data_dir, clock=clock, backoff_base=2.0, backoff_cap=60.0) as outbox:
+        outbox.enqueue(sub, blobs)
+        assert outbox.deliver(sub.local_reference, sender_portal) is None
+        item = outbox.get(sub.local_reference)
+        assert item.last_error == "rate_limited" and clock.now < item.next_attempt_at <= clock.now + 90
+
+
 def test_backoff_grows_exponentially_is_capped_and_jittered(data_dir):
     with Outbox(data_dir, backoff_base=2.0, backoff_cap=300.0, rng=random.Random(7)) as outbox:
         for attempts in range(1, 15):

@@ -291,6 +291,7 @@ class Outbox:
 
     def next_due_in(self) -> float | None:
         """Seconds until the next pending dossier is due (0 when one is due now); None when none waits."""
+        self._clamp_schedule()
         with self._lock:
             row = self._db.execute("SELECT MIN(next_attempt_at) FROM items WHERE state='pending'").fetchone()
         return None if row[0] is None else max(0.0, row[0] - self._clock())
@@ -330,6 +331,7 @@ class Outbox:
         returns how many were delivered. Stops early when the portal as a whole is unusable. Refusals are
         recorded and skipped; an unexpected error (a bug, not a portal answer) is raised after the dossier
         was rescheduled, so the Sender can rebuild its client."""
+        self._clamp_schedule()
         cutoff = float("inf") if now_only else self._clock()
         with self._lock:
             refs = [r for (r,) in self._db.execute(
@@ -441,11 +443,28 @@ class Outbox:
         centre's kiosks coming back after an outage do not all hit the portal in the same second."""
         return min(self._backoff_cap, self._backoff_base ** min(attempts, 16)) * self._rng.uniform(0.5, 1.5)
 
+    def _clamp_schedule(self) -> None:
+        """No retry is ever further away than the longest backoff: a time set while the clock was wrong (a year
+        ahead, then corrected backwards) is brought back to now + cap instead of stalling delivery for a year."""
+        latest = self._clock() + self._max_wait
+        with self._lock:
+            moved = self._db.execute("UPDATE items SET next_attempt_at=? WHERE state='pending' AND next_attempt_at>?",
+                                     (latest, latest)).rowcount
+        if moved:
+            log.warning("outbox: %d retry times lay beyond the longest backoff (the clock went back); "
+                        "rescheduled within %.0f s", moved, self._max_wait)
+
+    @property
+    def _max_wait(self) -> float:
+        # jitter stretches a capped backoff by up to 1.5
+        return self._backoff_cap * 1.5
+
     def _schedule_retry(self, item: OutboxItem, error: str, retry_after: float | None) -> None:
         attempts = item.attempts + 1
         delay = self.backoff(attempts)
         if retry_after is not None:
-            delay = max(delay, float(retry_after))  # the portal said when: never sooner
+            delay = max(delay, float(retry_after))  # the portal said when: never sooner...
+        delay = min(max(delay, 0.0), self._max_wait)  # ...but never later than the longest backoff
         with self._lock:
             self._db.execute("UPDATE items SET attempts=?, next_attempt_at=?, last_error=? WHERE ref=?",
                              (attempts, self._clock() + delay, error, item.ref))
