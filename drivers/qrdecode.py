@@ -1,12 +1,25 @@
 """QR decoding for the code readers: one frame at a time (`decode_frame`), many frames into one read (`QrLock`),
 and `kiosk qr decode FILE...` for technicians and CI.
 
-zxing-cpp does the decoding: it is fast on 1280x720 frames and, unlike zbar, does not guess Shift-JIS or
-Latin-1 for short Vietnamese UTF-8 payloads without an ECI marker. A first pass runs on a despeckled frame;
-only when it finds nothing do other variants run (deblurred, zxing's own multi-scale + inverted search, a
-local threshold against glare, a 2x copy for far-away codes), each while the frame's time budget
-lasts. A camera sees a code in many
-frames, so a missed frame costs little and a slow one costs latency: the budget wins.
+zxing-cpp does the decoding: it is fast on 1280x720 and 1920x1080 frames and, unlike zbar, does not guess
+Shift-JIS or Latin-1 for short Vietnamese UTF-8 payloads without an ECI marker.
+
+One frame goes through at most two stages, while its CPU-time budget lasts:
+
+1. the whole frame, once, zxing at full resolution (most frames end here, in 1-5 ms); it also reports
+   where it saw a symbol it could not decode;
+2. regions: those symbols first, then compact squarish blobs found by a cheap detector (Sobel energy
+   strong in both directions on a 640-px-wide copy, at two thresholds: QR codes have it, text lines and
+   1-D barcodes do not). Each region gets one cheap look (enlarged 2x, either polarity); symbols zxing
+   sees there but cannot decode become tight regions, tried first, enlarged 3x. Then every region runs
+   through the variants: plain, Wiener deconvolution for defocus at a few blur radii (a separable
+   approximation, not an FFT), a 5x5 median (cracked screen protectors, speckle), smoothing plus zxing's
+   multi-scale search, a global-histogram binarisation. Far-away, soft, cracked and inverted codes are
+   found here.
+
+Payloads are checked before they are returned (`valid_payload`): no control characters, no U+FFFD; zxing's
+own Reed-Solomon check already rejects misreads. A camera sees a code in many frames, so a missed frame
+costs little and a slow one costs latency: the budget wins.
 """
 from __future__ import annotations
 
@@ -22,16 +35,19 @@ import numpy as np
 import zxingcpp
 
 DEFAULT_BUDGET_S = 0.030
-_MAX_PIXELS_TO_DOUBLE = 1920 * 1080  # doubling a phone photo would cost far more than the budget
 _FORMATS = zxingcpp.BarcodeFormats([zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.MicroQRCode])
+_QR_ONLY = zxingcpp.BarcodeFormats([zxingcpp.BarcodeFormat.QRCode])  # regions: MicroQR's weak EC is not risked
+_DETECT_WIDTH = 640  # the candidate detector's working width
+_MAX_REGIONS = 4
+_REGION_SMALL = 160  # regions up to this many px a side are enlarged 3x, larger ones 2x ...
+_REGION_MAX = 1280  # ... but not beyond this
+_CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {chr(c) for c in range(0x7F, 0xA0)}
 
 
-def _read(gray: np.ndarray, *, binarizer=zxingcpp.Binarizer.LocalAverage, downscale: bool = False,
-          invert: bool = False) -> list[str]:
-    results = zxingcpp.read_barcodes(
-        gray, formats=_FORMATS, try_rotate=False, try_downscale=downscale, try_invert=invert, binarizer=binarizer,
-    )
-    return [_payload_text(r) for r in results if r.valid]
+def valid_payload(text: str) -> bool:
+    """A payload worth reporting: non-empty text without control characters or replacement characters
+    (what a mis-transcoded or corrupted read looks like)."""
+    return bool(text) and len(text) <= 7089 and "\ufffd" not in text and not any(ch in _CONTROL for ch in text)
 
 
 def _payload_text(result: zxingcpp.Barcode) -> str:
@@ -45,40 +61,175 @@ def _payload_text(result: zxingcpp.Barcode) -> str:
     return result.text
 
 
-def _denoise(gray: np.ndarray) -> np.ndarray:
-    """3x3 median: removes sensor speckle and JPEG ringing while keeping module edges."""
-    return cv2.medianBlur(gray, 3)
+def _read(gray: np.ndarray, *, formats=_FORMATS, binarizer=zxingcpp.Binarizer.LocalAverage,
+          downscale: bool = False, invert: bool = False, errors: bool = False):
+    """(payloads, quads of symbols found but not decoded)."""
+    results = zxingcpp.read_barcodes(gray, formats=formats, try_rotate=False, try_downscale=downscale,
+                                     try_invert=invert, binarizer=binarizer, return_errors=errors)
+    codes = [text for r in results if r.valid and valid_payload(text := _payload_text(r))]
+    failed = []
+    if errors:
+        for r in results:
+            if not r.valid:
+                p = r.position
+                failed.append(np.float32([[q.x, q.y] for q in (p.top_left, p.top_right, p.bottom_right,
+                                                                 p.bottom_left)]))
+    return codes, failed
 
 
-def _deblur(gray: np.ndarray) -> np.ndarray:
-    """Light smoothing then an unsharp mask: gives back edges to soft or shaken codes without
-    amplifying the noise a bare sharpen would."""
-    smooth = cv2.GaussianBlur(gray, (0, 0), 0.8)
-    blurred = cv2.GaussianBlur(smooth, (0, 0), 2.0)
-    return cv2.addWeighted(smooth, 1.8, blurred, -0.8, 0)
+def _candidate_boxes(gray: np.ndarray, limit: int) -> list[tuple[float, float, float, float]]:
+    """Compact blobs of strong gradients in both directions (x, y, w, h in frame pixels), best first.
+
+    Two thresholds (the top 10 % and the top 3 % of the energy): the looser one finds soft codes, the
+    stricter one separates a code from the text printed next to it."""
+    h, w = gray.shape
+    f = min(1.0, _DETECT_WIDTH / w)
+    small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA) \
+        if f < 1 else gray
+    ax = cv2.convertScaleAbs(cv2.Sobel(small, cv2.CV_16S, 1, 0, ksize=3))
+    ay = cv2.convertScaleAbs(cv2.Sobel(small, cv2.CV_16S, 0, 1, ksize=3))
+    energy = cv2.min(cv2.blur(ax, (9, 9)), cv2.blur(ay, (9, 9)))
+    cumulative = cv2.calcHist([energy], [0], None, [256], [0, 256]).ravel().cumsum()
+    found: list[tuple[float, tuple[float, float, float, float]]] = []
+    for share in (0.90, 0.97):
+        threshold = max(12, int(np.searchsorted(cumulative, cumulative[-1] * share)))
+        _, mask = cv2.threshold(energy, threshold, 1, cv2.THRESH_BINARY)
+        mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+        mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4, ltype=cv2.CV_32S)
+        if count <= 1:
+            continue
+        x, y, bw, bh, area = stats[1:].T.astype(np.float64)
+        aspect = np.maximum(bw, bh) / np.maximum(np.minimum(bw, bh), 1)
+        keep = np.nonzero((bw >= 12) & (bh >= 12) & (aspect <= 2.5))[0]
+        for i in keep[np.argsort(-area[keep])][:3 * limit]:
+            box = (slice(int(y[i]), int(y[i] + bh[i])), slice(int(x[i]), int(x[i] + bw[i])))
+            mean = float(energy[box][labels[box] == i + 1].mean())
+            found.append((mean * area[i] / (bw[i] * bh[i]) / aspect[i],
+                          (x[i] / f, y[i] / f, bw[i] / f, bh[i] / f)))
+    found.sort(key=lambda item: -item[0])
+    boxes: list[tuple[float, float, float, float]] = []
+    for _, box in found:
+        if len(boxes) == limit:
+            break
+        if not any(_same_region(box, other) for other in boxes):
+            boxes.append(box)
+    return boxes
 
 
-def _local_threshold(gray: np.ndarray) -> np.ndarray:
-    """Mean-of-neighbourhood threshold: survives glare that washes out part of a code."""
-    smooth = cv2.GaussianBlur(gray, (0, 0), 1.0)
-    return cv2.adaptiveThreshold(smooth, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 31, 2)
+def _same_region(a, b) -> bool:
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter) > 0.5
 
 
-def _double(gray: np.ndarray) -> np.ndarray:
-    """2x bicubic: codes held far away (modules under 3 px) give zxing's finder-pattern search enough pixels."""
-    return cv2.resize(gray, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
+def _crop(gray: np.ndarray, box: tuple[float, float, float, float], margin: float = 0.18) -> np.ndarray:
+    x, y, w, h = box
+    side = max(w, h)
+    x0, y0 = int(max(0, x - margin * side)), int(max(0, y - margin * side))
+    x1, y1 = int(min(gray.shape[1], x + w + margin * side)), int(min(gray.shape[0], y + h + margin * side))
+    return np.ascontiguousarray(gray[y0:y1, x0:x1])
 
 
-# The passes, in order; measured on tests/bench frames (see the benchmark). The first is the cheap common
-# case; the rest run only while nothing was found and the budget lasts. Inverted (light-on-dark) codes
-# and very large modules are found by the third pass, far-away (small) codes by the last.
-_PASSES: tuple[Callable[[np.ndarray], list[str]], ...] = (
-    lambda g: _read(_denoise(g)),
-    lambda g: _read(_deblur(g)),
-    lambda g: _read(g, downscale=True, invert=True),
-    lambda g: _read(_local_threshold(g), binarizer=zxingcpp.Binarizer.FixedThreshold),
-    lambda g: _read(_double(g)) if g.size <= _MAX_PIXELS_TO_DOUBLE else [],
+def _enlarge(region: np.ndarray, factor: float = 2.0) -> np.ndarray:
+    """`factor` x (3x for small regions; less for large ones so the copy stays under `_REGION_MAX` px a side)."""
+    side = max(region.shape)
+    factor = 3.0 if side <= _REGION_SMALL else min(factor, _REGION_MAX / side)
+    if factor <= 1.05:
+        return region
+    return cv2.resize(region, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+
+
+def _wiener_kernel(sigma: float, nsr: float, size: int = 13) -> np.ndarray:
+    """A small spatial kernel for Wiener deconvolution of a Gaussian defocus of `sigma` px with
+    noise-to-signal ratio `nsr`: the filter's frequency response, brought back to space and cut to
+    `size` x `size` (cheap to apply with filter2D, unlike an FFT per region)."""
+    n = 64
+    f = np.fft.fftfreq(n)
+    otf = np.exp(-2 * np.pi ** 2 * sigma ** 2 * (f[:, None] ** 2 + f[None, :] ** 2))
+    kernel = np.real(np.fft.fftshift(np.fft.ifft2(otf / (otf ** 2 + nsr))))
+    half = size // 2
+    kernel = kernel[n // 2 - half:n // 2 + half + 1, n // 2 - half:n // 2 + half + 1]
+    return (kernel / kernel.sum()).astype(np.float32)
+
+
+def _separable(kernel: np.ndarray, rank: int = 2) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The kernel as a sum of `rank` separable (column, row) pairs: sepFilter2D is far cheaper than filter2D."""
+    u, s, vt = np.linalg.svd(kernel.astype(np.float64))
+    return [((u[:, i] * s[i]).astype(np.float32), vt[i].astype(np.float32)) for i in range(rank)]
+
+
+_DEBLUR: dict[tuple[float, float], list[tuple[np.ndarray, np.ndarray]]] = {}
+
+
+def _wiener(region: np.ndarray, sigma: float, nsr: float) -> np.ndarray:
+    """The region deconvolved for a Gaussian defocus of `sigma` px (see `_wiener_kernel`)."""
+    terms = _DEBLUR.get((sigma, nsr))
+    if terms is None:
+        terms = _DEBLUR.setdefault((sigma, nsr), _separable(_wiener_kernel(sigma, nsr, 15)))
+    src = region.astype(np.float32)
+    out = None
+    for column, row in terms:
+        part = cv2.sepFilter2D(src, cv2.CV_32F, row, column, borderType=cv2.BORDER_REPLICATE)
+        out = part if out is None else cv2.add(out, part)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+# Region variants after the first look (`_region_stage`), in order; chosen on the tuning frames of
+# tests/bench/qrframes.py. Each gets the region and the enlargement to use.
+_GH = zxingcpp.Binarizer.GlobalHistogram
+_REGION_VARIANTS: tuple[Callable[[np.ndarray, float], list[str]], ...] = (
+    lambda r, k: _read(_enlarge(r, k), formats=_QR_ONLY)[0],
+    lambda r, k: _read(_enlarge(_wiener(r, 1.6, 0.02), k), formats=_QR_ONLY)[0],
+    lambda r, k: _read(_enlarge(_wiener(r, 2.2, 0.005), k), formats=_QR_ONLY)[0],
+    lambda r, k: _read(_enlarge(_wiener(r, 2.2, 0.02), k), formats=_QR_ONLY)[0],
+    lambda r, k: _read(_enlarge(_wiener(r, 2.0, 0.01), k), formats=_QR_ONLY, binarizer=_GH)[0],
+    lambda r, k: _read(_enlarge(_wiener(r, 2.4, 0.05), k), formats=_QR_ONLY)[0],
+    lambda r, k: _read(_enlarge(cv2.medianBlur(r, 5), k), formats=_QR_ONLY)[0],  # thin cracks, speckle
+    lambda r, k: _read(_enlarge(cv2.GaussianBlur(r, (0, 0), 1.0), k), formats=_QR_ONLY, downscale=True)[0],
+    lambda r, k: _read(_enlarge(r, k), formats=_QR_ONLY, binarizer=_GH)[0],
 )
+
+
+def _box_of(quad: np.ndarray) -> tuple[float, float, float, float]:
+    (x0, y0), (x1, y1) = quad.min(axis=0), quad.max(axis=0)
+    return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
+
+
+def _region_stage(gray: np.ndarray, tight_boxes: list, boxes: list, out_of_time: Callable[[], bool]) -> list[str]:
+    """Regions: each candidate gets one cheap look (2x, both polarities); symbols zxing finds there but cannot
+    decode give tight regions, which are tried first (3x) with every variant, then the loose regions (2x)."""
+    tight = [(_crop(gray, box, 0.25), 3.0) for box in tight_boxes]
+    loose = []
+    for box in boxes:
+        region = _crop(gray, box)
+        if min(region.shape) < 21:
+            continue
+        if out_of_time():
+            return []
+        enlarged = _enlarge(region)
+        codes, failed = _read(enlarged, formats=_QR_ONLY, invert=True, errors=True)
+        if codes:
+            return codes
+        scale = enlarged.shape[1] / region.shape[1]
+        seen: list[tuple[float, float, float, float]] = []
+        for quad in failed:
+            inner = _box_of(quad / scale)
+            if inner[2] >= 8 and inner[3] >= 8 and not any(_same_region(inner, b) for b in seen):
+                seen.append(inner)
+                tight.append((_crop(region, inner, 0.25), 3.0))
+        loose.append((region, 2.0))
+    for region, factor in tight + loose:
+        if min(region.shape) < 21:
+            continue
+        for variant in _REGION_VARIANTS:
+            if out_of_time():
+                return []
+            codes = variant(region, factor)
+            if codes:
+                return codes
+    return []
 
 
 def to_gray(frame: np.ndarray) -> np.ndarray:
@@ -98,20 +249,27 @@ def to_gray(frame: np.ndarray) -> np.ndarray:
 def decode_frame(gray: np.ndarray, budget_s: float = DEFAULT_BUDGET_S) -> list[str]:
     """Every QR payload found in one frame (grey preferred; BGR is converted), without duplicates.
 
-    The later passes run only while nothing was found, and stop once `budget_s` of this thread's CPU time
-    has been spent: CPU time, not wall time, so that a frame decodes the same on a busy machine as on an
-    idle one (results are reproducible; only latency varies with load).
+    The region stage runs only while nothing was found, and stops once `budget_s` of this thread's CPU
+    time has been spent: CPU time, not wall time, so that a frame decodes the same on a busy machine as on
+    an idle one (results are reproducible; only latency varies with load).
     """
     started = time.thread_time()
     gray = to_gray(gray)
     if gray.ndim != 2 or min(gray.shape) < 21:
         return []
-    codes: list[str] = []
-    for decode_pass in _PASSES:
-        codes = decode_pass(gray)
-        if codes or time.thread_time() - started > budget_s:
-            break
-    return list(dict.fromkeys(codes))
+    codes, failed = _read(gray, errors=True)
+    if codes:
+        return list(dict.fromkeys(codes))
+    tight: list[tuple[float, float, float, float]] = []
+    for quad in failed:
+        box = _box_of(quad)
+        if box[2] >= 8 and box[3] >= 8 and not any(_same_region(box, b) for b in tight):
+            tight.append(box)
+    out_of_time = lambda: time.thread_time() - started > budget_s  # noqa: E731
+    if out_of_time():
+        return []
+    boxes = [b for b in _candidate_boxes(gray, _MAX_REGIONS) if not any(_same_region(b, t) for t in tight)]
+    return list(dict.fromkeys(_region_stage(gray, tight, boxes, out_of_time)))
 
 
 class QrLock:
@@ -158,15 +316,3 @@ def decode_file(path: Path) -> dict:
     started = time.perf_counter()
     codes = decode_frame(gray)
     return {"file": str(path), "codes": codes, "ms": round((time.perf_counter() - started) * 1000, 2)}
-
-
-def decode_command(args: argparse.Namespace) -> int:
-    """`kiosk qr decode FILE...`: one JSON line per image; exit 1 when an image could not be read."""
-    status = 0
-    for path in args.files:
-        record = decode_file(Path(path))
-        status |= 1 if "error" in record else 0
-        print(json.dumps(record, ensure_ascii=False), flush=True)
-    if status:
-        print("kiosk qr decode: some files could not be read as images", file=sys.stderr)
-    return status

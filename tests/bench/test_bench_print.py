@@ -27,7 +27,7 @@ def _median_ms(fn, runs: int = 15) -> float:
 
 @pytest.mark.bench
 @pytest.mark.parametrize("width", [576, 384])
-def test_bench_receipt(width):
+def test_bench_receipt(width, bench_report):
     data = ReceiptData(
         centre_name="Bộ phận Một cửa UBND xã Tân Lập", kiosk_id="KIOSK-DEMO-01", dossier_code="H38.01-251123-0042",
         local_reference="L-20261123-7F3A", procedure_code="1.001193",
@@ -50,4 +50,11 @@ def test_bench_receipt(width):
         print(f"\n{name} {width} dots: layout {layout:.1f} ms, encode {encode:.1f} ms, decode {decode:.1f} ms, "
               f"{len(stream) / 1024:.1f} KiB, {paper_mm:.0f} mm of paper, "
               f"{paper_mm / HEAD_MM_S:.2f} s at {HEAD_MM_S} mm/s")
+        section = f"Printing, {width} dots"
+        bench_report.add(section, f"{name}: layout", round(layout, 1), "ms")
+        bench_report.add(section, f"{name}: encode", round(encode, 1), "ms")
+        bench_report.add(section, f"{name}: decode back", round(decode, 1), "ms")
+        bench_report.add(section, f"{name}: stream size", round(len(stream) / 1024, 1), "KiB")
+        bench_report.add(section, f"{name}: paper / time at {HEAD_MM_S} mm/s", round(paper_mm), "mm", None, None,
+                         f"{paper_mm / HEAD_MM_S:.2f} s")
         assert rows > 0

@@ -1,12 +1,20 @@
-"""QR decoder benchmark on generated camera frames: the kiosk's decode_frame next to plain zxing-cpp and pyzbar.
+"""QR decoder benchmark on generated camera frames (tests/bench/qrframes.py): the kiosk's decode_frame next to
+plain zxing-cpp, pyzbar, OpenCV's QRCodeDetector and its Aruco variant, on the TUNING set and on the HELD-OUT
+set (its own seed and generator; see the tuning rule in qrframes' docstring), overall and per bucket.
 
-Targets (issue 3): >= 95 % of frames decoded where a module spans >= 3 px (smaller ones reported apart),
-no wrong payload, no code on frames without one, median <= 8 ms per frame (asserted on process CPU time,
-which a busy shared machine does not inflate; wall time is printed too). Run: `make bench`
-(or `.venv/bin/pytest -q -m bench -s tests/bench/test_bench_qr.py`). BENCH_QR_FRAMES sets the frame count.
+Targets (issue 13): >= 95 % of frames decoded where a module spans >= 3 px, >= 85 % of all frames with a code,
+no wrong payload, no code on frames without one, median <= 8 ms per frame of process CPU time (which a busy
+shared machine inflates far less than wall time; wall time is reported too). Also the time from a code
+entering the view to a locked read (`QrLock`) on short slide-in sequences. Everything goes to the bench
+report (out/bench/report.md). Only the invariants are asserted (0 wrong, 0 false positives, the median);
+the hit rates are reported against their targets.
+
+Run: `make bench`, or `.venv/bin/pytest -q -m bench -s tests/bench/test_bench_qr.py`. BENCH_QR_FRAMES sets
+the frame count per set (default 300); BENCH_QR_SETS=tuning runs the tuning set alone (while tuning).
 """
 from __future__ import annotations
 
+import functools
 import os
 import statistics
 import sys
@@ -14,92 +22,212 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from qrframes import Frame, make_frames  # noqa: E402
+from qrframes import PROFILES, Frame, make_frames, slide_in_sequence  # noqa: E402
 
-from drivers.qrdecode import decode_frame  # noqa: E402
+from drivers.qrdecode import QrLock, decode_frame  # noqa: E402
 
 FRAME_COUNT = int(os.environ.get("BENCH_QR_FRAMES", "300"))
+SETS = [s for s in os.environ.get("BENCH_QR_SETS", "tuning,heldout").split(",") if s]
+LOCK_SEQUENCES = int(os.environ.get("BENCH_QR_SEQUENCES", "40"))
 
 
-def _plain_zxing(gray) -> list[str]:
+# ---------------------------------------------------------------------------------------------- peers
+def _plain_zxing(image) -> list[str]:
     import zxingcpp
 
-    return [r.text for r in zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)]
+    return [r.text for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)]
 
 
-def _pyzbar(gray) -> list[str]:
+def _pyzbar(image) -> list[str]:
     from pyzbar import pyzbar
 
-    out = []
-    for symbol in pyzbar.decode(gray, symbols=[pyzbar.ZBarSymbol.QRCODE]):
-        out.append(symbol.data.decode("utf-8", "replace"))
+    return [s.data.decode("utf-8", "replace") for s in pyzbar.decode(image, symbols=[pyzbar.ZBarSymbol.QRCODE])]
+
+
+@functools.cache
+def _cv_detector(aruco: bool):
+    import cv2
+
+    return cv2.QRCodeDetectorAruco() if aruco else cv2.QRCodeDetector()
+
+
+def _opencv(image, aruco: bool = False) -> list[str]:
+    ok, decoded, _, _ = _cv_detector(aruco).detectAndDecodeBytesMulti(image)
+    return [bytes(d).decode("utf-8", "replace") for d in (decoded if ok else []) if len(d)]
+
+
+DECODERS: dict[str, Callable] = {
+    "ours": decode_frame,
+    "zxing-cpp plain": _plain_zxing,
+    "pyzbar": _pyzbar,
+    "OpenCV QRCodeDetector": _opencv,
+    "OpenCV Aruco": functools.partial(_opencv, aruco=True),
+}
+
+
+@functools.cache
+def frames_of(profile: str) -> tuple[Frame, ...]:
+    return tuple(make_frames(FRAME_COUNT, profile=profile))
+
+
+# ---------------------------------------------------------------------------------------------- scoring
+def buckets_of(frame: Frame) -> list[str]:
+    """The buckets a frame with a code counts in (besides 'all')."""
+    c, m = frame.conditions, frame.module_px
+    out = [f"kind {frame.kind}", "module " + ("< 3 px" if m < 3 else "3-5 px" if m < 5 else ">= 5 px"),
+           "blur sigma " + ("<= 1.2" if c["blur_sigma"] <= 1.2 else "> 1.2"),
+           "tilt " + ("< 0.1" if c["tilt"] < 0.1 else "0.1-0.2" if c["tilt"] < 0.2 else ">= 0.2"),
+           f"rotation {int(c['rotation'] // 90) * 90}-{int(c['rotation'] // 90) * 90 + 90} deg",
+           "contrast " + ("< 0.35" if c["contrast"] < 0.35 else ">= 0.35"),
+           "jpeg q " + ("55-70" if c["jpeg_q"] <= 70 else "71-85" if c["jpeg_q"] <= 85 else "86-95"),
+           "colour BGR" if c["colour"] else "grey", f"size {c['size']}",
+           "motion blur" if c["motion_px"] else "no motion blur", "glare" if c["glare"] else "no glare"]
+    if 3 <= m < 5 and c["blur_sigma"] > 1.2:
+        out.append("3-5 px and blur sigma > 1.2")
     return out
 
 
-def _score(name: str, decoder: Callable, frames: list[Frame]) -> dict:
-    times: list[float] = []
-    cpu_times: list[float] = []
-    stats = {"ok_big": 0, "n_big": 0, "ok_small": 0, "n_small": 0, "wrong": 0, "false": 0, "n_none": 0}
+def score(decoder: Callable, frames) -> dict:
+    cpu, wall, per_frame = [], [], []
     for frame in frames:
-        started, cpu_started = time.perf_counter(), time.process_time()
-        codes = decoder(frame.gray)
-        times.append((time.perf_counter() - started) * 1000)
-        cpu_times.append((time.process_time() - cpu_started) * 1000)
-        if not frame.payloads:
-            stats["n_none"] += 1
-            stats["false"] += bool(codes)
-            continue
-        bucket = "big" if frame.module_px >= 3 else "small"
-        stats[f"n_{bucket}"] += 1
-        stats[f"ok_{bucket}"] += codes == frame.payloads
-        stats["wrong"] += any(code not in frame.payloads for code in codes)
-    times.sort()
-    stats.update(name=name, median=statistics.median(times), p95=times[int(len(times) * 0.95) - 1],
-                 cpu_median=statistics.median(cpu_times),
-                 cpu_p95=sorted(cpu_times)[int(len(cpu_times) * 0.95) - 1])
-    return stats
+        w0, c0 = time.perf_counter(), time.process_time()
+        codes = decoder(frame.image)
+        cpu.append((time.process_time() - c0) * 1000)
+        wall.append((time.perf_counter() - w0) * 1000)
+        per_frame.append((frame, codes))
+    coded = [(f, c) for f, c in per_frame if f.payloads]
+    big = [(f, c) for f, c in coded if f.module_px >= 3]
+    result = {
+        "big": 100 * sum(c == f.payloads for f, c in big) / max(len(big), 1), "n_big": len(big),
+        "all": 100 * sum(c == f.payloads for f, c in coded) / max(len(coded), 1), "n_all": len(coded),
+        "wrong": sum(any(x not in f.payloads for x in c) for f, c in coded),
+        "false": sum(bool(c) for f, c in per_frame if not f.payloads),
+        "n_none": sum(not f.payloads for f, _ in per_frame),
+        "cpu_median": statistics.median(cpu), "cpu_p95": float(np.percentile(cpu, 95)),
+        "wall_median": statistics.median(wall), "buckets": {},
+    }
+    tally: dict[str, list[int]] = {}
+    for f, c in coded:
+        for name in buckets_of(f):
+            if f.module_px < 3 and not name.startswith("module"):
+                continue  # buckets other than module size count the >= 3 px frames, as the target does
+            t = tally.setdefault(name, [0, 0])
+            t[0] += c == f.payloads
+            t[1] += 1
+    result["buckets"] = {k: (100 * ok / n, n) for k, (ok, n) in sorted(tally.items())}
+    return result
 
 
-def _pct(ok: int, n: int) -> str:
-    return f"{100 * ok / n:5.1f}% ({ok}/{n})" if n else "   n/a"
+def _print_table(profile: str, scores: dict[str, dict]) -> None:
+    print(f"\n{profile} set: {FRAME_COUNT} frames; module >= 3 px: {scores['ours']['n_big']}, "
+          f"with a code: {scores['ours']['n_all']}, without: {scores['ours']['n_none']}")
+    print(f"{'decoder':<22} {'>=3px %':>8} {'all %':>7} {'wrong':>6} {'false+':>7} {'cpu med':>8} "
+          f"{'cpu p95':>8} {'wall med':>9}")
+    for name, r in scores.items():
+        print(f"{name:<22} {r['big']:>8.1f} {r['all']:>7.1f} {r['wrong']:>6} {r['false']:>7} "
+              f"{r['cpu_median']:>8.2f} {r['cpu_p95']:>8.2f} {r['wall_median']:>9.2f}")
+    print(f"{'bucket (>= 3 px unless module)':<34} {'n':>4} " + " ".join(f"{n[:10]:>10}" for n in scores))
+    for bucket, (_, n) in scores["ours"]["buckets"].items():
+        print(f"{bucket:<34} {n:>4} " + " ".join(f"{scores[d]['buckets'][bucket][0]:>10.1f}" for d in scores))
 
 
 @pytest.mark.bench
-def test_decoder_against_plain_zxing_and_pyzbar():
-    frames = make_frames(FRAME_COUNT, seed=7)
+@pytest.mark.parametrize("profile", ["tuning", "heldout"])
+def test_decoder_on_camera_frames(profile, bench_report):
+    if profile not in SETS:
+        pytest.skip(f"BENCH_QR_SETS leaves out the {profile} set")
     pytest.importorskip("pyzbar.pyzbar")
-    rows = [_score(n, d, frames) for n, d in (("kiosk decode_frame", decode_frame),
-                                               ("plain zxing-cpp", _plain_zxing),
-                                               ("pyzbar (utf-8)", _pyzbar))]
-    print(f"\n{len(frames)} frames 1280x720 grey; module >= 3 px: {rows[0]['n_big']}, "
-          f"< 3 px: {rows[0]['n_small']}, no code: {rows[0]['n_none']}")
-    print(f"{'decoder':<20} {'hit >=3px':>16} {'hit <3px':>16} {'wrong':>6} {'false+':>7} "
-          f"{'median ms':>10} {'p95 ms':>8} {'cpu median':>11} {'cpu p95':>8}")
-    for r in rows:
-        print(f"{r['name']:<20} {_pct(r['ok_big'], r['n_big']):>16} {_pct(r['ok_small'], r['n_small']):>16} "
-              f"{r['wrong']:>6} {r['false']:>7} {r['median']:>10.2f} {r['p95']:>8.2f} "
-              f"{r['cpu_median']:>11.2f} {r['cpu_p95']:>8.2f}")
-    ours = rows[0]
+    frames = frames_of(profile)
+    scores = {name: score(decoder, frames) for name, decoder in DECODERS.items()}
+    _print_table(profile, scores)
+    ours, peers = scores["ours"], {n: s for n, s in scores.items() if n != "ours"}
+
+    section = f"QR camera frames, {profile} set ({len(frames)} frames, seed {PROFILES[profile].seed})"
+    note_big = f"{ours['n_big']} frames"
+    for key, name, unit, target, note in (
+            ("big", "decoded, modules >= 3 px", "%", ">= 95", note_big),
+            ("all", "decoded, all frames with a code", "%", ">= 85", f"{ours['n_all']} frames"),
+            ("wrong", "wrong payloads", "", "== 0", ""),
+            ("false", "false positives (frames without a code)", "", "== 0", f"{ours['n_none']} frames"),
+            ("cpu_median", "median per frame, process CPU", "ms", "<= 8", ""),
+            ("cpu_p95", "p95 per frame, process CPU", "ms", None, "ours: capped by the 30 ms budget"),
+            ("wall_median", "median per frame, wall", "ms", None, "shared machine")):
+        bench_report.add(section, name, round(ours[key], 2), unit, target,
+                         {n: round(s[key], 2) for n, s in peers.items()}, note)
+    bucket_section = f"QR by bucket, {profile} set (decoded %, modules >= 3 px unless a module bucket)"
+    for bucket, (rate, n) in ours["buckets"].items():
+        bench_report.add(bucket_section, bucket, round(rate, 1), "%", None,
+                         {name: round(s["buckets"][bucket][0], 1) for name, s in peers.items()}, f"n={n}")
+
     assert ours["wrong"] == 0
     assert ours["false"] == 0
-    assert ours["ok_big"] >= 0.95 * ours["n_big"]
-    # CPU time, not wall time: the bench machine is shared, and wall time there measures the neighbours.
     assert ours["cpu_median"] <= 8.0
 
 
+# ---------------------------------------------------------------------------------------------- time to lock
+def time_to_lock(frame: Frame, rng: np.random.Generator, fps: float = 30.0):
+    """Replays a 10-30 frame slide-in sequence the way the camera reader decodes it: the decoder takes the
+    newest frame, spends its (CPU) decode time, and takes the newest frame again; a 30 fps camera keeps
+    delivering meanwhile. Returns (ms from the first frame showing the whole code to the lock, locked
+    payloads), or (None, []) when the sequence ended first."""
+    length = int(rng.integers(10, 31))
+    enter = int(rng.integers(2, 7))
+    sequence, entered = slide_in_sequence(frame, length, rng, enter)
+    lock, clock = QrLock(), 0.0
+    while True:
+        index = min(int(clock * fps + 1e-9), length - 1)
+        started = time.process_time()
+        codes = decode_frame(sequence[index])
+        clock += time.process_time() - started
+        locked = lock.feed(codes, now=clock)
+        if locked:
+            return (clock - entered / fps) * 1000, locked
+        if index == length - 1:
+            return None, []
+        clock = max(clock, (index + 1) / fps)
+
+
 @pytest.mark.bench
-def test_camera_login_latency(tmp_path):
+@pytest.mark.parametrize("profile", ["tuning", "heldout"])
+def test_time_from_code_in_view_to_lock(profile, bench_report):
+    if profile not in SETS:
+        pytest.skip(f"BENCH_QR_SETS leaves out the {profile} set")
+    rng = np.random.default_rng(PROFILES[profile].seed + 1)
+    candidates = [f for f in frames_of(profile) if f.payloads and f.module_px >= 3][:LOCK_SEQUENCES]
+    times, wrong = [], 0
+    for frame in candidates:
+        ms, locked = time_to_lock(frame, rng)
+        bad = any(p not in frame.payloads for p in locked)
+        wrong += bad
+        if ms is not None and not bad:
+            times.append(ms)
+    share = 100 * len(times) / max(len(candidates), 1)
+    median = statistics.median(times) if times else float("nan")
+    p95 = float(np.percentile(times, 95)) if times else float("nan")
+    print(f"\ntime to lock, {profile} set: {len(times)}/{len(candidates)} sequences locked, median {median:.0f} ms, "
+          f"p95 {p95:.0f} ms, wrong locks {wrong}")
+    section = "QR time from code in view to locked read (30 fps, 10-30 frame slide-in sequences, 2 sightings)"
+    bench_report.add(section, f"{profile}: median", round(median), "ms", None, None,
+                     f"{len(times)} locked sequences")
+    bench_report.add(section, f"{profile}: p95", round(p95), "ms")
+    bench_report.add(section, f"{profile}: sequences locked", round(share, 1), "%", None, None,
+                     f"of {len(candidates)} (modules >= 3 px)")
+    bench_report.add(section, f"{profile}: wrong locks", wrong, "", "== 0")
+    assert wrong == 0
+
+
+@pytest.mark.bench
+def test_camera_login_latency(tmp_path, bench_report):
     """From the moment a phone code enters the (video) camera's view to the read the session gets:
     capture pacing, newest-frame decoding and the two-sighting lock together."""
     import cv2
-    import numpy as np
-
-    from drivers.camera_reader import CameraReader
 
     from drivers.base import DeviceGone
+    from drivers.camera_reader import CameraReader
 
     fps, lead_in, latencies = 30.0, 15, []
     # Frames the decoder reads as stills: this measures latency, the hit rate is measured above.
@@ -123,7 +251,10 @@ def test_camera_login_latency(tmp_path):
             reader.stop()
         if read is not None and read.text == with_code.payloads[0]:
             latencies.append((time.monotonic() - started - lead_in / fps) * 1000)
-    print(f"\ncamera login latency (code enters view -> read), 1280x720 MJPG at {fps:.0f} fps: "
+    print(f"\ncamera login latency (code enters view -> read), MJPG video at {fps:.0f} fps: "
           f"median {statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms, {len(latencies)}/5 read")
+    bench_report.add("QR camera reader end to end (MJPG video file as the camera)", "code enters view -> read, median",
+                     round(statistics.median(latencies)), "ms", "< 500", None,
+                     f"wall time, {len(latencies)}/5 read, max {max(latencies):.0f} ms")
     assert len(latencies) >= 4
     assert statistics.median(latencies) < 500

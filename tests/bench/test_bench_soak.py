@@ -43,7 +43,7 @@ def one_session(kiosk) -> None:
 
 
 @pytest.mark.bench
-def test_bench_soak_thousand_sessions(tmp_path):
+def test_bench_soak_thousand_sessions(tmp_path, bench_report):
     sessions = int(os.environ.get("SOAK_SESSIONS", "1000"))
     warmup = min(int(os.environ.get("SOAK_WARMUP", "100")), sessions // 2)
     with start_sandbox(tmp_path / "portal.sqlite3") as sandbox:
@@ -77,5 +77,10 @@ def test_bench_soak_thousand_sessions(tmp_path):
           f"(p95 {sorted(durations)[int(len(durations) * 0.95)] * 1000:.0f} ms), {delivered} dossiers on the portal; "
           f"RSS after {warmup} warm-up sessions {baseline:.1f} MB, at the end {final:.1f} MB, "
           f"growth {growth:+.1f} MB (limit {RSS_GROWTH_LIMIT_MB:.0f}); RSS every 100: {samples}")
+    section = f"Soak ({sessions} sessions, {warmup} warm-up)"
+    bench_report.add(section, "dossiers on the portal", delivered, "", f">= {sessions}")
+    bench_report.add(section, "session, median", round(statistics.median(durations) * 1000), "ms")
+    bench_report.add(section, "RSS growth after warm-up", round(growth, 1), "MB", f"<= {RSS_GROWTH_LIMIT_MB:.0f}",
+                     None, f"{baseline:.1f} -> {final:.1f} MB")
     assert delivered == sessions
     assert growth <= RSS_GROWTH_LIMIT_MB
