@@ -83,3 +83,10 @@ def build_printer(section: Any) -> Printer:
 
 def build_reader(section: Any) -> CodeReader:
     return build("code_reader", section)
+
+
+def simulator(**devices: Any) -> Any:
+    """The demo's "Mô phỏng" hooks (drivers.fakes.simulator) when some of `devices` are fakes, else None."""
+    from drivers.fakes.simulator import simulator_for
+
+    return simulator_for(**devices)
