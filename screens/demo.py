@@ -11,7 +11,16 @@ from pathlib import Path
 log = logging.getLogger("screens.demo")
 
 
-def demo_command(args) -> int:
+NAME = "demo"
+HELP = "the kiosk with simulated devices and an embedded sandbox portal"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--out", type=Path, default=Path("out/demo"), help="where a headless demo writes screenshots")
+    p.add_argument("--headless", action="store_true", help="run the scripted session even when a display exists")
+
+
+def run(args) -> int:
     from kiosk.sandbox.server import start_sandbox
     from screens import kivy_env
 
@@ -28,11 +37,11 @@ def demo_command(args) -> int:
 
 
 def _scripted(portal_url: str, out: Path) -> int:
-    from kiosk.cli import build_parser
-    from screens.simulate import simulate_command
+    from screens import simulate
+    from screens.main import build_parser
 
     # the same defaults as `kiosk simulate --portal URL --out DIR`
-    code = simulate_command(build_parser().parse_args(["simulate", "--portal", portal_url, "--out", str(out)]))
+    code = simulate.run(build_parser().parse_args(["simulate", "--portal", portal_url, "--out", str(out)]))
     if code == 0:
         _render_paper(out)
         print(f"Screenshots of every step: {out / 'screens'}")

@@ -2,15 +2,33 @@
 then start the app with the configured devices and portal."""
 from __future__ import annotations
 
+import argparse
+import logging
 
-def run_command(args) -> int:
+NAME = "run"
+HELP = "run the kiosk with the configured devices and portal"
+
+log = logging.getLogger("screens.launch")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--windowed", action="store_true", help="a window instead of full screen (for bench tests)")
+
+
+def run(args: argparse.Namespace) -> int:
     from kiosk.appliance import config
     from kiosk.appliance import services as services_mod
+    from kiosk.appliance.doctor import simulated_devices
     from kiosk.appliance.logs import add_file_handler
     from screens import kivy_env
 
     settings = config.load()
     add_file_handler(settings.kiosk.log_dir)
+    simulated = simulated_devices(settings)
+    if simulated:
+        log.warning("SIMULATED devices (driver \"fake\"): %s. This kiosk cannot serve citizens with them; set the "
+                    "real drivers in the site config (`kiosk provision`) and run `kiosk doctor`",
+                    ", ".join(simulated))
     size = (1080, 1920) if settings.kiosk.orientation == "portrait" else (1920, 1080)
     kivy_env.configure(size=size, fullscreen=settings.kiosk.fullscreen and not args.windowed)
     from screens.app import run_app  # creates the window: only now

@@ -163,8 +163,7 @@ class Scenario:
         p.tap("Tra cứu hồ sơ")
         p.wait_state("status_lookup")
         p.tap(widget=p.call(lambda: p.app.manager.current_screen.ids.code_box))
-        for ch in code:
-            p.tap(ch)
+        p.type_text(code)
         p.tap("Tra cứu")
         p.wait_idle(20)
         p.wait_until(lambda: p.session.data.status_view is not None or p.session.data.error is not None, 20,
@@ -255,21 +254,38 @@ def search_words(name: str) -> str:
 
 def sandbox_faults(portal_url: str, faults: dict) -> None:
     """Switch the sandbox portal's faults (its test-only endpoint): a portal going down and coming back."""
-    import httpx
+    from kiosk.sandbox.testing import SandboxTestClient
 
-    httpx.put(f"{portal_url.rstrip('/')}/api/v1/sandbox/faults", json=faults, timeout=5).raise_for_status()
+    SandboxTestClient(portal_url).set_faults(faults)
 
 
 def sandbox_otp(portal_url: str, otp_id: str) -> str:
     """The code the citizen would read on their phone: the sandbox shows it through its test-only endpoint."""
-    import httpx
+    from kiosk.sandbox.testing import SandboxTestClient
 
-    r = httpx.get(f"{portal_url.rstrip('/')}/api/v1/sandbox/otp/{otp_id}", timeout=5)
-    r.raise_for_status()
-    return r.json()["code"]
+    return SandboxTestClient(portal_url).otp_code(otp_id)
 
 
-def simulate_command(args) -> int:
+NAME = "simulate"
+HELP = "one whole citizen session through the real screens, headless"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--portal", required=True, help="portal base URL, e.g. http://127.0.0.1:8765")
+    p.add_argument("--out", type=Path, required=True,
+                   help="output folder (screens/, receipt.bin, ticket.bin, session.json)")
+    p.add_argument("--procedure", default="1.001193", help="procedure code (default: birth registration)")
+    p.add_argument("--size", default="1920x1080", help="window size WxH (1080x1920 for portrait kiosks)")
+    p.add_argument("--login-code", default="VNEID-TEST-0001", help="the sandbox login code the simulated citizen shows")
+    p.add_argument("--scanner-fault", default="",
+                   help="fake scanner fault, e.g. jam_at:2 (the citizen clears it and goes on)")
+    p.add_argument("--printer-fault", default="",
+                   help="fake printer fault from the moment the citizen confirms, e.g. paper_out")
+    p.add_argument("--portal-down-at-submit", action="store_true",
+                   help="the sandbox portal fails from the moment the citizen confirms (offline receipt), then recovers")
+
+
+def run(args) -> int:
     from screens import kivy_env
 
     w, h = (int(v) for v in args.size.lower().split("x"))

@@ -37,7 +37,7 @@ def test_windowed_demo_starts_and_stops_cleanly(tmp_path):
         env.pop("WAYLAND_DISPLAY", None)
         log = tmp_path / "demo.log"
         with log.open("w") as out:
-            demo = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "demo"], env=env, stdout=out,
+            demo = subprocess.Popen([sys.executable, "-m", "screens.main", "demo"], env=env, stdout=out,
                                     stderr=subprocess.STDOUT)
             try:
                 deadline = time.monotonic() + 60

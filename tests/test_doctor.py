@@ -68,7 +68,10 @@ def make_services(portal: SandboxHandle, tmp_path: Path) -> Iterator[Callable[..
              sections: dict | None = None) -> Services:
         """Services on the fakes (or the devices given); `sections` overrides config sections."""
         sections = dict(sections or {})
-        sections["scanner"] = {"dpi": 100, **sections.get("scanner", {})}  # small pages: fast tests
+        sections["scanner"] = {"driver": "sane", "dpi": 100, **sections.get("scanner", {})}  # small pages: fast tests
+        # Real drivers in the config (the fakes stand in for them): a "fake" driver is reported as simulated.
+        sections["printer"] = {"driver": "escpos", **sections.get("printer", {})}
+        sections["code_reader"] = {"driver": "hid", "device": "/dev/input/event0", **sections.get("code_reader", {})}
         settings = config.load(portal={"url": url or portal.url, "connect_timeout": 1.0, "read_timeout": 2.0},
                                kiosk={"id": KIOSK_ID, "data_dir": str(tmp_path / "data")}, **sections)
         services = build(settings, scanner=scanner or FakeScanner(delay=0.0),
@@ -396,7 +399,10 @@ def test_doctor_json_with_the_default_fake_devices(doctor_env, capsys) -> None:
     assert [c["name"] for c in document["checks"]] == list(CHECK_NAMES)
     for check in document["checks"]:
         assert set(check) >= {"name", "ok", "severity", "detail", "seconds"}
-        assert check["severity"] == "ok", check
+        if check["name"] in ("scanner", "printer", "code_reader"):  # the repo defaults: every device simulated
+            assert check["severity"] == "warning" and 'SIMULATED (driver "fake"' in check["detail"], check
+        else:
+            assert check["severity"] == "ok", check
 
 
 def test_doctor_exits_1_when_the_portal_is_down(doctor_env, capsys) -> None:
@@ -464,3 +470,76 @@ def test_sane_solid_black_page_is_caught(make_services, sane_scanner) -> None:
     check = by_name(run_checks(services, print_slip=False, read_code=False))["scanner"]
     assert check.severity == "failed"
     assert "one colour" in check.detail
+
+
+# ----------------------------------------------------------------------------------------- for the technician
+class _WatchedReader(FakeCodeReader):
+    """Records the progress lines already given when the doctor starts waiting for a code."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__([SLIP_QR], delay=0.0)
+        self.lines, self.seen_before_read = lines, None
+
+    def read(self, timeout):
+        if self.seen_before_read is None:
+            self.seen_before_read = list(self.lines)
+        return super().read(timeout)
+
+
+def test_progress_lines_for_each_check_and_a_qr_prompt_before_the_wait(make_services) -> None:
+    lines: list[str] = []
+    reader = _WatchedReader(lines)
+    services = make_services(reader=reader)
+    run_checks(services, read_timeout=2.0, report=lines.append)
+    for name in ("scanner", "printer", "code_reader", "portal", "outbox", "disk"):
+        assert any(line.startswith(f"{name}: checking") for line in lines), lines
+        assert any(line.startswith(f"{name}: ok in") for line in lines), lines
+    assert reader.seen_before_read is not None
+    assert any("show a QR code to the reader now" in line for line in reader.seen_before_read), lines
+
+
+def test_doctor_command_progress_on_stderr_json_alone_on_stdout(doctor_env, capsys) -> None:
+    from kiosk.cli import main
+
+    code = main(["doctor", "--json", "--no-print", "--read-timeout", "1"])
+    captured = capsys.readouterr()
+    json.loads(captured.out)  # nothing but the document
+    assert code == 0
+    assert "kiosk doctor: printer: checking" in captured.err and "kiosk doctor: portal: ok in" in captured.err
+    assert "show a QR code" in captured.err
+
+
+def test_a_failed_portal_check_names_the_url_it_tried(make_services) -> None:
+    url = closed_port_url()
+    check = by_name(run_checks(make_services(url=url), print_slip=False, read_code=False))["portal"]
+    assert check.severity == "failed" and url in check.detail, check
+
+
+def test_simulated_devices_are_a_warning_naming_the_fake_driver(make_services) -> None:
+    services = make_services(sections={"printer": {"driver": "fake"}})
+    checks = by_name(quick_checks(services))
+    assert checks["printer"].severity == "warning" and 'SIMULATED (driver "fake"' in checks["printer"].detail
+    assert checks["scanner"].severity == "ok" and blocking_failure(list(checks.values())) is None
+
+
+def test_doctor_as_root_hands_the_files_it_made_back_to_the_data_folder_owner(doctor_env, tmp_path, capsys,
+                                                                              monkeypatch) -> None:
+    """Run as root on a kiosk whose data folder belongs to the kiosk user: nothing root-owned is left there."""
+    import os
+
+    from kiosk.cli import doctor as doctor_cli
+    from kiosk.cli import main
+
+    data = tmp_path / "kiosk-data"
+    data.mkdir()
+    me = os.geteuid()
+    monkeypatch.setattr(doctor_cli, "ROOT_UID", me)  # "root" is whoever runs the test
+    real_owner = doctor_cli._owner_of
+    monkeypatch.setattr(doctor_cli, "_owner_of", lambda folder: (4242, 4243) if folder == data else real_owner(folder))
+    chowned: dict[Path, tuple[int, int]] = {}
+    monkeypatch.setattr(os, "chown", lambda path, uid, gid, **kw: chowned.__setitem__(Path(path), (uid, gid)))
+    assert main(["doctor", "--json", "--no-print", "--no-read"]) == 0
+    capsys.readouterr()
+    made = [p for p in data.rglob("*") if p.lstat().st_uid == me]
+    assert made, "the doctor created nothing in the data folder: the test proves nothing"
+    assert {p: chowned.get(p) for p in made} == {p: (4242, 4243) for p in made}

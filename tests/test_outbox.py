@@ -485,7 +485,7 @@ def test_outbox_cli_lists_retries_and_purges(kiosk_env, client, sandbox, capsys)
             outbox.enqueue(sub, blobs)
 
     code, out = run_cli(capsys, "list", "--json")
-    rows = [json.loads(line) for line in out.splitlines()]
+    rows = json.loads(out)
     assert code == 0 and [(r["ref"], r["state"]) for r in rows] == [(s.local_reference, PENDING) for s, _ in subs]
     assert CITIZEN_NAME not in out and CITIZEN_ID not in out
 
@@ -497,11 +497,11 @@ def test_outbox_cli_lists_retries_and_purges(kiosk_env, client, sandbox, capsys)
     codes = {d["local_reference"]: d["dossier_code"] for d in portal_dossiers(sandbox)}
 
     code, out = run_cli(capsys, "list", "--json")
-    assert {json.loads(line)["ref"]: json.loads(line)["dossier_code"] for line in out.splitlines()} == codes
+    assert {row["ref"]: row["dossier_code"] for row in json.loads(out)} == codes
 
     code, out = run_cli(capsys, "purge-delivered", "--json")
     assert code == 0 and json.loads(out) == {"purged": 2}
-    assert run_cli(capsys, "list", "--json") == (0, "")
+    assert run_cli(capsys, "list", "--json") == (0, "[]\n")
 
 
 def test_outbox_cli_retry_says_what_still_waits_when_the_portal_is_down(kiosk_env, client, sandbox, capsys,

@@ -16,6 +16,7 @@ from kiosk.appliance import config
 
 from kiosk.appliance import provision
 from kiosk.cli import main as kiosk_main
+from kiosk.cli import provision as provision_cli
 from kiosk.sandbox import start_sandbox
 from kiosk.appliance.technician import verify_pin
 
@@ -37,13 +38,13 @@ def fresh_code() -> str:
 
 
 def run(argv: list[str], stdin: str = "", monkeypatch=None, capsys=None) -> tuple[int, str]:
-    """`kiosk provision ...` with every option provision.add_arguments declares."""
+    """`kiosk provision ...` with every option kiosk.cli.provision declares."""
     parser = argparse.ArgumentParser()
-    provision.add_arguments(parser)
+    provision_cli.add_arguments(parser)
     args = parser.parse_args(argv)
     if monkeypatch is not None:
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-    code = provision.provision_command(args)
+    code = provision_cli.run(args)
     out = capsys.readouterr().out if capsys is not None else ""
     return code, out
 
@@ -80,6 +81,12 @@ url = "{sandbox.url}"
 [printer]
 driver = "fake"
 width_dots = 384
+
+[scanner]
+driver = "fake"
+
+[code_reader]
+driver = "fake"
 
 [provision]
 {extra}""", encoding="utf-8")
@@ -182,6 +189,8 @@ def test_refused_enrolment_code_is_explained(tmp_path, sandbox, monkeypatch, cap
 def test_from_flags_only(tmp_path, sandbox, monkeypatch, capsys):
     root = tmp_path / "root"
     code, out = run(["--root", str(root), "--non-interactive", "--no-self-test", "--kiosk-id", "KIOSK-CB-0007",
+                     "--centre-name", "Bộ phận Một cửa UBND xã Cao Bằng", "--commune", "Xã Cao Bằng",
+                     "--agency-code", "H04.01",
                      "--portal-url", sandbox.url, "--enrolment-code", fresh_code(), "--printer", "escpos",
                      "--printer-connection", "network", "--printer-host", "10.20.0.7", "--printer-port", "9100",
                      "--set", "printer.width_dots=384", "--scanner", "sane", "--code-reader", "hid",
@@ -291,4 +300,29 @@ def test_through_kiosk_cli_with_self_test(tmp_path, sandbox, capsys, monkeypatch
     except ImportError:
         assert "SKIPPED" in self_test
     else:
-        assert "DONE" in self_test and "portal: ok" in self_test and "printer: ok" in self_test
+        assert "DONE" in self_test and "portal: ok" in self_test and "printer: warning" in self_test
+        assert 'SIMULATED (driver "fake")' in self_test
+
+
+# ---------------------------------------------------------------------------------------------- missing answers
+def test_non_interactive_with_answers_missing_fails_naming_them(tmp_path, sandbox, monkeypatch, capsys):
+    """Not the demo's settings (KIOSK-DEMO-01, a loopback portal, fake drivers) written as a site's."""
+    root = tmp_path / "root"
+    code, _ = run(["--root", str(root), "--non-interactive", "--no-self-test", "--kiosk-id", "KIOSK-HN-0042"],
+                  monkeypatch=monkeypatch)
+    err = capsys.readouterr().err
+    assert code == 2
+    for missing in ("kiosk.centre_name (--centre-name)", "kiosk.commune", "kiosk.agency_code", "portal.url",
+                    "printer.driver", "scanner.driver", "code_reader.driver"):
+        assert missing in err, err
+    assert "kiosk.id" not in err and "kiosk.orientation" not in err  # given, and optional
+    assert not root.exists()
+
+
+def test_non_interactive_asks_for_what_the_chosen_driver_needs(tmp_path, sandbox, monkeypatch, capsys):
+    answers = answers_file(tmp_path, sandbox, enrolment_code=fresh_code())
+    code, _ = run(["--root", str(tmp_path / "root"), "--from-file", str(answers), "--non-interactive",
+                   "--no-self-test", "--printer", "escpos", "--printer-connection", "network"],
+                  monkeypatch=monkeypatch)
+    err = capsys.readouterr().err
+    assert code == 2 and "printer.host (--printer-host)" in err and "printer.port" not in err

@@ -27,7 +27,7 @@ def run_simulate(portal_url: str, out: Path, *extra: str, timeout: float = 300) 
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
     env["KIVY_HOME"] = str(out.parent / "kivy-home")
     return subprocess.run(
-        [sys.executable, "-m", "kiosk.cli", "simulate", "--portal", portal_url, "--out", str(out), *extra],
+        [sys.executable, "-m", "screens.main", "simulate", "--portal", portal_url, "--out", str(out), *extra],
         env=env, capture_output=True, text=True, timeout=timeout)
 
 

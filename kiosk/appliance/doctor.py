@@ -14,15 +14,14 @@ Public API:
     run_checks(services, *, scan, print_slip, read_code, read_timeout) -> list[Check]
     quick_checks(services) -> list[Check]       status queries only, nothing moves paper
     blocking_failure(checks) -> str | None      why no session can start (scanner/printer/reader failed)
-    doctor_command(args) -> int                 `kiosk doctor [--json] [--no-print]`
+    simulated_devices(settings) -> list[str]    device kinds set to the simulated ("fake") driver
+(`kiosk doctor` itself is kiosk.cli.doctor.)
 """
 from __future__ import annotations
 
-import argparse
 import concurrent.futures
 import dataclasses
 import datetime as dt
-import json
 import logging
 import shutil
 import threading
@@ -33,7 +32,7 @@ from typing import Any, Callable, Literal
 from drivers.base import DeviceError, DeviceStatus, Health, NoDocuments, ScanSettings, ScanSource
 from kiosk.appliance.logs import redact
 
-__all__ = ["Check", "run_checks", "quick_checks", "blocking_failure", "doctor_command", "CHECK_NAMES"]
+__all__ = ["Check", "run_checks", "quick_checks", "blocking_failure", "simulated_devices", "CHECK_NAMES"]
 
 log = logging.getLogger("kiosk.appliance.doctor")
 
@@ -91,8 +90,9 @@ def _worst(*severities: Severity) -> Severity:
 class _Progress:
     """What a check is doing right now, so a timeout can say where the device stopped answering."""
 
-    def __init__(self) -> None:
+    def __init__(self, say: Callable[[str], None] | None = None) -> None:
         self.step = "starting"
+        self.say = say or (lambda line: None)  # tells the person at the kiosk what to do now (progress lines)
 
 
 Outcome = tuple[Severity, str]
@@ -109,8 +109,12 @@ class _Running:
     """A probe running on its own daemon thread (a hung driver call cannot be killed, only abandoned;
     a daemon thread does not keep the process alive at exit)."""
 
-    def __init__(self, name: str, budget: float, probe: Probe, target: object) -> None:
-        self.name, self.budget, self.progress = name, budget, _Progress()
+    def __init__(self, name: str, budget: float, probe: Probe, target: object,
+                 report: Callable[[str], None] | None = None) -> None:
+        self.name, self.budget, self.progress = name, budget, _Progress(report)
+        self.report = report
+        if report is not None:
+            report(f"{name}: checking (up to {budget:.0f} s)")
         self.target = target  # held while abandoned, so its id cannot be reused by another object
         self.started = time.monotonic()
         self.finished: float | None = None
@@ -139,6 +143,12 @@ class _Running:
 
     def result(self) -> Check:
         """Wait until the probe ends or its budget runs out; never raises."""
+        check = self._result()
+        if self.report is not None:
+            self.report(f"{self.name}: {check.severity} in {check.seconds:.1f} s")
+        return check
+
+    def _result(self) -> Check:
         if self.stuck is not None:
             since = time.monotonic() - self.stuck.started
             return Check(self.name, FAILED, f"still no answer from an earlier check started {since:.0f} s ago "
@@ -263,6 +273,8 @@ def _reader_probe(services: Any, read_code: bool, read_timeout: float) -> Probe:
         if status.health is Health.FAILED or not read_code:
             return severity, detail
         progress.step = f"waiting {read_timeout:.0f} s for a code"
+        progress.say(f"code_reader: show a QR code to the reader now (the test slip's works); "
+                     f"waiting {read_timeout:.0f} s")
         reader.start()
         try:
             code = reader.read(read_timeout)
@@ -303,7 +315,7 @@ class _PortalProbe:
         self.skew: float | None = None  # portal clock minus kiosk clock, seconds
 
     def __call__(self, progress: _Progress) -> Outcome:
-        progress.step = "GET /health"
+        progress.step = f"GET {self.services.config.portal.url.rstrip('/')}/health"
         before = time.time()
         started = time.monotonic()
         health = self.services.portal.health()
@@ -389,9 +401,21 @@ def _human_age(seconds: float) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- public API
+def simulated_devices(settings: Any) -> list[str]:
+    """The device kinds the config sets to the simulated driver ("fake"): no real device is used for them."""
+    return [kind for kind in SESSION_DEVICES if getattr(getattr(settings, kind, None), "driver", "") == "fake"]
+
+
+def _simulated(check: Check) -> Check:
+    """A simulated device is never simply ok: the doctor line says, as a warning, that nothing real was tested."""
+    return dataclasses.replace(check, severity=_worst(check.severity, WARNING),
+                               detail=f"SIMULATED (driver \"fake\": no real {check.name} is used); {check.detail}")
+
+
 def run_checks(services: Any, *, scan: bool = True, print_slip: bool = True, read_code: bool = True,
-               read_timeout: float = 5.0) -> list[Check]:
-    """Every check, in `CHECK_NAMES` order. Never raises; each check has its own deadline.
+               read_timeout: float = 5.0, report: Callable[[str], None] | None = None) -> list[Check]:
+    """Every check, in `CHECK_NAMES` order. Never raises; each check has its own deadline. `report`, when
+    given, gets a progress line as each check starts and finishes, and when someone must show a code.
 
     The portal, outbox and disk checks run in the background while the devices are tested one after the
     other: printer first, so the technician can show the test slip's QR to the code reader (and feed the
@@ -399,9 +423,9 @@ def run_checks(services: Any, *, scan: bool = True, print_slip: bool = True, rea
     """
     portal_probe = _PortalProbe(services)
     background = {
-        "portal": _Running("portal", _portal_budget(services), portal_probe, services.portal),
-        "outbox": _Running("outbox", LOCAL_CHECK_TIMEOUT, _outbox_probe(services), services.outbox),
-        "disk": _Running("disk", LOCAL_CHECK_TIMEOUT, _disk_probe(services), services.outbox),
+        "portal": _Running("portal", _portal_budget(services), portal_probe, services.portal, report),
+        "outbox": _Running("outbox", LOCAL_CHECK_TIMEOUT, _outbox_probe(services), services.outbox, report),
+        "disk": _Running("disk", LOCAL_CHECK_TIMEOUT, _disk_probe(services), services.outbox, report),
     }
     probes: dict[str, tuple[Probe, object]] = {
         "printer": (_printer_probe(services, print_slip), services.printer),
@@ -412,7 +436,9 @@ def run_checks(services: Any, *, scan: bool = True, print_slip: bool = True, rea
     for name, (probe, device) in probes.items():
         budget = _device_budget(services, name, scan=scan, print_slip=print_slip, read_code=read_code,
                                 read_timeout=read_timeout)
-        results[name] = _Running(name, budget, probe, device).result()
+        results[name] = _Running(name, budget, probe, device, report).result()
+    for name in simulated_devices(services.config):
+        results[name] = _simulated(results[name])
     for name, running in background.items():
         results[name] = running.result()
     results["portal"] = _with_portal_note(results["portal"])
@@ -495,29 +521,3 @@ def _close_within(services: Any, seconds: float) -> None:
     closing.join(seconds)
     if closing.is_alive():
         log.warning("doctor: devices did not close within %.0f s; leaving them to the process exit", seconds)
-
-
-def doctor_command(args: argparse.Namespace) -> int:
-    """`kiosk doctor [--json] [--no-print]`: 0 when nothing failed, 1 otherwise."""
-    from kiosk.appliance import config
-    from kiosk.appliance import services as services_module
-    settings = config.load()
-    try:
-        services = services_module.build(settings, **_build_devices(settings))
-    except Exception as error:  # noqa: BLE001 - e.g. data_dir not writable: still a report, not a traceback
-        checks = [Check("services", FAILED, f"cannot start the kiosk services: {_describe(error)}")]
-    else:
-        try:
-            # --no-read and --read-timeout are honoured once kiosk/cli.py declares them.
-            checks = run_checks(services, print_slip=not getattr(args, "no_print", False),
-                                read_code=not getattr(args, "no_read", False),
-                                read_timeout=float(getattr(args, "read_timeout", None) or 5.0))
-        finally:
-            _close_within(services, LOCAL_CHECK_TIMEOUT)
-    if getattr(args, "json", False):
-        document = {"ok": all(c.ok for c in checks), "blocking": blocking_failure(checks),
-                    "checks": [c.as_dict() for c in checks]}
-        print(json.dumps(document, ensure_ascii=False))
-    else:
-        print(format_table(checks))
-    return 0 if all(c.ok for c in checks) else 1

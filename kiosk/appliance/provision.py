@@ -14,7 +14,8 @@ Steps, each reported as done / unchanged / skipped / failed:
 Answers come, later winning: repo defaults < the existing site file < `--from-file` (a kiosk.toml plus an
 optional [provision] table: enrolment_code, technician_pin, kiosk_user) < flags (`--kiosk-id`, ...,
 `--set section.key=value`). Interactive by default: each value is asked with the current one as the default.
-`--non-interactive` never reads stdin (mass roll-out). `--root DIR` writes everything under DIR and runs no
+`--non-interactive` never reads stdin (mass roll-out) and fails, naming them, when required answers are
+missing (left to the repo defaults they would be the demo's: KIOSK-DEMO-01, a loopback portal, fake drivers). `--root DIR` writes everything under DIR and runs no
 system command except offline `systemctl --root` (tests, image building).
 
 Exit status: 0 nothing failed, 1 a step failed, 2 the answers are invalid.
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
 import os
 import grp
@@ -57,14 +57,10 @@ EXTRA_GROUPS = ("video", "render", "audio")
 
 
 def _systemd_source_dir() -> Path:
-    """Where the shipped units live: the repository (editable install) or the package's data folder."""
-    from kiosk.appliance.config import REPO_ROOT
+    """Where the shipped units live: inside the package (kiosk.resources: the repository's systemd/ in a checkout)."""
+    from kiosk import resources
 
-    for candidate in (REPO_ROOT / "systemd", Path(sys.prefix) / "share" / "dvc-kiosk" / "systemd",
-                      Path("/usr/share/dvc-kiosk/systemd")):
-        if (candidate / MAIN_UNIT).exists():
-            return candidate
-    return REPO_ROOT / "systemd"
+    return resources.resource_path("systemd")
 
 
 # ---------------------------------------------------------------------------------------------- answers
@@ -77,6 +73,9 @@ class Question:
     prompt: str
     flag: str = ""
     applies: Callable[[dict[str, dict[str, Any]]], bool] = lambda site: True
+    #: False when the repo default is a real site's answer too (orientation, the system CA, the printer model);
+    #: a required question left to the repo default would give the demo's value (KIOSK-DEMO-01, fake drivers).
+    required: bool = True
 
     @property
     def dotted(self) -> str:
@@ -96,25 +95,25 @@ QUESTIONS: tuple[Question, ...] = (
     Question("kiosk", "centre_name", "Tên bộ phận một cửa (hiện ở đầu màn hình)", "--centre-name"),
     Question("kiosk", "commune", "Xã / phường", "--commune"),
     Question("kiosk", "agency_code", "Mã cơ quan trên Cổng dịch vụ công", "--agency-code"),
-    Question("kiosk", "orientation", "Màn hình ngang hay dọc (landscape/portrait)", "--orientation"),
+    Question("kiosk", "orientation", "Màn hình ngang hay dọc (landscape/portrait)", "--orientation", required=False),
     Question("portal", "url", "Địa chỉ Cổng dịch vụ công (https://...)", "--portal-url"),
-    Question("portal", "ca_file", "Tệp chứng chỉ CA của cổng (để trống: CA hệ thống)", "--portal-ca"),
+    Question("portal", "ca_file", "Tệp chứng chỉ CA của cổng (để trống: CA hệ thống)", "--portal-ca", required=False),
     Question("printer", "driver", "Máy in biên nhận (escpos/fake)", "--printer"),
     Question("printer", "connection", "Kết nối máy in (usb/serial/network/cups/file)", "--printer-connection",
              _printer()),
     Question("printer", "profile", "Mẫu máy in (python-escpos profile, vd. TM-T20II)", "--printer-profile",
-             _printer()),
+             _printer(), required=False),
     Question("printer", "width_dots", "Bề ngang đầu in, điểm (58 mm: 384; 80 mm: 512-576)", "--printer-width",
-             _printer()),
+             _printer(), required=False),
     Question("printer", "host", "Địa chỉ IP máy in", "--printer-host", _printer("network")),
-    Question("printer", "port", "Cổng TCP máy in", "--printer-port", _printer("network")),
+    Question("printer", "port", "Cổng TCP máy in", "--printer-port", _printer("network"), required=False),
     Question("printer", "serial_device", "Thiết bị nối tiếp của máy in", "--printer-serial", _printer("serial")),
     Question("printer", "usb_vendor", "USB vendor id máy in (số thập phân hoặc 0x...)", "", _printer("usb")),
     Question("printer", "usb_product", "USB product id máy in", "", _printer("usb")),
     Question("printer", "cups_queue", "Hàng đợi CUPS (raw) của máy in", "--printer-queue", _printer("cups")),
     Question("scanner", "driver", "Máy quét giấy tờ (sane/fake)", "--scanner"),
     Question("scanner", "device", "Tên thiết bị SANE (để trống: máy đầu tiên tìm thấy)", "--scanner-device",
-             lambda site: site.get("scanner", {}).get("driver") == "sane"),
+             lambda site: site.get("scanner", {}).get("driver") == "sane", required=False),
     Question("code_reader", "driver", "Đầu đọc mã QR (camera/hid/serial/fake)", "--code-reader"),
     Question("code_reader", "device", "Thiết bị đầu đọc (số camera, /dev/input/by-id/..., /dev/ttyACM0)",
              "--code-reader-device", lambda site: site.get("code_reader", {}).get("driver") != "fake"),
@@ -213,7 +212,7 @@ def _validate(site: dict[str, dict[str, Any]], where: str = "") -> dict[str, dic
     """Check `site` with kiosk.appliance.config exactly as the kiosk will load it; returns the values typed as the config
     types them (so "576" from a flag is written as the integer 576)."""
     from kiosk.appliance import config
-    defaults = _read_toml(config.DEFAULTS_FILE)
+    defaults = _read_toml(config.defaults_file())
     try:
         settings = config.Settings(**_merge(defaults, site))
     except Exception as e:  # pydantic ValidationError
@@ -296,6 +295,16 @@ def _interactive(site: dict[str, dict[str, Any]], given: dict[str, dict[str, Any
         _set(site, q.dotted, int(answer, 0) if q.key in _USB_IDS else answer)
 
 
+def missing_answers(site: dict[str, dict[str, Any]], answered: dict[str, dict[str, Any]]) -> list[str]:
+    """The required questions that apply to `site` and that nobody answered (the site file, the answers file or
+    a flag), each as "section.key (--flag)": left to the repo defaults they would be the demo's settings."""
+    missing = []
+    for q in QUESTIONS:
+        if q.required and q.applies(site) and q.key not in answered.get(q.section, {}):
+            missing.append(f"{q.dotted} ({q.flag})" if q.flag else q.dotted)
+    return missing
+
+
 def build_plan(args: argparse.Namespace, stdin: TextIO | None = None, stdout: TextIO | None = None) -> Plan:
     """Resolve every answer (see the module doc for the order) and validate it with kiosk.appliance.config."""
     from kiosk.appliance import config
@@ -310,7 +319,7 @@ def build_plan(args: argparse.Namespace, stdin: TextIO | None = None, stdout: Te
     if not isinstance(provision, dict):
         raise ProvisionError(f"{args.from_file}: [provision] must be a table")
     given = _flag_values(args)
-    defaults = _read_toml(config.DEFAULTS_FILE)
+    defaults = _read_toml(config.defaults_file())
     # Start from the repo defaults for the asked keys, so the site file states every site choice explicitly.
     site: dict[str, dict[str, Any]] = {}
     for q in QUESTIONS:
@@ -343,6 +352,11 @@ def build_plan(args: argparse.Namespace, stdin: TextIO | None = None, stdout: Te
             check_pin_shape(plan.technician_pin)
         except InvalidPin as e:
             raise ProvisionError(f"technician PIN: {e}") from None
+    if not interactive:  # checked last: an invalid answer is the more precise message
+        missing = missing_answers(plan.site, _merge(_merge(existing, from_file), given))
+        if missing:
+            raise ProvisionError("--non-interactive: these answers are missing (give them in --from-file, as "
+                                 "flags or with --set): " + ", ".join(missing))
     return plan
 
 
@@ -643,6 +657,11 @@ def step_self_test(plan: Plan) -> StepResult:
             pass
     failed = [c for c in checks if not getattr(c, "ok", False)]
     summary = ", ".join(f"{getattr(c, 'name', '?')}: {getattr(c, 'severity', '')}" for c in checks)
+    simulated = getattr(doctor, "simulated_devices", lambda _: [])(settings)
+    if simulated:
+        log.warning("provision: SIMULATED devices (driver \"fake\"): %s; this kiosk cannot serve citizens with "
+                    "them", ", ".join(simulated))
+        summary = f"SIMULATED (driver \"fake\"): {', '.join(simulated)}; " + summary
     if failed:
         return StepResult("self-test", "failed",
                           "; ".join(f"{c.name}: {getattr(c, 'detail', '')}" for c in failed) + " (run `kiosk doctor`)")
@@ -675,42 +694,5 @@ def format_results(results: Iterable[StepResult]) -> str:
     return "\n".join(f"{r[0]:<{width[0]}}  {r[1]:<{width[1]}}  {r[2]}" for r in rows)
 
 
-# ---------------------------------------------------------------------------------------------- command
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """Every `kiosk provision` option (kiosk/cli.py may call this, or copy the lines)."""
-    p.add_argument("--root", type=Path, default=Path("/"), help="write everything under this folder instead of /")
-    p.add_argument("--from-file", type=Path, help="a kiosk.toml with the answers (plus an optional [provision] table)")
-    p.add_argument("--non-interactive", action="store_true", help="never ask; fail on missing answers")
-    for q in QUESTIONS:
-        if q.flag:
-            p.add_argument(q.flag, metavar=q.key.upper(), help=f"{q.dotted}")
-    p.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="any other setting")
-    p.add_argument("--enrolment-code", help="one-time code from the portal admin (only when not yet enrolled)")
-    p.add_argument("--technician-pin-stdin", action="store_true", help="read the technician PIN from stdin")
-    p.add_argument("--kiosk-user", help=f"the unprivileged user the kiosk runs as (default {KIOSK_USER})")
-    p.add_argument("--kiosk-bin", help="path of the installed `kiosk` command (default: this installation's)")
-    p.add_argument("--no-self-test", action="store_true", help="skip `kiosk doctor`'s quick checks")
-    p.add_argument("--json", action="store_true", help="results as JSON")
-
-
-def provision_command(args: argparse.Namespace) -> int:
-    """`kiosk provision`: 0 nothing failed, 1 a step failed, 2 invalid answers."""
-    try:
-        plan = build_plan(args)
-    except ProvisionError as e:
-        print(f"kiosk provision: {e}", file=sys.stderr)
-        return 2
-    if plan.real_system and os.geteuid() != 0:
-        print("kiosk provision: run as root (sudo), or pass --root DIR to prepare an image", file=sys.stderr)
-        return 2
-    results = provision(plan)
-    if getattr(args, "json", False):
-        print(json.dumps({"ok": all(r.status != "failed" for r in results), "root": str(plan.root),
-                          "steps": [r.as_dict() for r in results]}, ensure_ascii=False))
-    else:
-        print(format_results(results))
-    return 1 if any(r.status == "failed" for r in results) else 0
-
-
-__all__ = ["provision_command", "add_arguments", "build_plan", "provision", "Plan", "StepResult", "ProvisionError",
+__all__ = ["build_plan", "missing_answers", "provision", "Plan", "StepResult", "ProvisionError",
            "QUESTIONS", "render_site_config", "installed_files", "useradd_command"]

@@ -8,7 +8,6 @@ the Labour Code 2019 with the Vietnamese lunar calendar, and the result says so.
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 import logging
@@ -21,13 +20,14 @@ from typing import Annotated, Literal
 
 import pydantic
 
+from kiosk import resources
+from kiosk.domain.clock import to_centre
 from kiosk.domain.lunar import lunar_to_solar
 
 __all__ = [
     "ProcessingTime",
     "HolidayCalendar",
     "HolidayFileError",
-    "VIETNAM_TZ",
     "MESSAGES",
     "statutory_days_off",
     "default_calendar",
@@ -35,15 +35,13 @@ __all__ = [
     "add_working_days",
     "appointment_date",
     "format_vietnamese_date",
-    "appointment_command",
 ]
 
 log = logging.getLogger(__name__)
 
-VIETNAM_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
 """Asia/Ho_Chi_Minh: UTC+7 all year (no daylight saving since 1975), so a fixed offset is exact."""
 
-DEFAULT_HOLIDAYS_FILE = Path(__file__).resolve().parents[2] / "config" / "holidays.toml"
+DEFAULT_HOLIDAYS_FILE = resources.resource_path("config/holidays.toml")
 
 WEEKDAY_NAMES = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
 
@@ -220,12 +218,9 @@ class HolidayCalendar:
 
 @lru_cache(maxsize=1)
 def default_calendar() -> HolidayCalendar:
-    """The calendar of the configured holidays file (kiosk.toml [holidays] path), loaded once.
-
-    A broken site configuration raises kiosk.appliance.config.ConfigError rather than silently using other dates."""
-    from kiosk.appliance.config import load
-
-    return HolidayCalendar.from_file(load().holidays.path)
+    """The shipped holidays table, loaded once. A kiosk uses the configured one (kiosk.toml [holidays] path),
+    which kiosk.appliance.services loads and hands to the session: the domain reads no configuration."""
+    return HolidayCalendar.from_file()
 
 
 def is_working_day(day: dt.date, calendar: HolidayCalendar | None = None) -> bool:
@@ -236,8 +231,7 @@ def add_working_days(day: dt.date, n: int, calendar: HolidayCalendar | None = No
     return (calendar or default_calendar()).add_working_days(day, n)
 
 
-def _local(moment: dt.datetime) -> dt.datetime:
-    return moment.replace(tzinfo=VIETNAM_TZ) if moment.tzinfo is None else moment.astimezone(VIETNAM_TZ)
+_local = to_centre
 
 
 def appointment_date(
@@ -264,48 +258,3 @@ def appointment_date(
 def format_vietnamese_date(day: dt.date) -> str:
     """'Thứ Hai, 23/11/2026' — how receipts and screens show a date."""
     return f"{WEEKDAY_NAMES[day.weekday()]}, {day:%d/%m/%Y}"
-
-
-def appointment_command(args: argparse.Namespace) -> int:
-    """`kiosk appointment --procedure CODE --received ISO [--json]`: 0 ok, 1 unknown procedure, 2 bad input."""
-    try:
-        received = dt.datetime.fromisoformat(args.received)
-    except ValueError:
-        print(MESSAGES["bad_received"].format(value=args.received), file=sys.stderr)
-        return 2
-    try:
-        from kiosk.domain.catalog import load_catalog
-
-        procedure = load_catalog().get(args.procedure)
-    except Exception:
-        log.exception("catalogue could not be loaded")
-        print(MESSAGES["catalog_unavailable"], file=sys.stderr)
-        return 2
-    if procedure is None:
-        print(MESSAGES["unknown_procedure"].format(code=args.procedure), file=sys.stderr)
-        return 1
-    try:
-        calendar = default_calendar()
-        due = appointment_date(procedure.processing, received, calendar)
-    except HolidayFileError as e:
-        print(MESSAGES["holidays_unavailable"].format(detail=e), file=sys.stderr)
-        return 2
-    years = range(_local(received).year, due.year + 1)
-    derived_years = [year for year in years if not calendar.is_official(year)]
-    calendar_kind: Literal["official", "statutory"] = "statutory" if derived_years else "official"
-    if args.json:
-        print(json.dumps({
-            "procedure": args.procedure,
-            "name": procedure.name,
-            "received": _local(received).isoformat(),
-            "appointment_date": due.isoformat(),
-            "display": format_vietnamese_date(due),
-            "same_day": procedure.processing.same_day,
-            "working_days": procedure.processing.working_days,
-            "calendar": calendar_kind,
-        }, ensure_ascii=False))
-    else:
-        print(format_vietnamese_date(due))
-        if calendar_kind == "statutory":
-            print(MESSAGES["derived_calendar"].format(year=derived_years[-1]), file=sys.stderr)
-    return 0

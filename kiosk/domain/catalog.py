@@ -6,7 +6,6 @@ on a kiosk keyboard: with or without marks, with Telex keystrokes left in, with 
 """
 from __future__ import annotations
 
-import argparse
 import heapq
 import json
 import logging
@@ -26,12 +25,13 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from kiosk.domain.appointment import ProcessingTime
+from kiosk.domain.patterns import MAX_PATTERN_CHARS, compile_pattern
+from kiosk.errors import InputRejected
 from kiosk.domain.text import fold, nfc, telex_to_plain, words
 
 __all__ = [
     "Catalog", "CatalogError", "CatalogStore", "DocumentComponent", "Fee", "FeeQuote", "FormField",
     "PageTier", "Procedure", "SearchHit", "fee_for", "format_vnd", "load_catalog", "parse_procedures",
-    "list_command", "search_command",
 ]
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,11 @@ PrefillSource = Literal[
     "citizen.full_name", "citizen.birth_date", "citizen.id_number", "citizen.sex", "citizen.address",
     "citizen.phone",
 ]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+#: Every text in a catalogue entry is bounded: a catalogue comes from the portal, and a 600k-character
+#: procedure name took 12.5 s and 2.9 GB to draw.
+MAX_TEXT_CHARS = 1000
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT_CHARS)]
+ShortText = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)]
 
 
 class CatalogError(Exception):
@@ -106,7 +110,7 @@ class DocumentComponent(_Model):
     count: int = Field(1, ge=1, le=10)
     scan_at_kiosk: bool = True
     min_pages: int = Field(1, ge=0, le=100)
-    note: str = ""
+    note: ShortText = ""
 
 
 class FormField(_Model):
@@ -115,12 +119,12 @@ class FormField(_Model):
     id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
     type: Literal["text", "date", "number", "choice", "yesno", "address", "phone"]
     label: Text
-    help: str = ""
+    help: ShortText = ""
     required: bool = True
-    choices: list[str] = Field(default_factory=list)
+    choices: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(default_factory=list, max_length=30)
     min: float | None = None
     max: float | None = None
-    pattern: str | None = None
+    pattern: Annotated[str, StringConstraints(max_length=MAX_PATTERN_CHARS)] | None = None
     when: Literal["past", "future", "any"] = "past"  # dates: most forms ask about events that already happened
     prefill: PrefillSource | None = None
 
@@ -134,9 +138,9 @@ class FormField(_Model):
             raise ValueError("min is greater than max")
         if self.pattern is not None:
             try:
-                re.compile(self.pattern)
-            except re.error as e:
-                raise ValueError(f"pattern does not compile: {e}") from None
+                compile_pattern(self.pattern)
+            except InputRejected as e:
+                raise ValueError(e.detail) from None
         return self
 
 
@@ -147,16 +151,16 @@ class Procedure(_Model):
     name: Text
     plain: Text
     field: Text
-    level: str = "Cấp xã"
-    agency: str = "Ủy ban nhân dân cấp xã"
+    level: ShortText = "Cấp xã"
+    agency: ShortText = "Ủy ban nhân dân cấp xã"
     processing: ProcessingTime = Field(default_factory=ProcessingTime)
-    fees: list[Fee] = Field(default_factory=list)
-    documents: list[DocumentComponent] = Field(default_factory=list)
+    fees: list[Fee] = Field(default_factory=list, max_length=10)
+    documents: list[DocumentComponent] = Field(default_factory=list, max_length=20)
     form: list[FormField] = Field(default_factory=list, max_length=MAX_FORM_FIELDS)
     result_delivery: list[Literal["office", "post"]] = Field(default_factory=lambda: ["office"], min_length=1)
     popularity: int = Field(0, ge=0)
-    keywords: list[str] = Field(default_factory=list)  # words citizens use that the official name lacks
-    assumed: list[str] = Field(default_factory=list)
+    keywords: list[Annotated[str, StringConstraints(max_length=100)]] = Field(default_factory=list, max_length=50)  # words citizens use that the official name lacks
+    assumed: list[ShortText] = Field(default_factory=list, max_length=20)
     source: Text
 
     @model_validator(mode="after")
@@ -430,11 +434,12 @@ def parse_procedures(items: Any, origin: str = "catalogue") -> Catalog:
 
 
 def load_catalog(path: Path | None = None) -> Catalog:
-    """Load and validate a catalogue file (default: the configured `catalog.path`)."""
+    """Load and validate a catalogue file (default: the shipped one; a kiosk passes its configured
+    `catalog.path` — the domain reads no configuration)."""
     if path is None:
-        from kiosk.appliance.config import load
+        from kiosk import resources
 
-        path = load().catalog.path
+        path = resources.resource_path("config/procedures.json")
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as e:
@@ -505,43 +510,3 @@ class CatalogStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-
-
-# ------------------------------------------------------------------------------------------ CLI
-def _cli_catalog() -> Catalog:
-    from kiosk.appliance.config import load
-
-    settings = load()
-    return CatalogStore(settings.kiosk.data_dir, settings.catalog.path).current()  # as kiosk.appliance.services does
-
-
-def search_command(args: argparse.Namespace) -> int:
-    """`kiosk catalog search QUERY [--limit N]`: one JSON line per match."""
-    try:
-        catalog = _cli_catalog()
-    except CatalogError as e:
-        print(f"kiosk: {e}", file=sys.stderr)
-        return 2
-    for hit in catalog.search(args.query, limit=args.limit):
-        print(json.dumps({"code": hit.procedure.code, "name": hit.procedure.name, "score": hit.score},
-                         ensure_ascii=False))
-    return 0
-
-
-def list_command(args: argparse.Namespace) -> int:
-    """`kiosk catalog list [--json]`: a table for people, JSON lines for machines."""
-    try:
-        catalog = _cli_catalog()
-    except CatalogError as e:
-        print(f"kiosk: {e}", file=sys.stderr)
-        return 2
-    procedures = sorted(catalog.procedures, key=lambda p: (fold(p.field), -p.popularity))
-    if args.json:
-        for p in procedures:
-            print(json.dumps({"code": p.code, "name": p.name, "field": p.field, "fee": fee_for(p).text_vi,
-                              "popularity": p.popularity}, ensure_ascii=False))
-        return 0
-    width = max(len(p.code) for p in procedures)
-    for p in procedures:
-        print(f"{p.code:<{width}}  {p.field:<12}  {p.name}")
-    return 0

@@ -14,12 +14,11 @@ portal exactly once, whatever happens to the network, the portal or the kiosk.
 
 Public API: `Outbox(data_dir)` with `enqueue`, `deliver`, `deliver_due`, `has`, `get`, `items`, `depth`,
 `oldest_pending_age`, `retry_now`, `purge_delivered`, `reference_for`, `close`; `Sender(outbox, portal_factory)`
-with `start`, `wake`, `flush`, `stop`; `OutboxError` and `MESSAGES`; the CLI handlers `list_command`,
-`retry_command`, `purge_delivered_command`.
+with `start`, `wake`, `flush`, `stop`; `OutboxError` and `MESSAGES`. The `kiosk outbox ...`
+commands are kiosk.cli.outbox_*.
 """
 from __future__ import annotations
 
-import argparse
 import contextlib
 import dataclasses
 import datetime as dt
@@ -580,95 +579,5 @@ class Sender:
         self.flush()  # one last try before the kiosk shuts down
 
 
-# ---------------------------------------------------------------------------------------------- CLI
-def iter_table(items: list[OutboxItem], now: float | None = None) -> Iterator[str]:
-    now = time.time() if now is None else now
-    yield f"{'REFERENCE':<24} {'STATE':<10} {'TRIES':>5} {'DOSSIER CODE':<22} {'AGE':>8}  LAST ERROR"
-    for it in items:
-        yield (f"{it.ref:<24} {it.state:<10} {it.attempts:>5} {it.dossier_code or '-':<22} "
-               f"{_human_age(now - it.created_at):>8}  {it.last_error}")
-
-
-def _human_age(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f}s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f}m"
-    return f"{seconds / 3600:.1f}h"
-
-
-def _open_from_config(args: argparse.Namespace, command: str) -> tuple[Outbox, Any] | None:
-    """The configured outbox, or None after telling the technician why it cannot be opened."""
-    from kiosk.appliance import config
-    settings = config.load()
-    try:
-        return Outbox(settings.kiosk.data_dir), settings
-    except (OutboxError, PermissionError) as e:
-        code = getattr(e, "code", "permission_denied")
-        if args.json:
-            print(json.dumps({"error": code}))
-        else:
-            print(f"kiosk outbox {command}: cannot open the outbox in {settings.kiosk.data_dir} ({code}); "
-                  "run it as the kiosk user", file=sys.stderr)
-        return None
-
-
-def list_command(args: argparse.Namespace) -> int:
-    """`kiosk outbox list [--json]`: every dossier in the outbox (JSON lines, or a table)."""
-    opened = _open_from_config(args, "list")
-    if opened is None:
-        return 2
-    outbox, _ = opened
-    with outbox:
-        items = outbox.items()
-    if args.json:
-        for it in items:
-            print(json.dumps(it.as_dict(), ensure_ascii=False))
-    else:
-        for line in iter_table(items):
-            print(line)
-        print(f"{len(items)} dossiers, {sum(it.state != DELIVERED for it in items)} not delivered")
-    return 0
-
-
-def retry_command(args: argparse.Namespace) -> int:
-    """`kiosk outbox retry [--json]`: send everything waiting now; exit 1 while some remain undelivered."""
-    from kiosk.portal.client import PortalClient, PortalError
-
-    opened = _open_from_config(args, "retry")
-    if opened is None:
-        return 2
-    outbox, settings = opened
-    with outbox:
-        outbox.retry_now()
-        try:
-            portal = PortalClient.from_settings(settings)
-        except PortalError as e:
-            print(json.dumps({"error": e.code}) if args.json else f"kiosk outbox retry: {e}")
-            return 2
-        with portal:
-            delivered = outbox.deliver_due(portal, limit=100_000)
-        left = outbox.depth()
-        errors = sorted({it.last_error for it in outbox.items() if it.state != DELIVERED and it.last_error})
-    result = {"delivered": delivered, "pending": left, "errors": errors}
-    if args.json:
-        print(json.dumps(result))
-    else:
-        print(f"delivered {delivered}, still waiting {left}" + (f" ({', '.join(errors)})" if errors else ""))
-    return 0 if left == 0 else 1
-
-
-def purge_delivered_command(args: argparse.Namespace) -> int:
-    """`kiosk outbox purge-delivered [--json]`: drop the reference -> dossier code rows of delivered dossiers."""
-    opened = _open_from_config(args, "purge-delivered")
-    if opened is None:
-        return 2
-    outbox, _ = opened
-    with outbox:
-        n = outbox.purge_delivered()
-    print(json.dumps({"purged": n}) if args.json else f"purged {n} delivered dossiers")
-    return 0
-
-
 __all__ = ["Outbox", "OutboxItem", "OutboxError", "Sender", "MESSAGES", "PENDING", "DELIVERED", "REJECTED",
-           "load_or_create_key", "list_command", "retry_command", "purge_delivered_command"]
+           "load_or_create_key"]

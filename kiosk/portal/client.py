@@ -32,11 +32,10 @@ session shows "Đang kết nối lại…". `PortalClient(...)` retries only whe
 `call_deadline`).
 
 Also here: `parse_receipt_qr()` for the receipt's QR (`DVCK1|<dossier code or local reference>`) and
-`status_command()` behind `kiosk status`.
+`lookup_dossier()` behind `kiosk status` (kiosk.cli.status).
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import datetime as dt
 import email.utils
@@ -60,6 +59,7 @@ from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from kiosk import __version__
 from kiosk.domain.clock import to_centre
+from kiosk.errors import KioskError
 from kiosk.domain.codes import decode_receipt_qr, is_dossier_code, is_lookup_code
 from kiosk.portal.models import (
     BlobState,
@@ -154,17 +154,15 @@ class KioskConfig(BaseModel):
 
 
 # ---------------------------------------------------------------------------------------------- errors
-class PortalError(Exception):
+class PortalError(KioskError):
     """Base of every portal failure. `code` is stable (logs, outbox state, citizen messages)."""
 
     code: str = "portal_error"
     retryable: bool = False  # True when the same request may succeed later unchanged
 
     def __init__(self, detail: str = "", *, code: str | None = None, status: int | None = None) -> None:
-        self.code = code or type(self).code
-        self.detail = detail or self.code
+        super().__init__(detail, code=code)
         self.status = status
-        super().__init__(f"{self.code}: {self.detail}" if detail else self.code)
 
 
 class PortalUnreachable(PortalError):
@@ -729,55 +727,10 @@ def lookup_dossier(client: PortalClient, text: str) -> DossierView:
     return client.dossier_by_reference(value)
 
 
-def _status_table(view: DossierView) -> str:
-    received = to_centre(view.received_at).strftime("%d/%m/%Y %H:%M") + " (UTC+7)"
-    rows = [
-        ("dossier", view.dossier_code),
-        ("status", f"{view.status.value} — {STATUS_LABELS.get(view.status, '')}"),
-        ("procedure", f"{view.procedure_code} {view.procedure_name}".strip()),
-        ("received", received),
-        ("appointment", view.appointment_date.strftime("%d/%m/%Y") if view.appointment_date else "-"),
-        ("documents", str(view.documents)),
-        ("pages", str(view.pages)),
-    ]
-    width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
-
-
-def status_command(args: argparse.Namespace) -> int:
-    """`kiosk status CODE`: 0 found, 1 no such dossier, 2 portal unreachable or broken."""
-    portal_url, kiosk_id, timeouts, ca_file = args.portal, "kiosk-cli", {}, None
-    if not portal_url:
-        from kiosk.appliance.config import load
-
-        settings = load()
-        portal_url, kiosk_id, ca_file = settings.portal.url, settings.kiosk.id, settings.portal.ca_file or None
-        timeouts = {"connect_timeout": settings.portal.connect_timeout, "read_timeout": settings.portal.read_timeout}
-    as_json = bool(getattr(args, "json", False))
-    try:
-        with PortalClient(portal_url, kiosk_id=kiosk_id, ca_file=ca_file, **timeouts) as client:
-            view = lookup_dossier(client, args.code)
-    except PortalError as e:
-        unknown = e.code == "dossier_unknown"
-        if as_json:
-            print(json.dumps({"error": e.code, "detail": e.detail}, ensure_ascii=False))
-        else:
-            what = "no such dossier" if unknown else f"portal {portal_url} failed"
-            print(f"kiosk status: {what} ({e.code}: {e.detail})", file=sys.stderr)
-        return 1 if unknown else 2
-    if as_json:
-        data = view.model_dump(mode="json")
-        data["status_label"] = STATUS_LABELS.get(view.status, "")
-        print(json.dumps(data, ensure_ascii=False))
-    else:
-        print(_status_table(view))
-    return 0
-
-
 __all__ = [
     "PortalClient", "PortalError", "PortalUnreachable", "PortalTimeout", "PortalBadResponse", "PortalServerError",
     "PortalRateLimited", "PortalRejected", "OtpCodeInvalid", "RetryPolicy", "NO_RETRY", "is_loopback_url",
     "insecure_url_refused", "STATUS_LABELS", "parse_receipt_qr",
-    "lookup_dossier", "status_command", "ProcedureCatalog", "BlobUpload", "KioskRegistration", "KioskCredentials",
+    "lookup_dossier", "ProcedureCatalog", "BlobUpload", "KioskRegistration", "KioskCredentials",
     "DeviceHealthReport", "Heartbeat", "HeartbeatAck",
 ]

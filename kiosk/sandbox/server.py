@@ -5,7 +5,6 @@ kiosk's HTTP client (timeouts, dropped connections and all) is exercised exactly
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import logging
 import socket
@@ -163,24 +162,4 @@ def start_sandbox(db_path: Path | str, host: str = "127.0.0.1", port: int = 0,
     return SandboxHandle(server, thread, f"http://{url_host}:{bound_port}", app, injector)
 
 
-def sandbox_command(args: argparse.Namespace) -> int:
-    """`kiosk sandbox`: serve the sandbox portal in the foreground until Ctrl-C."""
-    modes = tuple(args.fault) or ("500",)
-    try:
-        faults = FaultConfig(fail_rate=args.fail_rate, latency_ms=args.latency_ms, modes=modes)
-    except ValueError as e:
-        print(f"kiosk sandbox: {e}", file=sys.stderr)
-        return 2
-    store = SandboxStore(args.db)
-    injector = FaultInjector(faults)
-    app = create_app(store, faults=injector)
-    log.info("sandbox portal on http://%s:%d (db %s, fail rate %.2f, modes %s, latency %d ms)",
-             args.host, args.port, args.db, faults.fail_rate, ",".join(faults.modes), faults.latency_ms)
-    try:
-        uvicorn.Server(_uvicorn_config(app, grace=2.0, host=args.host, port=args.port, log_level="info")).run()
-    finally:
-        store.close()
-    return 0
-
-
-__all__ = ["FAULT_MODES", "FaultConfig", "SandboxHandle", "start_sandbox", "sandbox_command"]
+__all__ = ["FAULT_MODES", "FaultConfig", "SandboxHandle", "start_sandbox"]
