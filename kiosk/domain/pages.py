@@ -399,35 +399,15 @@ class _Grid:
         return row * self.height / self.rows
 
 
-def _area_weights(n_src: int, n_dst: int, first: int, last: int) -> tuple[np.ndarray, int]:
-    """Rows `first`..`last`-1 of the area-averaging matrix that reduces n_src samples to n_dst, restricted to
-    the source samples they touch; returns (weights, index of the first source sample)."""
-    ratio = n_src / n_dst
-    lo, hi = math.floor(first * ratio), min(n_src, math.ceil(last * ratio))
-    edges = np.arange(lo, hi + 1, dtype=np.float64)
-    starts = np.arange(first, last, dtype=np.float64)[:, None] * ratio
-    overlap = np.clip(np.minimum(edges[None, 1:], starts + ratio) - np.maximum(edges[None, :-1], starts), 0, None)
-    return (overlap / ratio).astype(np.float32), lo
-
-
 def _photo_pixels(arr: np.ndarray, grid: _Grid, cols: tuple[int, int], rows: tuple[int, int]) -> np.ndarray:
-    """The photo tile at PHOTO_DPI, exactly the page-wide area reduction restricted to the tile (so it lands
-    on the same pixels a viewer at PHOTO_DPI draws); a scan at PHOTO_DPI or less is cropped as it is."""
+    """The photo tile at PHOTO_DPI: exactly the page-wide box reduction (PIL's BOX filter, the usual way to
+    bring a scan to 150 dpi) restricted to the tile, so it lands on the very pixels a viewer at PHOTO_DPI
+    draws; a scan at PHOTO_DPI or less is cropped as it is."""
     if grid.cols == grid.width and grid.rows == grid.height:
         return np.ascontiguousarray(arr[rows[0]:rows[1], cols[0]:cols[1]])
-    factor = grid.width / grid.cols
-    if grid.width == grid.cols * round(factor) and grid.height == grid.rows * round(factor) and round(factor) > 1:
-        f = round(factor)  # whole-number reduction (300 -> 150 dpi): OpenCV's fast path, identical result
-        crop = arr[rows[0] * f:rows[1] * f, cols[0] * f:cols[1] * f]
-        return cv2.resize(crop, (cols[1] - cols[0], rows[1] - rows[0]), interpolation=cv2.INTER_AREA)
-    wy, y0 = _area_weights(grid.height, grid.rows, *rows)
-    wx, x0 = _area_weights(grid.width, grid.cols, *cols)
-    src = arr[y0:y0 + wy.shape[1], x0:x0 + wx.shape[1]].astype(np.float32)
-    if src.ndim == 2:
-        out = wy @ src @ wx.T
-    else:
-        out = np.stack([wy @ src[..., c] @ wx.T for c in range(src.shape[2])], axis=2)
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    source = (grid.x_to_scan(cols[0]), grid.y_to_scan(rows[0]), grid.x_to_scan(cols[1]), grid.y_to_scan(rows[1]))
+    tile = Image.fromarray(arr).resize((cols[1] - cols[0], rows[1] - rows[0]), Image.BOX, box=source)
+    return np.asarray(tile)
 
 
 def _ssim(a: np.ndarray, b: np.ndarray) -> float:

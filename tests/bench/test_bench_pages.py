@@ -1,10 +1,14 @@
-"""Issue 3 targets for packed pages, measured on generated 300 dpi grey A4 scans (tests/bench/pagegen.py):
-  size   <= 60 KB per page (PDF bytes / pages)
-  OCR    tesseract -l vie character accuracy on the packed page within 0.5 point of the original's
-  photo  SSIM of the photo area at 150 dpi >= that of a 200 dpi quality-50 JPEG of the page
-  speed  <= 0.3 s per page (median CPU time, all threads; wall time is printed too) on this machine
-Every variant is rendered back with poppler's pdftoppm, as a reader of the portal would see it. The same
-figures for the alternatives (200 dpi q50 JPEG, G4 bilevel, MRC) are printed as one table: docs/pages.md.
+"""Issue 13 targets for packed pages, on the tuning AND the held-out pages of tests/bench/pagegen.py:
+  photo  SSIM of each photo area on the PDF *rendered* by poppler (pdftoppm -r 150 -gray) against the
+         original page (the level scan for a skewed page) area-resampled to 150 dpi: >= 0.90 (worst photo)
+  size   <= 60 KB per page (the PDF of the one page)
+  OCR    tesseract -l vie character accuracy on the packed page (rendered at 300 dpi) at most 0.5 point
+         below the lossless peer's (the scan itself, embedded losslessly)
+  speed  <= 0.3 s CPU per page (median over the pages, all threads, best of two) on this machine
+Peers, measured the same way and reported side by side: img2pdf lossless, one JPEG q75 at the scan's
+resolution up to 300 dpi, one JPEG q50 at up to 200 dpi. Figures go to the `bench_report` fixture
+(tests/bench/conftest.py) when there is one, and always to out/bench/pages.json; docs/pages.md quotes them.
+The held-out set is reported, never tuned on (the rule is in pagegen's docstring).
 Run: make bench   (or .venv/bin/python -m pytest -q -m bench -s tests/bench/test_bench_pages.py)
 """
 from __future__ import annotations
@@ -12,6 +16,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import io
+import json
 import os
 import re
 import statistics
@@ -24,29 +29,34 @@ from pathlib import Path
 
 import img2pdf
 import numpy as np
-import pikepdf
 import pytest
 from PIL import Image
 from rapidfuzz.distance import Levenshtein
 from skimage.metrics import structural_similarity
 
 from kiosk.domain import pages
+
 pytestmark = pytest.mark.bench
 
 
 def _load_pagegen():
     spec = importlib.util.spec_from_file_location("bench_pagegen", Path(__file__).with_name("pagegen.py"))
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
+    module = sys.modules.get(spec.name)
+    if module is None:
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up there
+        spec.loader.exec_module(module)
     return module
 
 
 pagegen = _load_pagegen()
-PAGES_FOR_OCR = 2
-PAGES_FOR_SIZE = 4
+SSIM_TARGET = 0.90
+SPEED_TARGET_S = 0.3
+OCR_MAX_LOSS = 0.5
+OUT = Path(__file__).resolve().parents[2] / "out" / "bench"
 
 
+# ------------------------------------------------------------------------------------------ measuring
 def render(pdf: bytes, dpi: int) -> Image.Image:
     """The first page as poppler draws it, grey."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -78,10 +88,11 @@ def char_accuracy(read: str, truth: str) -> float:
 
 
 def photo_ssim(rendered_150: Image.Image, original: Image.Image, box: tuple[int, int, int, int], dpi: int) -> float:
-    """SSIM of the photo area at 150 dpi against the original brought to 150 dpi (a small inset avoids the
-    crop's edge pixels, which depend on where each variant's image starts)."""
+    """SSIM of a photo area of the 150 dpi rendering against the original (grey) area-resampled to 150 dpi;
+    a 3 px inset leaves out the edge pixels, which depend on where each variant's image starts."""
     scale = 150 / dpi
-    reference = original.resize((round(original.width * scale), round(original.height * scale)), Image.BOX)
+    grey = original.convert("L")
+    reference = grey.resize((round(grey.width * scale), round(grey.height * scale)), Image.BOX)
     x, y, w, h = (round(v * scale) for v in box)
     inset = 3
     crop = (x + inset, y + inset, x + w - inset, y + h - inset)
@@ -90,135 +101,159 @@ def photo_ssim(rendered_150: Image.Image, original: Image.Image, box: tuple[int,
     return float(structural_similarity(a, b, data_range=255.0))
 
 
-def compose_150(pdf: bytes) -> Image.Image:
-    """The first page at 150 dpi from the images the PDF stores, each area-resampled into the place its `cm`
-    gives it. Why not poppler here: pdftoppm resamples images with its own rounding (a lossless 150 dpi
-    image rendered at 150 dpi scores SSIM 0.85, and a crop lands up to a pixel off), which would measure
-    poppler rather than the encoding. Image masks (the MRC text layer) are left out: they are empty inside
-    photo areas by construction."""
-    import cv2
-
-    doc = pikepdf.open(io.BytesIO(pdf))
-    page = doc.pages[0]
-    _, _, width_pt, height_pt = (float(v) for v in page.MediaBox)
-    k = 150 / 72
-    canvas = np.full((round(height_pt * k), round(width_pt * k)), 255, np.uint8)
-    matrix = None
-    for operands, operator in pikepdf.parse_content_stream(page):
-        if str(operator) == "cm":
-            matrix = [float(v) for v in operands]
-        elif str(operator) == "Do":
-            xobject = page.Resources.XObject[str(operands[0])]
-            if xobject.get("/ImageMask", False):
-                continue
-            pixels = np.asarray(pikepdf.PdfImage(xobject).as_pil_image().convert("L"))
-            a, _, _, d, e, f = matrix
-            x0, y0 = round(e * k), round((height_pt - f - d) * k)
-            w, h = round(a * k), round(d * k)
-            canvas[y0:y0 + h, x0:x0 + w] = cv2.resize(pixels, (w, h), interpolation=cv2.INTER_AREA)
-    return Image.fromarray(canvas)
+def page_photo_ssim(pdf: bytes, page) -> float | None:
+    """The worst photo of the page, rendered by pdftoppm at 150 dpi; None for a page without photos."""
+    if not page.photo_boxes:
+        return None
+    shown = render(pdf, 150)
+    return min(photo_ssim(shown, page.reference, box, page.dpi) for box in page.photo_boxes)
 
 
-def jpeg_pdf(img: Image.Image, dpi: int, target_dpi: int = 200, quality: int = 50) -> bytes:
-    """The plain alternative: the page resampled to 200 dpi, one JPEG at quality 50, embedded as-is."""
-    scale = target_dpi / dpi
-    small = img.resize((round(img.width * scale), round(img.height * scale)), Image.LANCZOS)
+# ------------------------------------------------------------------------------------------ peers
+def lossless_pdf(img: Image.Image, dpi: int) -> bytes:
     buf = io.BytesIO()
-    small.save(buf, format="JPEG", quality=quality, dpi=(target_dpi, target_dpi))
+    img.save(buf, format="PNG", dpi=(dpi, dpi))
     return img2pdf.convert(buf.getvalue())
 
 
-def g4_pdf(img: Image.Image, dpi: int) -> bytes:
-    """The other plain alternative: the page thresholded (Otsu) to bilevel at full resolution, CCITT G4."""
-    import cv2
-
-    _, bw = cv2.threshold(np.asarray(img), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+def jpeg_pdf(img: Image.Image, dpi: int, target_dpi: int, quality: int) -> bytes:
+    """One JPEG of the page at `target_dpi` (never above the scan's own resolution), embedded as-is."""
+    target_dpi = min(dpi, target_dpi)
+    if target_dpi != dpi:
+        scale = target_dpi / dpi
+        img = img.resize((round(img.width * scale), round(img.height * scale)), Image.LANCZOS)
     buf = io.BytesIO()
-    Image.fromarray(bw).convert("1").save(buf, format="TIFF", compression="group4", dpi=(dpi, dpi),
-                                          strip_size=1 << 30)
+    img.save(buf, format="JPEG", quality=quality, dpi=(target_dpi, target_dpi))
     return img2pdf.convert(buf.getvalue())
 
 
-def mrc_pdf(img: Image.Image, dpi: int) -> bytes:
+def ours_pdf(img: Image.Image, dpi: int) -> bytes:
     return pages.pack_pages([img], dpi).pdf
 
 
-VARIANTS = {"jpeg200q50": jpeg_pdf, "g4": g4_pdf, "mrc": mrc_pdf}
+VARIANTS = {
+    "img2pdf lossless": lossless_pdf,
+    "JPEG q75 300 dpi": functools.partial(jpeg_pdf, target_dpi=300, quality=75),
+    "JPEG q50 200 dpi": functools.partial(jpeg_pdf, target_dpi=200, quality=50),
+    "ours (MRC)": ours_pdf,
+}
+OURS = "ours (MRC)"
+BASELINE = "img2pdf lossless"
 
 
 @functools.lru_cache(maxsize=None)
-def bench_page(index: int, skewed: bool = False):
-    # Quality is compared on level pages (no deskew, so every variant has the same geometry);
-    # speed is measured on skewed ones (the kiosk's worst case includes the deskew).
-    return pagegen.make_page(index, skew_deg=None if skewed else 0.0, seed=7)
+def bench_page(set_name: str, index: int):
+    return pagegen.set_page(set_name, index)
 
 
-def test_size_per_page() -> None:
-    print()
-    rows = {name: [] for name in VARIANTS}
-    for i in range(PAGES_FOR_SIZE):
-        page = bench_page(i)
-        for name, make in VARIANTS.items():
-            rows[name].append(len(make(page.image, page.dpi)))
-    for name, sizes in rows.items():
-        print(f"size  {name:<11} median {statistics.median(sizes) / 1000:6.1f} KB  max {max(sizes) / 1000:6.1f} KB")
-    document = pages.pack_pages([bench_page(i).image for i in range(PAGES_FOR_SIZE)], 300)
-    per_page = len(document.pdf) / document.pages
-    print(f"size  mrc, {document.pages}-page document: {per_page / 1000:.1f} KB per page")
-    assert max(rows["mrc"]) <= pages.PAGE_BUDGET_BYTES
-    assert per_page <= pages.PAGE_BUDGET_BYTES
+def cpu_seconds(make, page, runs: int) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        cpu = time.process_time()
+        make(page.image, page.dpi)
+        best = min(best, time.process_time() - cpu)
+    return best
 
 
-def test_ocr_within_half_a_point_of_the_original() -> None:
-    print()
-    deltas = []
-    for i in range(PAGES_FOR_OCR):
-        page = bench_page(i)
-        base = char_accuracy(ocr(page.image), page.text)
-        scores = {name: char_accuracy(ocr(render(make(page.image, page.dpi), 300)), page.text)
-                  for name, make in VARIANTS.items()}
-        print(f"ocr   page {i}: original {base:6.2f}%  " + "  ".join(f"{n} {s:6.2f}%" for n, s in scores.items()))
-        deltas.append(base - scores["mrc"])
-    print(f"ocr   mrc worst loss against the original: {max(deltas):+.2f} points")
-    assert max(deltas) <= 0.5
+def measure_page(set_name: str, index: int, with_ocr: bool = True) -> dict:
+    page = bench_page(set_name, index)
+    row = {"set": set_name, "index": index, "kind": page.kind, "dpi": page.dpi, "colour": page.colour,
+           "size_mm": list(page.size_mm), "skew_deg": round(page.skew_deg, 2), "holds": list(page.holds),
+           "variants": {}}
+    for name, make in VARIANTS.items():
+        pdf = make(page.image, page.dpi)
+        figures = {"bytes": len(pdf), "photo_ssim": page_photo_ssim(pdf, page),
+                   "cpu_s": cpu_seconds(make, page, 2 if name == OURS else 1)}
+        if with_ocr:
+            figures["ocr"] = char_accuracy(ocr(render(pdf, 300)), page.text)
+        row["variants"][name] = figures
+    return row
 
 
-def test_photo_area_at_least_as_good_as_200dpi_q50_jpeg() -> None:
-    print()
-    worst_margin = float("inf")
-    for i in range(PAGES_FOR_SIZE):
-        page = bench_page(i)
-        pdfs = {name: make(page.image, page.dpi) for name, make in VARIANTS.items()}
-        scores = {name: photo_ssim(compose_150(pdf), page.image, page.photo_box, page.dpi) for name, pdf in pdfs.items()}
-        poppler = {name: photo_ssim(render(pdf, 150), page.image, page.photo_box, page.dpi) for name, pdf in pdfs.items()}
-        print(f"ssim  page {i}: " + "  ".join(f"{n} {s:.4f}" for n, s in scores.items())
-              + "   (pdftoppm -r 150: " + "  ".join(f"{n} {s:.4f}" for n, s in poppler.items()) + ")")
-        worst_margin = min(worst_margin, scores["mrc"] - scores["jpeg200q50"])
-    print(f"ssim  mrc minus jpeg200q50, worst page: {worst_margin:+.4f}")
-    assert worst_margin >= 0
+def summarise(rows: list[dict]) -> dict:
+    """Per set, per kind (and 'all'), per variant: mean and max KB/page, worst photo SSIM, mean OCR, median
+    CPU s/page."""
+    out: dict = {}
+    for set_name in dict.fromkeys(r["set"] for r in rows):
+        in_set = [r for r in rows if r["set"] == set_name]
+        for kind in ["all", *dict.fromkeys(r["kind"] for r in in_set)]:
+            group = [r for r in in_set if kind == "all" or r["kind"] == kind]
+            for name in VARIANTS:
+                figs = [r["variants"][name] for r in group]
+                ssims = [f["photo_ssim"] for f in figs if f["photo_ssim"] is not None]
+                ocrs = [f["ocr"] for f in figs if "ocr" in f]
+                out.setdefault(set_name, {}).setdefault(kind, {})[name] = {
+                    "pages": len(figs),
+                    "kb_mean": statistics.mean(f["bytes"] for f in figs) / 1000,
+                    "kb_max": max(f["bytes"] for f in figs) / 1000,
+                    "photo_ssim_min": min(ssims) if ssims else None,
+                    "ocr_mean": statistics.mean(ocrs) if ocrs else None,
+                    "cpu_s_median": statistics.median(f["cpu_s"] for f in figs),
+                }
+    return out
 
 
-def test_speed_per_page() -> None:
-    """Time per page, the best of three runs of each page (timeit's convention: the other engineers' jobs on
-    this shared 2-core machine only ever add time), then the median over the pages; wall and CPU."""
-    print()
-    images = [bench_page(i, skewed=True).image for i in range(PAGES_FOR_SIZE)]
-    pages.pack_pages(images[:1], 300)  # warm-up: imports, libtiff, first allocations
+def _print_table(summary: dict) -> None:
+    for set_name, kinds in summary.items():
+        print(f"\n== {set_name} set ==")
+        print(f"{'kind':<11} {'variant':<17} {'KB/page':>8} {'KB max':>7} {'SSIM150':>8} {'OCR %':>7} {'CPU s':>6}")
+        for kind, variants in kinds.items():
+            for name, f in variants.items():
+                ssim = "—" if f["photo_ssim_min"] is None else f"{f['photo_ssim_min']:.4f}"
+                ocr_ = "—" if f["ocr_mean"] is None else f"{f['ocr_mean']:.2f}"
+                print(f"{kind:<11} {name:<17} {f['kb_mean']:8.1f} {f['kb_max']:7.1f} {ssim:>8} {ocr_:>7} "
+                      f"{f['cpu_s_median']:6.3f}")
 
-    def best_of_three(make, img) -> tuple[float, float]:
-        runs = []
-        for _ in range(3):
-            wall, cpu = time.perf_counter(), time.process_time()
-            make(img)
-            runs.append((time.perf_counter() - wall, time.process_time() - cpu))
-        return min(runs)
 
-    results = {name: [best_of_three(lambda im, m=make: m(im, 300), img) for img in images]
-               for name, make in VARIANTS.items()}
+def _report(request, summary: dict) -> None:
+    try:
+        report = request.getfixturevalue("bench_report")
+    except pytest.FixtureLookupError:
+        return
+    targets = {"kb_mean": 60.0, "photo_ssim_min": SSIM_TARGET, "cpu_s_median": SPEED_TARGET_S}
+    units = {"kb_mean": "KB/page", "kb_max": "KB", "photo_ssim_min": "SSIM", "ocr_mean": "%", "cpu_s_median": "s/page"}
+    for set_name, kinds in summary.items():
+        for kind, variants in kinds.items():
+            for key, unit in units.items():
+                value = variants[OURS][key]
+                if value is None:
+                    continue
+                peers = {name: f[key] for name, f in variants.items() if name != OURS and f[key] is not None}
+                report.add(f"pages {set_name}", f"{kind} {key}", round(value, 4), unit=unit,
+                           target=targets.get(key), peers={k: round(v, 4) for k, v in peers.items()},
+                           note="photo SSIM: worst photo, pdftoppm -r 150 vs original at 150 dpi")
+
+
+def test_pages_against_peers(request) -> None:
+    """All figures for both sets, then the targets: ours on every set (held-out included)."""
+    rows = [measure_page(set_name, i) for set_name in ("tuning", "heldout")
+            for i in range(len(pagegen.SETS[set_name][0]))]
+    summary = summarise(rows)
+    _print_table(summary)
     load = os.getloadavg()[0]
-    for name, runs in results.items():
-        print(f"speed {name:<11} median {statistics.median(w for w, _ in runs):.3f} s/page wall, "
-              f"{statistics.median(c for _, c in runs):.3f} s CPU (load average {load:.1f} on {os.cpu_count()} cores)")
-    # The target is on CPU seconds (all threads): on an idle machine wall time is at most that, while
-    # here wall time mostly measures the other jobs queued for the same two cores.
-    assert statistics.median(c for _, c in results["mrc"]) <= 0.3
+    print(f"(load average {load:.1f} on {os.cpu_count()} cores)")
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "pages.json").write_text(json.dumps({"pages": rows, "summary": summary, "load": load}, indent=1,
+                                               ensure_ascii=False), encoding="utf-8")
+    _report(request, summary)
+    failures = []
+    for row in rows:
+        ours, base = row["variants"][OURS], row["variants"][BASELINE]
+        where = f"{row['set']} #{row['index']} {row['kind']} {row['dpi']} dpi"
+        if ours["bytes"] > pages.PAGE_BUDGET_BYTES:
+            failures.append(f"{where}: {ours['bytes'] / 1000:.1f} KB")
+        if ours["photo_ssim"] is not None and ours["photo_ssim"] < SSIM_TARGET:
+            failures.append(f"{where}: photo SSIM {ours['photo_ssim']:.3f}")
+        if ours["ocr"] < base["ocr"] - OCR_MAX_LOSS:
+            failures.append(f"{where}: OCR {ours['ocr']:.2f} vs {base['ocr']:.2f}")
+    for set_name in summary:
+        cpu = summary[set_name]["all"][OURS]["cpu_s_median"]
+        if cpu > SPEED_TARGET_S:
+            failures.append(f"{set_name}: {cpu:.3f} s CPU per page")
+    assert not failures, failures
+
+
+def test_multi_page_document_stays_in_budget() -> None:
+    images = [bench_page("tuning", i) for i in range(4)]
+    doc = pages.pack_pages([p.image for p in images if p.dpi == 300], 300)
+    assert len(doc.pdf) / doc.pages <= pages.PAGE_BUDGET_BYTES
