@@ -261,8 +261,8 @@ def test_interactive_with_scripted_stdin(tmp_path, sandbox, monkeypatch, capsys)
     code, out = run(["--root", str(root), "--no-self-test"], stdin="\n".join(answers) + "\n",
                     monkeypatch=monkeypatch, capsys=capsys)
     assert code == 0, out
-    assert out.count("Màn hình ngang hay dọc") == 2  # re-asked after the invalid answer
-    assert "Hai lần nhập không khớp" in out
+    assert out.count("Screen orientation") == 2  # re-asked after the invalid answer
+    assert "The two PINs differ" in out
     site = site_file(root)
     assert site["kiosk"]["orientation"] == "portrait" and site["kiosk"]["agency_code"] == "H38.01"
     assert site["printer"]["connection"] == "usb" and site["printer"]["usb_vendor"] == 0x0416
@@ -274,7 +274,7 @@ def test_interactive_with_scripted_stdin(tmp_path, sandbox, monkeypatch, capsys)
     code, out = run(["--root", str(root), "--no-self-test"], stdin="\n" * 40, monkeypatch=monkeypatch,
                     capsys=capsys)
     assert code == 0, out
-    assert "[KIOSK-TN-0001]" in out and "Mã đăng ký máy" not in out  # enrolled already: not asked again
+    assert "[KIOSK-TN-0001]" in out and "Enrolment code" not in out  # enrolled already: not asked again
     assert snapshot(root) == before
 
 

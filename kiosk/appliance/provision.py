@@ -91,31 +91,31 @@ def _printer(connection: str | None = None) -> Callable[[dict[str, dict[str, Any
 
 
 QUESTIONS: tuple[Question, ...] = (
-    Question("kiosk", "id", "Mã máy ki-ốt (kiosk id)", "--kiosk-id"),
-    Question("kiosk", "centre_name", "Tên bộ phận một cửa (hiện ở đầu màn hình)", "--centre-name"),
-    Question("kiosk", "commune", "Xã / phường", "--commune"),
-    Question("kiosk", "agency_code", "Mã cơ quan trên Cổng dịch vụ công", "--agency-code"),
-    Question("kiosk", "orientation", "Màn hình ngang hay dọc (landscape/portrait)", "--orientation", required=False),
-    Question("portal", "url", "Địa chỉ Cổng dịch vụ công (https://...)", "--portal-url"),
-    Question("portal", "ca_file", "Tệp chứng chỉ CA của cổng (để trống: CA hệ thống)", "--portal-ca", required=False),
-    Question("printer", "driver", "Máy in biên nhận (escpos/fake)", "--printer"),
-    Question("printer", "connection", "Kết nối máy in (usb/serial/network/cups/file)", "--printer-connection",
+    Question("kiosk", "id", "Kiosk id (as registered on the portal, e.g. KIOSK-HN-0042)", "--kiosk-id"),
+    Question("kiosk", "centre_name", "One-stop centre name (shown at the top of the screen, in Vietnamese)", "--centre-name"),
+    Question("kiosk", "commune", "Commune / ward (xã / phường)", "--commune"),
+    Question("kiosk", "agency_code", "Agency code on the public-service portal", "--agency-code"),
+    Question("kiosk", "orientation", "Screen orientation (landscape/portrait)", "--orientation", required=False),
+    Question("portal", "url", "Portal base URL (https://...)", "--portal-url"),
+    Question("portal", "ca_file", "Portal CA certificate file (empty: the system CAs)", "--portal-ca", required=False),
+    Question("printer", "driver", "Receipt printer driver (escpos/fake)", "--printer"),
+    Question("printer", "connection", "Printer connection (usb/serial/network/cups/file)", "--printer-connection",
              _printer()),
-    Question("printer", "profile", "Mẫu máy in (python-escpos profile, vd. TM-T20II)", "--printer-profile",
+    Question("printer", "profile", "Printer model (python-escpos profile, e.g. TM-T20II)", "--printer-profile",
              _printer(), required=False),
-    Question("printer", "width_dots", "Bề ngang đầu in, điểm (58 mm: 384; 80 mm: 512-576)", "--printer-width",
+    Question("printer", "width_dots", "Print head width in dots (58 mm: 384; 80 mm: 512-576)", "--printer-width",
              _printer(), required=False),
-    Question("printer", "host", "Địa chỉ IP máy in", "--printer-host", _printer("network")),
-    Question("printer", "port", "Cổng TCP máy in", "--printer-port", _printer("network"), required=False),
-    Question("printer", "serial_device", "Thiết bị nối tiếp của máy in", "--printer-serial", _printer("serial")),
-    Question("printer", "usb_vendor", "USB vendor id máy in (số thập phân hoặc 0x...)", "", _printer("usb")),
-    Question("printer", "usb_product", "USB product id máy in", "", _printer("usb")),
-    Question("printer", "cups_queue", "Hàng đợi CUPS (raw) của máy in", "--printer-queue", _printer("cups")),
-    Question("scanner", "driver", "Máy quét giấy tờ (sane/fake)", "--scanner"),
-    Question("scanner", "device", "Tên thiết bị SANE (để trống: máy đầu tiên tìm thấy)", "--scanner-device",
+    Question("printer", "host", "Printer IP address", "--printer-host", _printer("network")),
+    Question("printer", "port", "Printer TCP port", "--printer-port", _printer("network"), required=False),
+    Question("printer", "serial_device", "Printer serial device (e.g. /dev/ttyUSB0)", "--printer-serial", _printer("serial")),
+    Question("printer", "usb_vendor", "Printer USB vendor id (decimal or 0x..., as lsusb shows)", "", _printer("usb")),
+    Question("printer", "usb_product", "Printer USB product id", "", _printer("usb")),
+    Question("printer", "cups_queue", "Printer CUPS queue (raw)", "--printer-queue", _printer("cups")),
+    Question("scanner", "driver", "Document scanner driver (sane/fake)", "--scanner"),
+    Question("scanner", "device", "SANE device name (empty: the first one found)", "--scanner-device",
              lambda site: site.get("scanner", {}).get("driver") == "sane", required=False),
-    Question("code_reader", "driver", "Đầu đọc mã QR (camera/hid/serial/fake)", "--code-reader"),
-    Question("code_reader", "device", "Thiết bị đầu đọc (số camera, /dev/input/by-id/..., /dev/ttyACM0)",
+    Question("code_reader", "driver", "QR code reader driver (camera/hid/serial/fake)", "--code-reader"),
+    Question("code_reader", "device", "Code reader device (camera number, /dev/input/by-id/..., /dev/ttyACM0)",
              "--code-reader-device", lambda site: site.get("code_reader", {}).get("driver") != "fake"),
 )
 _BY_DOTTED = {q.dotted: q for q in QUESTIONS}
@@ -248,9 +248,10 @@ class Prompter:
             self.stdout.write(f"  -> {problem}\n")
 
     def confirm(self, prompt: str, default: bool = False) -> bool:
-        answer = self.ask(prompt + (" (C/k)" if default else " (c/K)"), "c" if default else "k",
-                          lambda a: None if a.lower() in ("c", "k", "y", "n", "có", "không") else "c (có) hoặc k (không)")
-        return answer.lower() in ("c", "y", "có")
+        answer = self.ask(prompt + (" (Y/n)" if default else " (y/N)"), "y" if default else "n",
+                          lambda a: None if a.lower() in ("c", "k", "y", "n", "yes", "no", "có", "không")
+                          else "y or n")
+        return answer.lower() in ("c", "y", "yes", "có")
 
 
 def _field_check(q: Question) -> Callable[[str], str | None]:
@@ -264,7 +265,7 @@ def _field_check(q: Question) -> Callable[[str], str | None]:
             try:
                 value = int(answer, 0)
             except ValueError:
-                return "một số, vd. 0x04b8"
+                return "a number, e.g. 0x04b8"
         try:
             model(**{q.key: value})
         except Exception as e:  # pydantic ValidationError
@@ -365,13 +366,13 @@ def _ask_secrets(plan: Plan, prompter: Prompter, stdin: TextIO) -> None:
     from kiosk.appliance.technician import InvalidPin, check_pin_shape, is_valid_hash, read_pin_from
 
     if not plan.enrolment_code and _current_credentials(plan) is None:
-        plan.enrolment_code = prompter.ask("Mã đăng ký máy do Cổng cấp (enrolment code)", "")
+        plan.enrolment_code = prompter.ask("Enrolment code (one-time, from the portal admin)", "")
     has_pin = is_valid_hash(plan.site.get("kiosk", {}).get("technician_pin_hash", ""))
-    if plan.technician_pin or (has_pin and not prompter.confirm("Đổi mã PIN kỹ thuật?")):
+    if plan.technician_pin or (has_pin and not prompter.confirm("Change the technician PIN?")):
         return
     while True:
-        pin = read_pin_from(stdin, prompt="Mã PIN kỹ thuật mới (6-12 chữ số): ")
-        again = read_pin_from(stdin, prompt="Nhập lại mã PIN: ")
+        pin = read_pin_from(stdin, prompt="New technician PIN (6-12 digits): ")
+        again = read_pin_from(stdin, prompt="Technician PIN again: ")
         try:
             check_pin_shape(pin)
         except InvalidPin as e:
@@ -382,7 +383,7 @@ def _ask_secrets(plan: Plan, prompter: Prompter, stdin: TextIO) -> None:
         if pin == again:
             plan.technician_pin = pin
             return
-        prompter.stdout.write("  -> Hai lần nhập không khớp.\n")
+        prompter.stdout.write("  -> The two PINs differ.\n")
 
 
 def _installed_kiosk_bin() -> str:
