@@ -126,3 +126,29 @@ def test_pages_pack_of_a_missing_file_says_so(tmp_path, capsys) -> None:
     missing = tmp_path / "p1.png"
     assert main(["pages", "pack", "-o", str(tmp_path / "x.pdf"), str(missing)]) == 2
     assert f"no such file: {missing}" in capsys.readouterr().err
+
+
+def test_kiosk_run_warns_loudly_about_simulated_devices(tmp_path, monkeypatch, caplog) -> None:
+    import logging
+    import types
+
+    from screens import kivy_env, launch
+
+    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
+    monkeypatch.setenv("KIOSK_KIOSK__DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KIOSK_KIOSK__LOG_DIR", str(tmp_path / "log"))
+    monkeypatch.setattr(kivy_env, "configure", lambda **kw: None)
+    ran = []
+    monkeypatch.setitem(sys.modules, "screens.app", types.SimpleNamespace(run_app=lambda services: ran.append(1) or 0))
+    with caplog.at_level(logging.WARNING):
+        assert launch.run(argparse.Namespace(windowed=True)) == 0
+    assert ran == [1]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any('SIMULATED devices (driver "fake"): scanner, printer, code_reader' in w for w in warnings), warnings
+
+
+def test_demo_builds_simulate_arguments_from_the_full_parser() -> None:
+    args = _full_parser().parse_args(["simulate", "--portal", "http://127.0.0.1:1", "--out", "x"])
+    from screens import simulate
+
+    assert args.func is simulate.run and args.size == "1920x1080" and args.login_code == "VNEID-TEST-0001"
