@@ -152,3 +152,8 @@ def test_demo_builds_simulate_arguments_from_the_full_parser() -> None:
     from screens import simulate
 
     assert args.func is simulate.run and args.size == "1920x1080" and args.login_code == "VNEID-TEST-0001"
+
+
+def test_kiosk_cli_alone_points_ui_commands_to_screens_main(capsys) -> None:
+    assert main(["demo"]) == 2
+    assert "python -m screens.main demo" in capsys.readouterr().err

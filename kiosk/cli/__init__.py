@@ -18,6 +18,10 @@ from types import ModuleType
 from typing import Sequence
 
 
+#: The commands screens.main adds (kiosk/ cannot import them).
+UI_COMMANDS = ("run", "demo", "simulate")
+
+
 def build_parser(commands: Sequence[ModuleType] | None = None) -> argparse.ArgumentParser:
     """The `kiosk` parser with `commands` (default: every non-UI command)."""
     from kiosk.cli import parser
@@ -28,6 +32,14 @@ def build_parser(commands: Sequence[ModuleType] | None = None) -> argparse.Argum
 def main(argv: list[str] | None = None, parser: argparse.ArgumentParser | None = None) -> int:
     """Parse `argv` with `parser` (default: the non-UI commands), set up logging and the config, run the command."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
+    if parser is None:
+        given = sys.argv[1:] if argv is None else argv
+        command = next((a for a in given if not a.startswith("-")), None)
+        if command in UI_COMMANDS:  # an entry point generated before the script moved to screens.main
+            print(f"kiosk: `{command}` shows screens and is not part of kiosk.cli; run `python -m screens.main "
+                  f"{command}`, or reinstall (pip install -e .) so the `kiosk` script runs screens.main:main",
+                  file=sys.stderr)
+            return 2
     args = (parser or build_parser()).parse_args(argv)
     from kiosk.appliance.logs import setup_logging
 
