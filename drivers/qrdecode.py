@@ -40,7 +40,7 @@ _QR_ONLY = zxingcpp.BarcodeFormats([zxingcpp.BarcodeFormat.QRCode])  # regions: 
 _DETECT_WIDTH = 640  # the candidate detector's working width
 _MAX_REGIONS = 4
 _REGION_SMALL = 160  # regions up to this many px a side are enlarged 3x, larger ones 2x ...
-_REGION_MAX = 1280  # ... but not beyond this
+_REGION_MAX = 960  # ... but not beyond this
 _CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {chr(c) for c in range(0x7F, 0xA0)}
 
 
@@ -105,7 +105,8 @@ def _candidate_boxes(gray: np.ndarray, limit: int) -> list[tuple[float, float, f
         for i in keep[np.argsort(-area[keep])][:3 * limit]:
             box = (slice(int(y[i]), int(y[i] + bh[i])), slice(int(x[i]), int(x[i] + bw[i])))
             mean = float(energy[box][labels[box] == i + 1].mean())
-            found.append((mean * area[i] / (bw[i] * bh[i]) / aspect[i],
+            # dense, squarish and large: a code beats a word or a glyph of the same sharpness
+            found.append((mean * area[i] / (bw[i] * bh[i]) / aspect[i] * area[i] ** 0.25,
                           (x[i] / f, y[i] / f, bw[i] / f, bh[i] / f)))
     found.sort(key=lambda item: -item[0])
     boxes: list[tuple[float, float, float, float]] = []

@@ -439,13 +439,15 @@ def _defocus(img, sigma, style) -> np.ndarray:
     return cv2.filter2D(img, -1, kernel / kernel.sum())
 
 
-def _motion(img, length, rng, style) -> np.ndarray:
+def _motion(img, length, rng, style):
+    """The image smeared along a straight line or a shaky path; returns (image, overall direction in degrees)."""
     size = length + 2
     kernel = np.zeros((size * 2 + 1, size * 2 + 1), np.float32)
     if style == "line":
         angle = rng.uniform(0, math.pi)
         d = np.array([math.cos(angle), math.sin(angle)]) * length / 2
         cv2.line(kernel, tuple(np.int32(size - d)), tuple(np.int32(size + d)), 1.0, 1, cv2.LINE_AA)
+        direction = math.degrees(angle)
     else:  # a shaky, curved path with uneven speed
         point = np.array([size, size], float)
         angle = rng.uniform(0, 2 * math.pi)
@@ -453,7 +455,9 @@ def _motion(img, length, rng, style) -> np.ndarray:
             angle += rng.normal(0, 0.35)
             point = np.clip(point + 0.33 * np.array([math.cos(angle), math.sin(angle)]), 0, 2 * size)
             kernel[int(round(point[1])), int(round(point[0]))] += rng.uniform(0.3, 1.0)
-    return cv2.filter2D(img, -1, kernel / max(kernel.sum(), 1e-6))
+        ys, xs = np.nonzero(kernel)
+        direction = math.degrees(math.atan2(ys[-1] - ys[0], xs[-1] - xs[0])) if len(xs) > 1 else 0.0
+    return cv2.filter2D(img, -1, kernel / max(kernel.sum(), 1e-6)), direction % 180
 
 
 def make_frame(seed: int, kind: str | None = None, target_module_px: float | None = None,
@@ -586,10 +590,10 @@ def make_frame(seed: int, kind: str | None = None, target_module_px: float | Non
     if prof.defocus == "disk" and blur_sigma is None:
         sigma = float(2.5 * rng.beta(1.4, 1.2))
     img = _defocus(img.astype(np.float32), sigma, prof.defocus)
-    length = 0
+    length, motion_deg = 0, 0.0
     if rng.random() < prof.p_motion:
         length = int(rng.integers(2, 9))
-        img = _motion(img, length, rng, prof.motion)
+        img, motion_deg = _motion(img, length, rng, prof.motion)
     if prof.noise == "gauss":
         noise = float(rng.uniform(1.0, 9.0))
         img = img + rng.normal(0, noise, img.shape).astype(np.float32)
@@ -615,7 +619,7 @@ def make_frame(seed: int, kind: str | None = None, target_module_px: float | Non
             contrast = float((hi_v - lo_v) / 255)
     conditions = {"kind": kind, "module_px": round(measured, 2), "blur_sigma": round(sigma, 2),
                   "tilt": round(tilt, 3), "rotation": round(angle % 360, 1), "contrast": round(contrast, 3),
-                  "jpeg_q": quality, "colour": is_colour, "size": f"{width}x{height}", "motion_px": length,
+                  "jpeg_q": quality, "colour": is_colour, "size": f"{width}x{height}", "motion_px": length, "motion_deg": round(motion_deg),
                   "glare": round(glare), "noise": round(noise, 1), "inverted": bool(info.get("inverted", False))}
     return Frame(image=out, payloads=[payload] if payload else [], module_px=measured, kind=kind,
                  conditions=conditions, quad=frame_quad)
