@@ -21,7 +21,7 @@ def test_real_devices_get_no_simulator() -> None:
 
 
 def test_fake_devices_act_for_the_citizen() -> None:
-    reader, scanner = FakeCodeReader(delay=0.0), FakeScanner(delay=0.0)
+    reader, scanner = FakeCodeReader(delay=0.0), FakeScanner(delay=0.0, pages=0)
     sim = registry.simulator(reader=reader, scanner=scanner)
     assert sim.can_show_code and sim.can_feed_papers and not sim.can_read_text_message
     reader.start()
