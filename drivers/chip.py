@@ -35,6 +35,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
 import time
 import unicodedata
@@ -240,6 +241,7 @@ class ChipIdentity:
     photo_mime: str
     passive_auth: PassiveAuthResult
     data_groups: tuple[int, ...] = ()  # DGs read (and verified)
+    sod_sha256: str = ""  # SHA-256 of EF.SOD as read: names the signed security object to the portal (issue 11)
 
     def __repr__(self) -> str:
         return (f"ChipIdentity(<redacted>, dgs={self.data_groups}, photo={len(self.photo)}B, "
@@ -347,6 +349,7 @@ def read_identity(
         identity = identity_from_files(files.get(1), files[13], files.get(2), result)
     except (lds.LdsError, ValueError) as exc:
         raise CardUnreadable("malformed DG13/DG1/DG2", device=device) from exc
+    identity = dataclasses.replace(identity, sod_sha256=hashlib.sha256(sod).hexdigest())
     if identity.expired:
         log.info("chip: card expired")
         raise CardExpired("the card is past its expiry date", device=device, identity=identity)

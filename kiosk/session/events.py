@@ -33,6 +33,10 @@ class Event(str, enum.Enum):
     AGREE = "agree"
     DECLINE = "decline"
     CODE = "code"                    # a code read or typed at login
+    LOGIN_DOOR = "login_door"        # door=app_code|qr_shown|chip|assisted ("" = back to the choice)
+    STAFF_PIN = "staff_pin"          # staff_id=, pin= (a clerk signs in for an assisted session)
+    MRZ = "mrz"                      # text= the ID card's MRZ, typed (BAC keys when there is no QR)
+    USE_ID_QR = "use_id_qr"          # the chip cannot be read: the clerk goes on with the card's QR alone
     RETRY = "retry"
     SET = "set"                      # a form answer
     SCAN = "scan"
@@ -49,6 +53,12 @@ class Event(str, enum.Enum):
     FINISH = "finish"
     RATE = "rate"
     SKIP = "skip"
+    # accessibility (any state; all reset by the wipe)
+    SPEECH_TOGGLE = "speech_toggle"  # on=True/False (none: toggle), keypad=True: a keypad press turned it on
+    MORE_TIME = "more_time"          # "Tôi cần thêm thời gian": clears the warning, restarts the countdown
+    LARGE_TEXT_TOGGLE = "large_text_toggle"
+    CONTRAST_TOGGLE = "contrast_toggle"
+    SET_LANG = "set_lang"            # lang="vi"|"en"
 
 
 class Result(str, enum.Enum):
@@ -58,6 +68,14 @@ class Result(str, enum.Enum):
     READER_FAILED = "_reader_failed"
     LOGIN_OK = "_login_ok"
     LOGIN_FAILED = "_login_failed"
+    QR_READY = "_qr_ready"           # the VNeID QR the kiosk shows (device grant)
+    QR_FAILED = "_qr_failed"
+    QR_POLLED = "_qr_polled"
+    QR_POLL_FAILED = "_qr_poll_failed"
+    CHIP_READ = "_chip_read"
+    CHIP_FAILED = "_chip_failed"
+    STAFF_OK = "_staff_ok"
+    DOOR_FAILED = "_door_failed"
     PAGE = "_page"
     SCAN_DONE = "_scan_done"
     SCAN_FAILED = "_scan_failed"
