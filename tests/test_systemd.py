@@ -14,7 +14,7 @@ import pytest
 from kiosk.appliance import provision
 
 from kiosk.appliance import watchdog
-from kiosk.appliance.config import REPO_ROOT
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 SYSTEMD = REPO_ROOT / "systemd"
 UNITS = ("dvc-kiosk.service", "dvc-kiosk-sandbox.service")

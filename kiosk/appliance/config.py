@@ -1,6 +1,6 @@
 """Kiosk configuration: defaults in config/kiosk.toml, then the site file, then `KIOSK_...` environment.
 
-Precedence (later wins): repo defaults < site file (`KIOSK_CONFIG` or /etc/dvc-kiosk/kiosk.toml)
+Precedence (later wins): shipped defaults (config/kiosk.toml, through kiosk.resources) < site file (`KIOSK_CONFIG` or /etc/dvc-kiosk/kiosk.toml)
 < environment (`KIOSK_PRINTER__DRIVER=escpos`, nested keys joined by a double underscore).
 A bad value stops start-up with `ConfigError`, whose message names the key and what is wrong.
 """
@@ -14,8 +14,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULTS_FILE = REPO_ROOT / "config" / "kiosk.toml"
+from kiosk import resources
+
+DEFAULTS_NAME = "config/kiosk.toml"
 SITE_FILE = Path("/etc/dvc-kiosk/kiosk.toml")
 
 
@@ -99,12 +100,12 @@ class CodeReaderSection(_Section):
 
 
 class CatalogSection(_Section):
-    path: Path = REPO_ROOT / "config" / "procedures.json"
+    path: Path = Field(default_factory=lambda: resources.resource_path("config/procedures.json"))
     sync_from_portal: bool = True
 
 
 class HolidaysSection(_Section):
-    path: Path = REPO_ROOT / "config" / "holidays.toml"
+    path: Path = Field(default_factory=lambda: resources.resource_path("config/holidays.toml"))
 
 
 class PaymentSection(_Section):
@@ -162,6 +163,18 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read: {e.strerror}") from e
 
 
+def defaults_file() -> Path:
+    """The shipped defaults. Missing means a broken install: a loud ConfigError, never an empty default."""
+    try:
+        return resources.resource_path(DEFAULTS_NAME)
+    except resources.MissingResource as e:
+        raise ConfigError(f"the kiosk's default configuration is missing: {e}") from None
+
+
+def read_defaults() -> dict[str, Any]:
+    return _read_toml(defaults_file())
+
+
 def site_file() -> Path | None:
     named = os.environ.get("KIOSK_CONFIG")
     if named:
@@ -174,7 +187,7 @@ def load(path: Path | str | None = None, **overrides: Any) -> Settings:
     Settings the portal pushed (kiosk.appliance.remote_config, in the data folder) lie between the site file and the
     environment."""
     ignore_remote = bool(overrides.pop("_ignore_remote", False))
-    data = _read_toml(DEFAULTS_FILE) if DEFAULTS_FILE.exists() else {}
+    data = read_defaults()
     site = Path(path) if path else site_file()
     if site is not None:
         data = _deep_merge(data, _read_toml(site))

@@ -23,7 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from drivers.base import Block, FeedBlock, ImageBlock, PrintJob, QrBlock
 
-FONT_DIR = Path(__file__).resolve().parents[2] / "assets" / "fonts"
+from kiosk import resources
+
+FONT_DIR = resources.resource_path("assets/fonts")
 _FONT_FILES = {
     False: (FONT_DIR / "NotoSans-Regular.ttf", Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"),
             Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")),

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kiosk import __version__
-from kiosk.appliance.config import REPO_ROOT
+from kiosk import resources
 from kiosk.portal.models import (
     BlobState,
     DossierReceipt,
@@ -47,7 +47,7 @@ from kiosk.sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware
 from kiosk.sandbox.idempotency import IdempotencyMiddleware
 from kiosk.sandbox.store import HEARTBEAT_SECONDS, SandboxError, SandboxStore, Session
 
-DEFAULT_CATALOG = REPO_ROOT / "config" / "procedures.json"
+DEFAULT_CATALOG = resources.resource_path("config/procedures.json")
 SHA256_PATH = PathParam(pattern=r"^[0-9a-f]{64}$", description="lower-case hex SHA-256 of the PDF")
 MAX_PART_BYTES = 8 * 1024 * 1024  # one part of a resumable upload
 
