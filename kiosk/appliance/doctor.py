@@ -347,6 +347,20 @@ def _portal_budget(services: Any) -> float:
     return portal.connect_timeout + portal.read_timeout + WATCHDOG_GRACE
 
 
+def _insecure_portal(services: Any, check: Check) -> Check:
+    """Plain http:// to another machine is refused when the config loads; when a site allowed it
+    (portal.allow_insecure_http, a closed test network), the portal line says so, as a warning at least."""
+    from kiosk.portal.client import insecure_url_refused
+
+    portal = services.config.portal
+    if not insecure_url_refused(portal.url, False) or not getattr(portal, "allow_insecure_http", False):
+        return check
+    return dataclasses.replace(check, severity=_worst(check.severity, WARNING),
+                               detail=f"INSECURE: plain http:// to {portal.url} (portal.allow_insecure_http = true): "
+                                      f"citizens' data crosses the network unencrypted; use https:// in service; "
+                                      f"{check.detail}")
+
+
 def _with_portal_note(check: Check) -> Check:
     """A portal outage does not stop sessions; the table must say so, or a technician may think it does."""
     if check.ok:
@@ -441,7 +455,7 @@ def run_checks(services: Any, *, scan: bool = True, print_slip: bool = True, rea
         results[name] = _simulated(results[name])
     for name, running in background.items():
         results[name] = running.result()
-    results["portal"] = _with_portal_note(results["portal"])
+    results["portal"] = _insecure_portal(services, _with_portal_note(results["portal"]))
     results["clock"] = portal_probe.clock_check(results["portal"])
     checks = [results[name] for name in CHECK_NAMES]
     for check in checks:
