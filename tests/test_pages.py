@@ -181,3 +181,26 @@ def test_a_red_seal_stays_red_in_a_colour_scan(tmp_path):
 def test_a_page_without_text_lines_is_not_turned():
     """A seal alone has no lines to level: the page must not be rotated by a made-up angle."""
     assert pages.analyse_page(pagegen.stamp_only_page(dpi=150), 150).skew_deg == 0.0
+
+
+@needs_poppler
+def test_a_photo_keeps_ssim_090_as_poppler_draws_it_at_150_dpi(tmp_path):
+    """Issue 13: the photo area of the PDF rendered by pdftoppm at 150 dpi against the scan at 150 dpi."""
+    from skimage.metrics import structural_similarity
+
+    page = pagegen.make_page(1, dpi=300, size_mm=(148.0, 210.0), lines=4, seal=False, skew_deg=0.0)
+    doc = pages.pack_pages([page.image], 300)
+    assert len(doc.pdf) <= pages.PAGE_BUDGET_BYTES
+    shown = _render(doc.pdf, tmp_path, dpi=150)[0]
+    reference = page.image.resize((page.image.width // 2, page.image.height // 2), Image.BOX)
+    x, y, w, h = (v // 2 for v in page.photo_box)
+    crop = (x + 3, y + 3, x + w - 3, y + h - 3)
+    score = structural_similarity(np.asarray(reference.crop(crop), dtype=float),
+                                  np.asarray(shown.crop(crop), dtype=float), data_range=255.0)
+    assert score >= 0.90, score
+
+
+def test_a_full_text_page_stays_within_60_kb():
+    page = pagegen.make_page(4, dpi=300, photo=False, skew_deg=0.0)
+    doc = pages.pack_pages([page.image], 300)
+    assert len(doc.pdf) <= pages.PAGE_BUDGET_BYTES
