@@ -11,7 +11,7 @@ from kivy.properties import NumericProperty, StringProperty
 from screens.widgets import ChoiceButton, KioskScreen, choice_text
 
 TIPS = [
-    "Chạm vào màn hình để bắt đầu. Bạn cần điện thoại có ứng dụng VNeID và giấy tờ bản giấy.",
+    "Chạm vào màn hình để bắt đầu. Ông/Bà cần mang điện thoại có ứng dụng VNeID và giấy tờ bản giấy.",
     "Có thể nộp hồ sơ khai sinh, kết hôn, chứng thực, cư trú… ngay tại máy này.",
     "Đã nộp hồ sơ? Đưa mã QR trên biên nhận vào camera để xem tình trạng.",
     "Cần làm thủ tục tại quầy? Bấm “Lấy số thứ tự”.",

@@ -1,10 +1,13 @@
-"""Form: the procedure's fields, rendered from the catalogue, prefilled from VNeID; typed on the on-screen
-keyboard. Messages from validation stand next to the field they are about."""
+"""Form: one question per screen (GOV.UK "one thing per page"), from the procedure's catalogue entry, prefilled
+from VNeID, typed on the on-screen keyboard. The session keeps which question is on screen (`form_index`) and
+checks each answer with `forms.validate`; its message stands right under the question.
+
+Landscape: while typing, the question, its help, its message and the answer box stand on the left and the
+keyboard on the right, so nothing the citizen needs is ever under the keyboard. Portrait: the keyboard is below."""
 from __future__ import annotations
 
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
-from kivy.uix.boxlayout import BoxLayout
 
 from screens.widgets import KioskScreen
 
@@ -19,99 +22,79 @@ def capitals_for(field) -> str:
     return "words" if "name" in field.id or "ho_ten" in field.id else "first"
 
 
-class FormRow(BoxLayout):
-    """One question: its label, the answer box (or choices), help, and the message about it."""
-
-    label = StringProperty("")
-    help = StringProperty("")
-    kind = StringProperty("text")
-    field_id = StringProperty("")
-    value = StringProperty("")
-    error = StringProperty("")
-    focused = BooleanProperty(False)
-
-
 class FormScreen(KioskScreen):
     typing = BooleanProperty(False)
-    focused = StringProperty("")
+    choosing = BooleanProperty(False)
+    optional = BooleanProperty(False)
+    question = StringProperty("")
+    progress = StringProperty("")
+    help = StringProperty("")
+    value = StringProperty("")
+    error = StringProperty("")
+    field_id = StringProperty("")
     title = StringProperty("")
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._built_for = None
-        self._rows: dict[str, object] = {}
-        self._fields: dict[str, object] = {}
+        self._shown = None
+        self._field = None
 
     def render(self, session) -> None:
         super().render(session)
         d = session.data
         proc = d.procedure
-        if proc is None:
+        if proc is None or not proc.form:
             return
-        if self._built_for is not proc.code:
-            self._build(proc)
-        self.title = proc.name
-        for fid, row in self._rows.items():
-            value = d.form_values.get(fid, "")
-            row.value = value
-            row.error = d.form_errors.get(fid, "")
-            row.focused = fid == self.focused
-            for chip in row.ids.choices.children:
-                chip.state = "down" if chip.text == value else "normal"
-
-    def _build(self, proc) -> None:
-        self._built_for = proc.code
-        self.focused = ""
-        self.typing = False
-        box = self.ids.fields
-        box.clear_widgets()
-        self._rows.clear()
-        self._fields = {f.id: f for f in proc.form}
-        for field in proc.form:
-            row = Factory.FormRow(label=field.label + (" *" if field.required else ""), help=field.help,
-                                  kind=field.type, field_id=field.id)
-            if field.type in ("choice", "yesno"):
-                for choice in (field.choices if field.type == "choice" else YES_NO):
-                    chip = Factory.FieldChip(text=choice, value=choice, group=f"form-{field.id}")
-                    chip.bind(on_release=lambda c, fid=field.id: self.choose(fid, c.text))
-                    row.ids.choices.add_widget(chip)
+        index = min(max(0, d.form_index), len(proc.form) - 1)
+        field = proc.form[index]
+        self._field = field
+        self.title = getattr(proc, "plain_name", "") or proc.name
+        self.progress = f"Câu {index + 1} / {len(proc.form)}"
+        self.question = field.label
+        self.optional = not field.required
+        self.help = field.help
+        self.field_id = field.id
+        self.value = d.form_values.get(field.id, "")
+        self.error = d.form_errors.get(field.id, "")
+        self.choosing = field.type in ("choice", "yesno")
+        key = (id(d), proc.code, index)
+        if key != self._shown:  # a new question (or a new citizen): its own answer box, keyboard or choices
+            self._shown = key
+            self._build_choices(field)
+            if self.choosing:
+                self.stop_typing()
             else:
-                row.ids.input.bind(on_release=lambda _b, fid=field.id: self.focus(fid))
-            box.add_widget(row)
-            self._rows[field.id] = row
+                self.focus_current()
+        for chip in self.ids.choices.children:
+            chip.state = "down" if chip.text == self.value else "normal"
 
-    def choose(self, field_id: str, value: str) -> None:
-        self.stop_typing()
-        self.send("set", field=field_id, value=value)
+    def _build_choices(self, field) -> None:
+        box = self.ids.choices
+        box.clear_widgets()
+        if field.type not in ("choice", "yesno"):
+            return
+        for choice in (field.choices if field.type == "choice" else YES_NO):
+            chip = Factory.AnswerChip(text=choice, value=choice, group=f"form-{field.id}")
+            chip.bind(on_release=lambda c, fid=field.id: self.send("set", field=fid, value=c.text))
+            box.add_widget(chip)
 
-    def focus(self, field_id: str) -> None:
-        field = self._fields[field_id]
-        self.focused = field_id
+    def focus_current(self) -> None:
+        field = self._field
+        if field is None or field.type in ("choice", "yesno"):
+            return
         self.typing = True
-        current = self._rows[field_id].value
-        self.ids.keyboard.attach(current, lambda text: self.send("set", field=field_id, value=text),
+        fid = field.id
+        self.ids.keyboard.attach(self.value, lambda text: self.send("set", field=fid, value=text),
                                  mode=KEYBOARD_MODE.get(field.type, "text"), capitalize=capitals_for(field))
-        self.ids.scroll.scroll_to(self._rows[field_id], padding=10, animate=False)
-        for fid, row in self._rows.items():
-            row.focused = fid == field_id
 
     def stop_typing(self) -> None:
         self.typing = False
-        self.focused = ""
         self.ids.keyboard.detach()
-        for row in self._rows.values():
-            row.focused = False
 
     def primary(self) -> None:
-        """'Tiếp tục' moves to the next empty field while typing, else asks the session to check the form."""
-        if self.typing:
-            order = list(self._rows)
-            after = order[order.index(self.focused) + 1:] if self.focused in order else []
-            nxt = next((fid for fid in after if self._fields[fid].type not in ("choice", "yesno")
-                        and not self._rows[fid].value), None)
-            if nxt is not None:
-                self.focus(nxt)
-            else:
-                self.stop_typing()  # the citizen sees the whole form once more before going on
-            return
-        self.send("next")
+        """'Tiếp tục': the session checks this answer and shows the next question (the last checks them all)."""
+        self.send("next_question")
+
+    def on_leave(self, *_args) -> None:
+        self.stop_typing()
+        self._shown = None

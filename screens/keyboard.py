@@ -1,7 +1,9 @@
-"""The on-screen keyboard: Telex typing with visible tone and mark keys, and a numeric pad for numbers and dates.
+"""The on-screen keyboard: letters as typed with visible tone and mark keys, Telex on request, and a numeric pad
+for numbers and dates.
 
-Citizens who know Telex type it as on their phones; those who do not tap a letter, then a mark key
-("â ê ô", "ă ơ ư", "đ") or a tone key ("á à ả ã ạ"). Both go through the same composer (kiosk.domain.telex),
+Every field opens with plain letters: a letter types itself (names such as "Ksor", "Alex", "H'Hen Niê" keep what
+was typed), then a mark key ("â ê ô", "ă ơ ư", "đ") or a tone key ("á à ả ã ạ") marks the word being typed.
+Citizens who know Telex can turn it on ("Bật gõ Telex"). Both go through the same composer (kiosk.domain.telex),
 which puts the tone on the right vowel and outputs NFC. Only the word being typed is composed; what is
 already in the field (a prefill, earlier words) is kept as it is.
 """
@@ -10,13 +12,13 @@ from __future__ import annotations
 from typing import Callable
 
 from kivy.factory import Factory
-from kivy.properties import OptionProperty, StringProperty
+from kivy.properties import NumericProperty, OptionProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.domain.text import nfc
 
-TONE_KEYS = {"á": "s", "à": "f", "ả": "r", "ã": "x", "ạ": "j"}
-VOWELS_FOR_HAT = "aeo"
+TONE_KEYS = {"á": "tone1", "à": "tone2", "ả": "tone3", "ã": "tone4", "ạ": "tone5"}
+METHOD_LABEL = {"plain": "Bật gõ Telex", "telex": "Tắt gõ Telex", "vni": "Tắt gõ VNI"}
 
 #: mode -> rows of (label, key, width). Labels are what the citizen sees; keys what `press` receives.
 _LETTERS = [[(c.upper(), c, 1) for c in row] for row in ("qwertyuiop", "asdfghjkl", "zxcvbnm")]
@@ -24,8 +26,8 @@ _TONES = [(t, t, 1) for t in TONE_KEYS] + [("â ê ô", "hat", 1.3), ("ă ơ ư"
 _DIGITS = [(c, c, 1) for c in "1234567890"]
 LAYOUTS: dict[str, list[list[tuple[str, str, float]]]] = {
     "text": [_TONES, _DIGITS, *_LETTERS,
-             [("Xóa hết", "clear", 1.4), ("Telex / VNI", "method", 1.6), ("Dấu cách", "space", 3.4),
-              ("Xóa lùi", "backspace", 1.4)]],
+             [("Xóa hết", "clear", 1.5), ("Bật gõ Telex", "method", 2.2), ("'", "'", 0.7), ("-", "-", 0.7),
+              ("Dấu cách", "space", 2.6), ("Xóa lùi", "backspace", 1.5)]],
     "code": [_DIGITS, *_LETTERS, [("Xóa hết", "clear", 1.4), ("-", "-", 1), (".", ".", 1), ("Xóa lùi", "backspace", 1.4)]],
     "number": [[(c, c, 1) for c in "123"], [(c, c, 1) for c in "456"], [(c, c, 1) for c in "789"],
                [("Xóa hết", "clear", 1), ("0", "0", 1), ("Xóa lùi", "backspace", 1)]],
@@ -36,9 +38,10 @@ LAYOUTS: dict[str, list[list[tuple[str, str, float]]]] = {
 
 class VietKeyboard(BoxLayout):
     mode = OptionProperty("text", options=list(LAYOUTS))
-    method = OptionProperty("telex", options=["telex", "vni"])  # how letters and digits compose
+    method = OptionProperty("plain", options=["plain", "telex", "vni"])  # how letters and digits compose
     text = StringProperty("")
     capitalize = OptionProperty("none", options=["none", "first", "words"])  # names: every word; text: the first
+    row_height = NumericProperty(0)  # 0: the default for the orientation (keyboard.kv)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -54,7 +57,7 @@ class VietKeyboard(BoxLayout):
     def on_method(self, *_args) -> None:
         button = getattr(self, "_method_button", None)
         if button is not None:
-            button.text = f"Gõ {self.method.upper()}"
+            button.text = METHOD_LABEL[self.method]
 
     def _build_rows(self) -> None:
         if self._built == self.mode:
@@ -65,6 +68,8 @@ class VietKeyboard(BoxLayout):
             box = Factory.KeyRow()
             for label, key, width in row:
                 btn = Factory.Key(text=label, size_hint_x=width)
+                if len(label) > 3:  # word keys: their words fit the key (never cut, never over the next key)
+                    btn.font_size = btn.font_size * 0.8
                 btn.bind(on_release=lambda _b, k=key: self.press(k))
                 box.add_widget(btn)
                 if key == "method":
@@ -80,6 +85,8 @@ class VietKeyboard(BoxLayout):
 
         self.mode = mode
         self.capitalize = capitalize
+        if capitalize == "words":
+            self.method = "plain"  # a name keeps what was typed, whatever the last field used
         self._prefix = text
         self._composer = Composer(method=self.method)
         self._on_change = on_change
@@ -107,27 +114,24 @@ class VietKeyboard(BoxLayout):
             self._prefix = ""
             self._composer.clear()
         elif key == "method":
-            # VNI types marks with digits (a6 = â, a1 = á); Telex with letters. The word so far is kept.
+            # Plain letters by default; Telex types marks with letters (aa = â, as = á) for those used to it.
             from kiosk.domain.telex import Composer
 
             self._commit("")
-            self.method = "vni" if self.method == "telex" else "telex"
+            self.method = "plain" if self.method != "plain" else "telex"
             self._composer = Composer(method=self.method)
         elif key in TONE_KEYS:
-            if self._word:
-                self._composer.press(TONE_KEYS[key])
+            self._composer.mark(TONE_KEYS[key])
         elif key == "hat":
-            vowel = next((ch for ch in reversed(self._word.lower()) if ch in VOWELS_FOR_HAT), None)
-            if vowel:
-                self._composer.press(vowel)
+            self._composer.mark("hat")
         elif key == "horn":
-            if self._word:
-                self._composer.press("w")
+            self._composer.mark("horn")
         elif key == "dd":
-            # Telex: a second d anywhere in the word strokes the first ("dad" -> "đa"); without one, type both.
-            if "d" not in self._word.lower():
-                self._composer.press("d")
-            self._composer.press("d")
+            if "d" in self._word.lower():
+                self._composer.mark("stroke")
+            else:  # đ on its own starts a word
+                self._composer.press("D" if self._upper_now() else "d")
+                self._composer.mark("stroke")
         elif key.isdigit() and self.mode == "text" and self.method == "vni" and self._word:
             self._composer.press(key)
         elif self.mode in ("number", "date") or not key.isalpha():
@@ -135,11 +139,14 @@ class VietKeyboard(BoxLayout):
         elif self.mode == "code":
             self._commit(key.upper())
         else:
-            starts_text = not self._word and not self._prefix.strip()
-            starts_word = not self._word and (not self._prefix or self._prefix[-1] == " ")
-            upper = (self.capitalize == "words" and starts_word) or (self.capitalize == "first" and starts_text)
-            self._composer.press(key.upper() if upper else key)
+            self._composer.press(key.upper() if self._upper_now() else key)
         self._emit()
+
+    def _upper_now(self) -> bool:
+        """Names take a capital at each word, also after an apostrophe or hyphen (H'Hen, Y-Moan); text at its start."""
+        starts_text = not self._word and not self._prefix.strip()
+        starts_word = not self._word and (not self._prefix or self._prefix[-1] in " '-")
+        return (self.capitalize == "words" and starts_word) or (self.capitalize == "first" and starts_text)
 
     def _commit(self, suffix: str) -> None:
         self._prefix = self._prefix + self._word + suffix

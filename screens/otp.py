@@ -12,6 +12,17 @@ class OtpScreen(KioskScreen):
     attempts = StringProperty("")
     locked = BooleanProperty(False)
     simulated = BooleanProperty(False)
+    display = StringProperty("_ _ _ _ _ _")  # what the code box shows: the digits typed, a _ for each still missing
+
+    def on_code(self, *_args) -> None:
+        self._show_code()
+
+    def on_length(self, *_args) -> None:
+        self._show_code()
+
+    def _show_code(self) -> None:
+        # kv does not re-evaluate an expression hidden in a call chain (' '.join(list(root.code...))): set it here
+        self.display = " ".join(self.code.ljust(int(self.length), "_"))
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -27,14 +38,14 @@ class OtpScreen(KioskScreen):
         s = self._session
         if s is None or s.data.otp is None:
             return
-        url = f"{s.services.config.portal.url.rstrip('/')}/api/v1/sandbox/otp/{s.data.otp.otp_id}"
+        from kiosk.sandbox.testing import SandboxTestClient, SandboxUnavailable
+
+        sandbox, otp_id = SandboxTestClient(s.services.config.portal.url), s.data.otp.otp_id
 
         def fetch() -> None:
-            import httpx
-
             try:
-                code = httpx.get(url, timeout=5).json()["code"]
-            except Exception:  # noqa: BLE001 - not a sandbox: nothing to show
+                code = sandbox.otp_code(otp_id)
+            except SandboxUnavailable:  # not a sandbox: nothing to show
                 return
             Clock.schedule_once(lambda _dt: setattr(self, "code", code), 0)
 
@@ -49,7 +60,7 @@ class OtpScreen(KioskScreen):
             self.length = d.otp.length
         self.locked = d.otp_locked
         left = d.otp_attempts_left
-        self.attempts = f"Bạn còn {left} lần nhập." if (left is not None and d.error and not d.otp_locked) else ""
+        self.attempts = f"Ông/Bà còn {left} lần nhập." if (left is not None and d.error and not d.otp_locked) else ""
         if d.error is not None and d.error.kind in ("otp_wrong", "otp_locked", "otp_expired"):
             self.code = ""
 

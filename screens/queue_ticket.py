@@ -16,11 +16,11 @@ class QueueTicketScreen(KioskScreen):
         d = session.data
         t = d.ticket
         self.number = t.number if t is not None else ""
-        self.details = (f"{t.counter}. Có {t.waiting} người đang chờ trước bạn." if t is not None else "")
+        self.details = (f"{t.counter}. Có {t.waiting} người đang chờ trước Ông/Bà." if t is not None else "")
         if d.print_error is not None:
             pe = d.print_error
             self.printing = f"Lưu ý: {pe.title}. {pe.next_step}"
         elif t is not None:
-            self.printing = "Mời bạn nhận phiếu ở khe máy in."
+            self.printing = "Mời Ông/Bà nhận phiếu ở khe máy in."
         else:
             self.printing = ""

@@ -1,10 +1,22 @@
-"""Review: everything the citizen is about to submit, with a way back to fix the form or the papers."""
+"""Review ("check your answers"): everything being confirmed, without scrolling: each answer with "Sửa" beside
+it, the papers scanned, the fee and the appointment date."""
 from __future__ import annotations
 
+from kivy.app import App
 from kivy.factory import Factory
 from kivy.properties import StringProperty
+from kivy.uix.boxlayout import BoxLayout
 
 from screens.widgets import KioskScreen, appointment_text, fee_text
+
+
+class AnswerRow(BoxLayout):
+    label = StringProperty("")
+    value = StringProperty("")
+    field_id = StringProperty("")
+
+    def edit(self) -> None:
+        App.get_running_app().send("edit_field", field=self.field_id)
 
 
 class ReviewScreen(KioskScreen):
@@ -12,6 +24,7 @@ class ReviewScreen(KioskScreen):
     fee = StringProperty("")
     appointment = StringProperty("")
     citizen = StringProperty("")
+    documents = StringProperty("")
 
     def render(self, session) -> None:
         super().render(session)
@@ -19,17 +32,13 @@ class ReviewScreen(KioskScreen):
         proc = d.procedure
         if proc is None:
             return
-        self.title = proc.name
+        self.title = getattr(proc, "plain_name", "") or proc.name
         self.fee = fee_text(d)
         self.appointment = appointment_text(d)
         self.citizen = d.citizen.full_name if d.citizen else ""
         rows = self.ids.rows
         rows.clear_widgets()
         for field in proc.form:
-            value = d.form_values.get(field.id, "")
-            if value:
-                rows.add_widget(Factory.InfoRow(label=field.label + ":", value=value))
-        docs = self.ids.docs
-        docs.clear_widgets()
-        for comp in d.components:
-            docs.add_widget(Factory.InfoRow(label=comp.name + ":", value=f"{len(comp.pages)} trang"))
+            value = d.form_values.get(field.id, "") or "(bỏ trống)"
+            rows.add_widget(Factory.AnswerRow(label=field.label, value=value, field_id=field.id))
+        self.documents = "\n".join(f"•  {c.name}: {c.page_count} trang" for c in d.components) or "Không có"

@@ -192,24 +192,21 @@ class Scenario:
         return ticket.number
 
     def fill_form(self, proc) -> None:
+        """One question per screen: answer it (a prefilled one is kept), then "Tiếp tục"."""
         p = self.pilot
         today = self.svc.now().date()
-        values = p.session.data.form_values
-        for field in proc.form:
-            if values.get(field.id) or not field.required:
-                continue
-            value = sample_value(field, today)
-            if field.type in ("choice", "yesno"):
-                p.tap(value)
-                continue
-            screen = p.call(lambda: p.app.manager.current_screen)
-            row = p.call(lambda fid=field.id: screen._rows[fid])
-            p.tap(widget=p.call(lambda: row.ids.input))
-            p.type_text(value)
-        self.shot("form")
-        for _ in range(len(proc.form) + 2):
+        for index, field in enumerate(proc.form):
+            p.wait_until(lambda i=index: p.state != "form" or p.session.data.form_index == i, 10, "the question")
             if p.state != "form":
                 break
+            if not p.session.data.form_values.get(field.id) and field.required:
+                value = sample_value(field, today)
+                if field.type in ("choice", "yesno"):
+                    p.tap(value)
+                else:
+                    p.type_text(value)  # the keyboard is open on a text question
+            if index == 0:
+                self.shot("form")
             p.tap("Tiếp tục")
         if p.state == "form":
             errors = p.session.data.form_errors

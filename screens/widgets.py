@@ -120,6 +120,18 @@ class TimeoutWarning(ModalView):
         self.dismiss()
 
 
+class CancelConfirm(ModalView):
+    """"Ông/Bà có chắc muốn hủy?" — Có, hủy / Không, tiếp tục (the safe answer is the big one)."""
+
+    def __init__(self, on_confirm: Callable[[], None], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._on_confirm = on_confirm
+
+    def confirm(self) -> None:
+        self.dismiss()
+        self._on_confirm()
+
+
 class HelpPopup(ModalView):
     pass
 
@@ -172,8 +184,10 @@ class Frame(BoxLayout):
             self.screen.send("back")
 
     def on_cancel(self) -> None:
+        """'Hủy' asks first: one stray tap must never wipe what an elderly citizen spent minutes entering."""
         if self.screen is not None:
-            self.screen.send("cancel")
+            screen = self.screen
+            CancelConfirm(on_confirm=lambda: screen.send("cancel")).open()
 
 
 class BusySpinner(Label):

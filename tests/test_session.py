@@ -805,11 +805,13 @@ def test_done_prints_receipt_and_ticket(kiosk: Kiosk) -> None:
     assert receipt_qr_payload(kiosk) == f"DVCK1|{kiosk.data.dossier_code}"  # what the status look-up reads
 
 
-def test_printer_out_of_paper_shows_the_dossier_code(tmp_path, portal) -> None:
+def test_printer_out_of_paper_sends_the_citizen_to_the_counter(tmp_path, portal) -> None:
+    """No 18-character code to copy down (issue 10): the done screen shows the code; the message says where to go."""
     k = build_kiosk(tmp_path, portal, printer=FakePrinter(fault="paper_out", timeout=2.0))
     try:
         k.to_done()
-        assert k.data.print_error is not None and k.data.dossier_code in k.data.print_error.next_step
+        assert k.data.print_error is not None and "quầy" in k.data.print_error.next_step
+        assert "ghi lại" not in k.data.print_error.next_step and k.data.dossier_code
         assert k.data.print_error.kind == "paper_out"
         assert k.data.dossier_code in {d["dossier_code"] for d in portal_dossiers(portal)}
         assert k.printer.jobs == []

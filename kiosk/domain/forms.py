@@ -32,7 +32,7 @@ MESSAGES: dict[str, str] = {
     "too_long": "Nội dung quá dài: tối đa {max} ký tự. Vui lòng viết ngắn lại.",
     "too_short": "Nội dung quá ngắn: cần ít nhất {min} ký tự.",
     "pattern": "Thông tin chưa đúng dạng. Vui lòng xem hướng dẫn và nhập lại.",
-    "name_chars": "Họ tên chỉ gồm chữ cái và dấu cách. Vui lòng nhập lại.",
+    "name_chars": "Họ tên chỉ gồm chữ cái, dấu cách, dấu nháy (') và gạch nối (-). Vui lòng nhập lại.",
     "date_format": "Ngày không hợp lệ, hãy nhập theo dạng ngày/tháng/năm.",
     "date_invalid": "Ngày này không có trên lịch. Vui lòng kiểm tra lại ngày và tháng.",
     "date_future": "Ngày này chưa đến. Vui lòng kiểm tra lại ngày, tháng, năm.",
@@ -53,6 +53,7 @@ _DATE_COMPACT = re.compile(r"^(\d{2})(\d{2})(\d{4})$")  # ddmmyyyy, as on the ID
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _PHONE_NOISE = re.compile(r"[\s.\-()]")
 _SPACES = re.compile(r"\s+")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2010": "-", "\u2011": "-"})
 
 
 class FormResult(BaseModel):
@@ -196,10 +197,13 @@ def _check_text(text: str, field: FormField) -> str:
         raise _fail("too_long", max=_number_text(field.max))
     if field.min is not None and len(text) < field.min:
         raise _fail("too_short", min=_number_text(field.min))
-    if field.pattern is not None and not re.fullmatch(field.pattern, text):
+    if field.pattern is not None and not patterns.fullmatch(field.pattern, text):
         raise _fail("pattern")
-    if field.id.endswith("full_name") and not all(c.isalpha() or c in " '-" for c in text):
-        raise _fail("name_chars")
+    if field.id.endswith("full_name"):
+        # ethnic-minority names: H'Hen Niê, Y-Moan Ênuôl (a typographic apostrophe is the same letter mark)
+        text = text.translate(_APOSTROPHES)
+        if not all(c.isalpha() or c in " '-" for c in text):
+            raise _fail("name_chars")
     return text
 
 

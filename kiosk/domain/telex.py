@@ -18,7 +18,7 @@ from typing import Literal
 
 __all__ = ["Composer", "compose", "Method", "ToneStyle"]
 
-Method = Literal["telex", "vni"]
+Method = Literal["telex", "vni", "plain"]
 ToneStyle = Literal["òa", "oà"]
 
 _VOWELS = frozenset("aeiouy")
@@ -142,8 +142,8 @@ class Composer:
     """Incremental Telex/VNI typing: press keys, read `.text` (NFC)."""
 
     def __init__(self, method: Method = "telex", tone_style: ToneStyle = "òa") -> None:
-        if method not in ("telex", "vni"):
-            raise ValueError(f"unknown input method {method!r}: use 'telex' or 'vni'")
+        if method not in ("telex", "vni", "plain"):
+            raise ValueError(f"unknown input method {method!r}: use 'telex', 'vni' or 'plain'")
         if tone_style not in ("òa", "oà"):
             raise ValueError(f"unknown tone style {tone_style!r}: use 'òa' or 'oà'")
         self.method: Method = method
@@ -183,8 +183,8 @@ class Composer:
             return
         if not word:
             self._reset_word_state()
-        if key.lower() in self._literal:
-            self._text += key
+        if key.lower() in self._literal or self.method == "plain":
+            self._text += key  # plain: names keep what was typed ("Ksor", "Alex"); marks come from `mark`
             return
         if self._bare_w and key in "wW":  # "ww": the ư that w typed becomes a plain w
             self._text = self._text[:-1] + key
@@ -198,6 +198,41 @@ class Composer:
         self._text = self._text[:word_start] + _render(letters, tone, self.tone_style) + literal_key
         if literal_key and not literal_key.isalpha():  # a VNI digit typed as itself ends the word
             self._reset_word_state()
+
+    def mark(self, kind: str) -> None:
+        """A tone or mark key on the screen, for any method: "tone1".."tone5" (sắc huyền hỏi ngã nặng), "hat"
+        (â ê ô), "horn" (ă ơ ư) or "stroke" (đ), on the word being typed. Nothing happens where it cannot go."""
+        word_start = len(self._text)
+        while word_start > 0 and self._text[word_start - 1].isalpha():
+            word_start -= 1
+        word = self._text[word_start:]
+        if not word:
+            return
+        letters, tone = _parse(word)
+        if kind.startswith("tone") and kind[4:].isdigit() and 1 <= int(kind[4:]) <= 5:
+            if _editable_span(letters) is None:
+                return
+            tone = 0 if tone == int(kind[4:]) else int(kind[4:])
+        elif kind == "hat":
+            target = self._last_in_nucleus(letters, "aeo")
+            if target is None:
+                return
+            letters = list(letters)
+            letters[target] = replace(letters[target], shape="" if letters[target].shape == "^" else "^")
+        elif kind == "horn":
+            method, self.method = self.method, "vni"  # no stray letter where no horn can go
+            try:
+                letters, tone, _literal = self._horn_or_breve(letters, tone, "", allow_breve=True, bare_u=False)
+            finally:
+                self.method = method
+        elif kind == "stroke":
+            if "d" not in (letters[0].base, letters[-1].base):
+                return
+            letters, tone, _literal = self._toggle_stroke(letters, tone, "")
+        else:
+            raise ValueError(f"unknown mark {kind!r}")
+        self._text = self._text[:word_start] + _render(letters, tone, self.tone_style)
+        self._reset_word_state()
 
     # Each handler returns (letters, tone, literal suffix): a non-empty suffix is a key typed as itself
     # after the word (an undone modifier, or a VNI digit that modifies nothing).

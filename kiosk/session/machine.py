@@ -1008,14 +1008,14 @@ class Session:
             if p["result"].get("ticket_error") is not None:
                 msg = messages.for_exception(p["result"]["ticket_error"], device_kind="printer")
                 self.data.print_error = msg.with_next_step(
-                    f"Biên nhận đã in xong. Số thứ tự của bạn là {ticket.number}. "
-                    "Vui lòng ghi nhớ số này và báo cán bộ tại quầy.")
+                    f"Biên nhận đã in xong. Số thứ tự của Ông/Bà là {ticket.number}, "
+                    "ghi lớn trên màn hình này. Mời Ông/Bà đến quầy và đọc số này cho cán bộ.")
         elif event == "_print_failed":
             self.data.busy = ""
             msg = messages.for_exception(p["error"], device_kind="printer")
-            code = self.data.dossier_code or self.data.local_reference
+            # never ask an elderly citizen to copy an 18-character code: staff find the dossier from the kiosk
             self.data.print_error = msg.with_next_step(
-                f"Mã hồ sơ của bạn là {code}. Vui lòng ghi lại mã này và báo cán bộ tại quầy để được in lại biên nhận.")
+                "Hồ sơ đã được lưu an toàn. Mời Ông/Bà đến quầy tiếp nhận: cán bộ sẽ in biên nhận cho Ông/Bà.")
         elif event in ("next", "finish"):
             self.goto(State.RATING)
         elif event == "back":

@@ -1,0 +1,314 @@
+"""Renders the citizen's screens in one Kivy process (offscreen SDL), each in a chosen session state, and reports
+what is drawn: a PNG per case and, in OUT_DIR/report.json, every visible label's text, where it is, and whether
+it is clipped or overflows its box. Usage:
+
+    python tests/screen_worker.py OUT_DIR [CASE ...]
+
+Cases are named "<state>-<variant>"; each runs in landscape 1920×1080 and portrait 1080×1920 (file names end
+in -landscape / -portrait). The session is a real `Session` with fake devices and a clock that never moves; its
+state and data are set directly (nothing is sent to a portal)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from screens import kivy_env  # noqa: E402
+
+kivy_env.configure(size=(1920, 1080), headless=True)
+
+from kivy.app import App  # noqa: E402
+from kivy.base import EventLoop  # noqa: E402
+from kivy.core.window import Window  # noqa: E402
+from kivy.uix.label import Label  # noqa: E402
+from kivy.uix.screenmanager import NoTransition, ScreenManager  # noqa: E402
+
+from drivers.base import ScannedPage  # noqa: E402
+from drivers.fakes.printer import FakePrinter  # noqa: E402
+from drivers.fakes.reader import FakeCodeReader  # noqa: E402
+from drivers.fakes.scanner import FakeScanner  # noqa: E402
+from kiosk import messages  # noqa: E402
+from kiosk.appliance import config  # noqa: E402
+from kiosk.appliance import services as services_mod  # noqa: E402
+from kiosk.portal.models import CitizenProfile, OtpChallenge, QueueTicket  # noqa: E402
+from kiosk.session.machine import Component, ManualRunner, Session, SessionData, State  # noqa: E402
+
+BIRTH = "1.001193"
+SIZES = {"landscape": (1920, 1080), "portrait": (1080, 1920)}
+NOW = dt.datetime(2026, 3, 16, 9, 30)
+
+
+class FrozenClock:
+    def __call__(self) -> float:
+        return 1000.0
+
+
+def make_session() -> Session:
+    data_dir = Path(tempfile.mkdtemp(prefix="kiosk-golden-"))
+    settings = config.load(portal={"url": "http://127.0.0.1:9"},
+                           kiosk={"data_dir": str(data_dir), "centre_name": "Bộ phận Một cửa UBND xã Tân Lập"})
+    svc = services_mod.build(settings, data_dir=data_dir, scanner=FakeScanner(delay=0),
+                             printer=FakePrinter(width_dots=576), reader=FakeCodeReader(delay=0))
+    svc.now = lambda: NOW  # the clock in the header, the appointment date: the same every run
+    return Session(svc, ManualRunner(), clock=FrozenClock())
+
+
+def citizen() -> CitizenProfile:
+    return CitizenProfile(id_number="001099012345", full_name="Nguyễn Văn An", birth_date=dt.date(1950, 1, 1),
+                          phone_masked="09xx xxx 123")
+
+
+def _page():
+    from PIL import Image
+
+    return ScannedPage(Image.new("L", (62, 88), 255), 75)
+
+
+def birth_data(session: Session, **extra) -> SessionData:
+    d = SessionData()
+    d.procedure = session.services.catalog.get(BIRTH)
+    d.citizen = citizen()
+    d.consented = True
+    d.form_values = {"declarant_full_name": "Nguyễn Văn An"}
+    d.fee_text = "Miễn lệ phí"
+    d.appointment_date = dt.date(2026, 3, 17)
+    for k, v in extra.items():
+        setattr(d, k, v)
+    return d
+
+
+ANSWERS = {"child_full_name": "H'Hen Niê", "child_birth_date": "05/03/2026", "child_sex": "Nữ",
+           "birth_place": "Trạm y tế xã Tân Lập", "mother_full_name": "Lê Thị Hồng Nhung",
+           "declarant_full_name": "Nguyễn Văn An"}
+
+
+def components(session: Session, pages: int = 1) -> list[Component]:
+    comps = [Component(doc.id, doc.name, doc.min_pages) for doc in session.services.catalog.get(BIRTH).documents
+             if doc.scan_at_kiosk]
+    for c in comps:
+        c.submitted_pages = pages
+    return comps
+
+
+def case_state(name: str, session: Session):
+    """(state, data, action) for a case; action(screen) runs after the first render (typing, taps)."""
+    s = session
+    none = None
+    if name == "attract-idle":
+        return State.ATTRACT, SessionData(), none
+    if name == "attract-cancelled":
+        return State.ATTRACT, SessionData(notice=messages.CANCELLED_NOTICE), none
+    if name == "procedure-list":
+        return State.PROCEDURE, SessionData(), none
+    if name == "procedure-typing":
+        def typing(screen):
+            screen.start_typing()
+            for key in "khai sinh":
+                screen.ids.keyboard.press("space" if key == " " else key)
+        return State.PROCEDURE, SessionData(), typing
+    if name == "consent-notice":
+        return State.CONSENT, birth_data(s, citizen=None), none
+    if name.startswith("form-"):
+        variant = name[5:]
+        d = birth_data(s)
+        if variant == "name-empty":
+            d.form_index = 0
+            return State.FORM, d, none
+        if variant == "name-typing":
+            d.form_index = 0
+
+            def type_name(screen):
+                screen.focus_current()
+                for key in ["h", "'", "h", "e", "n", "space", "n", "i", "e", "hat"]:
+                    screen.ids.keyboard.press(key)
+            return State.FORM, d, type_name
+        if variant == "name-error":
+            d.form_index = 0
+            d.form_errors = {"child_full_name": "Vui lòng nhập họ và tên của trẻ."}
+            return State.FORM, d, none
+        if variant == "place-typing":
+            d.form_index = 3
+            d.form_values.update({k: ANSWERS[k] for k in ("child_full_name", "child_birth_date", "child_sex")})
+
+            def type_place(screen):
+                screen.focus_current()
+                for key in ["t", "r", "a", "m", "ạ", "space", "y", "ạ", "space", "t", "e", "hat", "space",
+                            "t", "a", "n", "space", "l", "a", "hat", "p", "ạ"]:
+                    screen.ids.keyboard.press(key)
+            return State.FORM, d, type_place
+        if variant == "sex-choice":
+            d.form_index = 2
+            d.form_errors = {"child_sex": "Vui lòng chọn giới tính của trẻ."}
+            return State.FORM, d, none
+        if variant == "date-typing":
+            d.form_index = 1
+
+            def type_date(screen):
+                screen.focus_current()
+                for key in "05/03/2026":
+                    screen.ids.keyboard.press(key)
+            return State.FORM, d, type_date
+    if name == "review-all":
+        d = birth_data(s, form_values=dict(ANSWERS), components=components(s))
+        return State.REVIEW, d, none
+    if name.startswith("otp-"):
+        d = birth_data(s, form_values=dict(ANSWERS), components=components(s))
+        d.otp = OtpChallenge(otp_id="otp-00000001", sent_to="09xx xxx 123", expires_at=NOW, length=6)
+        d.otp_attempts_left = 3
+        d.notice = "Mã xác nhận đã được gửi tới số điện thoại 09xx xxx 123"
+
+        def type_code(screen):
+            for key in "123456":
+                screen.press(key)
+        return State.OTP, d, (type_code if name == "otp-typed" else none)
+    if name.startswith("done-"):
+        d = birth_data(s, form_values=dict(ANSWERS), components=components(s), received_at=NOW)
+        d.local_reference = "K-HN-0001-260316-0931-A7"
+        ticket = QueueTicket(number="A015", counter="Quầy 2", waiting=3, issued_at=NOW)
+        if name == "done-printed":
+            d.delivered, d.dossier_code, d.receipt_printed, d.ticket = True, "H38.01-260316-0042", True, ticket
+        elif name == "done-portal-down":
+            d.receipt_printed, d.ticket = True, None
+        elif name == "done-paper-out":
+            d.delivered, d.dossier_code, d.ticket = True, "H38.01-260316-0042", None
+            from drivers.base import PaperOut
+
+            d.print_error = messages.for_exception(PaperOut("paper out"), device_kind="printer")
+        d.print_started = True
+        return State.DONE, d, none
+    if name == "rating-faces":
+        return State.RATING, birth_data(s), none
+    raise KeyError(name)
+
+
+CASES = ["attract-idle", "attract-cancelled", "procedure-list", "procedure-typing", "consent-notice",
+         "form-name-empty", "form-name-typing", "form-name-error", "form-place-typing", "form-sex-choice",
+         "form-date-typing", "review-all", "otp-empty", "otp-typed", "done-printed", "done-portal-down",
+         "done-paper-out", "rating-faces"]
+
+
+# ---------------------------------------------------------------------------------------------- drawing
+def frames(n: int = 3) -> None:
+    for _ in range(n):
+        EventLoop.idle()
+
+
+def build_manager(app) -> ScreenManager:
+    """A fresh set of screens for the window's current size (kv rules read `app.px` once, when a widget is made)."""
+    import importlib
+
+    from screens.app import SCREENS
+
+    app.scale = min(Window.size) / 1080.0
+    app.portrait = Window.height > Window.width
+    manager = ScreenManager(transition=NoTransition())
+    for state, target in SCREENS.items():
+        module_name, cls_name = target.split(":")
+        module = importlib.import_module(f"screens.{module_name}")
+        manager.add_widget(getattr(module, cls_name)(name=state.value))
+    return manager
+
+
+def _walk(widget):
+    yield widget
+    for child in widget.children:
+        yield from _walk(child)
+
+
+def _shown(widget) -> bool:
+    w = widget
+    while w is not None:
+        if getattr(w, "opacity", 1) == 0 or w.width <= 0 or w.height <= 0:
+            return False
+        if w.parent is w:
+            break
+        w = w.parent
+    return True
+
+
+def _on_screen(widget, screen) -> bool:
+    x, y = widget.to_window(*widget.pos)
+    return x >= -1 and y >= -1 and x + widget.width <= Window.width + 1 and y + widget.height <= Window.height + 1
+
+
+def _in_scrollview(widget) -> bool:
+    from kivy.uix.scrollview import ScrollView
+
+    w = widget.parent
+    while w is not None and w.parent is not w:
+        if isinstance(w, ScrollView):
+            return True
+        w = w.parent
+    return False
+
+
+def facts(screen) -> dict:
+    """What is drawn: each shown label's text and box, and the problems a reader would see."""
+    labels, problems = [], []
+    for w in _walk(screen):
+        if not isinstance(w, Label) or not w.text.strip() or not _shown(w):
+            continue
+        w.texture_update()
+        tw, th = w.texture_size
+        x, y = w.to_window(*w.pos)
+        labels.append({"text": w.text, "x": round(x), "y": round(y), "w": round(w.width), "h": round(w.height),
+                       "font": round(w.font_size), "cls": type(w).__name__})
+        where = f"{type(w).__name__} {w.text[:40]!r}"
+        if w.shorten and tw > w.width + 1:
+            problems.append(f"shortened: {where}")
+        if th > w.height + 2:
+            problems.append(f"clipped vertically ({th:.0f} > {w.height:.0f}): {where}")
+        if tw > w.width + 2 and not (w.text_size[0] and w.text_size[0] <= w.width + 1):
+            problems.append(f"overflows horizontally ({tw:.0f} > {w.width:.0f}): {where}")
+        if not _on_screen(w, screen) and not _in_scrollview(w):  # a list scrolls; anything else must show
+            problems.append(f"off screen: {where}")
+    return {"labels": labels, "problems": problems}
+
+
+def main() -> int:
+    out = Path(sys.argv[1])
+    wanted = sys.argv[2:] or CASES
+    out.mkdir(parents=True, exist_ok=True)
+    session = make_session()
+    from screens.app import KioskApp
+
+    app = KioskApp(session)
+    App._running_app = app
+    EventLoop.ensure_window()
+    app.build()  # loads the kv files once and builds the landscape screens
+    report: dict = {}
+    for orientation, size in SIZES.items():
+        Window.size = size
+        frames(2)
+        if app.manager.parent is not None:
+            Window.remove_widget(app.manager)
+        app.manager = build_manager(app)
+        Window.add_widget(app.manager)
+        frames(2)
+        for name in wanted:
+            state, data, action = case_state(name, session)
+            session.state, session.data = state, data
+            app._render()
+            frames(3)
+            screen = app.manager.current_screen
+            if action is not None:
+                action(screen)
+                app._render()
+                frames(3)
+            screen = app.manager.current_screen
+            frames(2)
+            path = out / f"{name}-{orientation}.png"
+            app.manager.export_to_png(str(path))
+            report[f"{name}-{orientation}"] = {"state": state.value, "size": list(Window.size), **facts(screen)}
+            screen.on_leave()
+    (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
