@@ -65,6 +65,29 @@ def test_a_bad_value_is_refused_and_the_previous_settings_stay(sandbox, enrolled
     assert config.load(kiosk={"data_dir": str(data_dir)}).printer.width_dots == 512
 
 
+@pytest.mark.parametrize("printer", [{"profile": "TM-T20 II"}, {"profile": "TM-T20III-typo", "width_dots": 512}])
+def test_a_printer_profile_the_driver_does_not_know_is_refused_and_nothing_restarts(tmp_path, printer):
+    assert remote_config.apply(tmp_path, 1, {"printer": {"profile": "TM-T20II", "width_dots": 512}})
+    assert not remote_config.apply(tmp_path, 2, {"printer": printer})
+    assert remote_config.read_overlay(tmp_path) == (1, {"printer": {"profile": "TM-T20II", "width_dots": 512}})
+
+
+def test_a_push_whose_keys_are_all_refused_changes_nothing_and_restarts_nothing(sandbox, enrolled, tmp_path):  # noqa: F811
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    push(sandbox, {"portal": {"url": "http://evil.example"}, "kiosk": {"id": "OTHER", "technician_pin_hash": "x"}})
+    sender = sender_for(sandbox, enrolled, data_dir)
+    assert sender.send_once()
+    assert not sender.config_changed.is_set(), "a push with nothing acceptable must not restart the kiosk"
+    assert not remote_config.path_in(data_dir).exists()
+
+
+def test_pushed_text_is_bounded(tmp_path):
+    assert not remote_config.apply(tmp_path, 1, {"kiosk": {"centre_name": "Bộ phận " * 100}})
+    assert not remote_config.apply(tmp_path, 2, {"kiosk": {"centre_name": "UBND\x1b[2J"}})
+    assert remote_config.apply(tmp_path, 3, {"kiosk": {"centre_name": "Bộ phận Một cửa UBND xã Bản Lầu"}})
+
+
 def test_environment_still_wins_over_pushed_settings(tmp_path, monkeypatch):
     assert remote_config.apply(tmp_path, 3, {"printer": {"width_dots": 384}})
     monkeypatch.setenv("KIOSK_PRINTER__WIDTH_DOTS", "576")

@@ -43,6 +43,28 @@ def allowed_only(settings: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], l
     return kept, refused
 
 
+def driver_problems(kept: dict[str, dict[str, Any]]) -> list[str]:
+    """Values the config model accepts but a driver would fail on at start-up (a restart loop under systemd):
+    printer profiles python-escpos does not know, over-long or control-character text."""
+    problems: list[str] = []
+    profile = kept.get("printer", {}).get("profile")
+    if profile is not None:
+        try:
+            from escpos.capabilities import CAPABILITIES
+
+            known = set(CAPABILITIES.get("profiles", {}))
+        except Exception:  # noqa: BLE001 - without python-escpos no profile can be checked: refuse it
+            known = set()
+        if not isinstance(profile, str) or profile not in known:
+            problems.append(f"printer.profile: {profile!r} is not a python-escpos printer profile")
+    for section, key, limit in (("kiosk", "centre_name", 120), ("kiosk", "commune", 120),
+                                ("kiosk", "agency_code", 32), ("payment", "account_name", 60)):
+        value = kept.get(section, {}).get(key)
+        if value is not None and (not isinstance(value, str) or len(value) > limit or not value.isprintable()):
+            problems.append(f"{section}.{key}: text of at most {limit} printable characters")
+    return problems
+
+
 def path_in(data_dir: Path | str) -> Path:
     return Path(data_dir) / FILE_NAME
 
@@ -74,6 +96,13 @@ def apply(data_dir: Path | str, version: int, settings: dict[str, Any]) -> bool:
     kept, refused = allowed_only(settings)
     if refused:
         log.warning("remote config: keys the portal may not set were ignored: %s", ", ".join(sorted(refused)))
+    if not any(kept.values()):
+        log.warning("remote config version %d changes nothing this kiosk accepts: ignored", version)
+        return False  # nothing saved, so no restart
+    problems = driver_problems(kept)
+    if problems:
+        log.error("remote config version %d refused: %s", version, "; ".join(problems))
+        return False
     try:
         config.load(**_without_overlay(kept))  # the same checks as a site file; raises ConfigError
     except config.ConfigError as e:

@@ -197,7 +197,7 @@ def _check_text(text: str, field: FormField) -> str:
         raise _fail("too_long", max=_number_text(field.max))
     if field.min is not None and len(text) < field.min:
         raise _fail("too_short", min=_number_text(field.min))
-    if field.pattern is not None and not patterns.fullmatch(field.pattern, text):
+    if field.pattern is not None and not re.fullmatch(field.pattern, text):
         raise _fail("pattern")
     if field.id.endswith("full_name"):
         # ethnic-minority names: H'Hen Niê, Y-Moan Ênuôl (a typographic apostrophe is the same letter mark)
