@@ -891,8 +891,14 @@ class Session:
             from kiosk.portal.models import DocumentRef, DossierSubmission
             from kiosk.domain.pages import pack_pages
 
+            from kiosk.session.dossier import declaration_document
+
             blobs: dict[str, bytes] = {}
             refs = []
+            first = declaration_document(procedure, form, citizen, svc.config, svc.now())
+            if first is not None:  # the filled declaration form goes first (issue 14)
+                refs.append(first[0])
+                blobs[first[0].sha256] = first[1]
             for comp_id, name, images in components:
                 packed = pack_pages(images, dpi)
                 blobs[packed.sha256] = packed.pdf
