@@ -2,7 +2,9 @@
 event through Kivy's input path, waits for the screen to change, and takes screenshots.
 
 The Kivy app owns the main thread; the pilot runs its script on another thread and hands every look or
-touch to the UI thread through the clock, waiting for it to be done.
+touch to the UI thread through the clock, waiting for it to be done. Each hand-over is one pass of the UI loop (the
+screen is drawn between two), so the pilot waits for frames and conditions, never for a fixed time — except where
+Kivy itself keeps one (a ScrollView hands a tap on to its content 0.2 s after the finger lifts).
 """
 from __future__ import annotations
 
@@ -65,9 +67,16 @@ def _plain(text: str) -> str:
 
 
 class Pilot:
-    def __init__(self, app, *, step_delay: float = 0.05) -> None:
+    def __init__(self, app, *, step_delay: float = 0.0, tap_every_key: bool = False) -> None:
+        """`tap_every_key`: every text typed is typed tap by tap. By default only the first text with Vietnamese
+        marks is (so every session taps letters, the space bar, mark and tone keys); later texts go through the
+        keyboard's own keys without a tap each (`enter_text`): a tap costs a few frames, a whole form of them
+        tens of seconds. `keys_tapped` counts the taps on keys, for the record."""
         self.app = app
-        self.step_delay = step_delay
+        self.step_delay = step_delay  # a pause after each tap, for people watching a demo; 0 in tests
+        self.tap_every_key = tap_every_key
+        self.keys_tapped = 0
+        self._typed_marks_by_tap = False
 
     # ------------------------------------------------------------------------------------------ plumbing
     def call(self, fn: Callable[[], Any], timeout: float = 10.0) -> Any:
@@ -90,19 +99,19 @@ class Pilot:
         return box["result"]
 
     def frames(self, n: int = 2) -> None:
-        """Let the UI draw a few frames (layouts settle, bindings fire)."""
+        """Let the UI go round its loop `n` times (each is a frame: layouts settle, bindings fire, it draws)."""
         for _ in range(n):
             self.call(lambda: None)
-            time.sleep(1 / 60)
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "") -> None:
+        """Look once a frame until `predicate()` holds (it runs on the pilot's thread, and may call())."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            self.call(lambda: None)  # one UI frame between looks (the predicate runs here, and may call())
+            self.call(lambda: None)  # one UI frame between looks
             if predicate():
-                self.frames(2)
+                self.frames(2)  # what the change triggers (layout, the next screen's bindings) is done
                 return
-            time.sleep(0.05)
+            time.sleep(0.01)  # leave the CPU to the workers the UI is waiting for
         raise PilotError(f"timed out after {timeout} s waiting for {what or predicate}; state is {self.state}")
 
     @property
@@ -160,24 +169,30 @@ class Pilot:
         def locate() -> Widget:
             return widget if widget is not None else self._find_now(text, contains)
 
-        if self.call(lambda: self._needs_scroll(locate())):
-            self.call(lambda: self._scroll_now(locate()))
-            self.frames(3)
-
-        def press():
+        def press(scrolled: bool = False):
             target = locate()
+            if not scrolled and self._needs_scroll(target):
+                self._scroll_now(target)
+                return None
             x, y = target.to_window(*target.center)
             touch = UnitTestTouch(x, y)
             touch.touch_down()
             return touch, _in_scrollview(target)
 
-        touch, in_list = self.call(press)
-        time.sleep(0.04)  # a finger stays down a moment
-        self.call(touch.touch_up)
+        pressed = self.call(press)
+        if pressed is None:  # the list moved: let it lay out, then press where the button now is
+            self.frames(2)
+            pressed = self.call(lambda: press(scrolled=True))
+        touch, in_list = pressed
+        self.call(touch.touch_up)  # the finger lifts on the next frame
         if in_list:
-            time.sleep(0.25)  # a ScrollView hands a tap on to its content 0.2 s after the finger lifts
+            # a ScrollView hands a tap on to its content 0.2 s after the finger lifts (Kivy's own constant), and the
+            # button lets go of the touch then: wait for both
+            time.sleep(0.2)
+            self.wait_until(lambda: self.call(lambda: not touch.grab_list), 2, "the list to pass the tap on")
         self.frames(1)
-        time.sleep(self.step_delay)
+        if self.step_delay:
+            time.sleep(self.step_delay)
 
     @staticmethod
     def _needs_scroll(target: Widget) -> bool:
@@ -195,25 +210,87 @@ class Pilot:
 
     def type_text(self, text: str) -> None:
         """Type on the on-screen keyboard the way a citizen who does not know Telex would: the plain letters
-        of each word, then the mark keys ("â ê ô", "ă ơ ư", "đ") and the tone key ("á à ả ã ạ")."""
-        for i, word in enumerate(text.split(" ")):
-            if i:
-                self.tap("Dấu cách")
-            for key in keys_for_word(word):
-                self.tap(key)
+        of each word, then the mark keys ("â ê ô", "ă ơ ư", "đ") and the tone key ("á à ả ã ạ"). Tap by tap
+        for the first text with marks (or every text, with `tap_every_key`); otherwise see `enter_text`."""
+        marked = has_marks(text)
+        if not (self.tap_every_key or (marked and not self._typed_marks_by_tap)):
+            self.enter_text(text)
+            return
+        for label in keys_for_text(text):
+            self.tap(label)
+            self.keys_tapped += 1
+        self._typed_marks_by_tap = self._typed_marks_by_tap or marked
+
+    def enter_text(self, text: str) -> None:
+        """Put `text` in the field the on-screen keyboard is attached to, through the keyboard's own keys (the same
+        `press` a tap on a key calls: composing, capitals, the field's update) but without touching each one — for
+        the fields after the first, when what is tested is the rest of the flow rather than typing."""
+
+        def press_all() -> str:
+            from screens.keyboard import LAYOUTS, VietKeyboard
+
+            boards = [w for root in self._roots() for w in _walk(root) if isinstance(w, VietKeyboard) and _visible(w)]
+            if not boards:
+                raise PilotError(f"no on-screen keyboard open on screen {self.state!r}")
+            board = boards[0]
+            keys = {label: key for row in LAYOUTS[board.mode] for label, key, _width in row}
+            for label in keys_for_text(text):
+                if label not in keys:
+                    raise PilotError(f"no key {label!r} on the {board.mode} keyboard")
+                board.press(keys[label])
+            return board.text
+
+        self.call(press_all)
+        self.frames(1)
 
     def screenshot(self, path: Path) -> Path:
+        """The screen as a citizen sees it, as a PNG. Without a popup the screen is rendered through an FBO on the
+        UI thread and encoded here, on the pilot's thread (the UI goes on meanwhile); with one (countdown, technician
+        panel) the app reads the window's back buffer (KioskApp.screenshot). A blank capture is taken again."""
         for _ in range(3):
-            self.frames(3)
-            self.call(lambda: self.app.screenshot(path))
-            if not is_blank(path):
+            self.frames(2)
+            grabbed = self.call(self._grab_now)
+            if grabbed is None:
+                self.call(lambda: self.app.screenshot(path))
+                if not is_blank(path):
+                    return path
+                continue
+            from PIL import Image
+
+            size, pixels = grabbed
+            image = Image.frombytes("RGBA", size, pixels)  # the FBO is drawn top-down: no flip
+            if not _blank_image(image):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                image.save(path, compress_level=1)
                 return path
         raise PilotError(f"screenshot {path.name} came out blank")
+
+    def _grab_now(self) -> tuple[tuple[int, int], bytes] | None:
+        if len(Window.children) > 1:  # a popup is open: it is not part of the screen manager's canvas
+            return None
+        texture = self.app.manager.export_as_image().texture
+        return tuple(texture.size), bytes(texture.pixels)
 
 
 # ---------------------------------------------------------------------------------------------- helpers
 _TONE_BUTTON = {"\u0301": "á", "\u0300": "à", "\u0309": "ả", "\u0303": "ã", "\u0323": "ạ"}
 _HAT, _HORN_OR_BREVE = "\u0302", ("\u031b", "\u0306")
+_MARK_KEYS = {*_TONE_BUTTON.values(), "â ê ô", "ă ơ ư", "đ"}
+
+
+def has_marks(text: str) -> bool:
+    """Whether typing `text` needs a mark or tone key (đ, â, ơ, á, ...)."""
+    return any(label in _MARK_KEYS for label in keys_for_text(text))
+
+
+def keys_for_text(text: str) -> list[str]:
+    """The key labels for a whole text: each word's keys, with the space bar between words."""
+    labels: list[str] = []
+    for i, word in enumerate(text.split(" ")):
+        if i:
+            labels.append("Dấu cách")
+        labels += keys_for_word(word)
+    return labels
 
 
 def keys_for_word(word: str) -> list[str]:
@@ -245,8 +322,13 @@ def keys_for_word(word: str) -> list[str]:
 
 def is_blank(path: Path) -> bool:
     """A screenshot with (almost) one colour is a failed capture, not a screen."""
-    from PIL import Image, ImageStat
+    from PIL import Image
 
     with Image.open(path) as img:
-        stat = ImageStat.Stat(img.convert("L"))
-    return stat.stddev[0] < 2.0
+        return _blank_image(img)
+
+
+def _blank_image(img) -> bool:
+    from PIL import ImageStat
+
+    return ImageStat.Stat(img.convert("L")).stddev[0] < 2.0
