@@ -51,11 +51,39 @@ def _serial_reader(s):
     return SerialReader(s.device or "/dev/ttyACM0", baudrate=s.baudrate)
 
 
+def _fake_speech(s):
+    from drivers.fakes.speech import FakeSpeechOutput
+    return FakeSpeechOutput(headphones=s.headphones == "always", default_volume=s.default_volume,
+                            rate_wpm=s.rate_wpm)
+
+
+def _espeak_speech(s):
+    from drivers.espeak_speech import EspeakSpeech
+    return EspeakSpeech(output=s.output, wav_dir=s.wav_dir or None, headphones=s.headphones,
+                        default_volume=s.default_volume, rate_wpm=s.rate_wpm, alsa_device=s.alsa_device or None)
+
+
+def _no_keypad(s):
+    return None
+
+
+def _fake_keypad(s):
+    from drivers.fakes.keypad import FakeKeypad
+    return FakeKeypad()
+
+
+def _evdev_keypad(s):
+    from drivers.keypad import EvdevKeypad
+    return EvdevKeypad(s.device, keymap=dict(s.keymap))
+
+
 #: kind -> driver name -> factory taking the config section (duck-typed: drivers never import kiosk).
 DRIVERS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "scanner": {"fake": _fake_scanner, "sane": _sane_scanner},
     "printer": {"fake": _fake_printer, "escpos": _escpos_printer},
     "code_reader": {"fake": _fake_reader, "camera": _camera_reader, "hid": _hid_reader, "serial": _serial_reader},
+    "speech": {"fake": _fake_speech, "espeak": _espeak_speech},
+    "keypad": {"none": _no_keypad, "fake": _fake_keypad, "evdev": _evdev_keypad},
 }
 
 
@@ -83,6 +111,16 @@ def build_printer(section: Any) -> Printer:
 
 def build_reader(section: Any) -> CodeReader:
     return build("code_reader", section)
+
+
+def build_speech(section: Any) -> Any:
+    """A drivers.speech.SpeechOutput."""
+    return build("speech", section)
+
+
+def build_keypad(section: Any) -> Any:
+    """A drivers.keypad.Keypad, or None for driver "none"."""
+    return build("keypad", section)
 
 
 def simulator(**devices: Any) -> Any:
