@@ -225,7 +225,8 @@ def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None, with_f
         app.exit_code = exit_code
         Clock.schedule_once(lambda _dt: app.stop(), 0)
 
-    appliance = Appliance(svc, session, request_stop=request_stop, with_fleet=with_fleet)
+    appliance = Appliance(svc, session, request_stop=request_stop, with_fleet=with_fleet,
+                          post=lambda fn: Clock.schedule_once(lambda _dt: fn(), 0))  # keypad actions: UI thread
     app.appliance = appliance
     app.sender, app.monitor = appliance.sender, appliance.monitor
     # systemd stops the kiosk with SIGTERM: leave through the app so the outbox gets its last round

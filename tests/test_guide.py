@@ -260,3 +260,25 @@ def test_multitap_timeout_and_backspace() -> None:
     assert m.text == ""
     m.press("#")
     assert m.done
+
+
+def test_the_appliance_starts_the_keypad_and_posts_its_actions(kiosk: Kiosk) -> None:
+    from kiosk.appliance.runtime import Appliance
+
+    speech, keypad, posted = FakeSpeechOutput(time_scale=0.001), FakeKeypad(), []
+    kiosk.services.speech, kiosk.services.keypad = speech, keypad
+    appliance = Appliance(kiosk.services, kiosk.session, request_stop=lambda code: None, with_fleet=False,
+                          post=posted.append)
+    try:
+        appliance.start()
+        keypad.press(A.SELECT, A.SELECT).join(5)
+        assert kiosk.state is State.ATTRACT and len(posted) == 2  # nothing ran on the keypad's thread
+        for fn in posted:
+            fn()
+        assert kiosk.data.keypad_mode and kiosk.state is State.PROCEDURE
+        assert speech.wait_idle(10) and any("Chọn thủ tục" in t for t in speech.said)
+        assert {"speech", "keypad"} <= set(kiosk.services.devices())
+    finally:
+        appliance.stop()
+        speech.close()
+    assert not keypad._started

@@ -30,10 +30,23 @@ class Appliance:
     leave (a technician's restart or pushed settings); the UI calls `stop()` afterwards."""
 
     def __init__(self, services: Any, session: Session, *, request_stop: Callable[[int], None],
-                 with_fleet: bool = True, clock: Callable[[], float] | None = None) -> None:
+                 with_fleet: bool = True, clock: Callable[[], float] | None = None,
+                 post: Callable[[Callable[[], None]], None] | None = None) -> None:
+        """`post` runs a callable on the UI thread (Kivy: Clock.schedule_once); keypad actions arrive on the
+        keypad's reader thread and are handed over through it. None calls directly (tests, no UI)."""
         import time
 
         self.services, self.session, self.request_stop = services, session, request_stop
+        self.post = post or (lambda fn: fn())
+        self.guide = self.keypad_controller = None
+        self._keypad_unsubscribe: Callable[[], None] | None = None
+        speech = getattr(services, "speech", None)
+        if speech is not None:  # spoken guidance and the tactile keypad (issue 12)
+            from kiosk.appliance.guide import Guide
+            from kiosk.appliance.keypad_control import KeypadController
+
+            self.guide = Guide(session, speech)
+            self.keypad_controller = KeypadController(session, self.guide, speech)
         self._clock = clock or time.monotonic
         cfg = services.config
         # the outbox has its own client: it must never send as whichever citizen is logged in at the time
@@ -59,7 +72,19 @@ class Appliance:
     def start(self) -> None:
         """The window is up: the start-up self-test (status only: no paper moves), then tell systemd."""
         self.monitor.check_now()
+        self._start_keypad()
         watchdog.ready("kiosk ready")
+
+    def _start_keypad(self) -> None:
+        keypad = getattr(self.services, "keypad", None)
+        if keypad is None or self.keypad_controller is None or self._keypad_unsubscribe is not None:
+            return
+        try:
+            keypad.start()
+        except Exception as e:  # noqa: BLE001 - the touch screen still works; the doctor reports the keypad
+            log.warning("keypad not started: %s", type(e).__name__)
+            return
+        self._keypad_unsubscribe = self.keypad_controller.attach(keypad, self.post)
 
     def every_second(self) -> None:
         """From the UI loop: device health between sessions, the watchdog ping, the restart policy."""
@@ -89,6 +114,10 @@ class Appliance:
         if self._stopped:
             return
         self._stopped = True
+        if self._keypad_unsubscribe is not None:
+            self._keypad_unsubscribe()
+            self._keypad_unsubscribe = None
+            self.services.keypad.stop()
         watchdog.stopping("flushing the outbox")
         if self.fleet is not None:
             self.fleet.stop()
