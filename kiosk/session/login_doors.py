@@ -312,6 +312,29 @@ def _assisted(session) -> None:
          busy="Đang mở phiên hỗ trợ…")
 
 
+def assisted(session) -> dict | None:
+    """When this citizen's portal session was opened on their behalf by a clerk (chip_pa or qr_only): who helped
+    and how the citizen was identified, for the receipt and the queue ticket. None for a VNeID login."""
+    st = session.data.login
+    if st is None or st.staff is None or st.identity_source not in ("chip_pa", "qr_only") or session.data.citizen is None:
+        return None
+    staff = st.staff.staff
+    return {"identity_source": st.identity_source, "helper": f"{staff.display_name} ({staff.staff_id})"}
+
+
+def receipt_note(session) -> str:
+    """The receipt's plain words for an assisted dossier ("" otherwise)."""
+    from kiosk.portal.identity import VERIFICATION_COUNTER
+
+    marks = assisted(session)
+    if marks is None:
+        return ""
+    how = "thẻ căn cước gắn chip" if marks["identity_source"] == "chip_pa" else "mã QR trên thẻ căn cước"
+    return (f"Hồ sơ này được nộp với sự hỗ trợ của cán bộ {marks['helper']}, xác định người nộp bằng {how}. "
+            f"Ông/Bà vui lòng mang thẻ căn cước đến {VERIFICATION_COUNTER} để cán bộ kiểm tra trước khi "
+            "hồ sơ được giải quyết.")
+
+
 def _new_qr(session) -> None:
     oidc = _oidc(session)
     st = state(session)
