@@ -80,20 +80,32 @@ def all_bytes(folder: Path) -> bytes:
 
 
 def decryptable_secrets(folder: Path, personal: list[bytes]) -> list[str]:
-    """Every encrypted token anywhere in the folder (database, WAL, blobs) that decrypts, with the kiosk's
-    own key, to something containing personal data: what a thief holding the whole disk could read."""
-    fernet = Fernet((folder / "outbox.key").read_bytes().strip())
-    found = []
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.name == "outbox.key":
-            continue
-        for token in FERNET_TOKEN.findall(path.read_bytes()):
-            try:
-                plain = fernet.decrypt(token)
-            except InvalidToken:
-                continue
-            found += [f"{path.name}: {p[:12]!r}" for p in personal if p in plain]
-    return found
+    """Every encrypted token anywhere in the folder (database, WAL, shm, blobs, key files) that decrypts to
+    something containing personal data, with every key a thief holding the whole disk could get: the key
+    files (the master key included) and every key those unwrap, transitively."""
+    tokens = [(p.name, t) for p in sorted(folder.rglob("*")) if p.is_file()
+              for t in FERNET_TOKEN.findall(p.read_bytes())]
+    keys = {p.read_bytes().strip() for p in folder.rglob("*.key") if p.is_file()}
+    opened: dict[bytes, bytes] = {}
+    while True:
+        fresh = set()
+        for _, token in tokens:
+            for key in keys:
+                try:
+                    plain = Fernet(key).decrypt(token)
+                except (InvalidToken, ValueError):
+                    continue
+                opened[token] = plain
+                try:
+                    Fernet(plain)
+                    fresh.add(plain)
+                except ValueError:
+                    pass
+        if fresh <= keys:
+            break
+        keys |= fresh
+    return [f"{name}: {p[:12]!r}" for name, token in tokens if token in opened
+            for p in personal if p in opened[token]]
 
 
 # ---------------------------------------------------------------------------------------------- at rest
@@ -554,3 +566,45 @@ def test_a_session_during_an_outage_ends_saved_and_the_sender_delivers_it_later(
     finally:
         kiosk.services.close()
         kiosk.services.portal.close()
+
+
+def test_ciphertext_carved_from_freed_blocks_opens_with_no_key_left_after_delivery(data_dir, client, sandbox,
+                                                                                    sender_portal, tmp_path,
+                                                                                    monkeypatch):
+    """Crypto-shredding: a raw-disk carve finds the old ciphertext (blob files, payload and WAL frames in freed
+    blocks). After delivery no key on disk, master key included, nor any key it unwraps, opens any of it."""
+    creds = tmp_path / "credentials"  # systemd's credential folder (not on the data disk)
+    creds.mkdir()
+    (creds / "dvc-kiosk-outbox-key").write_bytes(Fernet.generate_key())
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    sub, blobs = confirmed_dossier(client, sandbox, "KIOSK-TEST-01-000120")
+    personal = [CITIZEN_NAME.encode(), CITIZEN_ID.encode(), *blobs.values()]
+    with Outbox(data_dir) as outbox:
+        outbox.enqueue(sub, blobs)
+        carved = all_bytes(data_dir)  # every block the dossier ever occupied, as a carve would find it
+        assert outbox.deliver(sub.local_reference, sender_portal) is not None
+    graveyard = data_dir / "carved.bin"  # the freed blocks, put back beside the surviving files
+    graveyard.write_bytes(carved)
+    assert decryptable_secrets(data_dir, personal) == []
+    graveyard.unlink()
+    assert not any(s in all_bytes(data_dir) for s in personal)
+
+
+def test_an_outbox_saved_under_the_old_single_key_stays_readable_until_delivered(data_dir, client, sandbox,
+                                                                                 sender_portal):
+    sub, blobs = confirmed_dossier(client, sandbox, "KIOSK-TEST-01-000121")
+    with Outbox(data_dir) as outbox:
+        outbox.enqueue(sub, blobs)
+    # Rewrite it as the old code stored it: everything under outbox.key, no per-dossier keys.
+    import sqlite3
+    old = Fernet((data_dir / "outbox.key").read_bytes().strip())
+    db = sqlite3.connect(data_dir / "outbox.sqlite3")
+    db.execute("UPDATE items SET payload=?, dek=NULL", (old.encrypt(sub.model_dump_json().encode()),))
+    db.execute("DELETE FROM blob_keys")
+    db.commit(); db.close()
+    for sha, data in blobs.items():
+        (data_dir / "outbox-blobs" / f"{sha}.enc").write_bytes(old.encrypt(data))
+    with Outbox(data_dir) as outbox:
+        assert outbox.submission(sub.local_reference) == sub
+        assert {sha: outbox.blob(sha) for sha in blobs} == blobs
+        assert outbox.deliver(sub.local_reference, sender_portal) is not None

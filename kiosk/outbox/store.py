@@ -4,9 +4,12 @@ portal exactly once, whatever happens to the network, the portal or the kiosk.
 - SQLite in WAL mode with synchronous=FULL for the queue; each document's PDF is a separate file, written to a
   temporary name, fsynced, renamed, and the folder fsynced, before the row that names it is committed. A crash
   before the commit leaves only an orphan file, removed on the next start.
-- Everything personal (form data, scans) is encrypted at rest with a key only the kiosk user can read
-  (`outbox.key`, mode 0600), and deleted once the portal has acknowledged the dossier: the payload is NULLed
-  with SQLite's secure_delete on, the WAL is truncated, and the blob files are unlinked.
+- Everything personal (form data, scans) is encrypted at rest with its own random key (one per dossier, one
+  per document), stored only wrapped by a master key; the master key comes from the systemd credential
+  `dvc-kiosk-outbox-key` (off the data disk) or, when none is given, from `outbox.key` (mode 0600) in the
+  data folder. Once the portal has acknowledged a dossier its keys are destroyed (overwritten, then deleted,
+  with SQLite's secure_delete on and the WAL truncated) and the payload and blob files removed: ciphertext a
+  raw-disk carve still finds in freed blocks is useless without them (crypto-shredding).
 - Delivery is idempotent: documents are content-addressed (the portal is asked which hashes it lacks and only
   those are sent; documents over `part_size` go in resumable parts, so a dropped link costs one part), and
   the dossier is submitted with the local reference as its idempotency key, so a retry after a lost answer
@@ -19,10 +22,12 @@ commands are kiosk.cli.outbox_*.
 """
 from __future__ import annotations
 
+import base64
 import contextlib
 import dataclasses
 import datetime as dt
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -50,6 +55,8 @@ RETRYABLE = frozenset({"unreachable", "timeout", "server_error", "rate_limited",
 #: wait for the same timeouts (or make a rate limit worse), so the round stops.
 PORTAL_WIDE = frozenset({"unreachable", "rate_limited"})
 KEY_FILE, DB_FILE, BLOB_DIR, LOCK_FILE = "outbox.key", "outbox.sqlite3", "outbox-blobs", "outbox.lock"
+#: The systemd credential holding the master key (`LoadCredentialEncrypted=` in systemd/dvc-kiosk.service).
+CREDENTIAL_NAME = "dvc-kiosk-outbox-key"
 
 #: What a citizen or technician reads for an outbox failure (kind -> Vietnamese, with the next step).
 MESSAGES: dict[str, str] = {k: unicodedata.normalize("NFC", v) for k, v in {
@@ -77,6 +84,10 @@ CREATE TABLE IF NOT EXISTS items (
     delivered_at REAL
 );
 CREATE INDEX IF NOT EXISTS items_due ON items(state, next_attempt_at);
+CREATE TABLE IF NOT EXISTS blob_keys (
+    sha TEXT PRIMARY KEY,       -- document sha256 (its file is outbox-blobs/<sha>.enc)
+    wrapped BLOB NOT NULL       -- the document's own key, encrypted with the master key
+);
 """
 
 
@@ -165,6 +176,35 @@ def load_or_create_key(path: Path) -> bytes:
     return key
 
 
+def credential_key_path() -> Path | None:
+    """Where systemd put the master key credential for this process, if it did."""
+    folder = os.environ.get("CREDENTIALS_DIRECTORY")
+    path = Path(folder) / CREDENTIAL_NAME if folder else None
+    return path if path is not None and path.is_file() else None
+
+
+def _credential_key(path: Path) -> bytes:
+    """A Fernet key as is; any other secret of at least 32 bytes is hashed into one."""
+    try:
+        raw = path.read_bytes().strip()
+    except OSError as e:
+        raise OutboxError("key_unreadable", f"credential {path.name} unreadable") from e
+    try:
+        Fernet(raw)
+        return raw
+    except ValueError:
+        if len(raw) < 32:
+            raise OutboxError("key_unreadable", f"credential {path.name} is too short to be a key") from None
+        return base64.urlsafe_b64encode(hashlib.sha256(raw).digest())
+
+
+def _shred(db: sqlite3.Connection, table: str, column: str, where: str, args: tuple) -> None:
+    """Overwrite a key column with zeros of the same length, then NULL/delete it (secure_delete zeroes the
+    freed cells); the caller checkpoints the WAL afterwards."""
+    db.execute(f"UPDATE {table} SET {column}=zeroblob(length({column})) WHERE {where} AND {column} IS NOT NULL",
+               args)
+
+
 def _try_lock(path: Path) -> int | None:
     """An exclusive, non-blocking flock on `path`: the fd while held, None when another process holds it.
     The kernel drops it when the process dies, so a SIGKILLed kiosk never leaves a stale lock."""
@@ -190,7 +230,19 @@ class Outbox:
         for folder in (self.dir, self.blob_dir):
             with contextlib.suppress(PermissionError):  # not the owner (a technician's shell): leave as is
                 os.chmod(folder, 0o700)
-        self._fernet = Fernet(load_or_create_key(self.dir / KEY_FILE))
+        # The master key only wraps the per-dossier and per-document keys. A systemd credential keeps it off
+        # the data disk; without one it is `outbox.key` in the data folder (the documented fallback), which is
+        # also the key of dossiers saved before per-dossier keys (read with it until delivered).
+        legacy_path = self.dir / KEY_FILE
+        cred = credential_key_path()
+        if cred is not None:
+            self.master_source = "credential"
+            self._master = Fernet(_credential_key(cred))
+            self._legacy = Fernet(load_or_create_key(legacy_path)) if legacy_path.exists() else None
+        else:
+            self.master_source = "file"
+            self._master = Fernet(load_or_create_key(legacy_path))
+            self._legacy = self._master
         self._clock = clock
         self._backoff_base, self._backoff_cap = backoff_base, backoff_cap
         self._part_size = part_size  # documents larger than this upload in resumable parts of this size
@@ -203,6 +255,8 @@ class Outbox:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed: a NULLed payload is gone
         self._db.executescript(_SCHEMA)
+        if "dek" not in {r[1] for r in self._db.execute("PRAGMA table_info(items)")}:
+            self._db.execute("ALTER TABLE items ADD COLUMN dek BLOB")  # NULL: saved under the old single key
         for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"):
             with contextlib.suppress(FileNotFoundError, PermissionError):
                 os.chmod(self.dir / name, 0o600)
@@ -211,6 +265,7 @@ class Outbox:
         self._owner_fd: int | None = _try_lock(self.dir / LOCK_FILE)
         if self._owner_fd is not None:
             self._drop_leftovers()
+            self._retire_legacy_key()
 
     @property
     def owner(self) -> bool:
@@ -242,15 +297,31 @@ class Outbox:
             with self._lock:
                 if self.has(submission.local_reference):
                     return
+                new_keys: dict[str, bytes] = {}
                 for sha in dict.fromkeys(hashes):
                     path = self._blob_path(sha)
-                    if not path.exists():
-                        _write_durably(path, self._fernet.encrypt(blobs[sha]))
-                payload = self._fernet.encrypt(submission.model_dump_json().encode())
-                self._db.execute(
-                    "INSERT INTO items(ref, created_at, procedure_code, payload, hashes) VALUES (?,?,?,?,?)",
-                    (submission.local_reference, self._clock(), submission.procedure_code, payload,
-                     json.dumps(hashes)))
+                    if path.exists() and self._blob_fernet(sha) is not None:
+                        continue  # shared with a waiting dossier: stored once, under its own key
+                    key = Fernet.generate_key()
+                    _write_durably(path, Fernet(key).encrypt(blobs[sha]))
+                    new_keys[sha] = key
+                dek = Fernet.generate_key()
+                payload = Fernet(dek).encrypt(submission.model_dump_json().encode())
+                # The documents are durable; now their keys and the dossier, in one commit.
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    for sha, key in new_keys.items():
+                        self._db.execute("INSERT OR REPLACE INTO blob_keys(sha, wrapped) VALUES (?,?)",
+                                         (sha, self._master.encrypt(key)))
+                    self._db.execute(
+                        "INSERT INTO items(ref, created_at, procedure_code, payload, hashes, dek) "
+                        "VALUES (?,?,?,?,?,?)",
+                        (submission.local_reference, self._clock(), submission.procedure_code, payload,
+                         json.dumps(hashes), self._master.encrypt(dek)))
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
         except OSError as e:
             code = "disk_full" if e.errno == 28 else "storage_error"
             log.error("outbox: could not save %s: %s", submission.local_reference, code)
@@ -297,19 +368,36 @@ class Outbox:
 
     def submission(self, ref: str) -> DossierSubmission:
         with self._lock:
-            row = self._db.execute("SELECT payload FROM items WHERE ref=?", (ref,)).fetchone()
+            row = self._db.execute("SELECT payload, dek FROM items WHERE ref=?", (ref,)).fetchone()
         if row is None or row[0] is None:
             raise KeyError(ref)
         try:
-            return DossierSubmission.model_validate_json(self._fernet.decrypt(row[0]))
+            fernet = Fernet(self._master.decrypt(row[1])) if row[1] is not None else self._legacy
+            if fernet is None:
+                raise InvalidToken
+            return DossierSubmission.model_validate_json(fernet.decrypt(row[0]))
         except InvalidToken as e:
             raise OutboxError("key_unreadable", "the dossier cannot be decrypted with this kiosk's key") from e
 
     def blob(self, sha: str) -> bytes:
         try:
-            return self._fernet.decrypt(self._blob_path(sha).read_bytes())
+            fernet = self._blob_fernet(sha) or self._legacy
+            if fernet is None:
+                raise InvalidToken
+            return fernet.decrypt(self._blob_path(sha).read_bytes())
         except (InvalidToken, FileNotFoundError) as e:
             raise OutboxError("blob_unreadable", f"document {sha[:12]} missing or undecryptable") from e
+
+    def _blob_fernet(self, sha: str) -> Fernet | None:
+        """The document's own key (None for a document saved under the old single key, or not saved)."""
+        with self._lock:
+            row = self._db.execute("SELECT wrapped FROM blob_keys WHERE sha=?", (sha,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return Fernet(self._master.decrypt(row[0]))
+        except InvalidToken as e:
+            raise OutboxError("key_unreadable", "a document key cannot be unwrapped with the master key") from e
 
     def reference_for(self, dossier_code: str) -> str | None:
         with self._lock:
@@ -363,7 +451,8 @@ class Outbox:
         with self._lock:
             n = self._db.execute("DELETE FROM items WHERE state='delivered'").rowcount
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            return n
+        self._retire_legacy_key()
+        return n
 
     # ------------------------------------------------------------------------------------------ internals
     _cols = "ref, created_at, procedure_code, state, attempts, next_attempt_at, last_error, dossier_code, hashes"
@@ -478,19 +567,50 @@ class Outbox:
         """The portal has it: forget the personal data and scans, keep only the mapping ref -> dossier code."""
         with self._lock:
             hashes = json.loads(self._db.execute("SELECT hashes FROM items WHERE ref=?", (ref,)).fetchone()[0])
-            self._db.execute(
-                "UPDATE items SET state='delivered', payload=NULL, dossier_code=?, delivered_at=?, last_error='' "
-                "WHERE ref=?", (receipt.dossier_code, self._clock(), ref))
-            # Old copies of the payload live on in the WAL until a checkpoint; truncate it now.
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                # Crypto-shredding: the dossier's key (and the keys of documents no waiting dossier needs) are
+                # overwritten, then dropped; what ciphertext survives in freed blocks opens with nothing.
+                _shred(self._db, "items", "dek", "ref=?", (ref,))
+                self._db.execute(
+                    "UPDATE items SET state='delivered', payload=NULL, dek=NULL, dossier_code=?, delivered_at=?, "
+                    "last_error='' WHERE ref=?", (receipt.dossier_code, self._clock(), ref))
+                gone = set(hashes) - self._needed_hashes()
+                for sha in gone:
+                    _shred(self._db, "blob_keys", "wrapped", "sha=?", (sha,))
+                    self._db.execute("DELETE FROM blob_keys WHERE sha=?", (sha,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            # Old copies of the pages live on in the WAL until a checkpoint; truncate it now.
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             # Under the lock: an enqueue that found a shared document already on disk must not lose it here.
-            for sha in set(hashes) - self._needed_hashes():
+            for sha in gone:
                 self._blob_path(sha).unlink(missing_ok=True)
+        self._retire_legacy_key()
         log.info("outbox: %s delivered as %s", ref, receipt.dossier_code)
 
     def _needed_hashes(self) -> set[str]:
         return {h for (hs,) in self._db.execute("SELECT hashes FROM items WHERE state!='delivered'")
                 for h in json.loads(hs)}
+
+    def _retire_legacy_key(self) -> None:
+        """With the master key in a credential, `outbox.key` is only the key of dossiers saved before the
+        upgrade: once none of them waits any more (and no document needs it), it is deleted."""
+        if self.master_source != "credential" or self._legacy is None or self._owner_fd is None:
+            return
+        with self._lock:
+            old_rows = self._db.execute(
+                "SELECT COUNT(*) FROM items WHERE payload IS NOT NULL AND dek IS NULL").fetchone()[0]
+            keyed = {sha for (sha,) in self._db.execute("SELECT sha FROM blob_keys")}
+            old_blobs = [p for p in self.blob_dir.glob("*.enc") if p.stem not in keyed]
+            if old_rows or old_blobs:
+                return
+            (self.dir / KEY_FILE).unlink(missing_ok=True)
+            _fsync_dir(self.dir)
+            self._legacy = None
+        log.info("outbox: every dossier saved under the old single key is delivered; old key deleted")
 
     def _blob_path(self, sha: str) -> Path:
         if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
@@ -502,6 +622,12 @@ class Outbox:
         before a crash stopped their row's commit, or left when a crash cut a delivery's clean-up)."""
         with self._lock:
             needed = self._needed_hashes()
+            orphans = [sha for (sha,) in self._db.execute("SELECT sha FROM blob_keys") if sha not in needed]
+            for sha in orphans:  # keys of documents nobody waits for (a crash cut their dossier's commit)
+                _shred(self._db, "blob_keys", "wrapped", "sha=?", (sha,))
+                self._db.execute("DELETE FROM blob_keys WHERE sha=?", (sha,))
+            if orphans:
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         for path in self.blob_dir.iterdir():
             if path.name.endswith(".tmp") or (path.suffix == ".enc" and path.stem not in needed):
                 path.unlink(missing_ok=True)
@@ -580,4 +706,4 @@ class Sender:
 
 
 __all__ = ["Outbox", "OutboxItem", "OutboxError", "Sender", "MESSAGES", "PENDING", "DELIVERED", "REJECTED",
-           "load_or_create_key"]
+           "load_or_create_key", "credential_key_path", "CREDENTIAL_NAME"]
