@@ -42,7 +42,7 @@ WARNING: Severity = "warning"
 FAILED: Severity = "failed"
 
 #: The order checks are reported in (tables, JSON).
-CHECK_NAMES = ("scanner", "printer", "code_reader", "portal", "clock", "outbox", "disk")
+CHECK_NAMES = ("scanner", "printer", "code_reader", "portal", "clock", "outbox", "disk", "speech", "keypad")
 #: Devices without which a citizen's session cannot finish: one of these failed puts the kiosk out of service.
 SESSION_DEVICES = ("scanner", "printer", "code_reader")
 
@@ -306,6 +306,23 @@ def _device_budget(services: Any, name: str, *, scan: bool, print_slip: bool, re
     return READER_STATUS_TIMEOUT + (read_timeout if read_code else 0.0) + WATCHDOG_GRACE
 
 
+def _accessibility_probe(services: Any, name: str) -> Probe:
+    """Speech and keypad (issue 12): their status only; neither blocks a session (the touch screen works)."""
+    device = getattr(services, name, None)
+
+    def probe(progress: _Progress) -> Outcome:
+        if device is None:
+            return OK, f"no {name} configured ({name}.driver = \"none\")"
+        progress.step = "status query"
+        status = device.status()
+        detail = f"{getattr(device, 'driver', '?')}: {_status_text(status)}"
+        if name == "speech" and hasattr(device, "headphones_connected"):
+            detail += "; headphones " + ("plugged in" if device.headphones_connected() else "not plugged in")
+        return _SEVERITY_OF[status.health], detail
+
+    return probe
+
+
 # ---------------------------------------------------------------------------------------------- portal
 class _PortalProbe:
     """One health call serves two checks: the portal (reachable, latency) and the clock (its time)."""
@@ -451,6 +468,9 @@ def run_checks(services: Any, *, scan: bool = True, print_slip: bool = True, rea
         budget = _device_budget(services, name, scan=scan, print_slip=print_slip, read_code=read_code,
                                 read_timeout=read_timeout)
         results[name] = _Running(name, budget, probe, device, report).result()
+    for name in ("speech", "keypad"):
+        results[name] = _Running(name, STATUS_TIMEOUT_CAP, _accessibility_probe(services, name),
+                                 getattr(services, name, None), report).result()
     for name in simulated_devices(services.config):
         results[name] = _simulated(results[name])
     for name, running in background.items():
@@ -507,6 +527,14 @@ def _build_devices(settings: Any) -> dict[str, Any]:
             devices[keyword] = registry.build(kind, section)
         except Exception as error:  # noqa: BLE001 - shown as that device's failed check
             devices[keyword] = _Unavailable(kind, error)
+    for kind in ("speech", "keypad"):  # issue 12
+        section = getattr(settings, kind, None)
+        if section is None:
+            continue
+        try:
+            devices[kind] = registry.build(kind, section)
+        except Exception as error:  # noqa: BLE001 - shown as that device's failed check
+            devices[kind] = _Unavailable(kind, error)
     return devices
 
 
