@@ -5,6 +5,8 @@ from kivy.properties import BooleanProperty, StringProperty
 
 from kiosk.portal.client import STATUS_LABELS
 from kiosk.domain.receipt import format_datetime
+from kiosk.domain.statuses import status_lines
+from kiosk.portal.models import NATIONAL_STATUS_CODE
 from screens.widgets import KioskScreen
 
 
@@ -33,12 +35,14 @@ class StatusLookupScreen(KioskScreen):
             return
         lines = [
             f"Mã hồ sơ: {v.dossier_code}",
-            f"Tình trạng: {STATUS_LABELS.get(v.status, v.status.value)}",
+            f"Tình trạng: {NATIONAL_STATUS_CODE.get(v.status, '')}. {STATUS_LABELS.get(v.status, v.status.value)}",
             f"Thủ tục: {v.procedure_name or v.procedure_code}",
             f"Ngày tiếp nhận: {format_datetime(v.received_at)}",  # the centre's time, not the portal's UTC
         ]
         if v.appointment_date:
             lines.append(f"Ngày hẹn trả kết quả: {v.appointment_date:%d/%m/%Y}")
+        lines += status_lines(v.status_code or NATIONAL_STATUS_CODE.get(v.status), note=v.note,
+                              fee_amount=v.fee_amount, payment_code=v.payment_code, result_at=v.result_at)
         self.result = "\n".join(lines)
 
     def on_leave(self, *_args) -> None:

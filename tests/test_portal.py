@@ -383,7 +383,7 @@ def test_kiosk_status_shows_a_table_and_json(client, sandbox, capsys):
     httpx.post(f"{sandbox.url}/api/v1/sandbox/dossiers/{code}/status", json={"status": "processing"}, verify=False)
     assert kiosk_main(["status", code, "--portal", sandbox.url, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert (data["status"], data["status_label"]) == ("processing", "Đang giải quyết")
+    assert (data["status"], data["status_label"]) == ("processing", "Đang xử lý")
 
 
 def test_kiosk_status_exit_codes_for_unknown_and_unreachable(sandbox, capsys):

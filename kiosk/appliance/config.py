@@ -32,7 +32,7 @@ class KioskSection(_Section):
     id: str = Field("KIOSK-DEMO-01", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")
     centre_name: str = "Bộ phận Một cửa UBND xã"
     commune: str = ""
-    agency_code: str = ""
+    agency_code: str = "000.20.31.H38"
     inactivity_seconds: float = Field(90.0, gt=5, le=3600)
     inactivity_warning_seconds: float = Field(20.0, gt=1, le=600)
     orientation: Literal["landscape", "portrait"] = "landscape"

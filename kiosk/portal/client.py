@@ -209,12 +209,17 @@ class OtpCodeInvalid(PortalRejected):
         super().__init__(detail, code="otp_invalid")
 
 
-STATUS_LABELS: dict[DossierStatus, str] = {
-    DossierStatus.RECEIVED: "Đã tiếp nhận",
-    DossierStatus.PROCESSING: "Đang giải quyết",
-    DossierStatus.SUPPLEMENT_REQUIRED: "Cần bổ sung giấy tờ",
-    DossierStatus.COMPLETED: "Đã có kết quả",
-    DossierStatus.RETURNED: "Đã trả lại hồ sơ",
+STATUS_LABELS: dict[DossierStatus, str] = {  # the national one-stop list's own words (TrangThaiHoSo 1-10)
+    DossierStatus.RECEIVED: "Mới đăng ký",
+    DossierStatus.ACCEPTED: "Được tiếp nhận",
+    DossierStatus.NOT_ACCEPTED: "Không được tiếp nhận",
+    DossierStatus.PROCESSING: "Đang xử lý",
+    DossierStatus.SUPPLEMENT_REQUIRED: "Yêu cầu bổ sung",
+    DossierStatus.PAYMENT_REQUIRED: "Yêu cầu nghĩa vụ tài chính",
+    DossierStatus.WITHDRAWN: "Công dân rút hồ sơ",
+    DossierStatus.STOPPED: "Dừng xử lý",
+    DossierStatus.COMPLETED: "Đã xử lý xong",
+    DossierStatus.RETURNED: "Đã trả kết quả",
 }
 
 

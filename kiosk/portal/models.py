@@ -113,11 +113,22 @@ class DossierSubmission(_Model):
 
 
 class DossierStatus(str, Enum):
-    RECEIVED = "received"
-    PROCESSING = "processing"
-    SUPPLEMENT_REQUIRED = "supplement_required"
-    COMPLETED = "completed"
-    RETURNED = "returned"
+    """The national one-stop status list (TrangThaiHoSo), numbered as `NATIONAL_STATUS_CODE` says."""
+
+    RECEIVED = "received"                        # 1 Mới đăng ký
+    ACCEPTED = "accepted"                        # 2 Được tiếp nhận
+    NOT_ACCEPTED = "not_accepted"                # 3 Không được tiếp nhận
+    PROCESSING = "processing"                    # 4 Đang xử lý
+    SUPPLEMENT_REQUIRED = "supplement_required"  # 5 Yêu cầu bổ sung
+    PAYMENT_REQUIRED = "payment_required"        # 6 Yêu cầu nghĩa vụ tài chính
+    WITHDRAWN = "withdrawn"                      # 7 Công dân rút hồ sơ
+    STOPPED = "stopped"                          # 8 Dừng xử lý
+    COMPLETED = "completed"                      # 9 Đã xử lý xong
+    RETURNED = "returned"                        # 10 Đã trả kết quả
+
+
+#: The national status number of each status (1-10).
+NATIONAL_STATUS_CODE: dict[DossierStatus, int] = {s: i for i, s in enumerate(DossierStatus, start=1)}
 
 
 class DossierReceipt(_Model):
@@ -138,6 +149,11 @@ class DossierView(_Model):
     appointment_date: dt.date | None = None
     documents: int = Field(0, ge=0, le=1000)
     pages: int = Field(0, ge=0, le=100_000)
+    status_code: int | None = Field(None, ge=1, le=10)  # the national status number (NATIONAL_STATUS_CODE)
+    note: Text = ""  # what the centre asks of the citizen (status 5: what to bring), never personal data
+    fee_amount: int | None = Field(None, ge=0)  # status 6: the amount due, in đồng
+    payment_code: Code = ""  # status 6: the payment reference to quote
+    result_at: ShortText = ""  # status 9: where to collect the result
 
 
 class BlobState(_Model):

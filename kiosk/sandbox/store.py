@@ -133,7 +133,7 @@ class SandboxStore:
     """All sandbox state. Thread-safe: FastAPI runs sync endpoints on a thread pool, so one lock guards
     the single connection and every public method is one transaction."""
 
-    def __init__(self, db_path: Path | str, *, agency_code: str = "H38.01",
+    def __init__(self, db_path: Path | str, *, agency_code: str = "000.20.31.H38",
                  clock: Callable[[], dt.datetime] | None = None) -> None:
         self.db_path = Path(db_path)
         self.blob_dir = self.db_path.with_name(self.db_path.name + ".blobs")
@@ -432,7 +432,7 @@ class SandboxStore:
             dossier_code=row["code"], status=DossierStatus(row["status"]), procedure_code=row["procedure_code"],
             procedure_name=row["procedure_name"], received_at=dt.datetime.fromisoformat(row["received_at"]),
             appointment_date=dt.date.fromisoformat(row["appointment_date"]) if row["appointment_date"] else None,
-            documents=int(counts[0]), pages=int(counts[1]))
+            documents=int(counts[0]), pages=int(counts[1]), **_status_details(row["code"], DossierStatus(row["status"])))
 
     def set_status(self, code: str, status: DossierStatus) -> DossierView:
         """Move a dossier along (test-only: what portal staff would do)."""
@@ -553,6 +553,22 @@ class SandboxStore:
             rows = self._db.execute("SELECT received_at, body FROM heartbeats WHERE kiosk_id = ? ORDER BY id",
                                     (kiosk_id,)).fetchall()
         return [{"received_at": r["received_at"], **json.loads(r["body"])} for r in rows]
+
+
+def _status_details(code: str, status: DossierStatus) -> dict[str, Any]:
+    """What staff would enter with a status (sandbox stand-ins): the national number, what to bring (5),
+    the fee and its payment code (6), where to collect the result (9). Never personal data."""
+    from kiosk.portal.models import NATIONAL_STATUS_CODE
+
+    details: dict[str, Any] = {"status_code": NATIONAL_STATUS_CODE[status]}
+    if status is DossierStatus.SUPPLEMENT_REQUIRED:
+        details["note"] = "Bản chính Giấy chứng sinh (bản đã nộp bị mờ, không đọc được)."
+    elif status is DossierStatus.PAYMENT_REQUIRED:
+        details["fee_amount"] = 8000
+        details["payment_code"] = "TT" + "".join(ch for ch in code if ch.isdigit())[-12:]
+    elif status is DossierStatus.COMPLETED:
+        details["result_at"] = "Quầy trả kết quả, Bộ phận Một cửa"
+    return details
 
 
 class BlobWriter:
