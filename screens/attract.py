@@ -56,6 +56,6 @@ class AttractScreen(KioskScreen):
         self._catalog = catalog  # rebuilt when a newer catalogue arrives from the portal
         box.clear_widgets()
         for proc in catalog.popular(6):
-            btn = ChoiceButton(text=choice_text(proc.name), value=proc.code)
+            btn = ChoiceButton(text=choice_text(proc.plain_name or proc.name), value=proc.code)
             btn.bind(on_release=lambda b: self.send("choose", code=b.value))
             box.add_widget(btn)

@@ -46,7 +46,7 @@ class ProcedureScreen(KioskScreen):
         box = self.ids.results
         box.clear_widgets()
         for proc in procedures:
-            btn = ChoiceButton(text=choice_text(proc.name, proc.plain), value=proc.code)
+            btn = ChoiceButton(text=choice_text(proc.plain_name or proc.name, proc.plain), value=proc.code)
             btn.bind(on_release=lambda b: self.send("choose", code=b.value))
             box.add_widget(btn)
 

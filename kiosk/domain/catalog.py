@@ -149,6 +149,7 @@ class Procedure(_Model):
 
     code: Annotated[str, StringConstraints(pattern=PROCEDURE_CODE)]
     name: Text
+    plain_name: ShortText = ""  # a short tile title in everyday words ("Khai sinh cho con"); the official name stays
     plain: Text
     field: Text
     level: ShortText = "Cấp xã"

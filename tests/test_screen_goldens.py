@@ -1,0 +1,150 @@
+"""Screen goldens (issue 10): one offscreen Kivy process (tests/screen_worker.py) draws every citizen screen in
+its chosen states at 1920×1080 and 1080×1920; each PNG is compared with tests/golden/screens/<case>.png, and
+report.json (every shown label's text and box) is checked for what a citizen must see.
+
+`UPDATE_GOLDENS=1` rewrites the goldens (look at them before committing). Offscreen rendering (Mesa llvmpipe)
+is deterministic here: two runs give identical pixels; the tolerance only absorbs driver-level noise."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+HERE = Path(__file__).resolve().parent
+GOLDEN = HERE / "golden" / "screens"
+WORKER = HERE / "screen_worker.py"
+
+CHANNEL_DIFF = 48  # a pixel differs when any channel moves by more than this
+MAX_DIFF_FRACTION = 0.005  # at most 0.5 % of the pixels may differ
+
+
+
+def _worker_constant(name: str):
+    """CASES and SIZES, read from the worker's source: importing it would start Kivy in this process."""
+    import ast
+
+    for node in ast.parse(WORKER.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise LookupError(name)
+
+
+CASES: list[str] = _worker_constant("CASES")
+SIZES: dict[str, tuple[int, int]] = _worker_constant("SIZES")
+
+NAMES = [f"{c}-{o}" for c in CASES for o in SIZES]
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    out = tmp_path_factory.mktemp("screens")
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    env.setdefault("KIVY_HOME", str(HERE.parent / ".kivy"))
+    env["KIVY_NO_ARGS"] = "1"
+    proc = subprocess.run([sys.executable, str(WORKER), str(out)], env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    return out, report
+
+
+def _labels(report, name):
+    return report[name]["labels"]
+
+
+def _texts(report, name) -> str:
+    return "\n".join(lab["text"] for lab in _labels(report, name))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_screen_matches_golden(rendered, name):
+    out, _report = rendered
+    got = Image.open(out / f"{name}.png").convert("RGB")
+    arr = np.asarray(got).astype(np.int16)
+    assert arr.max() > 0, f"{name}: an all-black capture"
+    golden = GOLDEN / f"{name}.png"
+    if os.environ.get("UPDATE_GOLDENS") == "1":
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        got.save(golden, optimize=True)
+        return
+    assert golden.exists(), f"no golden for {name}: run with UPDATE_GOLDENS=1 and look at it"
+    want = np.asarray(Image.open(golden).convert("RGB")).astype(np.int16)
+    assert want.shape == arr.shape, f"{name}: size {arr.shape} != golden {want.shape}"
+    differing = (np.abs(arr - want).max(axis=2) > CHANNEL_DIFF).mean()
+    if differing > MAX_DIFF_FRACTION:
+        diff_path = out / f"{name}-diff.png"
+        Image.fromarray(((np.abs(arr - want).max(axis=2) > CHANNEL_DIFF) * 255).astype(np.uint8)).save(diff_path)
+        pytest.fail(f"{name}: {differing:.2%} of pixels differ from the golden (diff mask {diff_path}, "
+                    f"new image {out / (name + '.png')})")
+
+
+def test_every_case_rendered(rendered):
+    _out, report = rendered
+    assert sorted(report) == sorted(NAMES)
+
+
+def test_no_clipped_or_overflowing_text(rendered):
+    _out, report = rendered
+    problems = {name: case["problems"] for name, case in report.items() if case["problems"]}
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize("orientation", list(SIZES))
+def test_body_text_stays_below_the_header(rendered, orientation):
+    """A title or notice pushed up into the header band (an overfull screen) is half hidden."""
+    _out, report = rendered
+    bad = []
+    for case in CASES:
+        name = f"{case}-{orientation}"
+        height = report[name]["size"][1]
+        header_bottom = height - 110 * min(report[name]["size"]) / 1080
+        for lab in _labels(report, name):
+            top = lab["y"] + lab["h"]
+            if lab["y"] < header_bottom - 2 and top > header_bottom + 2:
+                bad.append(f"{name}: {lab['text'][:40]!r}")
+    assert not bad, bad
+
+
+@pytest.mark.parametrize("orientation", list(SIZES))
+def test_otp_shows_the_six_typed_digits(rendered, orientation):
+    _out, report = rendered
+    texts = [lab["text"] for lab in _labels(report, f"otp-typed-{orientation}")]
+    digits = [t for t in texts if "".join(t.split()) == "123456"]
+    assert digits, f"no label shows 1 2 3 4 5 6 after six digits were typed: {texts}"
+    assert not any("–" in t or "_" in t or "-" in t for t in digits)
+    empty = [lab["text"] for lab in _labels(report, f"otp-empty-{orientation}")]
+    assert not any("".join(t.split()) == "123456" for t in empty)
+
+
+@pytest.mark.parametrize("orientation", list(SIZES))
+def test_review_shows_fee_and_appointment_on_screen(rendered, orientation):
+    _out, report = rendered
+    name = f"review-all-{orientation}"
+    w, h = report[name]["size"]
+    found = {}
+    for lab in _labels(report, name):
+        for want in ("Miễn lệ phí", "17/03/2026"):
+            if lab["text"].strip() == want:
+                found[want] = lab
+    assert set(found) == {"Miễn lệ phí", "17/03/2026"}, _texts(report, name)
+    for want, lab in found.items():
+        assert 0 <= lab["y"] and lab["y"] + lab["h"] <= min(h, 1080 if w > h else h), f"{want} below the fold"
+        assert 0 <= lab["x"] and lab["x"] + lab["w"] <= w
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.startswith("done-")])
+@pytest.mark.parametrize("orientation", list(SIZES))
+def test_done_shows_queue_number_or_what_to_do(rendered, case, orientation):
+    _out, report = rendered
+    text = _texts(report, f"{case}-{orientation}")
+    has_number = "A015" in text
+    has_words = "đến quầy tiếp nhận" in text
+    assert has_number or has_words, text
+    if case == "done-printed":
+        assert has_number
