@@ -77,6 +77,20 @@ def _evdev_keypad(s):
     return EvdevKeypad(s.device, keymap=dict(s.keymap))
 
 
+def _no_chip(s):
+    return None
+
+
+def _fake_chip(s):
+    from drivers.fakes.chip import FakeChipReader
+    return FakeChipReader()
+
+
+def _pcsc_chip(s):
+    from drivers.pcsc_reader import PcscChipReader
+    return PcscChipReader(s.reader, csca=s.csca_bundle or None)
+
+
 #: kind -> driver name -> factory taking the config section (duck-typed: drivers never import kiosk).
 DRIVERS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "scanner": {"fake": _fake_scanner, "sane": _sane_scanner},
@@ -84,6 +98,7 @@ DRIVERS: dict[str, dict[str, Callable[[Any], Any]]] = {
     "code_reader": {"fake": _fake_reader, "camera": _camera_reader, "hid": _hid_reader, "serial": _serial_reader},
     "speech": {"fake": _fake_speech, "espeak": _espeak_speech},
     "keypad": {"none": _no_keypad, "fake": _fake_keypad, "evdev": _evdev_keypad},
+    "chip_reader": {"none": _no_chip, "fake": _fake_chip, "pcsc": _pcsc_chip},
 }
 
 
@@ -121,6 +136,11 @@ def build_speech(section: Any) -> Any:
 def build_keypad(section: Any) -> Any:
     """A drivers.keypad.Keypad, or None for driver "none"."""
     return build("keypad", section)
+
+
+def build_chip_reader(section: Any) -> Any:
+    """A drivers.chip.ChipReader (the chip ID card, issue 11), or None for driver "none"."""
+    return build("chip_reader", section)
 
 
 def simulator(**devices: Any) -> Any:

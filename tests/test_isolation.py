@@ -12,7 +12,7 @@ from pathlib import Path
 from kiosk.appliance import config
 
 TESTS = Path(__file__).resolve().parent
-STRAY_URL = "http://stray.invalid:1"
+STRAY_URL = "https://stray.invalid:1"
 
 PROBE = '''
 import os

@@ -44,7 +44,7 @@ from portal_fixtures import (  # noqa: F401  (fixtures)
     submission,
 )
 
-DOSSIER_CODE = re.compile(r"^H38\.01-\d{6}-\d{4}$")
+DOSSIER_CODE = re.compile(r"^000\.20\.31\.H38-\d{6}-\d{4}$")  # Circular 01/2018/TT-VPCP shape
 
 
 class CountingTransport(httpx.HTTPTransport):
@@ -373,7 +373,7 @@ def test_kiosk_status_shows_a_table_and_json(client, sandbox, capsys):
     code = _submitted(client, sandbox)
     assert kiosk_main(["status", code, "--portal", sandbox.url]) == 0
     table = capsys.readouterr().out
-    assert code in table and "received — Đã tiếp nhận" in table and "1.001193" in table
+    assert code in table and "received — Mới đăng ký" in table and "1.001193" in table
     assert kiosk_main(["status", f"DVCK1|{code}\r\n", "--portal", sandbox.url, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert (data["dossier_code"], data["status"], data["pages"], data["documents"]) == (code, "received", 3, 1)

@@ -264,7 +264,7 @@ def test_interactive_with_scripted_stdin(tmp_path, sandbox, monkeypatch, capsys)
     assert out.count("Screen orientation") == 2  # re-asked after the invalid answer
     assert "The two PINs differ" in out
     site = site_file(root)
-    assert site["kiosk"]["orientation"] == "portrait" and site["kiosk"]["agency_code"] == "H38.01"
+    assert site["kiosk"]["orientation"] == "portrait" and site["kiosk"]["agency_code"] == "000.20.31.H38"
     assert site["printer"]["connection"] == "usb" and site["printer"]["usb_vendor"] == 0x0416
     assert verify_pin(PIN, site["kiosk"]["technician_pin_hash"])
     assert (root / "etc/dvc-kiosk/credentials.json").exists()

@@ -176,7 +176,7 @@ def test_numbers_follow_the_vietnamese_day_and_names_come_from_the_catalogue(tmp
             codes.append(client.submit(sub, f"idem-day-000{i}").dossier_code)
             tickets.append(client.queue_ticket("1.001193"))
         assert client.dossier(codes[0]).procedure_name == "Đăng ký khai sinh"
-    assert codes == ["H38.01-261123-0001", "H38.01-261123-0002", "H38.01-261124-0001"]
+    assert codes == ["000.20.31.H38-261123-0001", "000.20.31.H38-261123-0002", "000.20.31.H38-261124-0001"]
     assert [t.number for t in tickets] == ["A001", "A002", "A001"]
     assert [t.waiting for t in tickets[:2]] == [0, 1]
 

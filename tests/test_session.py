@@ -621,7 +621,7 @@ def test_optional_paper_is_offered_and_can_be_skipped(kiosk: Kiosk) -> None:
     kiosk.runner.run_next()
     assert kiosk.state is State.DONE and kiosk.data.delivered, kiosk.data.error
     held = next(d for d in portal_dossiers(kiosk.sandbox) if d["dossier_code"] == kiosk.data.dossier_code)
-    assert [doc["component"] for doc in held["documents"]] == ["to_khai"]
+    assert [doc["component"] for doc in held["documents"]] == ["to_khai_dien_tu", "to_khai"]  # the filled declaration form comes first
 
 
 # ---------------------------------------------------------------------------------------------- OTP

@@ -11,8 +11,10 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from kiosk.domain.codes import KIOSK_ID_PATTERN
 
 from kiosk import resources
 
@@ -29,9 +31,9 @@ class _Section(BaseModel):
 
 
 class KioskSection(_Section):
-    id: str = Field("KIOSK-DEMO-01", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")
-    centre_name: str = "Bộ phận Một cửa UBND xã"
-    commune: str = ""
+    id: str = Field("KIOSK-DEMO-01", pattern=KIOSK_ID_PATTERN)
+    centre_name: str = "Bộ phận Một cửa UBND xã Tân Lập"
+    commune: str = "Xã Tân Lập"
     agency_code: str = "000.20.31.H38"
     inactivity_seconds: float = Field(90.0, gt=5, le=3600)
     inactivity_warning_seconds: float = Field(20.0, gt=1, le=600)
@@ -57,6 +59,15 @@ class PortalSection(_Section):
     retry_base: float = Field(0.5, ge=0, le=30)
     retry_cap: float = Field(4.0, ge=0, le=120)
     call_deadline: float = Field(20.0, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _no_plain_http_off_this_machine(self) -> "PortalSection":
+        from kiosk.portal.client import insecure_url_refused
+
+        refused = insecure_url_refused(self.url, self.allow_insecure_http)
+        if refused:
+            raise ValueError(f"portal.url: {refused}")
+        return self
 
 
 class ScannerSection(_Section):
@@ -99,6 +110,47 @@ class CodeReaderSection(_Section):
     fake_fault: str = ""
 
 
+class SpeechSection(_Section):
+    """Spoken guidance (drivers/speech.py): "fake" records, "espeak" speaks through espeak-ng."""
+
+    driver: Literal["fake", "espeak"] = "fake"
+    output: Literal["alsa", "wav_dir"] = "alsa"  # wav_dir: WAV files in `wav_dir` (CI, the simulator)
+    wav_dir: str = ""
+    headphones: Literal["auto", "always", "never"] = "auto"  # auto: the ALSA headphone-jack control
+    default_volume: int = Field(60, ge=0, le=100)
+    alsa_device: str = ""
+    rate_wpm: int = Field(160, ge=80, le=400)
+
+    @model_validator(mode="after")
+    def _wav_dir_named(self) -> "SpeechSection":
+        if self.driver == "espeak" and self.output == "wav_dir" and not self.wav_dir:
+            raise ValueError("speech.output = 'wav_dir' needs speech.wav_dir")
+        return self
+
+
+class KeypadSection(_Section):
+    """The tactile keypad (drivers/keypad.py): none, fake (demo, tests) or evdev."""
+
+    driver: Literal["none", "fake", "evdev"] = "none"
+    device: str = ""  # /dev/input/by-id/...-event-kbd
+    keymap: dict[str, str] = Field(default_factory=dict)  # key name -> action ("NONE" unmaps), over DEFAULT_KEYMAP
+
+
+class ChipReaderSection(_Section):
+    """The contactless reader for the chip ID card (drivers/chip.py, issue 11): none, fake (demo) or pcsc."""
+
+    driver: Literal["none", "fake", "pcsc"] = "fake"
+    reader: str = ""       # a part of the PC/SC reader's name; "" = the first reader
+    csca_bundle: str = ""  # PEM/DER file or folder of the CSCA certificates passive authentication trusts
+    timeout: float = Field(15.0, gt=0, le=120)  # one chip read (BAC, DG1, DG13, DG2, SOD)
+
+    @model_validator(mode="after")
+    def _csca_for_pcsc(self) -> "ChipReaderSection":
+        if self.driver == "pcsc" and not self.csca_bundle:
+            raise ValueError("chip_reader.driver = 'pcsc' needs chip_reader.csca_bundle (no card is trusted without it)")
+        return self
+
+
 class CatalogSection(_Section):
     path: Path = Field(default_factory=lambda: resources.resource_path("config/procedures.json"))
     sync_from_portal: bool = True
@@ -125,6 +177,9 @@ class Settings(BaseSettings):
     catalog: CatalogSection = CatalogSection()
     holidays: HolidaysSection = HolidaysSection()
     payment: PaymentSection = PaymentSection()
+    speech: SpeechSection = SpeechSection()
+    keypad: KeypadSection = KeypadSection()
+    chip_reader: ChipReaderSection = ChipReaderSection()
 
     @field_validator("kiosk")
     @classmethod

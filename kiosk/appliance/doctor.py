@@ -402,6 +402,8 @@ def _outbox_probe(services: Any) -> Probe:
         if rejected:
             severity = WARNING
             detail += f"; {rejected} refused by the portal, see `kiosk outbox list`"
+        if getattr(outbox, "master_source", "") == "file":
+            detail += "; master key on the data disk (outbox.key; a systemd credential keeps it off)"
         return severity, detail
 
     return probe

@@ -30,9 +30,16 @@ class Services:
     catalog_store: Any = None  # kiosk.domain.catalog.CatalogStore: the last good copy of the portal's catalogue
     last_receipt: Any = None  # the last receipt PrintJob, for the technician's reprint
     last_print: dict | None = None  # bytes of the last receipt/ticket, for `kiosk simulate`
+    simulator: Any = None  # drivers.fakes.simulator.Simulator when devices are fakes (demo hooks), else None
+    speech: Any = None  # drivers.speech.SpeechOutput (spoken guidance), None when not built
+    keypad: Any = None  # drivers.keypad.Keypad, None when the unit has none
+    chip_reader: Any = None  # drivers.chip.ChipReader (the chip ID card, issue 11), None when the unit has none
 
     def devices(self) -> dict[str, Any]:
-        return {"scanner": self.scanner, "printer": self.printer, "code_reader": self.reader}
+        devices = {"scanner": self.scanner, "printer": self.printer, "code_reader": self.reader}
+        devices.update({name: dev for name, dev in (("speech", self.speech), ("keypad", self.keypad),
+                                                                 ("chip_reader", self.chip_reader)) if dev is not None})
+        return devices
 
     def close(self) -> None:
         for name, dev in self.devices().items():
@@ -57,14 +64,20 @@ def build(settings: Settings, *, data_dir: Path | None = None, **devices: Any) -
     data_dir.mkdir(parents=True, exist_ok=True)
     portal = PortalClient.from_settings(settings)
     store = CatalogStore(data_dir, settings.catalog.path)
+    scanner = devices.get("scanner") or registry.build_scanner(settings.scanner)
+    reader = devices.get("reader") or registry.build_reader(settings.code_reader)
     return Services(
         config=settings,
         catalog=store.current(),
         portal=portal,
-        scanner=devices.get("scanner") or registry.build_scanner(settings.scanner),
+        scanner=scanner,
         printer=devices.get("printer") or registry.build_printer(settings.printer),
-        reader=devices.get("reader") or registry.build_reader(settings.code_reader),
+        reader=reader,
         outbox=Outbox(data_dir),
         holidays=HolidayCalendar.from_file(settings.holidays.path),
         catalog_store=store,
+        simulator=registry.simulator(reader=reader, scanner=scanner),
+        speech=devices.get("speech") or registry.build_speech(settings.speech),
+        keypad=devices.get("keypad") or registry.build_keypad(settings.keypad),
+        chip_reader=devices.get("chip_reader") or registry.build_chip_reader(settings.chip_reader),
     )

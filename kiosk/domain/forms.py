@@ -10,14 +10,17 @@ import datetime as dt
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Annotated, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Callable, Mapping
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 from pydantic_core import PydanticCustomError
 
+from kiosk.domain import patterns
 from kiosk.domain.catalog import FormField, Procedure
-from kiosk.portal.models import CitizenProfile
 from kiosk.domain.text import fold, nfc
+
+if TYPE_CHECKING:  # the contract type only: the domain does not depend on the portal layer
+    from kiosk.portal.models import CitizenProfile
 
 __all__ = ["FormResult", "MESSAGES", "display_value", "prefill", "validate"]
 
@@ -197,7 +200,7 @@ def _check_text(text: str, field: FormField) -> str:
         raise _fail("too_long", max=_number_text(field.max))
     if field.min is not None and len(text) < field.min:
         raise _fail("too_short", min=_number_text(field.min))
-    if field.pattern is not None and not re.fullmatch(field.pattern, text):
+    if field.pattern is not None and not patterns.fullmatch(field.pattern, text):
         raise _fail("pattern")
     if field.id.endswith("full_name"):
         # ethnic-minority names: H'Hen Niê, Y-Moan Ênuôl (a typographic apostrophe is the same letter mark)

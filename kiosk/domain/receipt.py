@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
@@ -24,6 +23,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from drivers.base import Block, FeedBlock, ImageBlock, PrintJob, QrBlock
 
 from kiosk import resources
+from kiosk.domain.clock import centre_now, to_centre
+from kiosk.domain.codes import encode_receipt_qr
 
 FONT_DIR = resources.resource_path("assets/fonts")
 _FONT_FILES = {
@@ -32,8 +33,6 @@ _FONT_FILES = {
     True: (FONT_DIR / "NotoSans-Bold.ttf", Path("/usr/share/fonts/truetype/noto/NotoSans-Bold.ttf"),
            Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")),
 }
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-QR_PREFIX = "DVCK1|"
 THRESHOLD = 128
 REFERENCE_WIDTH = 576  # sizes below are for an 80 mm head and scale with the width
 
@@ -70,6 +69,7 @@ class ReceiptData(_Printable):
     status_url_hint: str = ""
     offline: bool = False
     payment_qr: str | None = None
+    assisted_note: str = ""  # submitted with a clerk's help: to be checked at the verification counter (issue 11)
 
     @property
     def lookup_code(self) -> str:
@@ -93,16 +93,14 @@ class TicketData(_Printable):
         return str(v) if isinstance(v, int) else v
 
 
-def receipt_qr_payload(code: str) -> str:
-    """The status look-up contract: `DVCK1|<code>`."""
-    return QR_PREFIX + code
+def receipt_qr_payload(code: str, secret: str = "") -> str:
+    """The status look-up contract (kiosk.domain.codes.encode_receipt_qr)."""
+    return encode_receipt_qr(code, secret)
 
 
 def format_datetime(moment: dt.datetime) -> str:
     """dd/mm/yyyy HH:MM in Vietnam's time (aware datetimes are converted; naive ones are taken as local)."""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(LOCAL_TZ)
-    return moment.strftime("%d/%m/%Y %H:%M")
+    return to_centre(moment).strftime("%d/%m/%Y %H:%M")
 
 
 def format_date(day: dt.date) -> str:
@@ -309,6 +307,9 @@ def receipt_job(r: ReceiptData, width_dots: int, native_qr: bool) -> PrintJob:
             s.text([(f"{i}. {name} ({pages} trang)", font(body))], hang=indent)
     _labelled(s, "Lệ phí:", r.fee_text or "cán bộ sẽ thông báo tại quầy")
     s.rule()
+    if r.assisted_note:
+        s.boxed([(r.assisted_note, font(body, True))])
+        s.gap(s.px(8))
     if r.offline:
         s.boxed([("Hồ sơ đã được lưu và sẽ được gửi tự động khi có kết nối mạng. Mã hồ sơ chính thức sẽ được "
                   "gửi sau; bạn có thể tra cứu bằng mã tham chiếu ở trên.", font(body, True))])
@@ -367,7 +368,7 @@ def test_slip_job(kiosk_id: str, width_dots: int, *, now: dt.datetime | None = N
     s = _Sheet(width_dots)
     body = s.px(24, 20)
     s.text([("IN THỬ MÁY IN", font(s.px(40, 28), True))], align="center")
-    s.text([(f"Ki-ốt {kiosk_id}", font(body, True)), (format_datetime(now or dt.datetime.now(LOCAL_TZ)), font(body))],
+    s.text([(f"Ki-ốt {kiosk_id}", font(body, True)), (format_datetime(now or centre_now()), font(body))],
            align="center")
     ruler = Image.new("L", (width_dots, 24), 255)
     draw = ImageDraw.Draw(ruler)

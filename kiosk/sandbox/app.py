@@ -371,6 +371,9 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
 
     app.include_router(api)
     app.include_router(test)
+    from kiosk.sandbox import oidc  # the identity provider and identity routes (issue 11)
+
+    oidc.mount(app)
     app.add_middleware(IdempotencyMiddleware)  # inside the faults: a lost answer is replayed to the retry
     app.add_middleware(FaultMiddleware, injector=injector)
     return app

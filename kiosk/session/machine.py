@@ -77,7 +77,12 @@ TIMED_STATES = frozenset(STEP_OF) - {State.SUBMITTING} | {State.RATING, State.ST
 HISTORY_STEPS = 200
 
 #: Events any state accepts.
-GLOBAL_EVENTS = frozenset({"cancel", "back", "touch", "dismiss_error", "out_of_service", "back_in_service"})
+GLOBAL_EVENTS = frozenset({"cancel", "back", "touch", "dismiss_error", "out_of_service", "back_in_service",
+                           "speech_toggle", "more_time", "large_text_toggle", "contrast_toggle", "set_lang"})
+#: A citizen using speech or the keypad gets this many times the inactivity timeout, and every warning gives at
+#: least MIN_WARNING_SECONDS to answer (EN 301 549 7.1.3 / WCAG 2.2.1: time to ask for more).
+ASSISTED_TIMEOUT_FACTOR = 2.0
+MIN_WARNING_SECONDS = 20.0
 
 #: Work the citizen watches (a slow portal, a long batch of pages) keeps the inactivity timer from running, but
 #: only this long: a citizen who walks away during a hung call is still wiped.
@@ -158,6 +163,7 @@ class SessionData:
     consented: bool = False
     citizen: Any = None  # kiosk.portal.models.CitizenProfile
     id_card: dict | None = None
+    login: Any = None  # kiosk.session.login_doors.DoorState: the login door, QR, chip identity, staff (wiped here)
     form_values: dict[str, str] = dataclasses.field(default_factory=dict)
     form_errors: dict[str, str] = dataclasses.field(default_factory=dict)
     form_index: int = 0  # the question on screen (one per screen)
@@ -185,6 +191,12 @@ class SessionData:
     error: UserMessage | None = None
     busy: str = ""
     notice: str = ""
+    # accessibility, chosen by this citizen (the wipe resets them for the next one)
+    speech_mode: bool = False  # spoken guidance (kiosk.appliance.guide)
+    keypad_mode: bool = False  # the tactile keypad is in use
+    large_text: bool = False
+    high_contrast: bool = False
+    lang: str = "vi"  # "vi" | "en"
 
     def wipe_pages(self) -> None:
         for c in self.components:
@@ -233,6 +245,9 @@ class Session:
         cfg = services.config.kiosk
         self.timeout = cfg.inactivity_seconds
         self.warning = cfg.inactivity_warning_seconds
+        if hasattr(services.portal, "on_retry"):
+            # a portal call is retried after a transient fault: the citizen reads "Đang kết nối lại…", not an error
+            services.portal.on_retry = lambda *_: self._post(lambda: self.send(Result.RETRYING, _epoch=self.epoch))
 
     # ------------------------------------------------------------------------------------------ public API
     def subscribe(self, listener: Callable[["Session"], None]) -> None:
@@ -360,17 +375,26 @@ class Session:
                 self._notify()
             return
         idle = self.clock() - self.last_activity
-        if idle >= self.timeout:
+        timeout, warning = self.timeouts()
+        if idle >= timeout:
             log.info("inactivity timeout in %s: session wiped", self.state.value)
             self.send("timeout")
-        elif idle >= self.timeout - self.warning:
-            remaining = max(0.0, self.timeout - idle)
+        elif idle >= timeout - warning:
+            remaining = max(0.0, timeout - idle)
             if self.warning_remaining is None or int(remaining) != int(self.warning_remaining):
                 self.warning_remaining = remaining
                 self._notify()
         elif self.warning_remaining is not None:
             self.warning_remaining = None
             self._notify()
+
+    def timeouts(self) -> tuple[float, float]:
+        """(inactivity timeout, warning) in force for this citizen: longer with speech or the keypad; the
+        warning gives at least MIN_WARNING_SECONDS (never more than half the timeout)."""
+        timeout = self.timeout
+        if self.data.speech_mode or self.data.keypad_mode:
+            timeout *= ASSISTED_TIMEOUT_FACTOR
+        return timeout, max(self.warning, min(MIN_WARNING_SECONDS, timeout / 2))
 
     @property
     def step(self) -> int | None:
@@ -418,8 +442,24 @@ class Session:
             if self.state is State.OUT_OF_SERVICE:
                 self.out_of_service_reason = ""
                 self.goto(State.ATTRACT)
-        elif event == "touch":
-            pass
+        elif event in ("touch", "more_time"):
+            pass  # _dispatch already restarted the countdown and cleared the warning
+        elif event == Result.RETRYING.value:
+            if self.data.busy:
+                self.data.busy = messages.RECONNECTING
+        elif event == "speech_toggle":
+            on = payload.get("on")
+            self.data.speech_mode = (not self.data.speech_mode) if on is None else bool(on)
+            if payload.get("keypad"):
+                self.data.keypad_mode = True
+        elif event == "large_text_toggle":
+            self.data.large_text = not self.data.large_text
+        elif event == "contrast_toggle":
+            self.data.high_contrast = not self.data.high_contrast
+        elif event == "set_lang":
+            lang = str(payload.get("lang", ""))
+            if lang in ("vi", "en"):
+                self.data.lang = lang
         else:
             log.debug("event %s ignored in %s", event, self.state.value)
 
@@ -554,6 +594,9 @@ class Session:
         self._read_code()
 
     def _exit_login(self) -> None:
+        from kiosk.session import login_doors
+
+        login_doors.leave(self)
         self.services.reader.stop()
 
     def _read_code(self) -> None:
@@ -561,6 +604,10 @@ class Session:
         self._job(lambda: reader.read(timeout=1.0), "_code_read", "_reader_failed")
 
     def _on_login(self, event: str, **p: Any):
+        from kiosk.session import login_doors
+
+        if login_doors.handle(self, event, p):  # the QR-shown, chip and assisted doors (issue 11)
+            return
         if event == "_code_read":
             read = p["result"]
             if read is None or self.data.busy:
@@ -605,6 +652,11 @@ class Session:
                       busy="Đang kiểm tra tài khoản VNeID…")
             return
         if isinstance(parsed, IdCardQr):
+            from kiosk.session import login_doors
+
+            if login_doors.id_card_scanned(self, text, parsed):  # chip / assisted door: the card's BAC keys
+                self._read_code()
+                return
             self.data.error = UserMessage(
                 "Đây là mã QR trên thẻ căn cước",
                 "Để nộp hồ sơ, bạn cần đăng nhập bằng mã QR trong ứng dụng VNeID.",
@@ -953,6 +1005,9 @@ class Session:
         receipt_data = self._receipt_data()
         printer, portal = svc.printer, svc.portal
         code, proc_code = data.dossier_code, data.procedure.code
+        from kiosk.session import login_doors
+
+        assisted = login_doors.assisted(self) is not None  # an assisted dossier is checked at the verification counter
 
         def work():
             from kiosk.domain.receipt import receipt_job, ticket_job
@@ -963,6 +1018,10 @@ class Session:
             ticket = ticket_bytes = None
             try:
                 ticket = portal.queue_ticket(procedure_code=proc_code, dossier_code=code or None)
+                if ticket is not None and assisted:
+                    from kiosk.portal.identity import VERIFICATION_COUNTER
+
+                    ticket = ticket.model_copy(update={"counter": VERIFICATION_COUNTER})
             except Exception as e:  # noqa: BLE001 - no number today is not a failure of the dossier
                 log.warning("queue ticket unavailable: %s", type(e).__name__)
             ticket_error = None
@@ -978,6 +1037,7 @@ class Session:
 
     def _receipt_data(self):
         from kiosk.domain.receipt import ReceiptData
+        from kiosk.session import login_doors
 
         d, svc = self.data, self.services
         return ReceiptData(
@@ -987,7 +1047,8 @@ class Session:
             citizen_name=d.citizen.full_name if d.citizen else "",
             received_at=d.received_at or svc.now(), appointment_date=d.appointment_date,
             documents=[(c.name, c.page_count) for c in d.components if c.page_count],
-            fee_text=d.fee_text, offline=not d.delivered, payment_qr=self._payment_qr())
+            fee_text=d.fee_text, offline=not d.delivered, payment_qr=self._payment_qr(),
+            assisted_note=login_doors.receipt_note(self))
 
     def _payment_qr(self) -> str | None:
         pay = self.services.config.payment
