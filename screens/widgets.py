@@ -133,7 +133,39 @@ class CancelConfirm(ModalView):
 
 
 class HelpPopup(ModalView):
-    pass
+    """"Trợ giúp": what to do on this screen (kiosk.messages.HELP) and "Gọi cán bộ", which tells the centre's
+    staff (through the session's `call_staff`) which kiosk and which step; the answer shows here."""
+
+    help_text = StringProperty("")
+    staff_text = StringProperty("")
+    can_call = BooleanProperty(True)
+
+    def on_open(self) -> None:
+        from kivy.clock import Clock
+
+        self.refresh()
+        self._poll = Clock.schedule_interval(lambda _dt: self.refresh(), 0.25)
+
+    def on_dismiss(self) -> None:
+        poll = getattr(self, "_poll", None)
+        if poll is not None:
+            poll.cancel()
+
+    def refresh(self) -> None:
+        from kiosk import messages
+
+        session = getattr(App.get_running_app(), "session", None)
+        if session is None:
+            return
+        self.help_text = messages.help_text(session.state.value)
+        call = session.data.staff_call
+        self.staff_text = {"sending": messages.STAFF_CALLING, "sent": messages.STAFF_CALLED,
+                           "failed": messages.STAFF_CALL_FAILED}.get(call, "")
+        self.can_call = call not in ("sending", "sent")
+
+    def call_staff(self) -> None:
+        App.get_running_app().send("call_staff")
+        self.refresh()
 
 
 class FramePart(BoxLayout):
@@ -229,5 +261,8 @@ def appointment_text(data) -> str:
     return data.appointment_date.strftime("%d/%m/%Y") if data.appointment_date else TO_BE_ANNOUNCED
 
 
-def open_help() -> None:
-    HelpPopup().open()
+def open_help() -> HelpPopup:
+    popup = HelpPopup()
+    popup.refresh()  # the words are there from the first frame, not after the opening animation
+    popup.open()
+    return popup

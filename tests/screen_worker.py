@@ -183,13 +183,21 @@ def case_state(name: str, session: Session):
         return State.DONE, d, none
     if name == "rating-faces":
         return State.RATING, birth_data(s), none
+    if name.startswith("help-"):  # the "Trợ giúp" panel over a screen; "called": after "Gọi cán bộ" arrived
+        from screens.widgets import open_help
+
+        if name == "help-attract":
+            return State.ATTRACT, SessionData(), lambda screen: open_help()
+        d = birth_data(s)
+        d.form_index, d.staff_call = 0, "sent"
+        return State.FORM, d, lambda screen: open_help()
     raise KeyError(name)
 
 
 CASES = ["attract-idle", "attract-cancelled", "procedure-list", "procedure-typing", "consent-notice",
          "form-name-empty", "form-name-typing", "form-name-error", "form-place-typing", "form-sex-choice",
          "form-date-typing", "review-all", "otp-empty", "otp-typed", "done-printed", "done-portal-down",
-         "done-paper-out", "rating-faces"]
+         "done-paper-out", "rating-faces", "help-attract", "help-form-called"]
 
 
 # ---------------------------------------------------------------------------------------------- drawing
@@ -303,8 +311,34 @@ def main() -> int:
             screen = app.manager.current_screen
             frames(2)
             path = out / f"{name}-{orientation}.png"
-            app.manager.export_to_png(str(path))
-            report[f"{name}-{orientation}"] = {"state": state.value, "size": list(Window.size), **facts(screen)}
+            popups = [w for w in Window.children if w is not app.manager]
+            if popups:  # a popup over the screen: both through FBOs (the back buffer is unreliable offscreen)
+                from PIL import Image
+
+                app.manager.export_to_png(str(path))
+                shot = Image.open(path).convert("RGB")
+                shot = Image.blend(shot, Image.new("RGB", shot.size, (0, 0, 0)), 0.6)  # the popup's dimming
+                for popup in popups:
+                    panel = popup.children[0]
+                    part_path = path.with_name(path.stem + "-panel.png")
+                    panel.export_to_png(str(part_path))
+                    part = Image.open(part_path).convert("RGBA")
+                    x, y = panel.to_window(*panel.pos)
+                    shot.paste(part, (round(x), round(Window.height - y - panel.height)), part)
+                    part_path.unlink()
+                shot.save(path)
+                seen = {"labels": [], "problems": []}
+                for part in [screen, *popups]:
+                    f = facts(part)
+                    seen["labels"] += f["labels"] if part is not screen else []
+                    seen["problems"] += f["problems"]
+                for popup in popups:
+                    popup.dismiss(animation=False)
+                frames(2)
+            else:
+                app.manager.export_to_png(str(path))
+                seen = facts(screen)
+            report[f"{name}-{orientation}"] = {"state": state.value, "size": list(Window.size), **seen}
             screen.on_leave()
     (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

@@ -148,3 +148,15 @@ def test_done_shows_queue_number_or_what_to_do(rendered, case, orientation):
     assert has_number or has_words, text
     if case == "done-printed":
         assert has_number
+
+
+@pytest.mark.parametrize("orientation", list(SIZES))
+def test_help_panel_says_what_to_do_here_and_that_staff_are_coming(rendered, orientation):
+    from kiosk import messages
+
+    _out, report = rendered
+    attract = _texts(report, f"help-attract-{orientation}")
+    assert messages.HELP["attract"] in attract and "Gọi cán bộ" in attract
+    called = _texts(report, f"help-form-called-{orientation}")
+    assert messages.HELP["form"] in called
+    assert messages.STAFF_CALLED in called

@@ -168,6 +168,44 @@ DECLINED_NOTICE = ("Ông/Bà chưa đồng ý nên máy chưa đọc thông tin 
                    "Ông/Bà có thể nộp hồ sơ trực tiếp tại quầy: bấm “Lấy số thứ tự”.")
 TIMED_OUT_NOTICE = "Máy đã xóa thông tin của phiên trước vì lâu không có thao tác."
 
+#: After the rating: the citizen is thanked on the idle screen.
+RATED_NOTICE = "Cảm ơn Ông/Bà đã góp ý! Chúc Ông/Bà một ngày tốt lành."
+
+#: "Trợ giúp": what to do on this screen, one or two sentences per state (keyed by the state's name).
+HELP: dict[str, str] = {
+    "attract": "Bấm “Bắt đầu nộp hồ sơ” hoặc chạm vào tên thủ tục Ông/Bà cần làm. "
+               "Muốn xem hồ sơ đã nộp, bấm “Tra cứu hồ sơ”.",
+    "procedure": "Chạm vào tên thủ tục Ông/Bà cần làm. Không thấy? Chạm vào ô tìm kiếm và gõ vài chữ, "
+                 "ví dụ “khai sinh”.",
+    "procedure_info": "Đây là các giấy tờ cần mang theo và thời gian trả kết quả. Có đủ giấy tờ thì bấm "
+                      "nút lớn bên phải để tiếp tục.",
+    "consent": "Máy cần Ông/Bà đồng ý để đọc thông tin định danh. Đồng ý thì bấm “Tôi đồng ý”; "
+               "không đồng ý thì có thể nộp tại quầy.",
+    "login": "Mở ứng dụng VNeID trên điện thoại, chọn quét mã QR và đưa vào trước camera, "
+             "hoặc đặt căn cước công dân lên đầu đọc thẻ.",
+    "form": "Trả lời từng câu hỏi trên màn hình, rồi bấm “Tiếp tục”. Gõ chữ bằng bàn phím trên màn hình; "
+            "bấm nút dấu để thêm dấu.",
+    "documents": "Đặt từng tờ giấy, mặt chữ úp xuống, vào khe máy quét, rồi bấm “Quét”. "
+                 "Xem ảnh trên màn hình: rõ chữ thì bấm “Tiếp tục”.",
+    "review": "Đọc lại các thông tin. Sai chỗ nào thì bấm “Sửa” bên cạnh; đúng hết thì bấm “Xác nhận và gửi”.",
+    "otp": "Xem tin nhắn vừa gửi tới điện thoại của Ông/Bà, gõ 6 chữ số trong tin nhắn, rồi bấm “Xác nhận”.",
+    "submitting": "Máy đang gửi hồ sơ. Vui lòng chờ, không cần bấm gì.",
+    "done": "Nhận biên nhận và phiếu số thứ tự ở khe máy in, giữ biên nhận để tra cứu và nhận kết quả.",
+    "rating": "Chạm vào khuôn mặt đúng với cảm nhận của Ông/Bà, hoặc bấm “Bỏ qua”.",
+    "status_lookup": "Đưa mã QR trên biên nhận vào trước camera để xem hồ sơ đang ở bước nào.",
+    "queue_ticket": "Chọn việc Ông/Bà cần làm tại quầy để lấy số thứ tự, rồi chờ được gọi số.",
+    "out_of_service": "Máy đang tạm dừng. Vui lòng đến quầy tiếp nhận để được giúp.",
+}
+HELP_DEFAULT = "Làm theo hướng dẫn trên màn hình, mỗi bước một việc. Bấm nút lớn ở góc phải phía dưới để tiếp tục."
+#: "Gọi cán bộ": while the request goes out, after it arrived, and when it could not be sent.
+STAFF_CALLING = "Đang báo cán bộ…"
+STAFF_CALLED = "Cán bộ đã được báo, vui lòng chờ tại máy."
+STAFF_CALL_FAILED = "Máy chưa báo được cán bộ. Vui lòng đến quầy tiếp nhận để được giúp."
+
+
+def help_text(state: str) -> str:
+    return HELP.get(state, HELP_DEFAULT)
+
 
 def rejected_code(reason_vi: str) -> UserMessage:
     return UserMessage("Không đọc được mã QR", reason_vi,

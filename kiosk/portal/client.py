@@ -62,6 +62,7 @@ from kiosk.domain.clock import to_centre
 from kiosk.errors import KioskError
 from kiosk.domain.codes import decode_receipt_qr, is_dossier_code, is_lookup_code
 from kiosk.portal.models import (
+    AssistanceRequest,
     BlobState,
     BlobUpload,
     ProcedureCatalog,
@@ -534,6 +535,11 @@ class PortalClient:
         body = _build(RatingRequest, kiosk_id=self.kiosk_id, level=level, dossier_code=dossier_code,
                       comment=unicodedata.normalize("NFC", comment))
         self._call("POST", "/ratings", None, body=body, auth=False, interactive=True)
+
+    def call_staff(self, step: str) -> None:
+        """"Gọi cán bộ": tell the centre's staff this kiosk needs help at `step` (a state name, nothing else)."""
+        body = _build(AssistanceRequest, kiosk_id=self.kiosk_id, step=step)
+        self._call("POST", "/assistance", None, body=body, auth=False, interactive=True)
 
     def dossier(self, code: str) -> DossierView:
         return self._call("GET", f"/dossiers/{_segment(code)}", DossierView, auth=False, interactive=True)

@@ -218,6 +218,15 @@ class RatingRequest(_Model):
     comment: Annotated[str, StringConstraints(max_length=500)] = ""
 
 
+class AssistanceRequest(BaseModel):
+    """"Gọi cán bộ": a citizen at this kiosk asks for help. Only the kiosk and the step (the session's state
+    name): never a name, number or answer of the citizen's, so nothing else is accepted."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    kiosk_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._\-]{1,64}$")]
+    step: Annotated[str, StringConstraints(pattern=r"^[a-z_]{1,32}$")]
+
+
 class Health(_Model):
     status: ShortText
     time: dt.datetime

@@ -41,7 +41,7 @@ from kiosk.portal.models import (
     QueueTicketRequest,
     RatingRequest,
 )
-from kiosk.portal.models import BlobUpload, ProcedureCatalog
+from kiosk.portal.models import AssistanceRequest, BlobUpload, ProcedureCatalog
 from kiosk.portal.client import Heartbeat, HeartbeatAck, KioskConfig, KioskCredentials, KioskRegistration
 from kiosk.sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware
 from kiosk.sandbox.idempotency import IdempotencyMiddleware
@@ -301,6 +301,12 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
         store.rate(body)
         return Response(status_code=204)
 
+    @api.post("/assistance", status_code=204, tags=["queue"], response_class=Response, dependencies=[Replay])
+    def call_staff(body: AssistanceRequest, store: Store) -> Response:
+        """"Gọi cán bộ": the centre's staff are told which kiosk needs help and at which step. No personal data."""
+        store.call_staff(body)
+        return Response(status_code=204)
+
     @api.get("/catalog", response_model=ProcedureCatalog, tags=["catalog"])
     def catalog() -> ProcedureCatalog:
         return ProcedureCatalog(procedures=load_catalog(catalog_file))
@@ -355,6 +361,10 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
     @test.put("/kiosks/{kiosk_id}/config")
     def set_kiosk_config(kiosk_id: str, settings: dict[str, dict[str, Any]], store: Store) -> dict[str, int]:
         return {"version": store.set_kiosk_config(kiosk_id, settings)}
+
+    @test.get("/assistance")
+    def assistance_requests(store: Store) -> list[dict[str, Any]]:
+        return store.assistance_requests()
 
     @test.get("/kiosks/{kiosk_id}/heartbeats")
     def kiosk_heartbeats(kiosk_id: str, store: Store) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from typing import Any, Callable, Iterator
 
 from kiosk.domain.clock import CENTRE_TZ
 from kiosk.portal.models import (
+    AssistanceRequest,
     BlobState,
     CitizenProfile,
     DossierReceipt,
@@ -110,6 +111,8 @@ CREATE TABLE IF NOT EXISTS tickets (
 CREATE TABLE IF NOT EXISTS ratings (
     id INTEGER PRIMARY KEY AUTOINCREMENT, kiosk_id TEXT NOT NULL, level INTEGER NOT NULL,
     dossier_code TEXT, comment TEXT NOT NULL, rated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS assistance (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, kiosk_id TEXT NOT NULL, step TEXT NOT NULL, requested_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kiosks (
     kiosk_id TEXT PRIMARY KEY, enrolment_code TEXT NOT NULL UNIQUE, token_sha256 TEXT NOT NULL,
     registered_at TEXT NOT NULL, app_version TEXT NOT NULL DEFAULT '');
@@ -480,6 +483,15 @@ class SandboxStore:
             db.execute("INSERT INTO ratings(kiosk_id, level, dossier_code, comment, rated_at) VALUES (?, ?, ?, ?, ?)",
                        (rating.kiosk_id, rating.level.value, rating.dossier_code, rating.comment,
                         self.now().isoformat()))
+
+    def call_staff(self, request: AssistanceRequest) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO assistance(kiosk_id, step, requested_at) VALUES (?, ?, ?)",
+                       (request.kiosk_id, request.step, self.now().isoformat()))
+
+    def assistance_requests(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(r) for r in self._db.execute("SELECT * FROM assistance ORDER BY id").fetchall()]
 
     def ratings(self) -> list[dict[str, Any]]:
         with self._lock:

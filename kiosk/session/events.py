@@ -59,6 +59,7 @@ class Event(str, enum.Enum):
     LARGE_TEXT_TOGGLE = "large_text_toggle"
     CONTRAST_TOGGLE = "contrast_toggle"
     SET_LANG = "set_lang"            # lang="vi"|"en"
+    CALL_STAFF = "call_staff"        # "Gọi cán bộ" in the help panel: the portal is told the kiosk and the step
 
 
 class Result(str, enum.Enum):
@@ -92,6 +93,7 @@ class Result(str, enum.Enum):
     STATUS_FAILED = "_status_failed"
     TICKET = "_ticket"
     TICKET_FAILED = "_ticket_failed"
+    STAFF_CALLED = "_staff_called"   # ok=True/False, token= the request's (a wiped session ignores it)
     RETRYING = "_retrying"           # a portal call is being retried ("Đang kết nối lại…")
 
 

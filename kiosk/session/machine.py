@@ -78,7 +78,8 @@ HISTORY_STEPS = 200
 
 #: Events any state accepts.
 GLOBAL_EVENTS = frozenset({"cancel", "back", "touch", "dismiss_error", "out_of_service", "back_in_service",
-                           "speech_toggle", "more_time", "large_text_toggle", "contrast_toggle", "set_lang"})
+                           "speech_toggle", "more_time", "large_text_toggle", "contrast_toggle", "set_lang",
+                           "call_staff"})
 #: A citizen using speech or the keypad gets this many times the inactivity timeout, and every warning gives at
 #: least MIN_WARNING_SECONDS to answer (EN 301 549 7.1.3 / WCAG 2.2.1: time to ask for more).
 ASSISTED_TIMEOUT_FACTOR = 2.0
@@ -191,6 +192,9 @@ class SessionData:
     error: UserMessage | None = None
     busy: str = ""
     notice: str = ""
+    # "Gọi cán bộ" from the help panel: "" | "sending" | "sent" | "failed" (messages.STAFF_*), and its request
+    staff_call: str = ""
+    staff_call_token: str = ""
     # accessibility, chosen by this citizen (the wipe resets them for the next one)
     speech_mode: bool = False  # spoken guidance (kiosk.appliance.guide)
     keypad_mode: bool = False  # the tactile keypad is in use
@@ -460,8 +464,33 @@ class Session:
             lang = str(payload.get("lang", ""))
             if lang in ("vi", "en"):
                 self.data.lang = lang
+        elif event == "call_staff":
+            self._call_staff()
+        elif event == Result.STAFF_CALLED.value:
+            if payload.get("token") == self.data.staff_call_token:  # not a request of a wiped session's
+                self.data.staff_call = "sent" if payload.get("ok") else "failed"
         else:
             log.debug("event %s ignored in %s", event, self.state.value)
+
+    def _call_staff(self) -> None:
+        """Tell the centre's staff this kiosk needs help: the kiosk id (the client's) and the step, nothing else.
+        Not tied to the step's epoch: the answer still shows if the citizen moves on meanwhile."""
+        if self.data.staff_call == "sending":
+            return
+        import secrets
+
+        token = secrets.token_hex(8)
+        self.data.staff_call, self.data.staff_call_token = "sending", token
+        portal, step = self.services.portal, self.state.value
+
+        def done(_result: Any, error: BaseException | None) -> None:
+            if error is not None:
+                if not isinstance(error, Exception):
+                    raise error
+                log.warning("call staff failed: %s %s", type(error).__name__, getattr(error, "code", ""))
+            self.send(Result.STAFF_CALLED, _epoch=self.epoch, ok=error is None, token=token)
+
+        self.runner.submit(lambda: portal.call_staff(step), done)
 
     def goto(self, target: State) -> None:
         """Leave the current state (its exit hook) and enter `target` (its enter hook)."""
@@ -1100,6 +1129,7 @@ class Session:
             portal = self.services.portal
             self._job(lambda: portal.rate(level, dossier_code=code), "_rated", "_rated")
             self._wipe_and_go(State.ATTRACT)
+            self.data.notice = messages.RATED_NOTICE
         elif event in ("skip", "next"):
             self._wipe_and_go(State.ATTRACT)
         else:
