@@ -88,7 +88,7 @@ class Scenario:
         p.type_text(search_words(proc.name))
         self.shot("procedure")
         p.tap("Xong")
-        p.tap(proc.name, contains=True)
+        p.tap(proc.plain_name or proc.name, contains=True)  # tiles show the plain title
         p.wait_state("procedure_info")
         self.shot("procedure_info")
         p.tap("Bắt đầu nộp")
@@ -146,7 +146,7 @@ class Scenario:
         p.tap("Hoàn tất")
         p.wait_state("rating")
         self.shot("rating")
-        p.tap("Rất hài lòng")
+        p.tap(widget=p.call(lambda: _face(p.app.manager.current_screen, 5)))  # the face labelled "Rất hài lòng"
         p.wait_state("attract")
         result["wiped"] = p.session.data.citizen is None and not p.session.data.components
         if not data.delivered:
@@ -247,6 +247,13 @@ def search_words(name: str) -> str:
 
     words = [w for w in fold(name).split() if w not in ("thu", "tuc", "dang", "ky", "cap", "giay", "ban")]
     return " ".join(words[:2]) or fold(name).split()[0]
+
+
+def _face(screen, level: int):
+    """The rating button of `level` (a drawn face with its words under it, not a button's own text)."""
+    from kivy.uix.button import Button
+
+    return next(w for w in screen.walk() if isinstance(w, Button) and getattr(w, "level", None) == level)
 
 
 def sandbox_faults(portal_url: str, faults: dict) -> None:

@@ -85,7 +85,7 @@ def inactivity(pilot, svc, out: Path) -> dict:
     session = pilot.session
     pilot.tap("Bắt đầu nộp hồ sơ")
     pilot.wait_state("procedure")
-    pilot.tap("Thủ tục đăng ký khai sinh", contains=True)
+    pilot.tap("Khai sinh cho con", contains=True)
     pilot.tap("Bắt đầu nộp")
     pilot.tap("Tôi đồng ý")
     pilot.wait_state("login")
@@ -114,7 +114,7 @@ def gallery(pilot, svc, out: Path) -> dict:
         shots.append(name)
 
     pilot.tap("Bắt đầu nộp hồ sơ")
-    pilot.tap("Thủ tục đăng ký khai sinh", contains=True)
+    pilot.tap("Khai sinh cho con", contains=True)
     pilot.tap("Bắt đầu nộp")
     pilot.tap("Tôi đồng ý")
     pilot.wait_state("login")
