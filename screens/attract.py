@@ -8,7 +8,7 @@ from kivy.animation import Animation
 from kivy.clock import Clock
 from kivy.properties import NumericProperty, StringProperty
 
-from screens.widgets import ChoiceButton, KioskScreen, choice_text
+from screens.widgets import ChoiceButton, KioskScreen, choice_text, icon_for
 
 TIPS = [
     "Chạm vào màn hình để bắt đầu. Ông/Bà cần mang điện thoại có ứng dụng VNeID và giấy tờ bản giấy.",
@@ -56,6 +56,6 @@ class AttractScreen(KioskScreen):
         self._catalog = catalog  # rebuilt when a newer catalogue arrives from the portal
         box.clear_widgets()
         for proc in catalog.popular(6):
-            btn = ChoiceButton(text=choice_text(proc.plain_name or proc.name), value=proc.code)
+            btn = ChoiceButton(text=choice_text(proc.plain_name or proc.name), value=proc.code, icon=icon_for(proc))
             btn.bind(on_release=lambda b: self.send("choose", code=b.value))
             box.add_widget(btn)

@@ -28,6 +28,7 @@ class FormScreen(KioskScreen):
     optional = BooleanProperty(False)
     question = StringProperty("")
     progress = StringProperty("")
+    greeting = StringProperty("")  # on the first question, after login: "Xin chào Ông/Bà <full name>"
     help = StringProperty("")
     value = StringProperty("")
     error = StringProperty("")
@@ -50,6 +51,8 @@ class FormScreen(KioskScreen):
         self._field = field
         self.title = getattr(proc, "plain_name", "") or proc.name
         self.progress = f"Câu {index + 1} / {len(proc.form)}"
+        name = getattr(d.citizen, "full_name", "") if d.citizen is not None else ""
+        self.greeting = f"Xin chào Ông/Bà {name}" if (index == 0 and name) else ""
         self.question = field.label
         self.optional = not field.required
         self.help = field.help

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
-from screens.widgets import ChoiceButton, KioskScreen, choice_text
+from screens.widgets import ChoiceButton, KioskScreen, choice_text, icon_for
 
 MAX_RESULTS = 8
 
@@ -46,7 +46,8 @@ class ProcedureScreen(KioskScreen):
         box = self.ids.results
         box.clear_widgets()
         for proc in procedures:
-            btn = ChoiceButton(text=choice_text(proc.plain_name or proc.name, proc.plain), value=proc.code)
+            btn = ChoiceButton(text=choice_text(proc.plain_name or proc.name, proc.plain), value=proc.code,
+                               icon=icon_for(proc))
             btn.bind(on_release=lambda b: self.send("choose", code=b.value))
             box.add_widget(btn)
 

@@ -2,6 +2,7 @@
 inactivity warning and the help popup. Their look is in widgets.kv."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 
 from kivy.app import App
@@ -57,6 +58,7 @@ class BigButton(Button):
     primary = BooleanProperty(True)
     min_width = NumericProperty(0)
     collapsed = BooleanProperty(False)
+    icon = StringProperty("")  # a path from icon(): drawn left of the words (never instead of them)
 
 
 class ChoiceButton(Button):
@@ -64,6 +66,7 @@ class ChoiceButton(Button):
 
     value = ObjectProperty(None, allownone=True)
     subtitle = StringProperty("")
+    icon = StringProperty("")
 
 
 class FieldChip(ToggleButton):
@@ -185,6 +188,7 @@ class Frame(BoxLayout):
     show_primary = BooleanProperty(True)
     show_cancel = BooleanProperty(True)
     primary_disabled = BooleanProperty(False)
+    primary_icon = StringProperty("")
     screen = ObjectProperty(None, allownone=True)
     error_title = StringProperty("")
     error_text = StringProperty("")
@@ -246,8 +250,23 @@ def choice_text(title: str, subtitle: str = "") -> str:
     """Markup for a two-line choice: the official name in bold, a plain explanation smaller under it."""
     out = f"[b]{escape_markup(title)}[/b]"
     if subtitle:
-        out += f"\n[size={int(App.get_running_app().px(28))}]{escape_markup(subtitle)}[/size]"
+        out += f"\n[size={int(App.get_running_app().px(40))}]{escape_markup(subtitle)}[/size]"
     return out
+
+
+ICON_DIR = Path(__file__).resolve().parent.parent / "assets" / "icons"  # drawn by assets/icons/make_icons.py
+#: The catalogue's `field` picks a procedure's icon; any other field gets a plain paper.
+FIELD_ICONS = {"hộ tịch": "ho_tich", "chứng thực": "chung_thuc", "cư trú": "cu_tru"}
+
+
+def icon(name: str) -> str:
+    """The path of assets/icons/<name>.png, or "" when it is missing (the words still say everything)."""
+    path = ICON_DIR / f"{name}.png"
+    return str(path) if path.exists() else ""
+
+
+def icon_for(procedure) -> str:
+    return icon(FIELD_ICONS.get(str(getattr(procedure, "field", "")).strip().lower(), "giay_to"))
 
 
 TO_BE_ANNOUNCED = "Cán bộ sẽ thông báo"

@@ -181,6 +181,13 @@ def case_state(name: str, session: Session):
             d.print_error = messages.for_exception(PaperOut("paper out"), device_kind="printer")
         d.print_started = True
         return State.DONE, d, none
+    if name == "procedure_info-birth":
+        return State.PROCEDURE_INFO, birth_data(s, citizen=None, consented=False), none
+    if name == "documents-first":
+        return State.DOCUMENTS, birth_data(s, form_values=dict(ANSWERS), components=components(s, pages=0)), none
+    if name == "submitting-wait":
+        d = birth_data(s, form_values=dict(ANSWERS), components=components(s))
+        return State.SUBMITTING, d, none
     if name == "rating-faces":
         return State.RATING, birth_data(s), none
     if name.startswith("help-"):  # the "Trợ giúp" panel over a screen; "called": after "Gọi cán bộ" arrived
@@ -196,7 +203,7 @@ def case_state(name: str, session: Session):
 
 CASES = ["attract-idle", "attract-cancelled", "procedure-list", "procedure-typing", "consent-notice",
          "form-name-empty", "form-name-typing", "form-name-error", "form-place-typing", "form-sex-choice",
-         "form-date-typing", "review-all", "otp-empty", "otp-typed", "done-printed", "done-portal-down",
+         "form-date-typing", "procedure_info-birth", "documents-first", "review-all", "submitting-wait", "otp-empty", "otp-typed", "done-printed", "done-portal-down",
          "done-paper-out", "rating-faces", "help-attract", "help-form-called"]
 
 

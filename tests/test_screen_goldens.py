@@ -160,3 +160,43 @@ def test_help_panel_says_what_to_do_here_and_that_staff_are_coming(rendered, ori
     called = _texts(report, f"help-form-called-{orientation}")
     assert messages.HELP["form"] in called
     assert messages.STAFF_CALLED in called
+
+
+@pytest.mark.parametrize("orientation", list(SIZES))
+def test_citizen_prose_is_at_least_40_px(rendered, orientation):
+    """Sentences a citizen reads (longer than a button's words) are >= 40 px at 1080p; the header is not prose."""
+    _out, report = rendered
+    small = []
+    for case in CASES:
+        name = f"{case}-{orientation}"
+        scale = min(report[name]["size"]) / 1080
+        for lab in _labels(report, name):
+            text = lab["text"]
+            if len(text) > 45 and lab["font"] < 40 * scale - 0.5 and "[size=" not in text:
+                small.append(f"{name}: {lab['font']} px {text[:40]!r}")
+    assert not small, small
+
+
+@pytest.mark.parametrize("orientation", list(SIZES))
+def test_greeting_faces_and_plain_titles(rendered, orientation):
+    _out, report = rendered
+    assert "Xin chào Ông/Bà Nguyễn Văn An" in _texts(report, f"form-name-empty-{orientation}")
+    assert "Xin chào" not in _texts(report, f"form-date-typing-{orientation}")  # the first question only
+    rating = _texts(report, f"rating-faces-{orientation}")
+    for words in ("Rất hài lòng", "Hài lòng", "Bình thường", "Không hài lòng", "Rất không hài lòng"):
+        assert words in rating
+    assert "Khai sinh cho con" in _texts(report, f"attract-idle-{orientation}")
+
+
+def test_every_procedure_has_a_plain_title_and_every_icon_is_drawn():
+    from kiosk.domain.catalog import load_catalog
+
+    procedures = json.loads((HERE.parent / "config" / "procedures.json").read_text(encoding="utf-8"))["procedures"]
+    for p in procedures:
+        assert 0 < len(p.get("plain_name", "")) <= 30, p["code"]
+    icons = HERE.parent / "assets" / "icons"
+    for name in ("ho_tich", "chung_thuc", "cu_tru", "giay_to", "bat_dau", "tra_cuu", "so_thu_tu", "goi_can_bo",
+                 "tro_giup"):
+        with Image.open(icons / f"{name}.png") as im:
+            assert im.size == (128, 128) and im.mode == "RGBA"
+    assert load_catalog  # the catalogue model accepts plain_name (test_catalog loads the file)

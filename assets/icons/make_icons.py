@@ -1,0 +1,112 @@
+"""Draws the kiosk's flat icons (no downloads): `python assets/icons/make_icons.py` writes assets/icons/*.png.
+
+One icon per procedure field (the catalogue's `field` picks it: screens.widgets.icon_for) and one per main action.
+Drawn at 4× and scaled down for smooth edges; dark blue on transparent, so they read on the light tiles and next to
+the words they stand beside (an icon never replaces a word)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+HERE = Path(__file__).resolve().parent
+SIZE = 128
+S = 4  # supersampling
+BLUE = (10, 59, 128, 255)
+WHITE = (255, 255, 255, 255)
+YELLOW = (245, 196, 50, 255)
+RED = (200, 40, 40, 255)
+
+
+def canvas():
+    im = Image.new("RGBA", (SIZE * S, SIZE * S), (0, 0, 0, 0))
+    return im, ImageDraw.Draw(im)
+
+
+def u(*v):  # units of 1/128 of the icon → supersampled pixels
+    return [int(round(x * S)) for x in v]
+
+
+def person(d, cx, top, scale=1.0, fill=BLUE):
+    r = 13 * scale
+    d.ellipse(u(cx - r, top, cx + r, top + 2 * r), fill=fill)
+    w = 24 * scale
+    d.rounded_rectangle(u(cx - w, top + 2 * r + 4 * scale, cx + w, top + 2 * r + 44 * scale), radius=14 * scale * S,
+                        fill=fill)
+
+
+def ho_tich(d):  # a family: two adults and a child
+    person(d, 38, 16)
+    person(d, 90, 16)
+    person(d, 64, 58, 0.7, fill=YELLOW)
+    d.rectangle(u(8, 112, 120, 118), fill=BLUE)
+
+
+def chung_thuc(d):  # a paper with a round stamp
+    d.rounded_rectangle(u(22, 8, 92, 112), radius=8 * S, fill=WHITE, outline=BLUE, width=6 * S)
+    for y in (30, 46, 62):
+        d.rectangle(u(34, y, 80, y + 6), fill=BLUE)
+    d.ellipse(u(62, 66, 118, 122), fill=RED)
+    d.ellipse(u(72, 76, 108, 112), outline=WHITE, width=4 * S)
+
+
+def cu_tru(d):  # a house
+    d.polygon(u(64, 10, 118, 58, 10, 58), fill=BLUE)
+    d.rectangle(u(24, 56, 104, 116), fill=BLUE)
+    d.rectangle(u(54, 78, 74, 116), fill=YELLOW)
+    d.rectangle(u(84, 20, 98, 44), fill=BLUE)
+
+
+def giay_to(d):  # any other procedure: a paper with lines
+    d.rounded_rectangle(u(24, 8, 104, 120), radius=8 * S, fill=WHITE, outline=BLUE, width=6 * S)
+    for y in (32, 50, 68, 86):
+        d.rectangle(u(38, y, 90, y + 7), fill=BLUE)
+
+
+def bat_dau(d):  # start: an arrow into a paper
+    giay_to(d)
+    d.polygon(u(4, 52, 56, 52, 56, 36, 86, 64, 56, 92, 56, 76, 4, 76), fill=YELLOW, outline=BLUE)
+
+
+def tra_cuu(d):  # look up: a magnifier
+    d.ellipse(u(10, 10, 82, 82), outline=BLUE, width=12 * S)
+    d.line(u(72, 72, 116, 116), fill=BLUE, width=16 * S)
+
+
+def so_thu_tu(d):  # queue ticket: a ticket with a number mark
+    d.rounded_rectangle(u(8, 30, 120, 98), radius=10 * S, fill=BLUE)
+    d.ellipse(u(0, 52, 16, 76), fill=(0, 0, 0, 0))
+    d.ellipse(u(112, 52, 128, 76), fill=(0, 0, 0, 0))
+    d.text((0, 0), "")  # (no font needed)
+    for x in (34, 58, 82):
+        d.rectangle(u(x, 50, x + 12, 78), fill=WHITE)
+
+
+def goi_can_bo(d):  # call staff: a person with a raised hand
+    person(d, 56, 18)
+    d.line(u(70, 56, 92, 30), fill=BLUE, width=10 * S)
+    d.rounded_rectangle(u(86, 10, 100, 62), radius=6 * S, fill=YELLOW)
+    d.ellipse(u(82, 2, 104, 22), fill=YELLOW)
+
+
+def tro_giup(d):  # help: a question mark in a circle
+    d.ellipse(u(6, 6, 122, 122), fill=BLUE)
+    d.arc(u(40, 26, 88, 74), start=180, end=70, fill=WHITE, width=12 * S)
+    d.line(u(72, 66, 64, 80), fill=WHITE, width=12 * S)
+    d.ellipse(u(56, 90, 72, 106), fill=WHITE)
+
+
+ICONS = {"ho_tich": ho_tich, "chung_thuc": chung_thuc, "cu_tru": cu_tru, "giay_to": giay_to,
+         "bat_dau": bat_dau, "tra_cuu": tra_cuu, "so_thu_tu": so_thu_tu, "goi_can_bo": goi_can_bo,
+         "tro_giup": tro_giup}
+
+
+def main() -> None:
+    for name, draw in ICONS.items():
+        im, d = canvas()
+        draw(d)
+        im.resize((SIZE, SIZE), Image.LANCZOS).save(HERE / f"{name}.png", optimize=True)
+
+
+if __name__ == "__main__":
+    main()
