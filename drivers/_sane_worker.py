@@ -8,9 +8,9 @@ with a timeout and can kill and restart this process. Run as a script:
 
 Requests arrive as pickled dicts on <request-fd>; replies go back on <reply-fd> as tuples:
 ("hello", info) once at start, then per request ("page", {...})*, and one ("done", result) or
-("error", kind, detail); a scan is then cleaned up (cancelled) and followed by ("ready",). `kind` is one of the driver error kinds of drivers.base (this file imports
-nothing from the kiosk's packages so it can run by path). Status strings are matched in English: the
-parent starts this process with LC_ALL=C / LANGUAGE=C.
+("error", kind, detail); a scan is then cleaned up (cancelled) and followed by ("ready",). `kind` is one of
+the driver error kinds of drivers.base (this file imports nothing from the kiosk's packages so it can run by
+path). Status strings are matched in English: the parent starts this process with LC_ALL=C / LANGUAGE=C.
 """
 from __future__ import annotations
 

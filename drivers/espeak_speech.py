@@ -38,7 +38,8 @@ import threading
 import time
 import wave
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
+from collections.abc import Callable
 
 import numpy as np
 

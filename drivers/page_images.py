@@ -355,7 +355,8 @@ def _scan_artifacts(image: Image.Image, kind: str, nrng: np.random.Generator,
     if kind == "id_copy":  # photocopier toner specks
         count = int(w * h * 0.0006)
         xs, ys = nrng.integers(0, w, count), nrng.integers(0, h, count)
-        ImageDraw.Draw(image).point(list(zip(xs.tolist(), ys.tolist())), fill=60 if image.mode == "L" else (60,) * 3)
+        ImageDraw.Draw(image).point(list(zip(xs.tolist(), ys.tolist(), strict=True)),
+                                    fill=60 if image.mode == "L" else (60,) * 3)
     noise = Image.fromarray(nrng.integers(0, 15, size=(h, w), dtype=np.uint8), "L")
     if image.mode == "RGB":
         noise = Image.merge("RGB", (noise, noise, noise))

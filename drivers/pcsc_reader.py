@@ -17,7 +17,8 @@ import pathlib
 import queue
 import threading
 import time
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from drivers.base import DeviceGone, DeviceStatus, DeviceTimeout, Health
 from drivers.chip import BacKeys, CardRemoved, ChipIdentity, ChipReader, CscaStore, NoCard, read_identity

@@ -23,12 +23,9 @@ costs little and a slow one costs latency: the budget wins.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import cv2
 import numpy as np

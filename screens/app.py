@@ -9,7 +9,8 @@ import importlib
 import logging
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from screens import kivy_env  # noqa: F401 - configured by callers before this import
 
@@ -20,7 +21,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk.appliance.runtime import EXIT_RESTART, Appliance
+from kiosk.appliance.runtime import Appliance
 from kiosk.session.machine import STEP_COUNT, Session, State
 
 log = logging.getLogger("kiosk.ui")

@@ -9,7 +9,7 @@ already in the field (a prefill, earlier words) is kept as it is.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from kivy.factory import Factory
 from kivy.properties import NumericProperty, OptionProperty, StringProperty
@@ -28,7 +28,8 @@ LAYOUTS: dict[str, list[list[tuple[str, str, float]]]] = {
     "text": [_TONES, _DIGITS, *_LETTERS,
              [("Xóa hết", "clear", 1.5), ("Bật gõ Telex", "method", 2.2), ("'", "'", 0.7), ("-", "-", 0.7),
               ("Dấu cách", "space", 2.6), ("Xóa lùi", "backspace", 1.5)]],
-    "code": [_DIGITS, *_LETTERS, [("Xóa hết", "clear", 1.4), ("-", "-", 1), (".", ".", 1), ("Xóa lùi", "backspace", 1.4)]],
+    "code": [_DIGITS, *_LETTERS,
+             [("Xóa hết", "clear", 1.4), ("-", "-", 1), (".", ".", 1), ("Xóa lùi", "backspace", 1.4)]],
     "number": [[(c, c, 1) for c in "123"], [(c, c, 1) for c in "456"], [(c, c, 1) for c in "789"],
                [("Xóa hết", "clear", 1), ("0", "0", 1), ("Xóa lùi", "backspace", 1)]],
     "date": [[(c, c, 1) for c in "123"], [(c, c, 1) for c in "456"], [(c, c, 1) for c in "789"],

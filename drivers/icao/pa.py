@@ -82,7 +82,7 @@ class CscaStore:
         self.certs = list(certs or [])
 
     @classmethod
-    def load(cls, path: str | pathlib.Path) -> "CscaStore":
+    def load(cls, path: str | pathlib.Path) -> CscaStore:
         p = pathlib.Path(path)
         files = sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p]
         certs: list[x509.Certificate] = []

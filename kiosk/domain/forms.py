@@ -10,7 +10,8 @@ import datetime as dt
 import re
 import unicodedata
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Callable, Mapping
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 from pydantic_core import PydanticCustomError

@@ -17,13 +17,12 @@ import hashlib
 import io
 import logging
 import math
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pikepdf
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 __all__ = ["MESSAGES", "PAGE_BUDGET_BYTES", "PackedDocument", "PageInfo", "PageReport", "PagesError",
            "analyse_page", "deskew", "pack_pages"]
@@ -407,7 +406,7 @@ class _Grid:
     rows: int
 
     @classmethod
-    def of(cls, width: int, height: int, dpi: int) -> "_Grid":
+    def of(cls, width: int, height: int, dpi: int) -> _Grid:
         scale = min(1.0, PHOTO_DPI / dpi)
         return cls(width, height, max(1, round(width * scale)), max(1, round(height * scale)))
 
@@ -535,7 +534,8 @@ def _background(arr: np.ndarray, mask: np.ndarray, boxes: list[tuple[int, int, i
         filled = cv2.boxFilter(values * keep, -1, (9, 9), normalize=False)
     filled = np.where(around > 0.5, filled / np.maximum(around, 1e-6), 255.0)
     small[inked] = np.clip(filled, 0, 255).astype(np.uint8)[inked]
-    near_paper = (small if small.ndim == 2 else cv2.min(cv2.min(small[..., 0], small[..., 1]), small[..., 2])) > paper - 25
+    darkest = small if small.ndim == 2 else cv2.min(cv2.min(small[..., 0], small[..., 1]), small[..., 2])
+    near_paper = darkest > paper - 25
     small[near_paper] = 255  # all channels at once, so a light red stays red
     for x0, y0, x1, y1 in boxes:
         small[math.floor(y0 * scale):math.ceil(y1 * scale), math.floor(x0 * scale):math.ceil(x1 * scale)] = 255
@@ -585,11 +585,11 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
     goal = PHOTO_SSIM_GOAL_TURNED if turned else PHOTO_SSIM_GOAL
     qualities = [tile.lowest_quality_for(goal) for tile in tiles]
     for goal in PHOTO_SSIM_FALLBACKS:  # over budget: the photos give up SSIM step by step, never the text
-        if sum(tile.encode(q)[0].__len__() for tile, q in zip(tiles, qualities)) <= left:
+        if sum(tile.encode(q)[0].__len__() for tile, q in zip(tiles, qualities, strict=True)) <= left:
             break
-        qualities = [min(q, tile.lowest_quality_for(goal)) for tile, q in zip(tiles, qualities)]
+        qualities = [min(q, tile.lowest_quality_for(goal)) for tile, q in zip(tiles, qualities, strict=True)]
     pk = 72.0 / PHOTO_DPI if dpi > PHOTO_DPI else k
-    for tile, q in zip(tiles, qualities):
+    for tile, q in zip(tiles, qualities, strict=True):
         data = tile.encode(q)[0]
         box = (tile.cols[0] * pk, tile.rows[0] * pk, (tile.cols[1] - tile.cols[0]) * pk,
                (tile.rows[1] - tile.rows[0]) * pk)
@@ -648,7 +648,7 @@ def _pack(images: list[Image.Image], dpis: list[int]) -> PackedDocument:
         raise PagesError("too_many_pages", f"{len(images)} pages")
     pdf = pikepdf.new()
     reports: list[PageReport] = []
-    for index, (source, dpi) in enumerate(zip(images, dpis), start=1):
+    for index, (source, dpi) in enumerate(zip(images, dpis, strict=True), start=1):
         if not 50 <= dpi <= 1200:
             raise PagesError("bad_resolution", f"{dpi} dpi")
         try:

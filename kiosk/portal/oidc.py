@@ -25,7 +25,8 @@ import dataclasses
 import logging
 import secrets
 import time
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import httpx

@@ -24,7 +24,7 @@ import secrets
 import time
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Header, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.responses import JSONResponse
 from joserfc import jwt
@@ -170,7 +170,8 @@ def mount(app: FastAPI) -> None:
         token = secrets.token_urlsafe(32)
         expires_at = store.now() + SESSION_LIFETIME
         with store._tx() as db:
-            db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)", (token, login_code, kiosk_id, expires_at.isoformat()))
+            db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)",
+                       (token, login_code, kiosk_id, expires_at.isoformat()))
             db.execute("INSERT INTO identity_marks VALUES (?, ?, ?, ?, ?)",
                        (token, source.value, helper, int(source is not IdentitySource.VNEID or bool(helper)), sod))
         return LoginResponse(session_token=token, expires_at=expires_at, citizen=TEST_CITIZENS[login_code])
@@ -232,7 +233,8 @@ def mount(app: FastAPI) -> None:
         grant.state = "used"
         access = secrets.token_urlsafe(32)
         provider.access[access] = grant.sub
-        return JSONResponse({"access_token": access, "token_type": "Bearer", "expires_in": 300, "scope": "openid profile",
+        return JSONResponse({"access_token": access, "token_type": "Bearer", "expires_in": 300,
+                             "scope": "openid profile",
                              "id_token": provider.id_token(_issuer(request), grant.sub, grant.nonce)},
                             headers={"Cache-Control": "no-store"})
 
@@ -288,8 +290,8 @@ def mount(app: FastAPI) -> None:
         """A dossier as staff see it: how the citizen was identified, who helped, whether to check identity."""
         view = store.dossier(code)
         with store._lock:
-            row = store._db.execute("SELECT m.* FROM dossiers d JOIN identity_marks m ON m.session_token = d.session_token "
-                                    "WHERE d.code = ?", (code,)).fetchone()
+            row = store._db.execute("SELECT m.* FROM dossiers d JOIN identity_marks m "
+                                    "ON m.session_token = d.session_token WHERE d.code = ?", (code,)).fetchone()
         extra: dict[str, Any] = {}
         if row is not None:
             extra = {"identity_source": row["identity_source"], "assisted_by": row["assisted_by"],

@@ -8,12 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import socket
-import sys
 import threading
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Callable
+from collections.abc import Callable
 
 import asyncio
 from typing import Any
@@ -121,7 +120,7 @@ class SandboxHandle:
             self._thread.join(timeout)
         self.store.close()
 
-    def __enter__(self) -> "SandboxHandle":
+    def __enter__(self) -> SandboxHandle:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
