@@ -169,7 +169,11 @@ class Pilot:
         from kivy.tests.common import UnitTestTouch
 
         def locate() -> Widget:
-            return widget if widget is not None else self._find_now(text, contains)
+            if widget is not None:
+                return widget
+            if text is None:
+                raise ValueError("tap() needs the button's text or the widget")
+            return self._find_now(text, contains)
 
         def press(scrolled: bool = False):
             target = locate()

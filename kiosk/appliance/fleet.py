@@ -172,7 +172,7 @@ class FleetMonitor:
 
     def outbox_figures(self) -> tuple[int, float | None]:
         """(pending dossiers, age in seconds of the oldest); (0, None) when the outbox cannot be read."""
-        outbox = getattr(self.services, "outbox", None)
+        outbox: Any = getattr(self.services, "outbox", None)
         try:
             return int(outbox.depth()), outbox.oldest_pending_age()
         except Exception as e:  # noqa: BLE001

@@ -220,7 +220,7 @@ def _validate(site: dict[str, dict[str, Any]], where: str = "") -> dict[str, dic
     try:
         settings = config.Settings(**_merge(defaults, site))
     except Exception as e:  # pydantic ValidationError
-        errors = getattr(e, "errors", lambda: [])()
+        errors: list[dict[str, Any]] = getattr(e, "errors", lambda: [])()
         lines = [f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in errors] or [f"  {e}"]
         raise ProvisionError("invalid site settings" + (f" ({where})" if where else "") + ":\n"
                              + "\n".join(lines)) from e
@@ -274,7 +274,7 @@ def _field_check(q: Question) -> Callable[[str], str | None]:
         try:
             model(**{q.key: value})
         except Exception as e:  # pydantic ValidationError
-            errors = getattr(e, "errors", lambda: [])()
+            errors: list[dict[str, Any]] = getattr(e, "errors", lambda: [])()
             return errors[0]["msg"] if errors else str(e)
         return None
 
@@ -590,8 +590,8 @@ def installed_files(plan: Plan) -> list[tuple[Path, bytes, int]]:
     for unit in (MAIN_UNIT, SANDBOX_UNIT):
         files.append((UNIT_DIR / f"{unit}.d" / "10-provision.conf", _dropin(plan), 0o644))
     if plan.kiosk_user != KIOSK_USER:
-        unit = files[0][1].replace(f"User={KIOSK_USER}".encode(), f"User={plan.kiosk_user}".encode())
-        files[0] = (files[0][0], unit.replace(f"Group={KIOSK_USER}".encode(), f"Group={plan.kiosk_user}".encode()),
+        main_unit = files[0][1].replace(f"User={KIOSK_USER}".encode(), f"User={plan.kiosk_user}".encode())
+        files[0] = (files[0][0], main_unit.replace(f"Group={KIOSK_USER}".encode(), f"Group={plan.kiosk_user}".encode()),
                     0o644)
     return files
 
@@ -664,7 +664,7 @@ def step_self_test(plan: Plan) -> StepResult:
             pass
     failed = [c for c in checks if not getattr(c, "ok", False)]
     summary = ", ".join(f"{getattr(c, 'name', '?')}: {getattr(c, 'severity', '')}" for c in checks)
-    simulated = getattr(doctor, "simulated_devices", lambda _: [])(settings)
+    simulated: list[str] = getattr(doctor, "simulated_devices", lambda _: [])(settings)
     if simulated:
         log.warning("provision: SIMULATED devices (driver \"fake\"): %s; this kiosk cannot serve citizens with "
                     "them", ", ".join(simulated))

@@ -21,7 +21,8 @@ def run(args: argparse.Namespace) -> int:
 
     from kiosk.domain.pages import DEFAULT_DPI, PagesError, _dpi_of, _pack
 
-    images, dpis = [], []
+    images: list[Image.Image] = []
+    dpis: list[int] = []
     for path in args.pages:
         try:
             img = Image.open(path)

@@ -145,6 +145,13 @@ class FormField(_Model):
         return self
 
 
+Delivery = Literal["office", "post"]
+
+
+def _at_the_office() -> list[Delivery]:
+    return ["office"]
+
+
 class Procedure(_Model):
     """One administrative procedure (thủ tục hành chính) as the kiosk offers it."""
 
@@ -159,7 +166,7 @@ class Procedure(_Model):
     fees: list[Fee] = Field(default_factory=list, max_length=10)
     documents: list[DocumentComponent] = Field(default_factory=list, max_length=20)
     form: list[FormField] = Field(default_factory=list, max_length=MAX_FORM_FIELDS)
-    result_delivery: list[Literal["office", "post"]] = Field(default_factory=lambda: ["office"], min_length=1)
+    result_delivery: list[Delivery] = Field(default_factory=_at_the_office, min_length=1)
     # config/declarations/<id>.json
     declaration: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")] | None = None
     popularity: int = Field(0, ge=0)

@@ -264,7 +264,7 @@ def print_image(plan: Plan, width_dots: int = 576) -> Image.Image:
     """A paper copy for the receipt printer: the page scaled to the head width, 1-bit."""
     page = render_page(plan, dpi=200)
     height = round(page.height * width_dots / page.width)
-    return page.resize((width_dots, height), Image.LANCZOS).point(lambda v: 0 if v < 160 else 255, "1")
+    return page.resize((width_dots, height), Image.Resampling.LANCZOS).point(lambda v: 0 if v < 160 else 255, "1")
 
 
 __all__ = ["Run", "Plan", "DeclarationError", "load_template", "layout", "declaration_pdf", "render_page",

@@ -22,7 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pikepdf
-from PIL import Image
+from PIL import Image, TiffImagePlugin
 
 __all__ = ["MESSAGES", "PAGE_BUDGET_BYTES", "PackedDocument", "PageInfo", "PageReport", "PagesError",
            "analyse_page", "deskew", "pack_pages"]
@@ -291,6 +291,7 @@ def _g4(mask: np.ndarray) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="TIFF", compression="group4", strip_size=1 << 30)
     tiff = Image.open(io.BytesIO(buf.getvalue()))
+    assert isinstance(tiff, TiffImagePlugin.TiffImageFile) and tiff.tag_v2 is not None
     offsets, counts = tiff.tag_v2[273], tiff.tag_v2[279]
     if len(offsets) != 1:
         raise PagesError("unreadable_page", "G4 mask was split into strips")
@@ -345,8 +346,8 @@ def _grow(box: tuple[int, int, int, int], small: np.ndarray) -> tuple[int, int, 
     H, W = small.shape
     wx0, wy0, wx1, wy1 = max(0, x - limit), max(0, y - limit), min(W, x + w + limit), min(H, y + h + limit)
     window = small[wy0:wy1, wx0:wx1].astype(np.int16)
-    unlike = (np.abs(window - int(_surround_tone(small, box))) > PHOTO_EDGE_DEPTH).astype(np.uint8)
-    unlike = cv2.morphologyEx(unlike, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0  # no text strokes
+    differs = (np.abs(window - int(_surround_tone(small, box))) > PHOTO_EDGE_DEPTH).astype(np.uint8)
+    unlike = cv2.morphologyEx(differs, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0  # no text strokes
     x0, y0, x1, y1 = x - wx0, y - wy0, x + w - wx0, y + h - wy0
     hh, ww = unlike.shape
     grown = True
@@ -424,7 +425,7 @@ def _photo_pixels(arr: np.ndarray, grid: _Grid, cols: tuple[int, int], rows: tup
     if grid.cols == grid.width and grid.rows == grid.height:
         return np.ascontiguousarray(arr[rows[0]:rows[1], cols[0]:cols[1]])
     source = (grid.x_to_scan(cols[0]), grid.y_to_scan(rows[0]), grid.x_to_scan(cols[1]), grid.y_to_scan(rows[1]))
-    tile = Image.fromarray(arr).resize((cols[1] - cols[0], rows[1] - rows[0]), Image.BOX, box=source)
+    tile = Image.fromarray(arr).resize((cols[1] - cols[0], rows[1] - rows[0]), Image.Resampling.BOX, box=source)
     return np.asarray(tile)
 
 
@@ -457,6 +458,7 @@ class _PhotoTile:
             data = _jpeg(self.pixels, quality)
             flag = cv2.IMREAD_GRAYSCALE
             decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+            assert decoded is not None, "OpenCV cannot read back the JPEG it wrote"
             self._tried[quality] = (data, _ssim(self.grey, decoded))
         return self._tried[quality]
 
@@ -605,10 +607,11 @@ def _original_jpeg(img: Image.Image) -> bytes | None:
     if img.format != "JPEG" or img.mode not in ("L", "RGB"):
         return None
     try:
-        if getattr(img, "filename", ""):
-            data = Path(img.filename).read_bytes()
-        elif getattr(img, "fp", None) is not None and hasattr(img.fp, "getvalue"):
-            data = img.fp.getvalue()
+        filename, fp = getattr(img, "filename", ""), getattr(img, "fp", None)
+        if filename:
+            data = Path(filename).read_bytes()
+        elif fp is not None and hasattr(fp, "getvalue"):
+            data = fp.getvalue()
         else:
             return None
     except (OSError, ValueError):

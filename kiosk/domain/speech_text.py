@@ -98,8 +98,7 @@ def _vi_triple(n: int, full: bool) -> list[str]:
 def _vi_int(n: int, full: bool = False) -> list[str]:
     if n >= 10**9:
         high, low = divmod(n, 10**9)
-        words = _vi_int(high, full) + ["tỷ"]
-        return words + (_vi_int(low, True) if low else [])
+        return _vi_int(high, full) + ["tỷ"] + (_vi_int(low, True) if low else [])
     words: list[str] = []
     started = full
     for group, scale in ((n // 10**6, "triệu"), (n // 1000 % 1000, "nghìn"), (n % 1000, "")):

@@ -459,7 +459,9 @@ class Outbox:
 
     @staticmethod
     def _item(row: tuple) -> OutboxItem:
-        return OutboxItem(*row[:8], documents=len(json.loads(row[8])))
+        ref, created_at, procedure_code, state, attempts, next_attempt_at, last_error, dossier_code, hashes = row
+        return OutboxItem(ref, created_at, procedure_code, state, attempts, next_attempt_at, last_error, dossier_code,
+                          documents=len(json.loads(hashes)))
 
     @contextlib.contextmanager
     def _claim(self, ref: str, *, blocking: bool = True) -> Iterator[bool]:

@@ -376,7 +376,8 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
     @test.put("/faults")
     def set_faults(body: dict[str, Any]) -> dict[str, Any]:
         try:
-            cfg = FaultConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in body.items()})
+            values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in body.items()}
+            cfg = FaultConfig(**values)
         except (TypeError, ValueError) as e:
             raise SandboxError(422, "invalid_request", str(e)) from None
         injector.configure(cfg)

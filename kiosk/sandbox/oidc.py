@@ -22,7 +22,7 @@ import datetime as dt
 import logging
 import secrets
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -87,8 +87,9 @@ class Provider:
     """The IdP's state: one signing key, device grants (in memory: they live 60 s), access tokens."""
 
     def __init__(self, store_ref) -> None:
-        self.key = RSAKey.generate_key(2048, parameters={"kid": secrets.token_hex(8), "use": "sig", "alg": "RS256"})
-        self.other_key = RSAKey.generate_key(2048, parameters={"kid": self.key.kid, "alg": "RS256"})
+        kid = secrets.token_hex(8)
+        self.key = RSAKey.generate_key(2048, parameters={"kid": kid, "use": "sig", "alg": "RS256"})
+        self.other_key = RSAKey.generate_key(2048, parameters={"kid": kid, "alg": "RS256"})
         self.grants: dict[str, DeviceGrant] = {}
         self.access: dict[str, str] = {}
         self.fault = ""
@@ -191,7 +192,7 @@ def mount(app: FastAPI) -> None:
 
     @idp.get("/oidc/jwks")
     def jwks() -> dict[str, Any]:
-        return KeySet([provider.key]).as_dict(private=False)
+        return cast(dict[str, Any], KeySet([provider.key]).as_dict(private=False))
 
     @idp.get("/oidc/authorize")
     def authorize() -> JSONResponse:

@@ -83,7 +83,8 @@ class _Protocol(H11Protocol):
 def _uvicorn_config(app, *, grace: float, **kwargs) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(DropLogFilter())
     return uvicorn.Config(app, http=_Protocol, ws="none", lifespan="off", access_log=False, log_config=None,
-                          timeout_graceful_shutdown=grace, **kwargs)
+                          timeout_graceful_shutdown=grace,  # type: ignore[arg-type]  # declared int; seconds work
+                          **kwargs)
 
 
 class SandboxHandle:

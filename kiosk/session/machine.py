@@ -372,7 +372,7 @@ class Session:
             self._busy_since = None
         elif self._busy_since is None:
             self._busy_since = now
-        if busy and now - self._busy_since < BUSY_CEILING_SECONDS:
+        if self._busy_since is not None and now - self._busy_since < BUSY_CEILING_SECONDS:  # set only while busy
             # The citizen is watching work they started (a long batch of pages, a slow portal): not idle.
             self.last_activity = now
             if self.warning_remaining is not None:
