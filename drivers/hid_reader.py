@@ -15,7 +15,8 @@ import errno
 import os
 import select
 import time
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from drivers.base import DeviceBusy, DeviceGone, DeviceStatus, Health
 from drivers.serial_reader import MAX_CODE_BYTES, ThreadedCodeReader

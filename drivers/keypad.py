@@ -42,7 +42,8 @@ import queue
 import select
 import threading
 import time
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
 
 from drivers.base import Device, DeviceBusy, DeviceGone, DeviceStatus, Health
 

@@ -9,7 +9,8 @@ import importlib
 import logging
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from screens import kivy_env  # noqa: F401 - configured by callers before this import
 
@@ -20,8 +21,13 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk.appliance.runtime import EXIT_RESTART, Appliance
+from kiosk.appliance.runtime import Appliance
 from kiosk.session.machine import STEP_COUNT, Session, State
+
+if TYPE_CHECKING:
+    from kiosk.appliance.monitor import HealthMonitor
+    from kiosk.outbox.store import Sender
+    from screens.widgets import TimeoutWarning
 
 log = logging.getLogger("kiosk.ui")
 HERE = Path(__file__).resolve().parent
@@ -92,11 +98,11 @@ class KioskApp(App):
         self.centre_name = session.services.config.kiosk.centre_name
         self.manager: ScreenManager | None = None
         self.appliance: Appliance | None = None
-        self.monitor = None
-        self.sender = None
+        self.monitor: HealthMonitor | None = None
+        self.sender: Sender | None = None
         self.exit_code = 0
         self._render_pending = False
-        self._warning = None
+        self._warning: TimeoutWarning | None = None
         self.on_started: list[Callable[[], None]] = []
 
     def px(self, n: float) -> float:
@@ -144,9 +150,11 @@ class KioskApp(App):
         s = self.session
         step = s.step
         self.step_text = f"Bước {step}/{STEP_COUNT}" if step else ""
-        screen = self.manager.get_screen(s.state.value)
-        if self.manager.current != screen.name:
-            self.manager.current = screen.name
+        manager = self.manager
+        assert manager is not None, "rendered before build()"
+        screen = manager.get_screen(s.state.value)
+        if manager.current != screen.name:
+            manager.current = screen.name
         screen.render(s)
         self._render_warning()
 
@@ -208,6 +216,7 @@ class KioskApp(App):
             written = Window.screenshot(name=str(path.with_name(path.stem + "%(counter)04d.png")))
             Path(written).replace(path)
         else:
+            assert self.manager is not None, "a screenshot before build()"
             self.manager.export_to_png(str(path))
         return path
 

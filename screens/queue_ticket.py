@@ -30,4 +30,5 @@ class QueueTicketScreen(KioskScreen):
 
 #: Shown when no number could be had (the portal did not answer): the citizen is never left without a way on.
 NO_NUMBER = ("Máy chưa lấy được số thứ tự cho Ông/Bà.\n\n"
-             "Ông/Bà có thể bấm \u201cThử lại\u201d, hoặc đến thẳng quầy tiếp nhận hồ sơ: cán bộ sẽ cấp số và hướng dẫn.")
+             "Ông/Bà có thể bấm \u201cThử lại\u201d, hoặc đến thẳng quầy tiếp nhận hồ sơ: "
+             "cán bộ sẽ cấp số và hướng dẫn.")

@@ -215,7 +215,8 @@ def case_state(name: str, session: Session):
 
 CASES = ["attract-idle", "attract-cancelled", "procedure-list", "procedure-typing", "consent-notice",
          "form-name-empty", "form-name-typing", "form-name-error", "form-place-typing", "form-sex-choice",
-         "form-date-typing", "procedure_info-birth", "documents-first", "review-all", "submitting-wait", "otp-empty", "otp-typed", "done-printed", "done-portal-down",
+         "form-date-typing", "procedure_info-birth", "documents-first", "review-all", "submitting-wait", "otp-empty",
+         "otp-typed", "done-printed", "done-portal-down",
          "done-paper-out", "rating-faces", "help-attract", "help-form-called",
          "queue_ticket-number", "queue_ticket-portal-down", "out_of_service-printer"]
 

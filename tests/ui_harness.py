@@ -24,7 +24,7 @@ from drivers.fakes.printer import FakePrinter  # noqa: E402
 from drivers.fakes.reader import FakeCodeReader  # noqa: E402
 from drivers.fakes.scanner import FakeScanner  # noqa: E402
 from kiosk.appliance import config  # noqa: E402
-from kiosk.appliance import services as services_mod
+from kiosk.appliance import services as services_mod  # noqa: E402
 from kiosk.appliance.technician import hash_pin  # noqa: E402
 
 TECH_PIN = "135790"

@@ -21,7 +21,8 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 from pydantic import ValidationError
 
@@ -171,7 +172,7 @@ class FleetMonitor:
 
     def outbox_figures(self) -> tuple[int, float | None]:
         """(pending dossiers, age in seconds of the oldest); (0, None) when the outbox cannot be read."""
-        outbox = getattr(self.services, "outbox", None)
+        outbox: Any = getattr(self.services, "outbox", None)
         try:
             return int(outbox.depth()), outbox.oldest_pending_age()
         except Exception as e:  # noqa: BLE001
@@ -188,7 +189,7 @@ class FleetMonitor:
         except Exception:  # noqa: BLE001
             in_service = False
         return Heartbeat(
-            sent_at=dt.datetime.now(dt.timezone.utc), app_version=self.version, uptime_seconds=round(self.uptime(), 1),
+            sent_at=dt.datetime.now(dt.UTC), app_version=self.version, uptime_seconds=round(self.uptime(), 1),
             in_service=in_service, devices=self.devices(), outbox_depth=depth,
             outbox_oldest_seconds=None if oldest is None else round(oldest, 1),
             sessions_total=self.metrics.sessions_total,

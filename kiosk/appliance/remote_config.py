@@ -1,7 +1,8 @@
 """Settings pulled from the portal: administrators change a kiosk (its centre's name, timeouts, the printer's
 head width, the payment account...) without anyone touching it. The portal's version number comes with every
 heartbeat; a newer one is fetched, checked against the same validation as the site file, and saved in the data
-folder as `remote-config.toml`, which `kiosk.appliance.config.load` layers over the site file (the environment still wins).
+folder as `remote-config.toml`, which `kiosk.appliance.config.load` layers over the site file (the environment
+still wins).
 
 Only the keys below can be set remotely: the portal cannot point a kiosk at another portal, change its identity
 or its folders, or its technician PIN — a bad value there would leave a unit nobody can reach.

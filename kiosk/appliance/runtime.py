@@ -9,7 +9,8 @@ systemd restarts the kiosk.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from kiosk.appliance import fleet, watchdog
 from kiosk.appliance.monitor import HealthMonitor
