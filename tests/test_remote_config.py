@@ -219,3 +219,30 @@ def test_a_first_push_that_fails_to_start_falls_back_to_the_site_file(tmp_path):
     assert built == [384, 576] and not remote_config.path_in(tmp_path).exists()
     assert remote_config.status(tmp_path) == {"version": 0, "rolled_back_from": 3, "reason": "DeviceWontOpen"}
     assert remote_config.known_version(tmp_path) == 3
+
+
+def test_kiosk_run_with_a_profile_typo_saved_by_an_older_kiosk_starts_on_the_last_good_settings(tmp_path, monkeypatch):
+    """The fault pass's case end to end: `printer.profile = "TM-T20 II"` in the saved overlay (accepted before
+    values were checked) made the escpos driver fail at every start; `kiosk run` now starts anyway."""
+    import argparse
+    import sys
+
+    import tomli_w
+
+    from screens import kivy_env, launch
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    remote_config.path_in(data_dir).write_bytes(tomli_w.dumps({"_version": 4, "printer": {"profile": "TM-T20 II"}}).encode())
+    for key, value in (("KIOSK__DATA_DIR", data_dir), ("KIOSK__LOG_DIR", tmp_path / "log"), ("PRINTER__DRIVER", "escpos"),
+                       ("PRINTER__CONNECTION", "file"), ("PRINTER__FILE_PATH", tmp_path / "printer.bin")):
+        monkeypatch.setenv(f"KIOSK_{key}", str(value))
+    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
+    monkeypatch.setattr(kivy_env, "configure", lambda **kw: None)
+    started = []
+    monkeypatch.setitem(sys.modules, "screens.app", types.SimpleNamespace(run_app=lambda svc: started.append(svc) or 0))
+    assert launch.run(argparse.Namespace(windowed=True)) == 0
+    assert len(started) == 1 and started[0].config.printer.profile == "TM-T20II"
+    started[0].close()
+    report = remote_config.status(data_dir)
+    assert report["rolled_back_from"] == 4 and report["version"] == 0 and report["reason"]
