@@ -229,13 +229,15 @@ class KioskApp(App):
         return path
 
 
-def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None, with_fleet: bool = True) -> int:
+def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None, with_fleet: bool = True,
+            session_clock: Callable[[], float] | None = None) -> int:
     """Run the kiosk: the UI over one session, and the appliance's background parts (kiosk.appliance.runtime)
-    driven from the UI loop."""
+    driven from the UI loop. `session_clock` (tests) replaces the session's monotonic clock, so a test can let the
+    inactivity time pass without waiting for it."""
     import signal
 
     runner = ThreadRunner()
-    session = Session(svc, runner)
+    session = Session(svc, runner) if session_clock is None else Session(svc, runner, clock=session_clock)
     app = KioskApp(session)
 
     def request_stop(exit_code: int) -> None:
