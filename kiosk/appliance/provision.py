@@ -9,7 +9,10 @@ Steps, each reported as done / unchanged / skipped / failed:
    by the kiosk user. Existing credentials for the same kiosk id are kept: re-running never re-enrols.
 4. units        systemd units, the cage session script, udev rules, a drop-in naming this install's `kiosk`;
    enabled for graphical.target (the boot target).
-5. self-test    kiosk.appliance.doctor's quick checks (no paper moves).
+5. outbox key   the outbox master key sealed with `systemd-creds encrypt` (TPM2 where there is one) in
+   /etc/credstore.encrypted/ and the unit drop-in that loads it (`LoadCredentialEncrypted=`); skipped, with the
+   key left in outbox.key beside the data, where systemd-creds is missing or under --root.
+6. self-test    kiosk.appliance.doctor's quick checks (no paper moves).
 
 Answers come, later winning: repo defaults < the existing site file < `--from-file` (a kiosk.toml plus an
 optional [provision] table: enrolment_code, technician_pin, kiosk_user) < flags (`--kiosk-id`, ...,
@@ -634,6 +637,36 @@ def step_units(plan: Plan) -> StepResult:
     return StepResult("units", "done" if changed else "unchanged", ", ".join(changed) or "all up to date")
 
 
+def step_outbox_key(plan: Plan) -> StepResult:
+    """The outbox master key off the data disk: sealed with systemd-creds (TPM2 where there is one) and handed
+    to the kiosk by the drop-in systemd/dvc-kiosk-outbox-key.conf. Without systemd-creds, or under --root (a
+    credential must be sealed on the machine that will open it), the key stays in outbox.key beside the data."""
+    from kiosk.appliance import outbox_key
+
+    credential = plan.path(outbox_key.CREDENTIAL_FILE)
+    dropin = UNIT_DIR / f"{MAIN_UNIT}.d" / outbox_key.DROPIN_NAME
+    sealed = ""
+    if not credential.exists():
+        if not plan.real_system:
+            return StepResult("outbox key", "skipped", "under --root: seal it on the kiosk itself (`kiosk provision`"
+                              " there); until then the master key is outbox.key beside the data")
+        try:
+            outbox_key.seal(credential)
+        except outbox_key.SealFailed as e:
+            return StepResult("outbox key", "skipped", f"{e.detail}; the master key stays in outbox.key beside the "
+                              "data (kiosk doctor warns)")
+        sealed = f"sealed {outbox_key.CREDENTIAL_FILE}"
+    written = _write_if_changed(plan.path(dropin), (_systemd_source_dir() / outbox_key.SHIPPED_DROPIN).read_bytes(),
+                                0o644)
+    if written and plan.real_system:
+        ok, out = _run(["systemctl", "daemon-reload"])
+        if not ok:
+            return StepResult("outbox key", "failed", f"systemctl daemon-reload: {out}")
+    changes = [c for c in (sealed, f"{dropin.parent.name}/{dropin.name}" if written else "") if c]
+    return StepResult("outbox key", "done" if changes else "unchanged",
+                      ", ".join(changes) or f"credential {outbox_key.CREDENTIAL_FILE} in use")
+
+
 def step_self_test(plan: Plan) -> StepResult:
     if not plan.self_test:
         return StepResult("self-test", "skipped", "--no-self-test")
@@ -676,7 +709,7 @@ def step_self_test(plan: Plan) -> StepResult:
 
 
 STEPS: tuple[Callable[[Plan], StepResult], ...] = (step_kiosk_user, step_site_config, step_credentials, step_units,
-                                                  step_self_test)
+                                                  step_outbox_key, step_self_test)
 
 
 def provision(plan: Plan) -> list[StepResult]:

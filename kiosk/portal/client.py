@@ -123,6 +123,15 @@ class DeviceHealthReport(BaseModel):
     error_kind: Annotated[str, StringConstraints(max_length=64)] = ""
 
 
+class SettingsReport(BaseModel):
+    """The settings part of a heartbeat: which pushed version runs, and a pushed version the kiosk could not
+    start with and rolled back from (to its last known good settings) until a newer push replaces it."""
+
+    version: int = Field(0, ge=0)  # the pushed settings version in use; 0: the site file's settings alone
+    rolled_back_from: int | None = Field(None, ge=0)  # a pushed version that failed to start, None when none did
+    reason: Annotated[str, StringConstraints(max_length=64)] = ""  # the failure's kind (an exception type or code)
+
+
 class Heartbeat(BaseModel):
     """POST /kiosks/{kiosk_id}/heartbeat, every minute. Holds no personal data by construction: counts, kinds,
     versions and ages only."""
@@ -137,6 +146,7 @@ class Heartbeat(BaseModel):
     sessions_total: int = Field(0, ge=0)
     dossiers_submitted_total: int = Field(0, ge=0)
     last_error_kind: Annotated[str, StringConstraints(max_length=64)] = ""
+    settings: SettingsReport = Field(default_factory=SettingsReport)
 
 
 class HeartbeatAck(BaseModel):
@@ -741,5 +751,5 @@ __all__ = [
     "PortalRateLimited", "PortalRejected", "OtpCodeInvalid", "RetryPolicy", "NO_RETRY", "is_loopback_url",
     "insecure_url_refused", "STATUS_LABELS", "parse_receipt_qr",
     "lookup_dossier", "ProcedureCatalog", "BlobUpload", "KioskRegistration", "KioskCredentials",
-    "DeviceHealthReport", "Heartbeat", "HeartbeatAck",
+    "DeviceHealthReport", "Heartbeat", "HeartbeatAck", "SettingsReport",
 ]
