@@ -14,7 +14,8 @@ from __future__ import annotations
 import errno
 import select
 import threading
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 from drivers.base import DeviceBusy, DeviceGone
 

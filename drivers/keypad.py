@@ -2,7 +2,8 @@
 
 Every key becomes an abstract `KeypadAction`; screens never see key codes. The keypad is grabbed (its keys
 never reach Kivy as keyboard input) and read on a background thread like the HID code reader
-(drivers/hid_reader.py; both open it through drivers/evdev_input.py). Actions come out through `read(timeout)` / `events(timeout)` or through callbacks
+(drivers/hid_reader.py; both open it through drivers/evdev_input.py).
+Actions come out through `read(timeout)` / `events(timeout)` or through callbacks
 registered with `on_action()`; callbacks run on the reader thread, so the UI hops to its own thread
 (Kivy: `Clock.schedule_once`).
 

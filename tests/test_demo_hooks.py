@@ -57,7 +57,8 @@ SCRIPT = textwrap.dedent('''
     result["sheets_fed"] = len(scanner._feeder) - before
 
     session.services.simulator = simulator_for(reader=session.services.reader,
-                                               text_message=lambda otp_id: "654321" if otp_id == "otp-00000001" else None)
+                                               text_message=lambda otp_id: "654321" if otp_id == "otp-00000001"
+                                               else None)
     screen = show("otp-empty")
     button = demo_button(screen)
     result["otp_shown"] = bool(screen.simulated) and not button.disabled

@@ -102,7 +102,7 @@ def test_an_older_version_never_replaces_a_newer_one(tmp_path):
     assert remote_config.read_overlay(tmp_path) == (5, {"printer": {"width_dots": 384}})
 
 
-# ---------------------------------------------------------------------------------------------- checked as the drivers would
+# ------------------------------------------------------------------------------------- checked as the drivers would
 def refusal(settings: dict) -> remote_config.PushRefused:
     with pytest.raises(remote_config.PushRefused) as refused:
         remote_config.check(7, settings)
@@ -233,8 +233,10 @@ def test_kiosk_run_with_a_profile_typo_saved_by_an_older_kiosk_starts_on_the_las
 
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    remote_config.path_in(data_dir).write_bytes(tomli_w.dumps({"_version": 4, "printer": {"profile": "TM-T20 II"}}).encode())
-    for key, value in (("KIOSK__DATA_DIR", data_dir), ("KIOSK__LOG_DIR", tmp_path / "log"), ("PRINTER__DRIVER", "escpos"),
+    overlay = {"_version": 4, "printer": {"profile": "TM-T20 II"}}
+    remote_config.path_in(data_dir).write_bytes(tomli_w.dumps(overlay).encode())
+    for key, value in (("KIOSK__DATA_DIR", data_dir), ("KIOSK__LOG_DIR", tmp_path / "log"),
+                       ("PRINTER__DRIVER", "escpos"),
                        ("PRINTER__CONNECTION", "file"), ("PRINTER__FILE_PATH", tmp_path / "printer.bin")):
         monkeypatch.setenv(f"KIOSK_{key}", str(value))
     monkeypatch.delenv("KIOSK_CONFIG", raising=False)

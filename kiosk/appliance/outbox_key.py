@@ -22,7 +22,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from kiosk.errors import KioskError
 from kiosk.outbox.store import CREDENTIAL_NAME  # noqa: F401  (re-exported for the tests)

@@ -167,7 +167,8 @@ def driver_problems(kept: dict[str, dict[str, Any]], base: Any = None) -> list[S
                                           or (driver == "camera" and device.isdigit() and len(device) <= 2))
         if not ok:
             refuse("code_reader", "device", "device_name_invalid",
-                   f"{str(device)[:40]!r} is not a /dev/... path" + (" or a camera index" if driver == "camera" else ""))
+                   f"{str(device)[:40]!r} is not a /dev/... path"
+                   + (" or a camera index" if driver == "camera" else ""))
     for (section, key), limit in _TEXT_LIMITS.items():
         value = kept.get(section, {}).get(key)
         if value is not None and f"{section}.{key}" not in bad and (
