@@ -14,7 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 SCRIPT = textwrap.dedent('''
-    import json, sys, tempfile, threading, time
+    import json, sys, tempfile, threading
     from pathlib import Path
     sys.path.insert(0, sys.argv[1])
     from screens import kivy_env
@@ -33,21 +33,26 @@ SCRIPT = textwrap.dedent('''
     def script(app):
         from kivy.clock import Clock
         from kivy.core.window import Window
-        done = threading.Event()
+        from screens.pilot import Pilot
 
         def press():
             for key, scancode in ((282, 58), (27, 41), (293, 69)):  # F1, Escape, F12
                 result.setdefault("key_down_handled", []).append(
                     bool(Window.dispatch("on_key_down", key, scancode, None, [])))
             Window.dispatch("on_keyboard", 282, 58, None, [])  # what SDL sends if a handler let it through
+
+        def look():
             result["settings_panel"] = app._app_settings is not None and app._app_settings.parent is not None
             result["state"] = app.session.state.value
             result["rotation"] = Window.rotation
-            done.set()
-        time.sleep(1.0)
-        Clock.schedule_once(lambda _dt: press(), 0)
-        done.wait(10)
-        Clock.schedule_once(lambda _dt: app.stop(), 0)
+        pilot = Pilot(app)
+        try:
+            pilot.wait_state("attract")  # the first screen is on (and drawn), as a passer-by finds it
+            pilot.call(press)
+            pilot.frames(2)  # whatever the keys set off has happened
+            pilot.call(look)
+        finally:
+            Clock.schedule_once(lambda _dt: app.stop(), 0)
 
     run_app(svc, on_started=lambda app: threading.Thread(target=script, args=(app,), daemon=True).start(),
             with_fleet=False)
