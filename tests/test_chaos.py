@@ -15,6 +15,7 @@ random. The default run is short (25 confirmed dossiers); `make chaos` runs the 
 from __future__ import annotations
 
 import collections
+import json
 import os
 import random
 import subprocess
@@ -33,6 +34,30 @@ from kiosk.sandbox.server import SandboxHandle, start_sandbox
 REPO = Path(__file__).resolve().parents[1]
 WORKER = Path(__file__).with_name("chaos_worker.py")
 DELIVERY_PATHS = ("/api/v1/blobs", "/api/v1/dossiers")
+
+
+class Forked:
+    """A worker forked by the zygote (tests/chaos_worker.py --zygote), with what the test uses of a Popen: its
+    stdout (a FIFO), send_signal, returncode, wait."""
+
+    def __init__(self, zygote: subprocess.Popen, argv: list[str], fifo: Path, stderr_path: Path) -> None:
+        self._zygote = zygote
+        zygote.stdin.write(json.dumps({"argv": argv, "stdout": str(fifo), "stderr": str(stderr_path)}) + "\n")
+        zygote.stdin.flush()
+        word, pid = zygote.stdout.readline().split()
+        assert word == "PID", word
+        self.pid, self.returncode = int(pid), None
+        self.stdout = open(fifo, encoding="utf-8")  # noqa: SIM115 - closed by run_generation, as a Popen's is
+
+    def send_signal(self, sig: int) -> None:
+        os.kill(self.pid, sig)
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            word, pid, code = self._zygote.stdout.readline().split()  # the zygote reaps its worker, then says so
+            assert (word, int(pid)) == ("EXIT", self.pid), (word, pid)
+            self.returncode = int(code)
+        return self.returncode
 
 
 @dataclass
@@ -59,9 +84,17 @@ class Chaos:
         self.report = ChaosReport()
         self.armed = True
         self.unforced = {"mid-write", "mid-upload", "after-commit"}
-        self._proc: subprocess.Popen | None = None
+        self._proc: Forked | None = None
         self._lock = threading.Lock()
         self._install_portal_hooks()
+        # Every generation is forked from one process that has imported the worker's modules already.
+        self._zygote = subprocess.Popen([sys.executable, str(WORKER), "--zygote"], cwd=REPO, stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+
+    def close(self) -> None:
+        self._zygote.stdin.close()
+        self._zygote.wait(timeout=30)
+        self._zygote.stdout.close()
 
     def chance(self, kind: str, p: float) -> bool:
         """Whether to kill at this point. The first chance of each kind always kills, so every window is
@@ -74,7 +107,7 @@ class Chaos:
                 return True
             return self.rng.random() < p
 
-    def kill(self, why: str, target: subprocess.Popen | None = None) -> None:
+    def kill(self, why: str, target: Forked | None = None) -> None:
         """SIGKILL the current worker (only if it is still `target`, when given: a late timer must not kill
         the next generation)."""
         with self._lock:
@@ -114,10 +147,10 @@ class Chaos:
     def run_generation(self, data_dir: Path, target: int, stderr_path: Path) -> None:
         gen = self.report.generations
         self.report.generations += 1
-        with open(stderr_path, "ab") as err:
-            proc = subprocess.Popen(
-                [sys.executable, str(WORKER), "--data", str(data_dir), "--portal", self.sandbox.url,
-                 "--generation", str(gen)], cwd=REPO, stdout=subprocess.PIPE, stderr=err, text=True)
+        fifo = stderr_path.with_name(f"worker-{gen}.out")
+        os.mkfifo(fifo)
+        proc = Forked(self._zygote, ["--data", str(data_dir), "--portal", self.sandbox.url, "--generation", str(gen)],
+                      fifo, stderr_path)
         with self._lock:
             self._proc = proc
         timer = threading.Timer(self.rng.uniform(0.05, self.life), self.kill, args=("timer", proc))
@@ -160,9 +193,12 @@ def run_chaos(tmp_path: Path, *, target: int, seed: int) -> ChaosReport:
     with start_sandbox(tmp_path / "portal.sqlite3", faults=faults) as sandbox:
         chaos = Chaos(sandbox, seed, p_write=0.06, p_upload=0.025, p_commit=0.12, life=5.0)
         started = time.monotonic()
-        while len(chaos.report.enqueued) < target:
-            chaos.run_generation(data_dir, target, stderr_path)
-            assert chaos.report.generations < target * 10, "the worker makes no progress: " + chaos.report.summary()
+        try:
+            while len(chaos.report.enqueued) < target:
+                chaos.run_generation(data_dir, target, stderr_path)
+                assert chaos.report.generations < target * 10, "the worker makes no progress: " + chaos.report.summary()
+        finally:
+            chaos.close()
         assert "DRAINED 0" in chaos.drain(data_dir, stderr_path)
         chaos.report.seconds = time.monotonic() - started
         lost_answers = sandbox.faults.injected.get("lose_response", 0)
