@@ -167,8 +167,10 @@ def bad_day(pilot, svc, out: Path) -> dict:
     """A citizen's session on a bad day: the feeder jams at page 2 of the first document; the portal goes down as
     the citizen confirms (the code is checked, then the link drops); the printer is out of paper. The citizen leaves
     with a reference on screen; once the portal is back the outbox delivers by itself (nobody presses anything),
-    and the reference finds the dossier. The same session as `kiosk simulate --scanner-fault jam_at:2
-    --printer-fault paper_out --portal-down-at-submit` (its helpers), without the search typing it already covers."""
+    and the reference finds the dossier. What `kiosk simulate --scanner-fault jam_at:2
+    --printer-fault paper_out --portal-down-at-submit` does (with its sample answers), but the procedure is tapped
+    rather than searched and the answers go in through the keyboard's keys, not tap by tap: the landscape simulate
+    in test_ui_flow covers search and typing."""
     from kiosk.sandbox.testing import SandboxTestClient
     from screens.simulate import sample_value
 
