@@ -17,7 +17,6 @@ photo and data groups go with it. Nothing personal is logged.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import time
 from typing import Any
@@ -293,10 +292,8 @@ def _assisted(session) -> None:
     portal, token = session.services.portal, st.staff.staff_token
     if st.identity_source == "chip_pa" and st.chip is not None:
         c = st.chip
-        sod = c.sod_sha256 or (hashlib.sha256(b"fake-reader-demo-sod").hexdigest()
-                               if getattr(getattr(session.services, "chip_reader", None), "driver", "") == "fake"
-                               else None)
-        if sod is None:
+        sod = c.sod_sha256  # every reader (the demo's fake too) reads a real, signed EF.SOD
+        if not sod:
             session.data.error = idmsg.message("card_not_trusted")
             st.chip_blocked, st.step = True, "counter"
             return
