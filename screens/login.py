@@ -22,10 +22,12 @@ STAFF_DIGITS = 4
 
 
 def qr_texture(text: str) -> Texture:
-    """The QR as a texture of one pixel per module (drawn scaled up with 'nearest': sharp edges at any size)."""
+    """The QR as a texture of one pixel per module (drawn scaled up with "nearest": sharp edges at any size).
+    A 3-module quiet zone inside the square; the white page around it completes the 4 the standard asks
+    (nothing dark is drawn next to the code)."""
     import qrcode
 
-    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=1, border=4)
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=1, border=3)
     qr.add_data(text)
     qr.make(fit=True)
     img = qr.make_image(fill_color="black", back_color="white").get_image().convert("L")

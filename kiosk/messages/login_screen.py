@@ -39,7 +39,7 @@ QR_STATE = {
     "": "Đang tạo mã QR…",
     "waiting": "Đang chờ Ông/Bà bấm “Đồng ý” trên điện thoại…",
     "approved": "Ông/Bà đã đồng ý trên điện thoại. Đang đăng nhập…",
-    "denied": "Mã này không dùng được nữa. Bấm “Tạo mã mới” để thử lại.",
+    "denied": "Mã này không dùng được nữa.",
     "expired": "Mã đã hết hạn. Máy đang tạo mã mới, vui lòng chờ…",
 }
 
