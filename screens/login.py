@@ -218,6 +218,11 @@ class LoginScreen(KioskScreen):
         if sim is not None:
             sim.show_id_card()
 
+    def demo_show_staff_code(self) -> None:
+        sim = self._simulator()
+        if sim is not None:
+            sim.show_staff_code()
+
     def demo_present_card(self) -> None:
         sim = self._simulator()
         if sim is not None:

@@ -124,7 +124,9 @@ class Scenario:
             return
         if door == "assisted":
             p.tap("Tôi cần cán bộ hỗ trợ", contains=True)
-            self.staff_sign_in()
+            # the clerk signs in with their own VNeID (the code their app shows, to the camera)
+            p.wait_until(lambda: p.has_button("Mô phỏng: cán bộ đưa mã VNeID"), 10, "the clerk's sign-in")
+            p.tap("Mô phỏng: cán bộ đưa mã VNeID")
             p.wait_until(lambda: p.session.data.login.step == "id_qr", 20, "the clerk's sign-in")
             self.show_id_card()
             p.wait_until(lambda: p.has_button("Tiếp tục bằng mã QR trên thẻ"), 30, "the chip to fail and the QR way")
@@ -363,8 +365,8 @@ def add_arguments(p) -> None:
     p.add_argument("--login", type=_doors, default=["app-code"], metavar="DOOR[,DOOR...]",
                    help="how the citizen logs in: app-code (the VNeID app's code to the camera; default), qr-shown "
                         "(the kiosk's QR, approved in the app: identity vneid), chip (chip card read, passive "
-                        "authentication, a clerk confirms: chip_pa), assisted (a clerk signs in, the chip cannot "
-                        "be read, the card's QR: qr_only); several, comma-separated: one citizen each, in order")
+                        "authentication, a clerk confirms with the staff PIN: chip_pa), assisted (a clerk signs "
+                        "in with their own VNeID, the chip cannot be read, the card's QR: qr_only); several, comma-separated: one citizen each, in order")
     p.add_argument("--staff", type=_staff, default=("CB-0001", "246810"), metavar="ID:PIN",
                    help="the clerk's staff number and PIN for the chip and assisted doors (sandbox test clerk)")
     p.add_argument("--login-code", default="VNEID-TEST-0001", help="the sandbox login code the simulated citizen shows")

@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 #: The sandbox portal's test citizen (see docs/sandbox.md).
 TEST_VNEID_CODE = "VNEID-TEST-0001"
+#: The sandbox's test clerk's own VNeID code (registered as staff CB-0001; docs/sandbox.md).
+TEST_STAFF_VNEID_CODE = "VNEID-STAFF-0001"
 #: The demo chip card's front QR (drivers.fakes.chip: its BAC keys open the demo card).
 from drivers.fakes.chip import DEMO_ID_CARD_QR  # noqa: E402
 
@@ -63,6 +65,10 @@ class Simulator:
     def show_id_card(self) -> None:
         """As if the citizen held the demo chip card's front (its QR) up to the reader."""
         self.show_code(DEMO_ID_CARD_QR)
+
+    def show_staff_code(self) -> None:
+        """As if the clerk held their own VNeID app's code up to the reader (the sandbox's test clerk)."""
+        self.show_code(TEST_STAFF_VNEID_CODE)
 
     def approve_login(self, user_code: str) -> bool:
         """As if the citizen scanned the kiosk's login QR (`user_code`) with VNeID and tapped "Đồng ý".
