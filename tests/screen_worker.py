@@ -213,7 +213,9 @@ def login_case(name: str, session: Session):
     d = birth_data(session, citizen=None, form_values={})
     st = d.login = DoorState()
     variant = name[len("login-"):]
-    if variant.startswith("qr-"):
+    if variant == "app-code":
+        st.door = "app_code"
+    elif variant.startswith("qr-"):
         st.door, st.step = "qr_shown", "qr"
         st.qr = QrLogin(device_code="golden", user_code="BCDFGHJK", nonce="n", expires_at=1045.0, interval=1.0,
                         qr_text="http://127.0.0.1:8765/oidc/device?user_code=BCDFGHJK")
@@ -247,7 +249,7 @@ CASES = ["attract-idle", "attract-cancelled", "procedure-list", "procedure-typin
          "form-name-empty", "form-name-typing", "form-name-error", "form-place-typing", "form-sex-choice",
          "form-date-typing", "procedure_info-birth", "documents-first", "review-all", "submitting-wait", "otp-empty", "otp-typed", "done-printed", "done-portal-down",
          "done-paper-out", "rating-faces", "help-attract", "help-form-called",
-         "login-doors", "login-qr-waiting", "login-qr-denied", "login-qr-expired", "login-chip-card",
+         "login-doors", "login-app-code", "login-qr-waiting", "login-qr-denied", "login-qr-expired", "login-chip-card",
          "login-chip-removed", "login-chip-failed", "login-staff-pin"]
 
 
