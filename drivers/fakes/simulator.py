@@ -9,7 +9,8 @@ side (`text_message`, `approve_login`) is given by the composition root only whe
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 #: The sandbox portal's test citizen (see docs/sandbox.md).
 TEST_VNEID_CODE = "VNEID-TEST-0001"

@@ -177,10 +177,10 @@ class TestPki:
     __test__ = False  # not a pytest class
 
     @classmethod
-    def generate(cls, cn: str = "CSCA Test VN", *, seed: bytes | None = None) -> "TestPki":
+    def generate(cls, cn: str = "CSCA Test VN", *, seed: bytes | None = None) -> TestPki:
         """Fresh random keys; with `seed`, the same keys every time (the demo's CSCA: any process can write
         its bundle and every demo card built elsewhere still chains to it)."""
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
 
         def key(label: bytes) -> ec.EllipticCurvePrivateKey:
             if seed is None:
@@ -193,7 +193,7 @@ class TestPki:
                 return x509.random_serial_number()
             return int.from_bytes(hashlib.sha256(seed + b"serial" + label).digest()[:16], "big") >> 1
 
-        start = now - dt.timedelta(days=1) if seed is None else dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+        start = now - dt.timedelta(days=1) if seed is None else dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
         ck = key(b"csca")
         csca = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(_name(cn))
                 .public_key(ck.public_key()).serial_number(serial(b"csca"))
