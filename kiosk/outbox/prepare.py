@@ -28,7 +28,7 @@ from typing import Any
 
 import pikepdf
 
-from kiosk.outbox.seal import Sealer
+from kiosk.outbox.seal import Sealer, SealError
 
 log = logging.getLogger("kiosk.outbox.prepare")
 
@@ -112,9 +112,11 @@ def add_text_layer(pdf_bytes: bytes, *, workers: int | None = None, dpi: int = O
 
 class Preparer:
     """What the outbox does to each document before its first upload: OCR text layer (scans), then the seal.
-    `sealer=None`: a kiosk not enrolled for sealing (no seal certificate) sends its documents unsealed."""
+    `sealer=None`: a kiosk not enrolled for sealing (no seal certificate) sends its documents unsealed; a
+    SealError (the key or certificate on disk is unusable) is raised for every document, so the outbox holds
+    the dossiers back for the technician instead of sending them unsealed."""
 
-    def __init__(self, sealer: Sealer | None, *, ocr: bool = True, workers: int | None = None) -> None:
+    def __init__(self, sealer: Sealer | SealError | None, *, ocr: bool = True, workers: int | None = None) -> None:
         self.sealer = sealer
         self.ocr = ocr and ocr_available()
         self.workers = workers
@@ -122,6 +124,8 @@ class Preparer:
             log.warning("tesseract or pdftoppm is missing: scans are sent without a text layer")
 
     def __call__(self, document: Any, data: bytes) -> bytes:
+        if isinstance(self.sealer, SealError):
+            raise self.sealer
         if Sealer.is_sealed(data):
             return data  # prepared before (a crash after its commit): nothing more to add
         if self.ocr:

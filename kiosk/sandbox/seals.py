@@ -21,7 +21,9 @@ import json
 import logging
 import os
 import threading
+import weakref
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -149,11 +151,11 @@ def verify_pdf(data: bytes, kiosk_id: str, ca: SandboxCA) -> SealCheck:
     from pyhanko.sign.validation.settings import KeyUsageConstraints
     from pyhanko_certvalidator import ValidationContext
 
-    try:
-        sigs = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
-    except Exception:  # noqa: BLE001 - a file pyHanko cannot parse carries no checkable seal
-        sigs = []
-        if data.startswith(b"%PDF") and b"/ByteRange" in data:
+    sigs = []
+    if b"/ByteRange" in data:  # every signature dictionary has one (pyHanko writes them uncompressed)
+        try:
+            sigs = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
+        except Exception:  # noqa: BLE001 - a seal that cannot be read is no seal
             raise _refuse("the PDF carries a signature but cannot be parsed") from None
     if not sigs:
         if ca.certified(kiosk_id):
@@ -186,4 +188,58 @@ def verify_pdf(data: bytes, kiosk_id: str, ca: SandboxCA) -> SealCheck:
     return checked
 
 
-__all__ = ["SandboxCA", "SealCheck", "verify_pdf", "VERIFIED", "UNSEALED", "CERT_DAYS"]
+# ---------------------------------------------------------------------------------------------- the portal's side
+_CAS: "weakref.WeakKeyDictionary[Any, SandboxCA]" = weakref.WeakKeyDictionary()
+_CAS_LOCK = threading.Lock()
+
+_SCHEMA = """CREATE TABLE IF NOT EXISTS document_seals (
+    dossier_code TEXT NOT NULL, sha256 TEXT NOT NULL, status TEXT NOT NULL, signer TEXT NOT NULL,
+    signed_at TEXT NOT NULL, checked_at TEXT NOT NULL, PRIMARY KEY (dossier_code, sha256))"""
+
+
+def ca_for(store: Any) -> SandboxCA:
+    """The CA of one sandbox portal (its files beside the portal's database: a reset portal gets a new CA)."""
+    with _CAS_LOCK:
+        ca = _CAS.get(store)
+        if ca is None:
+            ca = _CAS[store] = SandboxCA(store.db_path.with_name(store.db_path.name + ".ca"))
+        return ca
+
+
+def check_submission(store: Any, submission: Any) -> dict[str, SealCheck]:
+    """Every received document's seal (documents not uploaded yet are left to the submission's own blob_missing
+    check). Raises SandboxError 422 seal_invalid on the first that fails."""
+    ca = ca_for(store)
+    checks: dict[str, SealCheck] = {}
+    for doc in submission.documents:
+        if doc.sha256 in checks or not store.blob_state(doc.sha256).present:
+            continue
+        try:
+            checks[doc.sha256] = verify_pdf(store.blob_path(doc.sha256).read_bytes(), submission.kiosk_id, ca)
+        except SandboxError as e:
+            log.warning("sandbox: a document of %s from kiosk %s refused: %s", submission.local_reference,
+                        submission.kiosk_id, e.detail)
+            raise
+    return checks
+
+
+def record(store: Any, dossier_code: str, checks: dict[str, SealCheck]) -> None:
+    now = store.now().isoformat()
+    with store._tx() as db:  # noqa: SLF001 - the seal table lives in the portal's database
+        db.execute(_SCHEMA)
+        db.executemany("INSERT OR IGNORE INTO document_seals VALUES (?, ?, ?, ?, ?, ?)",
+                       [(dossier_code, sha, c.status, c.signer, c.signed_at, now) for sha, c in checks.items()])
+    if checks:
+        log.info("sandbox dossier %s: seals %s", dossier_code,
+                 ", ".join(sorted({c.status for c in checks.values()})))
+
+
+def seal_states(store: Any) -> dict[tuple[str, str], str]:
+    """(dossier code, sha256) -> "verified" / "unsealed", for the test-only dossier listing."""
+    with store._tx() as db:  # noqa: SLF001
+        db.execute(_SCHEMA)
+        return {(r[0], r[1]): r[2] for r in db.execute("SELECT dossier_code, sha256, status FROM document_seals")}
+
+
+__all__ = ["SandboxCA", "SealCheck", "verify_pdf", "ca_for", "check_submission", "record", "seal_states",
+           "VERIFIED", "UNSEALED", "CERT_DAYS"]
