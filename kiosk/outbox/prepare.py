@@ -42,11 +42,19 @@ def ocr_available() -> bool:
     return shutil.which("tesseract") is not None and shutil.which("pdftoppm") is not None
 
 
-def _needs_text(page: pikepdf.Page) -> bool:
-    """A scanned page: images and no font of its own."""
-    resources = page.obj.get("/Resources", pikepdf.Dictionary())
+def _has_fonts(resources: pikepdf.Object, depth: int = 0) -> bool:
     fonts = resources.get("/Font")
     if fonts is not None and len(fonts.keys()) > 0:
+        return True
+    xobjects = resources.get("/XObject") or pikepdf.Dictionary()
+    return depth < 3 and any(x.get("/Subtype") == "/Form" and _has_fonts(x.get("/Resources") or pikepdf.Dictionary(),
+                                                                          depth + 1) for x in xobjects.values())
+
+
+def _needs_text(page: pikepdf.Page) -> bool:
+    """A scanned page: images, and no font of its own or in its forms (the text layer is such a form)."""
+    resources = page.obj.get("/Resources", pikepdf.Dictionary())
+    if _has_fonts(resources):
         return False
     xobjects = resources.get("/XObject")
     return xobjects is not None and any(x.get("/Subtype") == "/Image" for x in xobjects.values())
