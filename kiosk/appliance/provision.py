@@ -566,16 +566,22 @@ def _enrol_seal(plan: Plan, credentials: Any, ids: tuple[int, int] | None) -> st
     from kiosk.outbox import seal
     from kiosk.portal.client import PortalError
 
-    folder = plan.path(CREDENTIALS_FILE).parent
-    kiosk_id = plan.site["kiosk"]["id"]
     try:
-        key = seal.load_or_create_key(folder / seal.KEY_FILE, owner=ids)
         with _portal_client(plan) as client:
-            answer = client.seal_certificate(seal.make_csr(key, kiosk_id).decode(), kiosk_token=credentials.kiosk_token)
-        seal.save_certificate(folder / seal.CERT_FILE, answer.certificate_pem, key, kiosk_id, owner=ids)
+            enrol_seal(client, credentials.kiosk_token, plan.path(CREDENTIALS_FILE).parent, owner=ids)
     except (PortalError, seal.SealError) as e:
         return f"{e.code}: the portal did not certify the seal key; re-run `kiosk provision` when it is reachable"
     return ""
+
+
+def enrol_seal(client: Any, kiosk_token: str, folder: Path, *, owner: tuple[int, int] | None = None) -> None:
+    """Make (or reuse) the seal key in `folder`, send its CSR with `client` (a PortalClient for this kiosk id) and
+    save the certificate the portal's CA answers. Raises PortalError / SealError."""
+    from kiosk.outbox import seal
+
+    key = seal.load_or_create_key(folder / seal.KEY_FILE, owner=owner)
+    answer = client.seal_certificate(seal.make_csr(key, client.kiosk_id).decode(), kiosk_token=kiosk_token)
+    seal.save_certificate(folder / seal.CERT_FILE, answer.certificate_pem, key, client.kiosk_id, owner=owner)
 
 
 def step_credentials(plan: Plan) -> StepResult:
@@ -746,5 +752,5 @@ def format_results(results: Iterable[StepResult]) -> str:
     return "\n".join(f"{r[0]:<{width[0]}}  {r[1]:<{width[1]}}  {r[2]}" for r in rows)
 
 
-__all__ = ["build_plan", "missing_answers", "provision", "Plan", "StepResult", "ProvisionError",
+__all__ = ["build_plan", "missing_answers", "provision", "enrol_seal", "Plan", "StepResult", "ProvisionError",
            "QUESTIONS", "render_site_config", "installed_files", "useradd_command"]
