@@ -66,6 +66,8 @@ def _preparer(settings: Settings) -> Any:
     except SealError as e:  # the outbox then holds dossiers back (seal_*): doctor and the logs tell the technician
         log.error("the kiosk's seal key or certificate is unusable: %s", e.code)
         sealer = e
+    if sealer is None:
+        log.info("no seal certificate beside the portal credentials: dossiers go unsealed (run `kiosk provision`)")
     if sealer is None and not settings.scanner.text_layer:
         return None
     return Preparer(sealer, ocr=settings.scanner.text_layer)
