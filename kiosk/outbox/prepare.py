@@ -24,6 +24,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from typing import Any
 
 import pikepdf
@@ -36,6 +37,8 @@ OCR_DPI_MIN, OCR_DPI_MAX = 200, 300  # a page is read at its scan's resolution, 
 OCR_LANG = "vie"
 PAGE_TIMEOUT_S = 120.0  # one page's render + OCR; a stuck tesseract must not hold the outbox forever
 MAX_PAGE_TEXT_BYTES = 256 * 1024  # a text-only page from tesseract is a few KB; more is not what we asked for
+#: At most one tesseract per core at a time, whatever number of documents are being prepared side by side.
+_OCR_SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
 
 def ocr_available() -> bool:
@@ -80,7 +83,7 @@ def scan_dpi(page: pikepdf.Page) -> int:
 def ocr_page(single_page_pdf: bytes, *, dpi: int = OCR_DPI_MIN, lang: str = OCR_LANG) -> bytes:
     """A text-only PDF (one page, invisible text) of what tesseract reads on a one-page PDF."""
     env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
-    with tempfile.TemporaryDirectory(prefix="kiosk-ocr-") as tmp:  # pdftoppm cannot write PNG to stdout
+    with _OCR_SLOTS, tempfile.TemporaryDirectory(prefix="kiosk-ocr-") as tmp:  # pdftoppm cannot write PNG to stdout
         _run(["pdftoppm", "-r", str(dpi), "-gray", "-png", "-singlefile", "-", os.path.join(tmp, "page")],
              single_page_pdf, env)
         with open(os.path.join(tmp, "page.png"), "rb") as f:

@@ -23,6 +23,7 @@ commands are kiosk.cli.outbox_*.
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import contextlib
 import dataclasses
 import datetime as dt
@@ -547,9 +548,13 @@ class Outbox:
         from kiosk.errors import KioskError as _KioskError
 
         replaced: dict[str, tuple[str, bytes]] = {}  # old sha -> (new sha, new data)
+        unique = list({d.sha256: d for d in submission.documents}.values())
         try:
-            for doc in {d.sha256: d for d in submission.documents}.values():
-                data = self._preparer(doc, self.blob(doc.sha256))
+            # Documents side by side (the preparer bounds its OCR processes to the cores).
+            with concurrent.futures.ThreadPoolExecutor(max_workers=len(unique) or 1,
+                                                       thread_name_prefix="outbox-prepare") as pool:
+                results = list(pool.map(lambda d: self._preparer(d, self.blob(d.sha256)), unique))
+            for doc, data in zip(unique, results):
                 if data:
                     new_sha = hashlib.sha256(data).hexdigest()
                     if new_sha != doc.sha256:
