@@ -553,7 +553,7 @@ def _seal_ready(plan: Plan) -> bool:
 
     folder = plan.path(CREDENTIALS_FILE).parent
     try:
-        key = seal._load_key(folder / seal.KEY_FILE)  # noqa: SLF001 - the same reader the outbox uses
+        key = seal.load_key(folder / seal.KEY_FILE)  # the same reader the outbox uses
         cert = seal.read_certificates(folder / seal.CERT_FILE)[0]
     except (OSError, seal.SealError, IndexError):
         return False

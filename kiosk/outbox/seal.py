@@ -95,7 +95,7 @@ def load_or_create_key(path: Path, *, owner: tuple[int, int] | None = None) -> e
     """The seal key at `path` (mode 0600), made once; an existing key is reused (a re-run after a lost answer
     asks for a certificate for the same key)."""
     if path.exists():
-        return _load_key(path)
+        return load_key(path)
     key = new_key()
     write_secret(path, key_pem(key), owner=owner)
     return key
@@ -147,7 +147,7 @@ def key_path(folder: Path) -> Path:
     return folder / KEY_FILE
 
 
-def _load_key(path: Path) -> ec.EllipticCurvePrivateKey:
+def load_key(path: Path) -> ec.EllipticCurvePrivateKey:
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -191,7 +191,7 @@ class Sealer:
         cert_path = folder / CERT_FILE
         if not cert_path.exists():
             return None
-        return cls(_load_key(key_path(folder)), read_certificates(cert_path))
+        return cls(load_key(key_path(folder)), read_certificates(cert_path))
 
     @staticmethod
     def is_sealed(pdf: bytes) -> bool:
@@ -224,6 +224,6 @@ class Sealer:
         return out.getvalue()
 
 
-__all__ = ["Sealer", "SealError", "new_key", "key_pem", "make_csr", "load_or_create_key", "save_certificate",
+__all__ = ["Sealer", "SealError", "new_key", "key_pem", "make_csr", "load_key", "load_or_create_key", "save_certificate",
            "read_certificates", "certificate_kiosk_id", "key_path", "write_secret", "KEY_FILE", "CERT_FILE",
            "CREDENTIAL_NAME", "FIELD_NAME", "REASON"]

@@ -545,8 +545,6 @@ class Outbox:
             done = self._db.execute("SELECT prepared FROM items WHERE ref=?", (ref,)).fetchone()[0]
         if done:
             return submission
-        from kiosk.errors import KioskError as _KioskError
-
         replaced: dict[str, tuple[str, bytes]] = {}  # old sha -> (new sha, new data)
         unique = list({d.sha256: d for d in submission.documents}.values())
         try:
@@ -561,7 +559,7 @@ class Outbox:
                         replaced[doc.sha256] = (new_sha, data)
         except OutboxError:
             raise
-        except _KioskError as e:  # the seal key or certificate is unusable: a technician must look
+        except KioskError as e:  # the seal key or certificate is unusable: a technician must look
             log.error("outbox: %s cannot be prepared: %s", ref, e.code)
             raise OutboxError(e.code if e.code.startswith("seal_") else "prepare_failed", e.detail) from e
         except Exception as e:
