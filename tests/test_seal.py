@@ -297,3 +297,32 @@ def test_a_session_delivers_searchable_sealed_pdfs_that_the_sandbox_verifies(tmp
     for d in docs[1:]:  # the scans: searchable now
         text = unicodedata.normalize("NFC", pdf_text(sandbox_server.store.blob_path(d["sha256"]).read_bytes()))
         assert "Nguyễn" in text and "chứng" in text, text
+
+
+def test_the_technicians_retry_prepares_and_seals_like_the_kiosk(tmp_path, client, sandbox, monkeypatch, capsys):
+    """`kiosk outbox retry` delivers through the same preparation step: a dossier the session could not send is
+    sealed by the technician's run too (the sandbox refuses an unsealed one from a certified kiosk)."""
+    import json
+
+    from kiosk.appliance.fleet import save_credentials
+    from kiosk.appliance.provision import enrol_seal
+    from kiosk.cli import main
+
+    site = tmp_path / "site"
+    with PortalClient(sandbox.url, kiosk_id=KIOSK_ID, read_timeout=10) as portal:
+        credentials = portal.register_kiosk(f"ENROL-TEST-{next(_codes):04d}")
+        enrol_seal(portal, credentials.kiosk_token, site)
+    save_credentials(site / "credentials.json", credentials)
+    data = tmp_path / "kiosk-data"
+    monkeypatch.setenv("KIOSK_KIOSK__DATA_DIR", str(data))
+    monkeypatch.setenv("KIOSK_KIOSK__ID", KIOSK_ID)
+    monkeypatch.setenv("KIOSK_PORTAL__URL", sandbox.url)
+    monkeypatch.setenv("KIOSK_PORTAL__CREDENTIALS_FILE", str(site / "credentials.json"))
+    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
+    sub, blobs = sealed_dossier(client, sandbox, "KIOSK-TEST-01-000906", {"to-khai": tiny_pdf("a")})
+    with Outbox(data) as outbox:  # saved; the session's own attempt never happened
+        outbox.enqueue(sub, blobs)
+    assert main(["outbox", "retry", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"delivered": 1, "pending": 0, "errors": []}
+    [dossier] = SandboxTestClient(sandbox.url).dossiers()
+    assert [d["seal"] for d in dossier["documents"]] == ["verified"]

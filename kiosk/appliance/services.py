@@ -53,7 +53,7 @@ class Services:
             log.exception("closing the outbox failed")
 
 
-def _preparer(settings: Settings) -> Any:
+def outbox_preparer(settings: Settings) -> Any:
     """What the outbox does to a dossier's PDFs before delivery (issue 14): the OCR text layer on scans when
     `scanner.text_layer`, and the kiosk's seal once enrolment gave it a certificate (beside credentials.json)."""
     from kiosk.appliance.fleet import credentials_path
@@ -93,7 +93,7 @@ def build(settings: Settings, *, data_dir: Path | None = None, **devices: Any) -
         scanner=scanner,
         printer=devices.get("printer") or registry.build_printer(settings.printer),
         reader=reader,
-        outbox=Outbox(data_dir, preparer=_preparer(settings)),
+        outbox=Outbox(data_dir, preparer=outbox_preparer(settings)),
         holidays=HolidayCalendar.from_file(settings.holidays.path),
         catalog_store=store,
         simulator=registry.simulator(reader=reader, scanner=scanner),
