@@ -329,7 +329,8 @@ def add_arguments(p) -> None:
     p.add_argument("--printer-fault", default="",
                    help="fake printer fault from the moment the citizen confirms, e.g. paper_out")
     p.add_argument("--portal-down-at-submit", action="store_true",
-                   help="the sandbox portal fails from the moment the citizen confirms (offline receipt), then recovers")
+                   help="the sandbox portal fails from the moment the citizen confirms (offline receipt), "
+                        "then recovers")
 
 
 def run(args) -> int:

@@ -12,14 +12,18 @@ Steps, each reported as done / unchanged / skipped / failed:
    a kiosk enrolled before sealing gets them on its next run.
 4. units        systemd units, the cage session script, udev rules, a drop-in naming this install's `kiosk`;
    enabled for graphical.target (the boot target).
-5. self-test    kiosk.appliance.doctor's quick checks (no paper moves).
+5. outbox key   the outbox master key sealed with `systemd-creds encrypt` (TPM2 where there is one) in
+   /etc/credstore.encrypted/ and the unit drop-in that loads it (`LoadCredentialEncrypted=`); skipped, with the
+   key left in outbox.key beside the data, where systemd-creds is missing or under --root.
+6. self-test    kiosk.appliance.doctor's quick checks (no paper moves).
 
 Answers come, later winning: repo defaults < the existing site file < `--from-file` (a kiosk.toml plus an
 optional [provision] table: enrolment_code, technician_pin, kiosk_user) < flags (`--kiosk-id`, ...,
 `--set section.key=value`). Interactive by default: each value is asked with the current one as the default.
 `--non-interactive` never reads stdin (mass roll-out) and fails, naming them, when required answers are
-missing (left to the repo defaults they would be the demo's: KIOSK-DEMO-01, a loopback portal, fake drivers). `--root DIR` writes everything under DIR and runs no
-system command except offline `systemctl --root` (tests, image building).
+missing (left to the repo defaults they would be the demo's: KIOSK-DEMO-01, a loopback portal, fake drivers).
+`--root DIR` writes everything under DIR and runs no system command except offline `systemctl --root` (tests,
+image building).
 
 Exit status: 0 nothing failed, 1 a step failed, 2 the answers are invalid.
 """
@@ -37,7 +41,8 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any, Callable, Iterable, TextIO
+from typing import Any, TextIO
+from collections.abc import Callable, Iterable
 
 log = logging.getLogger("kiosk.appliance.provision")
 
@@ -95,7 +100,8 @@ def _printer(connection: str | None = None) -> Callable[[dict[str, dict[str, Any
 
 QUESTIONS: tuple[Question, ...] = (
     Question("kiosk", "id", "Kiosk id (as registered on the portal, e.g. KIOSK-HN-0042)", "--kiosk-id"),
-    Question("kiosk", "centre_name", "One-stop centre name (shown at the top of the screen, in Vietnamese)", "--centre-name"),
+    Question("kiosk", "centre_name", "One-stop centre name (shown at the top of the screen, in Vietnamese)",
+             "--centre-name"),
     Question("kiosk", "commune", "Commune / ward (xã / phường)", "--commune"),
     Question("kiosk", "agency_code", "Agency code on the public-service portal", "--agency-code"),
     Question("kiosk", "orientation", "Screen orientation (landscape/portrait)", "--orientation", required=False),
@@ -110,7 +116,8 @@ QUESTIONS: tuple[Question, ...] = (
              _printer(), required=False),
     Question("printer", "host", "Printer IP address", "--printer-host", _printer("network")),
     Question("printer", "port", "Printer TCP port", "--printer-port", _printer("network"), required=False),
-    Question("printer", "serial_device", "Printer serial device (e.g. /dev/ttyUSB0)", "--printer-serial", _printer("serial")),
+    Question("printer", "serial_device", "Printer serial device (e.g. /dev/ttyUSB0)", "--printer-serial",
+             _printer("serial")),
     Question("printer", "usb_vendor", "Printer USB vendor id (decimal or 0x..., as lsusb shows)", "", _printer("usb")),
     Question("printer", "usb_product", "Printer USB product id", "", _printer("usb")),
     Question("printer", "cups_queue", "Printer CUPS queue (raw)", "--printer-queue", _printer("cups")),
@@ -212,16 +219,17 @@ def _flag_values(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 
 
 def _validate(site: dict[str, dict[str, Any]], where: str = "") -> dict[str, dict[str, Any]]:
-    """Check `site` with kiosk.appliance.config exactly as the kiosk will load it; returns the values typed as the config
-    types them (so "576" from a flag is written as the integer 576)."""
+    """Check `site` with kiosk.appliance.config exactly as the kiosk will load it; returns the values typed as the
+    config types them (so "576" from a flag is written as the integer 576)."""
     from kiosk.appliance import config
     defaults = _read_toml(config.defaults_file())
     try:
         settings = config.Settings(**_merge(defaults, site))
     except Exception as e:  # pydantic ValidationError
-        errors = getattr(e, "errors", lambda: [])()
+        errors: list[dict[str, Any]] = getattr(e, "errors", lambda: [])()
         lines = [f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in errors] or [f"  {e}"]
-        raise ProvisionError("invalid site settings" + (f" ({where})" if where else "") + ":\n" + "\n".join(lines))
+        raise ProvisionError("invalid site settings" + (f" ({where})" if where else "") + ":\n"
+                             + "\n".join(lines)) from e
     typed: dict[str, dict[str, Any]] = {}
     for section, values in site.items():
         model = getattr(settings, section, None)
@@ -272,7 +280,7 @@ def _field_check(q: Question) -> Callable[[str], str | None]:
         try:
             model(**{q.key: value})
         except Exception as e:  # pydantic ValidationError
-            errors = getattr(e, "errors", lambda: [])()
+            errors: list[dict[str, Any]] = getattr(e, "errors", lambda: [])()
             return errors[0]["msg"] if errors else str(e)
         return None
 
@@ -446,7 +454,8 @@ def render_site_config(site: dict[str, dict[str, Any]]) -> bytes:
     import tomli_w
 
     header = ("# DVC Kiosk site configuration, written by `kiosk provision`.\n"
-              "# Re-running it keeps every value here unless told otherwise; edit with care and run `kiosk doctor`.\n\n")
+              "# Re-running it keeps every value here unless told otherwise; "
+              "edit with care and run `kiosk doctor`.\n\n")
     rank = {name: i for i, name in enumerate(("kiosk", "portal", "printer", "scanner", "code_reader"))}
     ordered = {section: dict(sorted(site[section].items()))
                for section in sorted(site, key=lambda name: (rank.get(name, len(rank)), name))}
@@ -635,14 +644,14 @@ def installed_files(plan: Plan) -> list[tuple[Path, bytes, int]]:
         (UNIT_DIR / MAIN_UNIT, (source / MAIN_UNIT).read_bytes(), 0o644),
         (UNIT_DIR / SANDBOX_UNIT, (source / SANDBOX_UNIT).read_bytes(), 0o644),
         (SESSION_SCRIPT, (source / "dvc-kiosk-session").read_bytes(), 0o755),
-        (UDEV_DIR / UDEV_RULES, (source / UDEV_RULES).read_bytes().replace(b'"dvc-kiosk"', f'"{plan.kiosk_user}"'.encode()),
-         0o644),
+        (UDEV_DIR / UDEV_RULES,
+         (source / UDEV_RULES).read_bytes().replace(b'"dvc-kiosk"', f'"{plan.kiosk_user}"'.encode()), 0o644),
     ]
     for unit in (MAIN_UNIT, SANDBOX_UNIT):
         files.append((UNIT_DIR / f"{unit}.d" / "10-provision.conf", _dropin(plan), 0o644))
     if plan.kiosk_user != KIOSK_USER:
-        unit = files[0][1].replace(f"User={KIOSK_USER}".encode(), f"User={plan.kiosk_user}".encode())
-        files[0] = (files[0][0], unit.replace(f"Group={KIOSK_USER}".encode(), f"Group={plan.kiosk_user}".encode()),
+        main_unit = files[0][1].replace(f"User={KIOSK_USER}".encode(), f"User={plan.kiosk_user}".encode())
+        files[0] = (files[0][0], main_unit.replace(f"Group={KIOSK_USER}".encode(), f"Group={plan.kiosk_user}".encode()),
                     0o644)
     return files
 
@@ -685,6 +694,36 @@ def step_units(plan: Plan) -> StepResult:
     return StepResult("units", "done" if changed else "unchanged", ", ".join(changed) or "all up to date")
 
 
+def step_outbox_key(plan: Plan) -> StepResult:
+    """The outbox master key off the data disk: sealed with systemd-creds (TPM2 where there is one) and handed
+    to the kiosk by the drop-in systemd/dvc-kiosk-outbox-key.conf. Without systemd-creds, or under --root (a
+    credential must be sealed on the machine that will open it), the key stays in outbox.key beside the data."""
+    from kiosk.appliance import outbox_key
+
+    credential = plan.path(outbox_key.CREDENTIAL_FILE)
+    dropin = UNIT_DIR / f"{MAIN_UNIT}.d" / outbox_key.DROPIN_NAME
+    sealed = ""
+    if not credential.exists():
+        if not plan.real_system:
+            return StepResult("outbox key", "skipped", "under --root: seal it on the kiosk itself (`kiosk provision`"
+                              " there); until then the master key is outbox.key beside the data")
+        try:
+            outbox_key.seal(credential)
+        except outbox_key.SealFailed as e:
+            return StepResult("outbox key", "skipped", f"{e.detail}; the master key stays in outbox.key beside the "
+                              "data (kiosk doctor warns)")
+        sealed = f"sealed {outbox_key.CREDENTIAL_FILE}"
+    written = _write_if_changed(plan.path(dropin), (_systemd_source_dir() / outbox_key.SHIPPED_DROPIN).read_bytes(),
+                                0o644)
+    if written and plan.real_system:
+        ok, out = _run(["systemctl", "daemon-reload"])
+        if not ok:
+            return StepResult("outbox key", "failed", f"systemctl daemon-reload: {out}")
+    changes = [c for c in (sealed, f"{dropin.parent.name}/{dropin.name}" if written else "") if c]
+    return StepResult("outbox key", "done" if changes else "unchanged",
+                      ", ".join(changes) or f"credential {outbox_key.CREDENTIAL_FILE} in use")
+
+
 def step_self_test(plan: Plan) -> StepResult:
     if not plan.self_test:
         return StepResult("self-test", "skipped", "--no-self-test")
@@ -715,7 +754,7 @@ def step_self_test(plan: Plan) -> StepResult:
             pass
     failed = [c for c in checks if not getattr(c, "ok", False)]
     summary = ", ".join(f"{getattr(c, 'name', '?')}: {getattr(c, 'severity', '')}" for c in checks)
-    simulated = getattr(doctor, "simulated_devices", lambda _: [])(settings)
+    simulated: list[str] = getattr(doctor, "simulated_devices", lambda _: [])(settings)
     if simulated:
         log.warning("provision: SIMULATED devices (driver \"fake\"): %s; this kiosk cannot serve citizens with "
                     "them", ", ".join(simulated))
@@ -727,7 +766,7 @@ def step_self_test(plan: Plan) -> StepResult:
 
 
 STEPS: tuple[Callable[[Plan], StepResult], ...] = (step_kiosk_user, step_site_config, step_credentials, step_units,
-                                                  step_self_test)
+                                                  step_outbox_key, step_self_test)
 
 
 def provision(plan: Plan) -> list[StepResult]:

@@ -5,7 +5,8 @@ import dataclasses
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from drivers import registry
 from drivers.base import CodeReader, Printer, Scanner

@@ -5,7 +5,8 @@ import argparse
 import json
 import sys
 import time
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 
 def open_configured(args: argparse.Namespace, command: str, *, delivering: bool = False) -> tuple[Any, Any] | None:

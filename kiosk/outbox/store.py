@@ -35,12 +35,12 @@ import os
 import random
 import sqlite3
 import stat
-import sys
 import threading
 import time
 import unicodedata
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -287,7 +287,7 @@ class Outbox:
                 os.close(self._owner_fd)  # releases the flock
                 self._owner_fd = None
 
-    def __enter__(self) -> "Outbox":
+    def __enter__(self) -> Outbox:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -467,7 +467,9 @@ class Outbox:
 
     @staticmethod
     def _item(row: tuple) -> OutboxItem:
-        return OutboxItem(*row[:8], documents=len(json.loads(row[8])))
+        ref, created_at, procedure_code, state, attempts, next_attempt_at, last_error, dossier_code, hashes = row
+        return OutboxItem(ref, created_at, procedure_code, state, attempts, next_attempt_at, last_error, dossier_code,
+                          documents=len(json.loads(hashes)))
 
     @contextlib.contextmanager
     def _claim(self, ref: str, *, blocking: bool = True) -> Iterator[bool]:
@@ -618,7 +620,7 @@ class Outbox:
         with self._lock:
             code, at = self._db.execute("SELECT dossier_code, delivered_at FROM items WHERE ref=?", (ref,)).fetchone()
         return DossierReceipt(dossier_code=code, local_reference=ref,
-                              received_at=dt.datetime.fromtimestamp(at or 0, dt.timezone.utc), duplicate=True)
+                              received_at=dt.datetime.fromtimestamp(at or 0, dt.UTC), duplicate=True)
 
     def backoff(self, attempts: int) -> float:
         """Seconds before attempt `attempts + 1`: exponential, capped, with full jitter in [0.5, 1.5) so a

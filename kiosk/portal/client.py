@@ -40,17 +40,16 @@ import dataclasses
 import datetime as dt
 import email.utils
 import hashlib
-import json
 import logging
 import random
 import re
 import ssl
-import sys
 import threading
 import time
 import unicodedata
 import uuid
-from typing import Annotated, Any, Callable, Literal, Mapping, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
+from collections.abc import Callable, Mapping
 from urllib.parse import quote, urlsplit
 
 import httpcore
@@ -58,7 +57,6 @@ import httpx
 from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from kiosk import __version__
-from kiosk.domain.clock import to_centre
 from kiosk.errors import KioskError
 from kiosk.domain.codes import decode_receipt_qr, is_dossier_code, is_lookup_code
 from kiosk.portal.models import (
@@ -140,6 +138,15 @@ class DeviceHealthReport(BaseModel):
     error_kind: Annotated[str, StringConstraints(max_length=64)] = ""
 
 
+class SettingsReport(BaseModel):
+    """The settings part of a heartbeat: which pushed version runs, and a pushed version the kiosk could not
+    start with and rolled back from (to its last known good settings) until a newer push replaces it."""
+
+    version: int = Field(0, ge=0)  # the pushed settings version in use; 0: the site file's settings alone
+    rolled_back_from: int | None = Field(None, ge=0)  # a pushed version that failed to start, None when none did
+    reason: Annotated[str, StringConstraints(max_length=64)] = ""  # the failure's kind (an exception type or code)
+
+
 class Heartbeat(BaseModel):
     """POST /kiosks/{kiosk_id}/heartbeat, every minute. Holds no personal data by construction: counts, kinds,
     versions and ages only."""
@@ -154,6 +161,7 @@ class Heartbeat(BaseModel):
     sessions_total: int = Field(0, ge=0)
     dossiers_submitted_total: int = Field(0, ge=0)
     last_error_kind: Annotated[str, StringConstraints(max_length=64)] = ""
+    settings: SettingsReport = Field(default_factory=SettingsReport)
 
 
 class HeartbeatAck(BaseModel):
@@ -361,7 +369,7 @@ class PortalClient:
     """Synchronous portal client; safe to share between worker threads. Holds the login session token."""
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "PortalClient":
+    def from_settings(cls, settings: Any) -> PortalClient:
         """A client for the configured portal (URL, CA, timeouts): each user of the portal builds its own, so the
         outbox and the fleet never send as whichever citizen is logged in."""
         p = settings.portal
@@ -422,7 +430,7 @@ class PortalClient:
         self._token = None
         self._http.close()
 
-    def __enter__(self) -> "PortalClient":
+    def __enter__(self) -> PortalClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -718,8 +726,8 @@ def _retry_after(value: str | None) -> float | None:
         except (TypeError, ValueError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.timezone.utc)
-        seconds = (when - dt.datetime.now(dt.timezone.utc)).total_seconds()
+            when = when.replace(tzinfo=dt.UTC)
+        seconds = (when - dt.datetime.now(dt.UTC)).total_seconds()
     return max(0.0, min(seconds, 3600.0)) if seconds == seconds else None  # NaN guard
 
 
@@ -769,5 +777,5 @@ __all__ = [
     "PortalRateLimited", "PortalRejected", "OtpCodeInvalid", "RetryPolicy", "NO_RETRY", "is_loopback_url",
     "insecure_url_refused", "STATUS_LABELS", "parse_receipt_qr",
     "lookup_dossier", "ProcedureCatalog", "BlobUpload", "KioskRegistration", "KioskCredentials",
-    "DeviceHealthReport", "Heartbeat", "HeartbeatAck", "SealCertificateRequest", "SealCertificate",
+    "DeviceHealthReport", "Heartbeat", "HeartbeatAck", "SettingsReport", "SealCertificateRequest", "SealCertificate",
 ]

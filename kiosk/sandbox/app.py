@@ -191,7 +191,8 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
     def health(store: Store) -> Health:
         return Health(status="ok", time=store.now(), version=__version__)
 
-    @api.post("/auth/vneid", response_model=LoginResponse, tags=["login"], responses=_errors(401), dependencies=[Replay])
+    @api.post("/auth/vneid", response_model=LoginResponse, tags=["login"], responses=_errors(401),
+              dependencies=[Replay])
     def login(body: LoginRequest, store: Store) -> LoginResponse:
         """Exchange the code the citizen shows in the VNeID app for a session and their profile."""
         return store.login(body.login_code, body.kiosk_id)
@@ -201,7 +202,8 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
         """Send a one-time code to the citizen's phone (6 digits, 5 minutes, 3 attempts)."""
         return store.request_otp(who)
 
-    @api.post("/otp/verify", response_model=OtpVerifyResponse, tags=["login"], responses=_errors(400, 401, 404), dependencies=[Replay])
+    @api.post("/otp/verify", response_model=OtpVerifyResponse, tags=["login"], responses=_errors(400, 401, 404),
+              dependencies=[Replay])
     def verify_otp(body: OtpVerifyRequest, who: Auth, store: Store) -> OtpVerifyResponse:
         """Check a one-time code. Errors: otp_wrong (with remaining_attempts), otp_locked, otp_expired."""
         return store.verify_otp(who, body.otp_id, body.code)
@@ -341,7 +343,8 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
 
     @api.post("/kiosks/{kiosk_id}/heartbeat", response_model=HeartbeatAck, tags=["fleet"], responses=_errors(401))
     def heartbeat(kiosk_id: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9._\-]{1,64}$")], body: Heartbeat,
-                  store: Store, kiosk_token: Annotated[str | None, Header(alias="X-Kiosk-Token", max_length=256)] = None,
+                  store: Store,
+                  kiosk_token: Annotated[str | None, Header(alias="X-Kiosk-Token", max_length=256)] = None,
                   ) -> HeartbeatAck:
         """A kiosk's health, once a minute: devices, outbox depth, version, last error kind (no personal data).
         Errors: kiosk_auth_required, kiosk_unknown."""
@@ -397,7 +400,8 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
     @test.put("/faults")
     def set_faults(body: dict[str, Any]) -> dict[str, Any]:
         try:
-            cfg = FaultConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in body.items()})
+            values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in body.items()}
+            cfg = FaultConfig(**values)
         except (TypeError, ValueError) as e:
             raise SandboxError(422, "invalid_request", str(e)) from None
         injector.configure(cfg)
