@@ -14,8 +14,10 @@ portal exactly once, whatever happens to the network, the portal or the kiosk.
   those are sent; documents over `part_size` go in resumable parts, so a dropped link costs one part), and
   the dossier is submitted with the local reference as its idempotency key, so a retry after a lost answer
   gets the first receipt back instead of a second dossier.
+- Before its first upload each dossier goes once through the `preparer` given (kiosk.outbox.prepare: OCR text
+  layer on scans, then the kiosk's PAdES seal), in the same write order as saving (see `_prepare_locked`).
 
-Public API: `Outbox(data_dir)` with `enqueue`, `deliver`, `deliver_due`, `has`, `get`, `items`, `depth`,
+Public API: `Outbox(data_dir, preparer=None)` with `enqueue`, `deliver`, `deliver_due`, `has`, `get`, `items`, `depth`,
 `oldest_pending_age`, `retry_now`, `purge_delivered`, `reference_for`, `close`; `Sender(outbox, portal_factory)`
 with `start`, `wake`, `flush`, `stop`; `OutboxError` and `MESSAGES`. The `kiosk outbox ...`
 commands are kiosk.cli.outbox_*.
