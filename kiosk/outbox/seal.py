@@ -185,7 +185,7 @@ class Sealer:
             cert_registry=SimpleCertificateStore.from_certs(der))
 
     @classmethod
-    def from_folder(cls, folder: Path | str) -> "Sealer | None":
+    def from_folder(cls, folder: Path | str) -> Sealer | None:
         """The sealer of an enrolled kiosk; None when it has no seal certificate yet (not enrolled for sealing)."""
         folder = Path(folder)
         cert_path = folder / CERT_FILE
@@ -208,7 +208,7 @@ class Sealer:
         from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
         from pyhanko.sign import fields, signers
 
-        if dt.datetime.now(dt.timezone.utc) > self.not_after:
+        if dt.datetime.now(dt.UTC) > self.not_after:
             raise SealError("seal_certificate_expired", "the seal certificate has expired: re-enrol the kiosk")
         try:
             writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)

@@ -67,7 +67,7 @@ class SandboxCA:
             self._key = ec.generate_private_key(ec.SECP256R1())
             subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
                                  x509.NameAttribute(NameOID.ORGANIZATION_NAME, "DVC Kiosk sandbox")])
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             self.certificate = (
                 x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
                 .public_key(self._key.public_key()).serial_number(x509.random_serial_number())
@@ -111,7 +111,7 @@ class SandboxCA:
         public = csr.public_key()
         if not isinstance(public, ec.EllipticCurvePublicKey) or public.curve.name != "secp256r1":
             raise SandboxError(422, "csr_invalid", "the seal key must be EC P-256")
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, kiosk_id),
                              x509.NameAttribute(NameOID.ORGANIZATION_NAME, SEAL_ORGANISATION)])
         cert = (
@@ -189,7 +189,7 @@ def verify_pdf(data: bytes, kiosk_id: str, ca: SandboxCA) -> SealCheck:
 
 
 # ---------------------------------------------------------------------------------------------- the portal's side
-_CAS: "weakref.WeakKeyDictionary[Any, SandboxCA]" = weakref.WeakKeyDictionary()
+_CAS: weakref.WeakKeyDictionary[Any, SandboxCA] = weakref.WeakKeyDictionary()
 _CAS_LOCK = threading.Lock()
 
 _SCHEMA = """CREATE TABLE IF NOT EXISTS document_seals (
