@@ -82,7 +82,6 @@ class Scenario:
         for door in doors:
             results.append(self.citizen(door))
         result = dict(results[-1])
-        p = self.pilot
         result["status_seen"] = self.look_up(result["shown_code"])
         result["status_text"] = self.status_text
         result["queue_only_number"] = self.queue_only()
@@ -409,7 +408,8 @@ def add_arguments(p) -> None:
                    help="how the citizen logs in: app-code (the VNeID app's code to the camera; default), qr-shown "
                         "(the kiosk's QR, approved in the app: identity vneid), chip (chip card read, passive "
                         "authentication, a clerk confirms with the staff PIN: chip_pa), assisted (a clerk signs "
-                        "in with their own VNeID, the chip cannot be read, the card's QR: qr_only); several, comma-separated: one citizen each, in order")
+                        "in with their own VNeID, the chip cannot be read, the card's QR: qr_only); several, "
+                        "comma-separated: one citizen each, in order")
     p.add_argument("--staff", type=_staff, default=("CB-0001", "246810"), metavar="ID:PIN",
                    help="the clerk's staff number and PIN for the chip and assisted doors (sandbox test clerk)")
     p.add_argument("--login-code", default="VNEID-TEST-0001", help="the sandbox login code the simulated citizen shows")

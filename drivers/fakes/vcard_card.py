@@ -1,4 +1,5 @@
-"""Card side of the virtual CCCD (tests/vcard, and the demo card of drivers/fakes/chip.py): an ISO 7816-4 / ICAO 9303 APDU responder with BAC and 3DES secure messaging."""
+"""Card side of the virtual CCCD (tests/vcard, and the demo card of drivers/fakes/chip.py): an ISO 7816-4 /
+ICAO 9303 APDU responder with BAC and 3DES secure messaging."""
 from __future__ import annotations
 
 import os
