@@ -79,6 +79,22 @@ class ThreadRunner:
         Clock.schedule_once(lambda _dt: fn(), 0)
 
 
+def with_sandbox_text_message(svc: Any) -> None:
+    """The demo's simulator (fake devices) also reads "the text message on the citizen's phone" when the
+    portal is the sandbox on this machine: its test-only endpoint knows the one-time code. A kiosk with real
+    devices has no simulator, and one talking to a real portal gets no such hook."""
+    from drivers import registry
+    from kiosk.portal.client import is_loopback_url
+
+    sim = getattr(svc, "simulator", None)
+    if sim is None or sim.can_read_text_message or not is_loopback_url(svc.config.portal.url):
+        return
+    from kiosk.sandbox.testing import SandboxTestClient
+
+    svc.simulator = registry.simulator(reader=svc.reader, scanner=svc.scanner,
+                                       text_message=SandboxTestClient(svc.config.portal.url).otp_code)
+
+
 class KioskApp(App):
     """`px(n)`: n pixels at 1080 on the short side of the window, so layouts hold in landscape and portrait."""
 
@@ -95,6 +111,7 @@ class KioskApp(App):
     def __init__(self, session: Session, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.session = session
+        with_sandbox_text_message(session.services)
         self.centre_name = session.services.config.kiosk.centre_name
         self.manager: ScreenManager | None = None
         self.appliance: Appliance | None = None
@@ -221,13 +238,15 @@ class KioskApp(App):
         return path
 
 
-def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None, with_fleet: bool = True) -> int:
+def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None, with_fleet: bool = True,
+            session_clock: Callable[[], float] | None = None) -> int:
     """Run the kiosk: the UI over one session, and the appliance's background parts (kiosk.appliance.runtime)
-    driven from the UI loop."""
+    driven from the UI loop. `session_clock` (tests) replaces the session's monotonic clock, so a test can let the
+    inactivity time pass without waiting for it."""
     import signal
 
     runner = ThreadRunner()
-    session = Session(svc, runner)
+    session = Session(svc, runner) if session_clock is None else Session(svc, runner, clock=session_clock)
     app = KioskApp(session)
 
     def request_stop(exit_code: int) -> None:

@@ -133,7 +133,7 @@ def test_rerun_is_idempotent_and_keeps_credentials(tmp_path, sandbox, monkeypatc
     assert code == 0
     statuses = {s["name"]: s["status"] for s in json.loads(out)["steps"]}
     assert statuses == {"kiosk user": "skipped", "site config": "unchanged", "credentials": "unchanged",
-                        "units": "unchanged", "self-test": "skipped"}
+                        "units": "unchanged", "outbox key": "skipped", "self-test": "skipped"}
     assert snapshot(root) == before  # not one byte, mode or timestamp changed
 
 

@@ -86,6 +86,6 @@ def test_technician_panel_behind_pin(sandbox, tmp_path):
 
 def test_walking_away_wipes_the_session(sandbox, tmp_path):
     result = run_scenario("inactivity", sandbox.url, tmp_path / "idle")
-    assert result["had_citizen"] and result["kept_after_touch"]
+    assert result["had_citizen"] and result["kept_after_touch"] and result["warned_again"]
     assert result["wiped"] and result["portal_logged_out"]
     assert drawn(tmp_path / "idle" / "inactivity_warning.png")

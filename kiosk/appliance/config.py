@@ -79,6 +79,8 @@ class ScannerSection(_Section):
     timeout: float = Field(90.0, gt=1, le=600)
     fake_delay: float = Field(0.15, ge=0, le=10)
     fake_fault: str = ""
+    # The outbox gives scanned pages an invisible OCR text layer (tesseract, vie) before delivery (issue 14).
+    text_layer: bool = True
 
 
 class PrinterSection(_Section):
@@ -251,7 +253,9 @@ def load(path: Path | str | None = None, **overrides: Any) -> Settings:
         data = _deep_merge(data, overrides)
     if not ignore_remote:
         from kiosk.appliance import remote_config
-        data_dir = data.get("kiosk", {}).get("data_dir", KioskSection.model_fields["data_dir"].default)
+        # the data folder as the settings will have it: the environment wins there too
+        data_dir = next((v for k, v in os.environ.items() if k.upper() == "KIOSK_KIOSK__DATA_DIR" and v), None) \
+            or data.get("kiosk", {}).get("data_dir", KioskSection.model_fields["data_dir"].default)
         _, pushed = remote_config.read_overlay(data_dir)
         if pushed:
             data = _deep_merge(data, pushed)

@@ -114,6 +114,21 @@ class KioskCredentials(BaseModel):
     heartbeat_seconds: int = Field(60, ge=10, le=3600)
 
 
+class SealCertificateRequest(BaseModel):
+    """POST /kiosks/{kiosk_id}/certificate: the certificate signing request (PEM) for the kiosk's seal key, made at
+    enrolment; the portal's CA answers a certificate naming the kiosk (issue 14)."""
+
+    csr_pem: Annotated[str, StringConstraints(min_length=64, max_length=8192)]
+
+
+class SealCertificate(BaseModel):
+    """The kiosk's seal certificate and the issuing CA's, as one PEM chain (the kiosk's first)."""
+
+    kiosk_id: KioskId
+    certificate_pem: Annotated[str, StringConstraints(min_length=64, max_length=32768)]
+    issued_at: dt.datetime
+
+
 class DeviceHealthReport(BaseModel):
     """One device in a heartbeat: its kind, driver and health, never its technical detail (no serials, no paths)."""
 
@@ -121,6 +136,15 @@ class DeviceHealthReport(BaseModel):
     driver: Annotated[str, StringConstraints(max_length=32)] = ""
     health: Literal["ok", "warning", "failed"]
     error_kind: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
+class SettingsReport(BaseModel):
+    """The settings part of a heartbeat: which pushed version runs, and a pushed version the kiosk could not
+    start with and rolled back from (to its last known good settings) until a newer push replaces it."""
+
+    version: int = Field(0, ge=0)  # the pushed settings version in use; 0: the site file's settings alone
+    rolled_back_from: int | None = Field(None, ge=0)  # a pushed version that failed to start, None when none did
+    reason: Annotated[str, StringConstraints(max_length=64)] = ""  # the failure's kind (an exception type or code)
 
 
 class Heartbeat(BaseModel):
@@ -137,6 +161,7 @@ class Heartbeat(BaseModel):
     sessions_total: int = Field(0, ge=0)
     dossiers_submitted_total: int = Field(0, ge=0)
     last_error_kind: Annotated[str, StringConstraints(max_length=64)] = ""
+    settings: SettingsReport = Field(default_factory=SettingsReport)
 
 
 class HeartbeatAck(BaseModel):
@@ -565,6 +590,17 @@ class PortalClient:
         return self._call("POST", f"/kiosks/{_segment(self.kiosk_id)}/heartbeat", HeartbeatAck, body=beat,
                           auth=False, headers={"X-Kiosk-Token": kiosk_token})
 
+    def seal_certificate(self, csr_pem: str, *, kiosk_token: str) -> SealCertificate:
+        """Have the portal's CA certify this kiosk's seal key (enrolment, `kiosk provision`)."""
+        if not isinstance(kiosk_token, str) or not kiosk_token.isascii() or not kiosk_token.isprintable():
+            raise PortalError("the kiosk token is not printable ASCII", code="invalid_request")
+        answer = self._call("POST", f"/kiosks/{_segment(self.kiosk_id)}/certificate", SealCertificate,
+                            body=_build(SealCertificateRequest, csr_pem=csr_pem), auth=False,
+                            headers={"X-Kiosk-Token": kiosk_token})
+        if answer.kiosk_id != self.kiosk_id:
+            raise PortalBadResponse("the portal certified another kiosk")
+        return answer
+
     def kiosk_config(self, *, kiosk_token: str) -> KioskConfig:
         """The settings the portal holds for this kiosk (pulled when a heartbeat says there is a newer version)."""
         return self._call("GET", f"/kiosks/{_segment(self.kiosk_id)}/config", KioskConfig, auth=False,
@@ -741,5 +777,5 @@ __all__ = [
     "PortalRateLimited", "PortalRejected", "OtpCodeInvalid", "RetryPolicy", "NO_RETRY", "is_loopback_url",
     "insecure_url_refused", "STATUS_LABELS", "parse_receipt_qr",
     "lookup_dossier", "ProcedureCatalog", "BlobUpload", "KioskRegistration", "KioskCredentials",
-    "DeviceHealthReport", "Heartbeat", "HeartbeatAck",
+    "DeviceHealthReport", "Heartbeat", "HeartbeatAck", "SettingsReport", "SealCertificateRequest", "SealCertificate",
 ]
