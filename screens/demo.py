@@ -21,6 +21,11 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    from kiosk.sandbox import NEEDS_EXTRA, missing_library
+
+    if (missing := missing_library()) is not None:
+        print(f"kiosk demo: {missing} is not installed; {NEEDS_EXTRA}")
+        return 2
     from kiosk.sandbox.server import start_sandbox
     from screens import kivy_env
 
