@@ -96,18 +96,22 @@ def _candidate_boxes(gray: np.ndarray, limit: int) -> list[tuple[float, float, f
         _, mask = cv2.threshold(energy, threshold, 1, cv2.THRESH_BINARY)
         mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
         mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=4, ltype=cv2.CV_32S)
-        if count <= 1:
-            continue
-        x, y, bw, bh, area = stats[1:].T.astype(np.float64)
-        aspect = np.maximum(bw, bh) / np.maximum(np.minimum(bw, bh), 1)
-        keep = np.nonzero((bw >= 12) & (bh >= 12) & (aspect <= 2.5))[0]
-        for i in keep[np.argsort(-area[keep])][:3 * limit]:
-            box = (slice(int(y[i]), int(y[i] + bh[i])), slice(int(x[i]), int(x[i] + bw[i])))
-            mean = float(energy[box][labels[box] == i + 1].mean())
+        # outer contours, not connected components: the same blobs at a fifth of the cost
+        contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        blobs = []
+        for contour in contours:
+            x, y, bw, bh = cv2.boundingRect(contour)
+            if bw >= 12 and bh >= 12 and max(bw, bh) <= 2.5 * min(bw, bh):
+                blobs.append((cv2.contourArea(contour), x, y, bw, bh, contour))
+        blobs.sort(key=lambda blob: -blob[0])
+        for area, x, y, bw, bh, contour in blobs[:3 * limit]:
+            area = max(area, 1.0)
+            aspect = max(bw, bh) / min(bw, bh)
+            inside = np.zeros((bh, bw), np.uint8)
+            cv2.drawContours(inside, [contour], 0, 1, -1, offset=(-x, -y))
+            mean = cv2.mean(energy[y:y + bh, x:x + bw], inside)[0]
             # dense, squarish and large: a code beats a word or a glyph of the same sharpness
-            found.append((mean * area[i] / (bw[i] * bh[i]) / aspect[i] * area[i] ** 0.25,
-                          (x[i] / f, y[i] / f, bw[i] / f, bh[i] / f)))
+            found.append((mean * area / (bw * bh) / aspect * area ** 0.25, (x / f, y / f, bw / f, bh / f)))
     found.sort(key=lambda item: -item[0])
     boxes: list[tuple[float, float, float, float]] = []
     for _, box in found:
@@ -142,13 +146,19 @@ def _enlarge(region: np.ndarray, factor: float = 2.0) -> np.ndarray:
     return cv2.resize(region, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
 
 
-def _wiener_kernel(sigma: float, nsr: float, size: int = 13) -> np.ndarray:
-    """A small spatial kernel for Wiener deconvolution of a Gaussian defocus of `sigma` px with
-    noise-to-signal ratio `nsr`: the filter's frequency response, brought back to space and cut to
-    `size` x `size` (cheap to apply with filter2D, unlike an FFT per region)."""
+def _wiener_kernel(sigma: float, nsr: float, size: int = 13, disk: bool = False) -> np.ndarray:
+    """A small spatial kernel for Wiener deconvolution of a defocus of `sigma` px (Gaussian, or with `disk`
+    a lens's pill-box of radius 2 sigma) with noise-to-signal ratio `nsr`: the filter's frequency response,
+    brought back to space and cut to `size` x `size` (cheap to apply, unlike an FFT per region)."""
     n = 64
     f = np.fft.fftfreq(n)
-    otf = np.exp(-2 * np.pi ** 2 * sigma ** 2 * (f[:, None] ** 2 + f[None, :] ** 2))
+    if disk:
+        radius = 2.0 * sigma
+        yy, xx = np.mgrid[0:n, 0:n] - n // 2
+        psf = np.clip(radius + 0.5 - np.hypot(xx, yy), 0, 1)
+        otf = np.real(np.fft.fft2(np.fft.ifftshift(psf / psf.sum())))
+    else:
+        otf = np.exp(-2 * np.pi ** 2 * sigma ** 2 * (f[:, None] ** 2 + f[None, :] ** 2))
     kernel = np.real(np.fft.fftshift(np.fft.ifft2(otf / (otf ** 2 + nsr))))
     half = size // 2
     kernel = kernel[n // 2 - half:n // 2 + half + 1, n // 2 - half:n // 2 + half + 1]
@@ -161,14 +171,15 @@ def _separable(kernel: np.ndarray, rank: int = 2) -> list[tuple[np.ndarray, np.n
     return [((u[:, i] * s[i]).astype(np.float32), vt[i].astype(np.float32)) for i in range(rank)]
 
 
-_DEBLUR: dict[tuple[float, float], list[tuple[np.ndarray, np.ndarray]]] = {}
+_DEBLUR: dict[tuple[float, float, bool], list[tuple[np.ndarray, np.ndarray]]] = {}
 
 
-def _wiener(region: np.ndarray, sigma: float, nsr: float) -> np.ndarray:
-    """The region deconvolved for a Gaussian defocus of `sigma` px (see `_wiener_kernel`)."""
-    terms = _DEBLUR.get((sigma, nsr))
+def _wiener(region: np.ndarray, sigma: float, nsr: float, disk: bool = False) -> np.ndarray:
+    """The region deconvolved for a defocus of `sigma` px (see `_wiener_kernel`)."""
+    terms = _DEBLUR.get((sigma, nsr, disk))
     if terms is None:
-        terms = _DEBLUR.setdefault((sigma, nsr), _separable(_wiener_kernel(sigma, nsr, 15)))
+        rank = 3 if disk else 2  # a disk's inverse is round, less separable than a Gaussian's
+        terms = _DEBLUR.setdefault((sigma, nsr, disk), _separable(_wiener_kernel(sigma, nsr, 15, disk), rank))
     src = region.astype(np.float32)
     out = None
     for column, row in terms:
