@@ -189,19 +189,24 @@ def _wiener(region: np.ndarray, sigma: float, nsr: float, disk: bool = False) ->
 
 
 # Region variants after the first look (`_region_stage`), in order; chosen on the tuning frames of
-# tests/bench/qrframes.py. Each gets the region and the enlargement to use.
+# tests/bench/qrframes.py. Each gets the region and the enlargement to use. Tight regions (where zxing saw a
+# symbol it could not decode) get them all; loose ones (blobs of the cheap detector, usually text, a logo or
+# nothing) only the deblurring ones that decode there (the others never did, and a frame without a code
+# spent its budget on them).
 _GH = zxingcpp.Binarizer.GlobalHistogram
 _REGION_VARIANTS: tuple[Callable[[np.ndarray, float], list[str]], ...] = (
     lambda r, k: _read(_enlarge(r, k), formats=_QR_ONLY)[0],
     lambda r, k: _read(_enlarge(_wiener(r, 1.6, 0.02), k), formats=_QR_ONLY)[0],
     lambda r, k: _read(_enlarge(_wiener(r, 2.2, 0.005), k), formats=_QR_ONLY)[0],
     lambda r, k: _read(_enlarge(_wiener(r, 2.2, 0.02), k), formats=_QR_ONLY)[0],
-    lambda r, k: _read(_enlarge(_wiener(r, 2.0, 0.01), k), formats=_QR_ONLY, binarizer=_GH)[0],
     lambda r, k: _read(_enlarge(_wiener(r, 2.4, 0.05), k), formats=_QR_ONLY)[0],
     lambda r, k: _read(_enlarge(cv2.medianBlur(r, 5), k), formats=_QR_ONLY)[0],  # thin cracks, speckle
+    lambda r, k: _read(_enlarge(_wiener(r, 2.0, 0.01), k), formats=_QR_ONLY, binarizer=_GH)[0],
     lambda r, k: _read(_enlarge(cv2.GaussianBlur(r, (0, 0), 1.0), k), formats=_QR_ONLY, downscale=True)[0],
     lambda r, k: _read(_enlarge(r, k), formats=_QR_ONLY, binarizer=_GH)[0],
 )
+_TIGHT_VARIANTS = _REGION_VARIANTS
+_LOOSE_VARIANTS = tuple(_REGION_VARIANTS[i] for i in (1, 2, 4))
 
 
 def _box_of(quad: np.ndarray) -> tuple[float, float, float, float]:
@@ -212,7 +217,7 @@ def _box_of(quad: np.ndarray) -> tuple[float, float, float, float]:
 def _region_stage(gray: np.ndarray, tight_boxes: list, boxes: list, out_of_time: Callable[[], bool]) -> list[str]:
     """Regions: each candidate gets one cheap look (2x, both polarities); symbols zxing finds there but cannot
     decode give tight regions, which are tried first (3x) with every variant, then the loose regions (2x)."""
-    tight = [(_crop(gray, box, 0.25), 3.0) for box in tight_boxes]
+    tight = [(_crop(gray, box, 0.25), 3.0, _TIGHT_VARIANTS) for box in tight_boxes]
     loose = []
     for box in boxes:
         region = _crop(gray, box)
@@ -230,12 +235,12 @@ def _region_stage(gray: np.ndarray, tight_boxes: list, boxes: list, out_of_time:
             inner = _box_of(quad / scale)
             if inner[2] >= 8 and inner[3] >= 8 and not any(_same_region(inner, b) for b in seen):
                 seen.append(inner)
-                tight.append((_crop(region, inner, 0.25), 3.0))
-        loose.append((region, 2.0))
-    for region, factor in tight + loose:
+                tight.append((_crop(region, inner, 0.25), 3.0, _TIGHT_VARIANTS))
+        loose.append((region, 2.0, _LOOSE_VARIANTS))
+    for region, factor, variants in tight + loose:
         if min(region.shape) < 21:
             continue
-        for variant in _REGION_VARIANTS:
+        for variant in variants:
             if out_of_time():
                 return []
             codes = variant(region, factor)
