@@ -63,18 +63,19 @@ def _payload_text(result: zxingcpp.Barcode) -> str:
 
 def _read(gray: np.ndarray, *, formats=_FORMATS, binarizer=zxingcpp.Binarizer.LocalAverage,
           downscale: bool = False, invert: bool = False, errors: bool = False):
-    """(payloads, quads of symbols found but not decoded)."""
+    """(payloads, quads of symbols found but not decoded, quads of the payloads)."""
     results = zxingcpp.read_barcodes(gray, formats=formats, try_rotate=False, try_downscale=downscale,
                                      try_invert=invert, binarizer=binarizer, return_errors=errors)
-    codes = [text for r in results if r.valid and valid_payload(text := _payload_text(r))]
-    failed = []
-    if errors:
-        for r in results:
-            if not r.valid:
-                p = r.position
-                failed.append(np.float32([[q.x, q.y] for q in (p.top_left, p.top_right, p.bottom_right,
-                                                                 p.bottom_left)]))
-    return codes, failed
+    codes, failed, found = [], [], []
+    for r in results:
+        p = r.position
+        quad = np.float32([[q.x, q.y] for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)])
+        if r.valid and valid_payload(text := _payload_text(r)):
+            codes.append(text)
+            found.append(quad)
+        elif errors and not r.valid:
+            failed.append(quad)
+    return codes, failed, found
 
 
 def _candidate_boxes(gray: np.ndarray, limit: int) -> list[tuple[float, float, float, float]]:
@@ -129,12 +130,15 @@ def _same_region(a, b) -> bool:
     return inter / (a[2] * a[3] + b[2] * b[3] - inter) > 0.5
 
 
-def _crop(gray: np.ndarray, box: tuple[float, float, float, float], margin: float = 0.18) -> np.ndarray:
+def _crop(gray: np.ndarray, box: tuple[float, float, float, float], margin: float = 0.18,
+          origin: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+    """The box grown by `margin` of its side, cut out of `gray`; and where that cut lies in the frame (`gray`
+    itself lying at `origin` in the frame)."""
     x, y, w, h = box
     side = max(w, h)
     x0, y0 = int(max(0, x - margin * side)), int(max(0, y - margin * side))
     x1, y1 = int(min(gray.shape[1], x + w + margin * side)), int(min(gray.shape[0], y + h + margin * side))
-    return np.ascontiguousarray(gray[y0:y1, x0:x1])
+    return np.ascontiguousarray(gray[y0:y1, x0:x1]), (origin[0] + x0, origin[1] + y0, x1 - x0, y1 - y0)
 
 
 def _enlarge(region: np.ndarray, factor: float = 2.0) -> np.ndarray:
@@ -195,7 +199,7 @@ def _wiener(region: np.ndarray, sigma: float, nsr: float, disk: bool = False) ->
 # spent its budget on them).
 _GH = zxingcpp.Binarizer.GlobalHistogram
 _REGION_VARIANTS: tuple[Callable[[np.ndarray, float], list[str]], ...] = (
-    lambda r, k: _read(_enlarge(r, k), formats=_QR_ONLY)[0],
+    lambda r, k: _read(_enlarge(r, k), formats=_QR_ONLY, invert=True)[0],
     lambda r, k: _read(_enlarge(_wiener(r, 1.6, 0.02), k), formats=_QR_ONLY)[0],
     lambda r, k: _read(_enlarge(_wiener(r, 2.2, 0.005), k), formats=_QR_ONLY)[0],
     lambda r, k: _read(_enlarge(_wiener(r, 2.2, 0.02), k), formats=_QR_ONLY)[0],
@@ -214,39 +218,53 @@ def _box_of(quad: np.ndarray) -> tuple[float, float, float, float]:
     return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
 
 
-def _region_stage(gray: np.ndarray, tight_boxes: list, boxes: list, out_of_time: Callable[[], bool]) -> list[str]:
+Box = tuple[float, float, float, float]  # x, y, w, h in frame pixels
+
+
+def _region_stage(gray: np.ndarray, tight_boxes: list[Box], boxes: list[Box], out_of_time: Callable[[], bool],
+                  tracked: Box | None = None, first_variant: int = 0) -> tuple[list[str], Box | None]:
     """Regions: each candidate gets one cheap look (2x, both polarities); symbols zxing finds there but cannot
-    decode give tight regions, which are tried first (3x) with every variant, then the loose regions (2x)."""
-    tight = [(_crop(gray, box, 0.25), 3.0, _TIGHT_VARIANTS) for box in tight_boxes]
+    decode give tight regions, which are tried first (3x) with every variant, then the loose regions (2x).
+    A `tracked` region (where the last frames showed a code) goes before all of them, its variants starting at
+    `first_variant` (so that a code held still meets a different variant in each frame).
+
+    Returns (payloads, where they were found or, without payloads, the first symbol zxing saw)."""
+    tight = [(*_crop(gray, box, 0.25), 3.0, _TIGHT_VARIANTS) for box in tight_boxes]
+    if tracked is not None:
+        region, where = _crop(gray, tracked, 0.25)
+        if min(region.shape) >= 21:
+            turn = first_variant % len(_TIGHT_VARIANTS)
+            tight.insert(0, (region, where, 3.0, _TIGHT_VARIANTS[turn:] + _TIGHT_VARIANTS[:turn]))
     loose = []
     for box in boxes:
-        region = _crop(gray, box)
+        region, where = _crop(gray, box)
         if min(region.shape) < 21:
             continue
         if out_of_time():
-            return []
+            break
         enlarged = _enlarge(region)
-        codes, failed = _read(enlarged, formats=_QR_ONLY, invert=True, errors=True)
+        codes, failed, _ = _read(enlarged, formats=_QR_ONLY, invert=True, errors=True)
         if codes:
-            return codes
+            return codes, where
         scale = enlarged.shape[1] / region.shape[1]
-        seen: list[tuple[float, float, float, float]] = []
+        seen: list[Box] = []
         for quad in failed:
             inner = _box_of(quad / scale)
             if inner[2] >= 8 and inner[3] >= 8 and not any(_same_region(inner, b) for b in seen):
                 seen.append(inner)
-                tight.append((_crop(region, inner, 0.25), 3.0, _TIGHT_VARIANTS))
-        loose.append((region, 2.0, _LOOSE_VARIANTS))
-    for region, factor, variants in tight + loose:
+                tight.append((*_crop(region, inner, 0.25, where[:2]), 3.0, _TIGHT_VARIANTS))
+        loose.append((region, where, 2.0, _LOOSE_VARIANTS))
+    focus = next((where for region, where, _, _ in tight if min(region.shape) >= 21), None)
+    for region, where, factor, variants in tight + loose:
         if min(region.shape) < 21:
             continue
         for variant in variants:
             if out_of_time():
-                return []
+                return [], focus
             codes = variant(region, factor)
             if codes:
-                return codes
-    return []
+                return codes, where
+    return [], focus
 
 
 def to_gray(frame: np.ndarray) -> np.ndarray:
@@ -270,23 +288,62 @@ def decode_frame(gray: np.ndarray, budget_s: float = DEFAULT_BUDGET_S) -> list[s
     time has been spent: CPU time, not wall time, so that a frame decodes the same on a busy machine as on
     an idle one (results are reproducible; only latency varies with load).
     """
+    return _decode(gray, budget_s)[0]
+
+
+def _decode(frame: np.ndarray, budget_s: float, tracked: Box | None = None,
+            first_variant: int = 0) -> tuple[list[str], Box | None]:
+    """`decode_frame`, also saying where the payloads were (or a symbol was seen); see `_region_stage`."""
     started = time.thread_time()
-    gray = to_gray(gray)
+    gray = to_gray(frame)
     if gray.ndim != 2 or min(gray.shape) < 21:
-        return []
-    codes, failed = _read(gray, errors=True)
+        return [], None
+    codes, failed, found = _read(gray, errors=True)
     if codes:
-        return list(dict.fromkeys(codes))
-    tight: list[tuple[float, float, float, float]] = []
+        return list(dict.fromkeys(codes)), _box_of(np.concatenate(found))
+    tight: list[Box] = []
     for quad in failed:
         box = _box_of(quad)
         if box[2] >= 8 and box[3] >= 8 and not any(_same_region(box, b) for b in tight):
             tight.append(box)
+    if tracked is not None:
+        tight = [b for b in tight if not _same_region(b, tracked)]
     out_of_time = lambda: time.thread_time() - started > budget_s  # noqa: E731
     if out_of_time():
-        return []
-    boxes = [b for b in _candidate_boxes(gray, _MAX_REGIONS) if not any(_same_region(b, t) for t in tight)]
-    return list(dict.fromkeys(_region_stage(gray, tight, boxes, out_of_time)))
+        return [], tracked or (tight[0] if tight else None)
+    boxes = [b for b in _candidate_boxes(gray, _MAX_REGIONS)
+             if not any(_same_region(b, t) for t in tight + ([tracked] if tracked else []))]
+    codes, where = _region_stage(gray, tight, boxes, out_of_time, tracked, first_variant)
+    return list(dict.fromkeys(codes)), where
+
+
+class QrTracker:
+    """Decodes a camera's frames one after another, remembering where the code is: the region where the last
+    frames showed a code, or a symbol zxing saw but could not decode, is tried first in the next frame, each
+    time starting at the next variant (a code held still meets the whole cascade within a few frames while
+    each frame keeps to its budget). The region is forgotten after `keep_frames` frames without a sighting."""
+
+    def __init__(self, keep_frames: int = 10) -> None:
+        self.keep_frames = keep_frames
+        self._box: Box | None = None
+        self._misses = 0
+        self._turn = 0
+
+    def decode(self, frame: np.ndarray, budget_s: float = DEFAULT_BUDGET_S) -> list[str]:
+        codes, where = _decode(frame, budget_s, self._box, self._turn)
+        if codes:
+            self._box, self._misses, self._turn = where, 0, 0
+        else:
+            self._misses += 1
+            self._turn += 1
+            if where is not None and self._box is None:
+                self._box = where
+            if self._misses > self.keep_frames:
+                self._box, self._misses, self._turn = None, 0, 0
+        return codes
+
+    def reset(self) -> None:
+        self._box, self._misses, self._turn = None, 0, 0
 
 
 class QrLock:
