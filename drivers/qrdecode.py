@@ -39,6 +39,9 @@ _FORMATS = zxingcpp.BarcodeFormats([zxingcpp.BarcodeFormat.QRCode, zxingcpp.Barc
 _QR_ONLY = zxingcpp.BarcodeFormats([zxingcpp.BarcodeFormat.QRCode])  # regions: MicroQR's weak EC is not risked
 _DETECT_WIDTH = 640  # the candidate detector's working width
 _MAX_REGIONS = 4
+_SPLIT_ABOVE = 240  # loose regions larger than this (px a side) are searched for smaller candidates inside
+_TIGHT_MARGIN = 0.6  # zxing often places an undecoded symbol on part of it (two finder patterns): grow it
+_TRACKED_VARIANTS = 3  # a tracked region's share of each frame: this many variants, the next ones next frame
 _REGION_SMALL = 160  # regions up to this many px a side are enlarged 3x, larger ones 2x ...
 _REGION_MAX = 960  # ... but not beyond this
 _CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {chr(c) for c in range(0x7F, 0xA0)}
@@ -229,14 +232,16 @@ def _region_stage(gray: np.ndarray, tight_boxes: list[Box], boxes: list[Box], ou
     `first_variant` (so that a code held still meets a different variant in each frame).
 
     Returns (payloads, where they were found or, without payloads, the first symbol zxing saw)."""
-    tight = [(*_crop(gray, box, 0.25), 3.0, _TIGHT_VARIANTS) for box in tight_boxes]
+    tight = [(*_crop(gray, box, _TIGHT_MARGIN), 3.0, _TIGHT_VARIANTS) for box in tight_boxes]
     if tracked is not None:
         region, where = _crop(gray, tracked, 0.25)
         if min(region.shape) >= 21:
             turn = first_variant % len(_TIGHT_VARIANTS)
-            tight.insert(0, (region, where, 3.0, _TIGHT_VARIANTS[turn:] + _TIGHT_VARIANTS[:turn]))
+            variants = (_TIGHT_VARIANTS[turn:] + _TIGHT_VARIANTS[:turn])[:_TRACKED_VARIANTS]
+            tight.insert(0, (region, where, 3.0, variants))
     loose = []
-    for box in boxes:
+    boxes = list(boxes)
+    for index, box in enumerate(boxes):
         region, where = _crop(gray, box)
         if min(region.shape) < 21:
             continue
@@ -252,9 +257,14 @@ def _region_stage(gray: np.ndarray, tight_boxes: list[Box], boxes: list[Box], ou
             inner = _box_of(quad / scale)
             if inner[2] >= 8 and inner[3] >= 8 and not any(_same_region(inner, b) for b in seen):
                 seen.append(inner)
-                tight.append((*_crop(region, inner, 0.25, where[:2]), 3.0, _TIGHT_VARIANTS))
+                tight.append((*_crop(region, inner, _TIGHT_MARGIN, where[:2]), 3.0, _TIGHT_VARIANTS))
         loose.append((region, where, 2.0, _LOOSE_VARIANTS))
-    focus = next((where for region, where, _, _ in tight if min(region.shape) >= 21), None)
+        if index < _MAX_REGIONS and max(region.shape) > _SPLIT_ABOVE and not seen:
+            # a big blob is often the code together with the text around it: look inside at full resolution
+            boxes += [(where[0] + x, where[1] + y, w, h) for x, y, w, h in _candidate_boxes(region, 2)
+                      if max(w, h) < 0.8 * max(region.shape)]
+    fresh = tight[1:] if tracked is not None else tight  # what this frame saw, before what the tracker holds
+    focus = next((where for region, where, _, _ in fresh if min(region.shape) >= 21), tracked)
     for region, where, factor, variants in tight + loose:
         if min(region.shape) < 21:
             continue
@@ -310,7 +320,7 @@ def _decode(frame: np.ndarray, budget_s: float, tracked: Box | None = None,
         tight = [b for b in tight if not _same_region(b, tracked)]
     out_of_time = lambda: time.thread_time() - started > budget_s  # noqa: E731
     if out_of_time():
-        return [], tracked or (tight[0] if tight else None)
+        return [], tight[0] if tight else tracked
     boxes = [b for b in _candidate_boxes(gray, _MAX_REGIONS)
              if not any(_same_region(b, t) for t in tight + ([tracked] if tracked else []))]
     codes, where = _region_stage(gray, tight, boxes, out_of_time, tracked, first_variant)
@@ -323,7 +333,7 @@ class QrTracker:
     time starting at the next variant (a code held still meets the whole cascade within a few frames while
     each frame keeps to its budget). The region is forgotten after `keep_frames` frames without a sighting."""
 
-    def __init__(self, keep_frames: int = 10) -> None:
+    def __init__(self, keep_frames: int = 6) -> None:
         self.keep_frames = keep_frames
         self._box: Box | None = None
         self._misses = 0
@@ -335,9 +345,9 @@ class QrTracker:
             self._box, self._misses, self._turn = where, 0, 0
         else:
             self._misses += 1
-            self._turn += 1
-            if where is not None and self._box is None:
-                self._box = where
+            self._turn += _TRACKED_VARIANTS
+            if where is not None and where != self._box:  # a fresh sighting replaces the held region
+                self._box, self._misses, self._turn = where, 0, 0
             if self._misses > self.keep_frames:
                 self._box, self._misses, self._turn = None, 0, 0
         return codes
