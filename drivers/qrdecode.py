@@ -8,14 +8,19 @@ One frame goes through at most two stages, while its CPU-time budget lasts:
 
 1. the whole frame, once, zxing at full resolution (most frames end here, in 1-5 ms); it also reports
    where it saw a symbol it could not decode;
-2. regions: those symbols first, then compact squarish blobs found by a cheap detector (Sobel energy
-   strong in both directions on a 640-px-wide copy, at two thresholds: QR codes have it, text lines and
-   1-D barcodes do not). Each region gets one cheap look (enlarged 2x, either polarity); symbols zxing
-   sees there but cannot decode become tight regions, tried first, enlarged 3x. Then every region runs
-   through the variants: plain, Wiener deconvolution for defocus at a few blur radii (a separable
-   approximation, not an FFT), a 5x5 median (cracked screen protectors, speckle), smoothing plus zxing's
-   multi-scale search, a global-histogram binarisation. Far-away, soft, cracked and inverted codes are
-   found here.
+2. regions: those symbols first (grown: zxing often marks only part of an undecoded code), then compact
+   squarish blobs found by a cheap detector (Sobel energy strong in both directions on a 640-px-wide copy,
+   at two thresholds, outer contours: QR codes have it, text lines and 1-D barcodes do not; a big blob, often
+   the code with the text around it, is searched again inside at full resolution). Each region gets one cheap
+   look (enlarged 2x, either polarity); symbols zxing sees there but cannot decode become tight regions,
+   tried first, enlarged 3x, with every variant: plain, Wiener deconvolution for defocus at a few blur radii
+   (a separable approximation, not an FFT), a 5x5 median (cracked screen protectors, speckle), smoothing plus
+   zxing's multi-scale search, a global-histogram binarisation. Loose regions get the Wiener variants only.
+   Far-away, soft, cracked and inverted codes are found here.
+
+`QrTracker` (the camera reader's decoder) adds memory across frames: the region where the last frames showed a
+code, or a symbol zxing could not decode, is tried before stage 2's own regions, three variants per frame,
+the next three in the next frame.
 
 Payloads are checked before they are returned (`valid_payload`): no control characters, no U+FFFD; zxing's
 own Reed-Solomon check already rejects misreads. A camera sees a code in many frames, so a missed frame
@@ -153,19 +158,14 @@ def _enlarge(region: np.ndarray, factor: float = 2.0) -> np.ndarray:
     return cv2.resize(region, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
 
 
-def _wiener_kernel(sigma: float, nsr: float, size: int = 13, disk: bool = False) -> np.ndarray:
-    """A small spatial kernel for Wiener deconvolution of a defocus of `sigma` px (Gaussian, or with `disk`
-    a lens's pill-box of radius 2 sigma) with noise-to-signal ratio `nsr`: the filter's frequency response,
-    brought back to space and cut to `size` x `size` (cheap to apply, unlike an FFT per region)."""
+def _wiener_kernel(sigma: float, nsr: float, size: int = 13) -> np.ndarray:
+    """A small spatial kernel for Wiener deconvolution of a Gaussian defocus of `sigma` px with
+    noise-to-signal ratio `nsr`: the filter's frequency response, brought back to space and cut to
+    `size` x `size` (cheap to apply with filter2D, unlike an FFT per region). (Kernels for a lens's disk
+    defocus rescued nothing the Gaussian ones miss on the tuning frames, iris-blurred ones included.)"""
     n = 64
     f = np.fft.fftfreq(n)
-    if disk:
-        radius = 2.0 * sigma
-        yy, xx = np.mgrid[0:n, 0:n] - n // 2
-        psf = np.clip(radius + 0.5 - np.hypot(xx, yy), 0, 1)
-        otf = np.real(np.fft.fft2(np.fft.ifftshift(psf / psf.sum())))
-    else:
-        otf = np.exp(-2 * np.pi ** 2 * sigma ** 2 * (f[:, None] ** 2 + f[None, :] ** 2))
+    otf = np.exp(-2 * np.pi ** 2 * sigma ** 2 * (f[:, None] ** 2 + f[None, :] ** 2))
     kernel = np.real(np.fft.fftshift(np.fft.ifft2(otf / (otf ** 2 + nsr))))
     half = size // 2
     kernel = kernel[n // 2 - half:n // 2 + half + 1, n // 2 - half:n // 2 + half + 1]
@@ -178,15 +178,14 @@ def _separable(kernel: np.ndarray, rank: int = 2) -> list[tuple[np.ndarray, np.n
     return [((u[:, i] * s[i]).astype(np.float32), vt[i].astype(np.float32)) for i in range(rank)]
 
 
-_DEBLUR: dict[tuple[float, float, bool], list[tuple[np.ndarray, np.ndarray]]] = {}
+_DEBLUR: dict[tuple[float, float], list[tuple[np.ndarray, np.ndarray]]] = {}
 
 
-def _wiener(region: np.ndarray, sigma: float, nsr: float, disk: bool = False) -> np.ndarray:
-    """The region deconvolved for a defocus of `sigma` px (see `_wiener_kernel`)."""
-    terms = _DEBLUR.get((sigma, nsr, disk))
+def _wiener(region: np.ndarray, sigma: float, nsr: float) -> np.ndarray:
+    """The region deconvolved for a Gaussian defocus of `sigma` px (see `_wiener_kernel`)."""
+    terms = _DEBLUR.get((sigma, nsr))
     if terms is None:
-        rank = 3 if disk else 2  # a disk's inverse is round, less separable than a Gaussian's
-        terms = _DEBLUR.setdefault((sigma, nsr, disk), _separable(_wiener_kernel(sigma, nsr, 15, disk), rank))
+        terms = _DEBLUR.setdefault((sigma, nsr), _separable(_wiener_kernel(sigma, nsr, 15)))
     src = region.astype(np.float32)
     out = None
     for column, row in terms:
