@@ -28,12 +28,9 @@ costs little and a slow one costs latency: the budget wins.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import cv2
 import numpy as np
@@ -77,7 +74,8 @@ def _read(gray: np.ndarray, *, formats=_FORMATS, binarizer=zxingcpp.Binarizer.Lo
     codes, failed, found = [], [], []
     for r in results:
         p = r.position
-        quad = np.float32([[q.x, q.y] for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)])
+        quad = np.array([[q.x, q.y] for q in (p.top_left, p.top_right, p.bottom_right, p.bottom_left)],
+                        dtype=np.float32)
         if r.valid and valid_payload(text := _payload_text(r)):
             codes.append(text)
             found.append(quad)
@@ -191,6 +189,7 @@ def _wiener(region: np.ndarray, sigma: float, nsr: float) -> np.ndarray:
     for column, row in terms:
         part = cv2.sepFilter2D(src, cv2.CV_32F, row, column, borderType=cv2.BORDER_REPLICATE)
         out = part if out is None else cv2.add(out, part)
+    assert out is not None, "no filter terms"
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
