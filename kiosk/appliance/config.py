@@ -79,6 +79,8 @@ class ScannerSection(_Section):
     timeout: float = Field(90.0, gt=1, le=600)
     fake_delay: float = Field(0.15, ge=0, le=10)
     fake_fault: str = ""
+    # The outbox gives scanned pages an invisible OCR text layer (tesseract, vie) before delivery (issue 14).
+    text_layer: bool = True
 
 
 class PrinterSection(_Section):

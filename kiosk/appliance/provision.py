@@ -7,6 +7,9 @@ Steps, each reported as done / unchanged / skipped / failed:
    technician PIN hash), validated with kiosk.appliance.config before it replaces the old file; mode 0640, group kiosk.
 3. credentials  /etc/dvc-kiosk/credentials.json from the portal for a one-time enrolment code; mode 0600, owned
    by the kiosk user. Existing credentials for the same kiosk id are kept: re-running never re-enrols.
+   Then the seal (issue 14): a key pair made here (seal-key.pem, mode 0600, kiosk user) and a certificate
+   signing request, which the portal's CA answers with seal-cert.pem (the kiosk's certificate + the CA's);
+   a kiosk enrolled before sealing gets them on its next run.
 4. units        systemd units, the cage session script, udev rules, a drop-in naming this install's `kiosk`;
    enabled for graphical.target (the boot target).
 5. outbox key   the outbox master key sealed with `systemd-creds encrypt` (TPM2 where there is one) in
@@ -544,33 +547,87 @@ ENROLMENT_MESSAGES = {
 }
 
 
+def _portal_client(plan: Plan) -> Any:
+    from kiosk.portal.client import PortalClient
+
+    portal = plan.site["portal"]
+    return PortalClient(portal["url"], kiosk_id=plan.site["kiosk"]["id"], ca_file=portal.get("ca_file") or None,
+                        connect_timeout=float(portal.get("connect_timeout", 3.0)),
+                        read_timeout=float(portal.get("read_timeout", 15.0)))
+
+
+def _seal_ready(plan: Plan) -> bool:
+    """The seal key and a certificate for it naming this kiosk id are in place."""
+    from kiosk.outbox import seal
+
+    folder = plan.path(CREDENTIALS_FILE).parent
+    try:
+        key = seal.load_key(folder / seal.KEY_FILE)  # the same reader the outbox uses
+        cert = seal.read_certificates(folder / seal.CERT_FILE)[0]
+    except (OSError, seal.SealError, IndexError):
+        return False
+    return seal.certificate_matches(key, cert) and seal.certificate_kiosk_id(cert) == plan.site["kiosk"]["id"]
+
+
+def _enrol_seal(plan: Plan, credentials: Any, ids: tuple[int, int] | None) -> str:
+    """Issue 14: the kiosk's seal key (made here, mode 0600, reused when a run was cut short) and its certificate
+    from the portal's CA, beside credentials.json. Returns "" when done, else why it failed."""
+    from kiosk.outbox import seal
+    from kiosk.portal.client import PortalError
+
+    try:
+        with _portal_client(plan) as client:
+            enrol_seal(client, credentials.kiosk_token, plan.path(CREDENTIALS_FILE).parent, owner=ids)
+    except (PortalError, seal.SealError) as e:
+        return f"{e.code}: the portal did not certify the seal key; re-run `kiosk provision` when it is reachable"
+    return ""
+
+
+def enrol_seal(client: Any, kiosk_token: str, folder: Path, *, owner: tuple[int, int] | None = None) -> None:
+    """Make (or reuse) the seal key in `folder`, send its CSR with `client` (a PortalClient for this kiosk id) and
+    save the certificate the portal's CA answers. Raises PortalError / SealError."""
+    from kiosk.outbox import seal
+
+    key = seal.load_or_create_key(folder / seal.KEY_FILE, owner=owner)
+    answer = client.seal_certificate(seal.make_csr(key, client.kiosk_id).decode(), kiosk_token=kiosk_token)
+    seal.save_certificate(folder / seal.CERT_FILE, answer.certificate_pem, key, client.kiosk_id, owner=owner)
+
+
 def step_credentials(plan: Plan) -> StepResult:
     from kiosk.appliance.fleet import save_credentials
-    from kiosk.portal.client import PortalClient, PortalError
+    from kiosk.outbox import seal
+    from kiosk.portal.client import PortalError
 
     target = plan.path(CREDENTIALS_FILE)
     ids = _kiosk_ids(plan)
-    if _current_credentials(plan) is not None:
+    credentials = _current_credentials(plan)
+    if credentials is not None:
         if os.stat(target).st_mode & 0o077:
             os.chmod(target, 0o600)
         if ids and (os.stat(target).st_uid, os.stat(target).st_gid) != ids:
             os.chown(target, *ids)
-        return StepResult("credentials", "unchanged", f"kept {target}")
+        if _seal_ready(plan):
+            return StepResult("credentials", "unchanged", f"kept {target} and the seal certificate")
+        failed = _enrol_seal(plan, credentials, ids)  # enrolled before kiosks sealed their dossiers
+        if failed:
+            return StepResult("credentials", "failed", f"kept {target}; seal: {failed}")
+        return StepResult("credentials", "done", f"kept {target}; seal certificate {seal.CERT_FILE} issued")
     if not plan.enrolment_code:
         return StepResult("credentials", "failed",
                           "no portal credentials for this kiosk id and no enrolment code: pass --enrolment-code "
                           "(or [provision] enrolment_code) from the portal admin")
-    portal = plan.site["portal"]
     try:
-        with PortalClient(portal["url"], kiosk_id=plan.site["kiosk"]["id"], ca_file=portal.get("ca_file") or None,
-                          connect_timeout=float(portal.get("connect_timeout", 3.0)),
-                          read_timeout=float(portal.get("read_timeout", 15.0))) as client:
+        with _portal_client(plan) as client:
             credentials = client.register_kiosk(plan.enrolment_code)
     except PortalError as e:
         advice = ENROLMENT_MESSAGES.get(e.code, "check the portal URL, the network and the CA file")
         return StepResult("credentials", "failed", f"{e.code}: {advice}")
     save_credentials(target, credentials, owner=ids)
-    return StepResult("credentials", "done", f"{target} (mode 0600)")
+    failed = _enrol_seal(plan, credentials, ids)
+    if failed:
+        return StepResult("credentials", "failed", f"{target} (mode 0600); seal: {failed}")
+    return StepResult("credentials", "done", f"{target} (mode 0600), seal key {seal.KEY_FILE} (mode 0600) and "
+                                             "its certificate")
 
 
 def _dropin(plan: Plan) -> bytes:
@@ -734,5 +791,5 @@ def format_results(results: Iterable[StepResult]) -> str:
     return "\n".join(f"{r[0]:<{width[0]}}  {r[1]:<{width[1]}}  {r[2]}" for r in rows)
 
 
-__all__ = ["build_plan", "missing_answers", "provision", "Plan", "StepResult", "ProvisionError",
+__all__ = ["build_plan", "missing_answers", "provision", "enrol_seal", "Plan", "StepResult", "ProvisionError",
            "QUESTIONS", "render_site_config", "installed_files", "useradd_command"]

@@ -114,6 +114,21 @@ class KioskCredentials(BaseModel):
     heartbeat_seconds: int = Field(60, ge=10, le=3600)
 
 
+class SealCertificateRequest(BaseModel):
+    """POST /kiosks/{kiosk_id}/certificate: the certificate signing request (PEM) for the kiosk's seal key, made at
+    enrolment; the portal's CA answers a certificate naming the kiosk (issue 14)."""
+
+    csr_pem: Annotated[str, StringConstraints(min_length=64, max_length=8192)]
+
+
+class SealCertificate(BaseModel):
+    """The kiosk's seal certificate and the issuing CA's, as one PEM chain (the kiosk's first)."""
+
+    kiosk_id: KioskId
+    certificate_pem: Annotated[str, StringConstraints(min_length=64, max_length=32768)]
+    issued_at: dt.datetime
+
+
 class DeviceHealthReport(BaseModel):
     """One device in a heartbeat: its kind, driver and health, never its technical detail (no serials, no paths)."""
 
@@ -575,6 +590,17 @@ class PortalClient:
         return self._call("POST", f"/kiosks/{_segment(self.kiosk_id)}/heartbeat", HeartbeatAck, body=beat,
                           auth=False, headers={"X-Kiosk-Token": kiosk_token})
 
+    def seal_certificate(self, csr_pem: str, *, kiosk_token: str) -> SealCertificate:
+        """Have the portal's CA certify this kiosk's seal key (enrolment, `kiosk provision`)."""
+        if not isinstance(kiosk_token, str) or not kiosk_token.isascii() or not kiosk_token.isprintable():
+            raise PortalError("the kiosk token is not printable ASCII", code="invalid_request")
+        answer = self._call("POST", f"/kiosks/{_segment(self.kiosk_id)}/certificate", SealCertificate,
+                            body=_build(SealCertificateRequest, csr_pem=csr_pem), auth=False,
+                            headers={"X-Kiosk-Token": kiosk_token})
+        if answer.kiosk_id != self.kiosk_id:
+            raise PortalBadResponse("the portal certified another kiosk")
+        return answer
+
     def kiosk_config(self, *, kiosk_token: str) -> KioskConfig:
         """The settings the portal holds for this kiosk (pulled when a heartbeat says there is a newer version)."""
         return self._call("GET", f"/kiosks/{_segment(self.kiosk_id)}/config", KioskConfig, auth=False,
@@ -751,5 +777,5 @@ __all__ = [
     "PortalRateLimited", "PortalRejected", "OtpCodeInvalid", "RetryPolicy", "NO_RETRY", "is_loopback_url",
     "insecure_url_refused", "STATUS_LABELS", "parse_receipt_qr",
     "lookup_dossier", "ProcedureCatalog", "BlobUpload", "KioskRegistration", "KioskCredentials",
-    "DeviceHealthReport", "Heartbeat", "HeartbeatAck", "SettingsReport",
+    "DeviceHealthReport", "Heartbeat", "HeartbeatAck", "SettingsReport", "SealCertificateRequest", "SealCertificate",
 ]
