@@ -24,7 +24,7 @@ from drivers.fakes.printer import FakePrinter
 from drivers.fakes.reader import FakeCodeReader
 from drivers.fakes.scanner import FakeScanner
 from kiosk.appliance import config
-from kiosk.appliance.doctor import CHECK_NAMES, Check, blocking_failure, quick_checks, run_checks
+from kiosk.appliance.doctor import CHECK_NAMES, WATCHDOG_GRACE, Check, blocking_failure, quick_checks, run_checks
 from kiosk.portal.models import DossierSubmission
 from kiosk.outbox.store import Outbox
 from kiosk.domain.receipt import receipt_qr_payload
