@@ -159,6 +159,9 @@ class Procedure(_Model):
     documents: list[DocumentComponent] = Field(default_factory=list, max_length=20)
     form: list[FormField] = Field(default_factory=list, max_length=MAX_FORM_FIELDS)
     result_delivery: list[Literal["office", "post"]] = Field(default_factory=lambda: ["office"], min_length=1)
+    result_name: ShortText = ""  # what the citizen receives ("Bản sao trích lục khai sinh")
+    # "electronic": the result also exists as an electronic copy; "printable": one the kiosk may print (issue 14)
+    result_copy: Literal["none", "electronic", "printable"] = "none"
     declaration: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")] | None = None  # config/declarations/<id>.json
     popularity: int = Field(0, ge=0)
     keywords: list[Annotated[str, StringConstraints(max_length=100)]] = Field(default_factory=list, max_length=50)  # words citizens use that the official name lacks

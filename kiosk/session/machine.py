@@ -22,7 +22,7 @@ from typing import Any, Callable, Protocol
 from drivers.base import DeviceError, ScannedPage, ScanSettings, ScanSource
 
 from kiosk import messages
-from kiosk.domain.codes import new_local_reference
+from kiosk.domain.codes import new_local_reference, new_lookup_secret
 from kiosk.errors import UnknownEvent
 from kiosk.messages import UserMessage
 from kiosk.session.events import Event, Result, event_name
@@ -178,6 +178,7 @@ class SessionData:
     otp_locked: bool = False
     confirmation_token: str = ""
     local_reference: str = ""
+    lookup_secret: str = ""  # printed beside the code and in the receipt's QR: status look-up needs both
     appointment_date: dt.date | None = None
     fee_text: str = ""
     dossier_code: str = ""
@@ -188,6 +189,9 @@ class SessionData:
     ticket: Any = None  # kiosk.portal.models.QueueTicket
     print_error: UserMessage | None = None
     status_view: Any = None  # kiosk.portal.models.DossierView
+    status_code: str = ""  # the status screen: the code scanned without a secret (old receipt), or looked up
+    status_secret: str = ""  # the secret of the dossier shown (to print its electronic result); wiped with the rest
+    result_printed: bool = False
     rating: int | None = None
     error: UserMessage | None = None
     busy: str = ""
@@ -961,11 +965,13 @@ class Session:
         the outbox has the dossier on disk."""
         data, svc = self.data, self.services
         data.local_reference = data.local_reference or new_local_reference(svc.config.kiosk.id, svc.now())
+        data.lookup_secret = data.lookup_secret or new_lookup_secret()  # on the receipt even when offline
         procedure, citizen = data.procedure, data.citizen
         components = [(c.id, c.name, [p.image for p in c.pages]) for c in data.components if c.pages]
         form = dict(data.clean_form)
         form["_citizen"] = {"id_number": citizen.id_number, "full_name": citizen.full_name} if citizen else {}
         token, ref, appointment = data.confirmation_token, data.local_reference, data.appointment_date
+        secret = data.lookup_secret
         dpi = svc.config.scanner.dpi
 
         def work():
@@ -987,7 +993,8 @@ class Session:
                                         pages=packed.pages))
             submission = DossierSubmission(
                 procedure_code=procedure.code, form=form, documents=refs, kiosk_id=svc.config.kiosk.id,
-                local_reference=ref, confirmed_at=svc.now(), confirmation_token=token, appointment_date=appointment)
+                local_reference=ref, confirmed_at=svc.now(), confirmation_token=token, appointment_date=appointment,
+                lookup_secret=secret)
             svc.outbox.enqueue(submission, blobs)  # durable before anything says "received"
             return svc.outbox.deliver(ref, svc.portal)  # None when the portal could not be reached in time
 
@@ -999,6 +1006,7 @@ class Session:
             self.data.received_at = self.services.now()
             if receipt is not None:
                 self.data.dossier_code = receipt.dossier_code
+                self.data.lookup_secret = receipt.lookup_secret or self.data.lookup_secret  # the portal's word
                 self.data.delivered = True
                 self.data.appointment_date = receipt.appointment_date or self.data.appointment_date
             self.data.wipe_pages()  # the outbox has the packed copy; keep no raw scans in memory
@@ -1071,7 +1079,7 @@ class Session:
         d, svc = self.data, self.services
         return ReceiptData(
             centre_name=svc.config.kiosk.centre_name, kiosk_id=svc.config.kiosk.id,
-            dossier_code=d.dossier_code or None, local_reference=d.local_reference,
+            dossier_code=d.dossier_code or None, local_reference=d.local_reference, lookup_secret=d.lookup_secret,
             procedure_code=d.procedure.code, procedure_name=d.procedure.name,
             citizen_name=d.citizen.full_name if d.citizen else "",
             received_at=d.received_at or svc.now(), appointment_date=d.appointment_date,
@@ -1147,40 +1155,71 @@ class Session:
     def _on_status_lookup(self, event: str, **p: Any):
         from kiosk.domain.codes import ReceiptQr, parse_code
 
+        d = self.data
         if event == "_code_read":
             read = p["result"]
-            if read is not None and not self.data.busy:
+            if read is not None and not d.busy:
                 parsed = parse_code(read.text)
-                if isinstance(parsed, ReceiptQr):
-                    self.send("lookup", code=parsed.code)
+                if isinstance(parsed, ReceiptQr) and parsed.secret:
+                    self.send("lookup", code=parsed.code, secret=parsed.secret)
+                elif isinstance(parsed, ReceiptQr):  # an old receipt's QR: the code only; the secret is typed
+                    d.status_view, d.status_code = None, parsed.code
+                    d.error = messages.for_portal_code("lookup_secret_required")
                 else:
-                    self.data.error = UserMessage("Không phải mã biên nhận", "Mã QR này không phải mã trên biên nhận hồ sơ.",
-                                                  "Đưa mã QR in trên biên nhận vào trước camera, hoặc nhập mã hồ sơ.",
-                                                  kind="not_a_receipt")
+                    d.error = UserMessage("Không phải mã biên nhận", "Mã QR này không phải mã trên biên nhận hồ sơ.",
+                                          "Đưa mã QR in trên biên nhận vào trước camera, hoặc nhập mã hồ sơ.",
+                                          kind="not_a_receipt")
             self._read_code()
         elif event == "_reader_failed":
             self._fail(p["error"], device_kind="code_reader")
             self._reader_down = True
         elif event == "retry":
-            self.data.error = None
+            d.error = None
             if self._reader_down:  # typing the code still works meanwhile
                 self._reader_down = False
                 self._read_code()
         elif event == "lookup":
-            code = str(p.get("code", "")).strip().upper()[:64]
-            if not code:
+            code = str(p.get("code", "")).strip().upper()[:96]
+            secret = str(p.get("secret", ""))[:32]
+            if not code or d.busy:
                 return
-            from kiosk.portal.client import lookup_dossier  # a dossier code, a receipt QR's text or a local reference
+            from kiosk.portal.client import lookup_dossier, lookup_request  # the code and the receipt's secret
 
             portal = self.services.portal
-            self.data.status_view = None
-            self._job(lambda: lookup_dossier(portal, code), "_status", "_status_failed", busy="Đang tra cứu hồ sơ…")
+            d.status_view, d.status_code, d.status_secret, d.result_printed = None, code, "", False
+            try:
+                code, secret = lookup_request(code, secret)  # no secret: refused here, nothing is sent
+            except Exception as e:  # noqa: BLE001 - typed PortalError; the message says what to do
+                self._fail(e)
+                return
+            d.status_secret = secret
+            self._job(lambda: lookup_dossier(portal, code, secret), "_status", "_status_failed",
+                      busy="Đang tra cứu hồ sơ…")
         elif event == "_status":
-            self.data.busy = ""
-            self.data.error = None
-            self.data.status_view = p["result"]
+            d.busy = ""
+            d.error = None
+            d.status_view = p["result"]
         elif event == "_status_failed":
+            d.status_secret = ""
             self._fail(p["error"])
+        elif event == "print_result":
+            view = d.status_view
+            if view is None or not view.result_printable or d.busy or not d.status_secret:
+                return
+            svc, code, secret = self.services, view.dossier_code, d.status_secret
+
+            def work():
+                from kiosk.domain.receipt import result_job
+
+                result = svc.portal.electronic_result(code, secret)
+                return svc.printer.print_job(result_job(result, svc.config.kiosk.centre_name, svc.printer.width_dots))
+
+            self._job(work, "_result_printed", "_result_print_failed", busy="Đang in kết quả…")
+        elif event == "_result_printed":
+            d.busy, d.error, d.result_printed = "", None, True
+        elif event == "_result_print_failed":
+            err = p["error"]
+            self._fail(err, device_kind="printer" if isinstance(err, DeviceError) else "")
         else:
             return False
 
