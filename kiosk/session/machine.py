@@ -181,6 +181,7 @@ class SessionData:
     lookup_secret: str = ""  # printed beside the code and in the receipt's QR: status look-up needs both
     appointment_date: dt.date | None = None
     fee_text: str = ""
+    postage_text: str = ""  # results by post: the postage fee line ("" when collected at the centre)
     dossier_code: str = ""
     delivered: bool = False
     received_at: dt.datetime | None = None
@@ -710,12 +711,24 @@ class Session:
         from kiosk.domain import forms
         d = self.data
         came_from = State(self.history[-2].state) if len(self.history) > 1 else None
+        postal = self.services.config.postal
+        if postal.enabled:  # "Nhận kết quả qua bưu điện" where the procedure allows it (issue 14)
+            d.procedure = forms.with_delivery(d.procedure, postal.postage_vnd, postal.paid_on_delivery)
         if not d.form_values:
             d.form_values = forms.prefill(d.procedure, d.citizen, d.id_card)
         if d.form_editing:
             return  # "Sửa" on the review screen chose the question
-        # one question per screen: from the start, or (back from the papers) the last question
-        d.form_index = len(d.procedure.form) - 1 if came_from is State.DOCUMENTS else 0
+        # one question per screen: from the start, or (back from the papers) the last question asked
+        d.form_index = self._asked(len(d.procedure.form) - 1, -1) if came_from is State.DOCUMENTS else 0
+
+    def _asked(self, index: int, step: int) -> int:
+        """`index`, or the nearest question from it in direction `step` that is asked with these answers
+        (the post address only when by post); -1 or len(form) past the ends."""
+        from kiosk.domain import forms
+        form = self.data.procedure.form
+        while 0 <= index < len(form) and not forms.applies(form[index], self.data.form_values):
+            index += step
+        return index
 
     def _form_done(self) -> None:
         """Every question answered: check the whole form (forms.validate is the rule); on an error, show the
@@ -754,17 +767,21 @@ class Session:
                 d.form_errors[field.id] = error
                 return
             d.form_errors.pop(field.id, None)
-            if d.form_editing or d.form_index + 1 >= len(form):
+            following = self._asked(d.form_index + 1, 1)
+            if d.form_editing and field.id == forms.DELIVERY_FIELD and following < len(form):
+                d.form_index = following  # "Sửa" on the choice, now by post: the address comes next
+            elif d.form_editing or following >= len(form):
                 self._form_done()
             else:
-                d.form_index += 1
+                d.form_index = following
         elif event == "back":
             d = self.data
             if d.form_editing:  # "Quay lại" from an answer opened with "Sửa": back to the review (checked)
                 self._form_done()
                 return
-            if d.form_index > 0:
-                d.form_index -= 1
+            previous = self._asked(d.form_index - 1, -1)
+            if previous >= 0:
+                d.form_index = previous
                 return
             # Logged in: back leaves the dossier; ask the citizen to cancel instead of losing the form silently.
             self.goto(State.PROCEDURE_INFO)
@@ -891,9 +908,14 @@ class Session:
 
     # ------------------------------------------------------------------------------------------ review, OTP
     def _enter_review(self) -> None:
-        """The fee for what is actually submitted (pages scanned, copies asked for) and today's appointment."""
+        """The fee for what is actually submitted (pages scanned, copies asked for), the postage when the result
+        goes by post, and today's appointment."""
+        from kiosk.domain import forms
         quote = self._fee_quote()
         self.data.fee_text = quote.text_vi if quote else ""
+        postal = self.services.config.postal
+        by_post = forms.delivery_choice(self.data.clean_form)[0] == "post"
+        self.data.postage_text = forms.postage_text(postal.postage_vnd, postal.paid_on_delivery) if by_post else ""
         self.data.appointment_date = self._appointment(self.data.procedure, self.services.now())
 
     def _on_review(self, event: str, **p: Any):
@@ -968,14 +990,21 @@ class Session:
         data.lookup_secret = data.lookup_secret or new_lookup_secret()  # on the receipt even when offline
         procedure, citizen = data.procedure, data.citizen
         components = [(c.id, c.name, [p.image for p in c.pages]) for c in data.components if c.pages]
+        from kiosk.domain import forms
+
         form = dict(data.clean_form)
+        method, address = forms.delivery_choice(form)
+        for key in (forms.DELIVERY_FIELD, forms.DELIVERY_ADDRESS_FIELD):  # they go as the dossier's result_delivery
+            form.pop(key, None)
+        delivery = {"method": method, "address": address,
+                    "postage_vnd": svc.config.postal.postage_vnd if method == "post" else 0}
         form["_citizen"] = {"id_number": citizen.id_number, "full_name": citizen.full_name} if citizen else {}
         token, ref, appointment = data.confirmation_token, data.local_reference, data.appointment_date
         secret = data.lookup_secret
         dpi = svc.config.scanner.dpi
 
         def work():
-            from kiosk.portal.models import DocumentRef, DossierSubmission
+            from kiosk.portal.models import DocumentRef, DossierSubmission, ResultDelivery
             from kiosk.domain.pages import pack_pages
 
             from kiosk.session.dossier import declaration_document
@@ -994,7 +1023,7 @@ class Session:
             submission = DossierSubmission(
                 procedure_code=procedure.code, form=form, documents=refs, kiosk_id=svc.config.kiosk.id,
                 local_reference=ref, confirmed_at=svc.now(), confirmation_token=token, appointment_date=appointment,
-                lookup_secret=secret)
+                lookup_secret=secret, result_delivery=ResultDelivery(**delivery))
             svc.outbox.enqueue(submission, blobs)  # durable before anything says "received"
             return svc.outbox.deliver(ref, svc.portal)  # None when the portal could not be reached in time
 
@@ -1085,7 +1114,9 @@ class Session:
             received_at=d.received_at or svc.now(), appointment_date=d.appointment_date,
             documents=[(c.name, c.page_count) for c in d.components if c.page_count],
             fee_text=d.fee_text, offline=not d.delivered, payment_qr=self._payment_qr(),
-            assisted_note=login_doors.receipt_note(self))
+            assisted_note=login_doors.receipt_note(self),
+            delivery_address=_delivery_address(d.clean_form),
+            postage_text=d.postage_text)
 
     def _payment_qr(self) -> str | None:
         pay = self.services.config.payment
@@ -1285,6 +1316,13 @@ class Session:
         except Exception:  # noqa: BLE001 - an unknown fee is shown as "cán bộ sẽ thông báo"
             log.exception("fee unavailable")
             return None
+
+
+def _delivery_address(clean_form: dict) -> str:
+    """The post address of checked form values, or "" when the result is collected at the centre."""
+    from kiosk.domain import forms
+
+    return forms.delivery_choice(clean_form)[1]
 
 
 def _ticket_data(ticket, centre_name: str):
