@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
+import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -168,3 +172,45 @@ def test_lookup_messages_are_plain_vietnamese_with_a_next_step() -> None:
         assert m.kind == code and m.title and m.text and m.next_step
         assert "error" not in (m.title + m.text).lower()
     assert "còn 2 lần" in messages.for_portal_code("lookup_mismatch", remaining_attempts=2).text
+
+
+def test_a_ready_electronic_result_is_printed_at_the_status_screen(kiosk: Kiosk, tmp_path: Path) -> None:
+    """2.000635 (bản sao trích lục hộ tịch): its result is a printable electronic copy (catalogue result_copy)."""
+    import httpx
+
+    from kiosk.portal.client import PortalClient
+    from portal_fixtures import KIOSK_ID
+
+    with PortalClient(kiosk.sandbox.url, kiosk_id=KIOSK_ID) as c:
+        c.login("VNEID-TEST-0001")
+        data = fake_pdf("tờ khai")
+        c.upload_blob(data)
+        sub = submission(confirm(c, kiosk.sandbox), [doc_ref("to_khai", data, 1)], "KIOSK-TEST-01-PRINT1",
+                         procedure_code="2.000635")
+        receipt = c.submit(sub, "idem-print-result-1")
+    code, secret = receipt.dossier_code, receipt.lookup_secret
+    kiosk.send("status_lookup")
+    assert kiosk.state is State.STATUS_LOOKUP
+    kiosk.present(encode_receipt_qr(code, secret))
+    assert kiosk.data.status_view is not None and not kiosk.data.status_view.result_printable  # not ready yet
+    kiosk.send("print_result")
+    assert not kiosk.runner.jobs or all(kiosk._is_read_job(j) for j in kiosk.runner.jobs)  # nothing to print
+    httpx.post(f"{kiosk.sandbox.url}/api/v1/sandbox/dossiers/{code}/status", json={"status": "completed"}, timeout=5)
+    kiosk.present(encode_receipt_qr(code, secret))
+    view = kiosk.data.status_view
+    assert view.result_electronic and view.result_printable
+    before = len(kiosk.printer.jobs)
+    kiosk.send("print_result")
+    kiosk.settle()
+    assert kiosk.data.result_printed and kiosk.data.error is None and len(kiosk.printer.jobs) == before + 1
+    paper = stack_vertically(decode_raster(kiosk.printer.jobs[-1]))  # the printer's bytes, decoded back
+    assert paper.width == kiosk.printer.width_dots and paper.height > 300
+    if shutil.which("tesseract") is None:
+        pytest.skip("tesseract not installed (Debian: tesseract-ocr tesseract-ocr-vie)")
+    path = tmp_path / "result.png"
+    paper.save(path)
+    text = subprocess.run(["tesseract", str(path), "-", "-l", "vie", "--psm", "6"], capture_output=True, text=True,
+                          timeout=60, check=True, env={**os.environ, "OMP_THREAD_LIMIT": "1"}).stdout
+    flat = " ".join(unicodedata.normalize("NFC", text).split())
+    assert "Bản sao trích lục hộ tịch" in flat and "Mã kiểm tra" in flat, flat  # its title, how to verify it
+    assert code in flat.replace(" ", ""), flat

@@ -157,12 +157,8 @@ def _result_copy(catalog_path: Path, code: str) -> str:
     return "none"
 
 
-def _procedure_result_title(catalog_path: Path, code: str) -> str:
-    for p in load_catalog(catalog_path):
-        if p.get("code") == code:
-            value = p.get("result_name", "")
-            return value if isinstance(value, str) else ""
-    return ""
+def _procedure_entry(catalog_path: Path, code: str) -> dict[str, Any]:
+    return next((p for p in load_catalog(catalog_path) if p.get("code") == code), {})
 
 
 def _procedure_name(catalog_path: Path, code: str) -> str:
@@ -323,7 +319,7 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
         /dossiers/lookup). Errors: as /dossiers/lookup, and result_unavailable (404)."""
         return store.electronic_result(body.code, body.secret, _lookup_client(request, body),
                                        result_copy=lambda code: _result_copy(catalog_file, code),
-                                       title=lambda code: _procedure_result_title(catalog_file, code))
+                                       entry=lambda code: _procedure_entry(catalog_file, code))
 
     @api.post("/queue/tickets", response_model=QueueTicket, tags=["queue"], dependencies=[Replay])
     def queue_ticket(body: QueueTicketRequest, store: Store) -> QueueTicket:

@@ -489,19 +489,20 @@ class SandboxStore:
             "result_by_post": delivery.get("method") == "post"})
 
     def electronic_result(self, code: str, secret: str, client: str, *, result_copy: Callable[[str], str],
-                          title: Callable[[str], str]) -> ElectronicResult:
-        """The printable electronic copy of a completed dossier's result (same code + secret rule)."""
+                          entry: Callable[[str], dict[str, Any]]) -> ElectronicResult:
+        """The printable electronic copy of a completed dossier's result (same code + secret rule). The sandbox
+        stands in for the civil-status register: the copy lists the form's answers under the catalogue's labels."""
         view = self.lookup(code, secret, client, result_copy=result_copy)
         if not view.result_printable:
             raise SandboxError(404, "result_unavailable", "no printable electronic result for this dossier")
         with self._lock:
-            row = self._db.execute("SELECT form, received_at FROM dossiers WHERE code = ?",
-                                   (view.dossier_code,)).fetchone()
-        form = json.loads(row["form"])
-        lines = [f"{k.replace('_', ' ').capitalize()}: {v}" for k, v in form.items()
+            row = self._db.execute("SELECT form FROM dossiers WHERE code = ?", (view.dossier_code,)).fetchone()
+        procedure = entry(view.procedure_code)
+        labels = {f.get("id"): f.get("label") for f in procedure.get("form", []) if isinstance(f, dict)}
+        lines = [f"{labels.get(k) or k}: {v}" for k, v in json.loads(row["form"]).items()
                  if not k.startswith("_") and isinstance(v, (str, int)) and not isinstance(v, bool)][:20]
         return ElectronicResult(
-            dossier_code=view.dossier_code, title=title(view.procedure_code) or view.procedure_name or "Kết quả",
+            dossier_code=view.dossier_code, title=procedure.get("result_name") or view.procedure_name or "Kết quả",
             lines=lines, issued_on=self.now().astimezone(CENTRE_TZ).date(), issuer="UBND xã (Cổng thử nghiệm)",
             verify_code="KQ" + "".join(ch for ch in view.dossier_code if ch.isdigit())[-12:])
 
