@@ -3,7 +3,8 @@ the secret printed beside it, and see where the dossier is: status and appointme
 When the result is a printable electronic copy, "In kết quả" prints it on the kiosk's printer."""
 from __future__ import annotations
 
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.graphics.texture import Texture
+from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 
 from kiosk.portal.client import STATUS_LABELS
 from kiosk.domain.receipt import format_datetime
@@ -20,6 +21,7 @@ class StatusLookupScreen(KioskScreen):
     result = StringProperty("")
     printable = BooleanProperty(False)
     printed = BooleanProperty(False)
+    payment_qr = ObjectProperty(None, allownone=True)  # status 6: the VietQR for the amount due, as a texture
 
     def start_typing(self) -> None:
         self.typing, self.typing_secret = True, False
@@ -50,6 +52,10 @@ class StatusLookupScreen(KioskScreen):
             self.code = d.status_code
         v = d.status_view
         self.printed = bool(d.result_printed)
+        payload = getattr(d, "status_payment_qr", "")
+        if payload != getattr(self, "_qr_payload", ""):
+            self._qr_payload = payload
+            self.payment_qr = _qr_texture(payload) if payload else None
         if v is None:
             self.result, self.printable = "", False
             return
@@ -71,3 +77,19 @@ class StatusLookupScreen(KioskScreen):
     def on_leave(self, *_args) -> None:
         self.code, self.secret, self.typing, self.typing_secret, self.result = "", "", False, False, ""
         self.printable = self.printed = False
+        self.payment_qr, self._qr_payload = None, ""
+
+
+def _qr_texture(payload: str) -> Texture:
+    """A QR code as a grey texture (crisp: one texel per module, scaled up without smoothing)."""
+    import qrcode
+
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, box_size=1)
+    code.add_data(payload)
+    code.make(fit=True)
+    image = code.make_image().get_image().convert("L")
+    tex = Texture.create(size=image.size, colorfmt="luminance")
+    tex.blit_buffer(image.tobytes(), colorfmt="luminance", bufferfmt="ubyte")
+    tex.flip_vertical()
+    tex.mag_filter = "nearest"
+    return tex

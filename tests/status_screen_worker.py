@@ -50,6 +50,11 @@ def _data(case: str) -> SessionData:
         data.error = messages.for_portal_code("lookup_mismatch", remaining_attempts=3)
     else:
         data.status_view = _view(next(s for s in DossierStatus if str(NATIONAL_STATUS_CODE[s]) == case))
+        if case == "6":  # the centre has a collecting account: a VietQR for the amount due
+            from kiosk.domain.vietqr import vietqr_payload
+
+            v = data.status_view
+            data.status_payment_qr = vietqr_payload("970415", "113366668888", v.fee_amount, v.payment_code)
     return data
 
 

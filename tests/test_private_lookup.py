@@ -214,3 +214,33 @@ def test_a_ready_electronic_result_is_printed_at_the_status_screen(kiosk: Kiosk,
     flat = " ".join(unicodedata.normalize("NFC", text).split())
     assert "Bản sao trích lục hộ tịch" in flat and "Mã kiểm tra" in flat, flat  # its title, how to verify it
     assert code in flat.replace(" ", ""), flat
+
+
+def test_a_fee_due_comes_with_a_vietqr_when_the_centre_has_an_account(kiosk: Kiosk) -> None:
+    import httpx
+
+    from kiosk.domain.vietqr import parse_tlv
+    from kiosk.portal.client import PortalClient
+    from portal_fixtures import KIOSK_ID
+
+    with PortalClient(kiosk.sandbox.url, kiosk_id=KIOSK_ID) as c:
+        c.login("VNEID-TEST-0001")
+        data = fake_pdf("tờ khai")
+        c.upload_blob(data)
+        receipt = c.submit(submission(confirm(c, kiosk.sandbox), [doc_ref("to_khai", data, 1)], "KIOSK-TEST-01-FEE6"),
+                           "idem-fee-due-1")
+    code, secret = receipt.dossier_code, receipt.lookup_secret
+    httpx.post(f"{kiosk.sandbox.url}/api/v1/sandbox/dossiers/{code}/status", json={"status": "payment_required"},
+               timeout=5)
+    kiosk.send("status_lookup")
+    kiosk.present(encode_receipt_qr(code, secret))
+    assert kiosk.data.status_view.status_code == 6 and kiosk.data.status_payment_qr == ""  # no account: words only
+    pay = kiosk.services.config.payment
+    pay.bank_bin, pay.account = "970415", "113366668888"
+    try:
+        kiosk.present(encode_receipt_qr(code, secret))
+        fields = parse_tlv(kiosk.data.status_payment_qr)
+        view = kiosk.data.status_view
+        assert fields["54"] == str(view.fee_amount) and fields["62"]["08"] == view.payment_code
+    finally:
+        pay.bank_bin = pay.account = ""

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from kiosk.appliance import config
 from kiosk.domain.codes import is_dossier_code
@@ -66,6 +67,12 @@ def test_every_status_renders_on_the_status_screen(rendered, orientation: str) -
         assert title["y"] + title["h"] <= header["y"], (n, "the title runs under the header")
     six = json.dumps(report[f"6-{orientation}"], ensure_ascii=False)
     assert "mã thanh toán: TT" in six and "8.000 đ" in six
+    import zxingcpp  # the VietQR on screen, read back from the picture: the amount due and the payment code
+
+    from kiosk.domain.vietqr import parse_tlv
+    [qr] = [r.text for r in zxingcpp.read_barcodes(Image.open(out / f"status-6-{orientation}.png").convert("L"))]
+    fields = parse_tlv(qr)
+    assert fields["54"] == "8000" and fields["62"]["08"].startswith("TT") and fields["62"]["08"] in six
     assert "Cần bổ sung: Bản chính Giấy chứng sinh" in json.dumps(report[f"5-{orientation}"], ensure_ascii=False)
     nine = report[f"9-{orientation}"]
     assert "Nơi nhận kết quả: Quầy trả kết quả" in json.dumps(nine, ensure_ascii=False)

@@ -193,6 +193,7 @@ class SessionData:
     status_code: str = ""  # the status screen: the code scanned without a secret (old receipt), or looked up
     status_secret: str = ""  # the secret of the dossier shown (to print its electronic result); wiped with the rest
     result_printed: bool = False
+    status_payment_qr: str = ""  # status 6: a VietQR for the amount due (when the centre has a collecting account)
     rating: int | None = None
     error: UserMessage | None = None
     busy: str = ""
@@ -1230,6 +1231,7 @@ class Session:
             d.busy = ""
             d.error = None
             d.status_view = p["result"]
+            d.status_payment_qr = self._status_payment_qr(d.status_view)
         elif event == "_status_failed":
             d.status_secret = ""
             self._fail(p["error"])
@@ -1253,6 +1255,20 @@ class Session:
             self._fail(err, device_kind="printer" if isinstance(err, DeviceError) else "")
         else:
             return False
+
+    def _status_payment_qr(self, view) -> str:
+        """Status 6 (Yêu cầu nghĩa vụ tài chính): a VietQR for the amount due, the payment code as its purpose,
+        when the centre has a collecting account ([payment]); "" otherwise."""
+        pay = self.services.config.payment
+        if view is None or view.status_code != 6 or not view.fee_amount or not (pay.bank_bin and pay.account):
+            return ""
+        try:
+            from kiosk.domain.vietqr import vietqr_payload
+
+            return vietqr_payload(pay.bank_bin, pay.account, view.fee_amount, view.payment_code or view.dossier_code)
+        except Exception:  # noqa: BLE001 - the amount and the code stay on screen in words
+            log.exception("status payment QR unavailable")
+            return ""
 
     def _enter_queue_ticket(self) -> None:
         svc = self.services
