@@ -36,7 +36,7 @@ def _view(status: DossierStatus) -> DossierView:
         details.update(result_electronic=True, result_printable=status is DossierStatus.COMPLETED)
     return DossierView(
         dossier_code=CODE, status=status, procedure_code="2.000635", procedure_name="Cấp bản sao trích lục hộ tịch",
-        received_at=dt.datetime(2026, 3, 16, 2, 30, tzinfo=dt.timezone.utc),
+        received_at=dt.datetime(2026, 3, 16, 2, 30, tzinfo=dt.UTC),
         appointment_date=dt.date(2026, 3, 17), documents=3, pages=3, **details)
 
 

@@ -17,7 +17,8 @@ import enum
 import logging
 import time
 from collections import deque
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
+from collections.abc import Callable
 
 from drivers.base import DeviceError, ScannedPage, ScanSettings, ScanSource
 
@@ -248,7 +249,7 @@ class Session:
         # The latest steps only: the kiosk runs for weeks, one session after another.
         self.history: deque[StepRecord] = deque([StepRecord(State.ATTRACT.value, clock())], maxlen=HISTORY_STEPS)
         self.out_of_service_reason = ""
-        self._listeners: list[Callable[["Session"], None]] = []
+        self._listeners: list[Callable[[Session], None]] = []
         self._queue: deque[tuple[str, dict]] = deque()
         self._dispatching = False
         self._reader_down = False
@@ -260,7 +261,7 @@ class Session:
             services.portal.on_retry = lambda *_: self._post(lambda: self.send(Result.RETRYING, _epoch=self.epoch))
 
     # ------------------------------------------------------------------------------------------ public API
-    def subscribe(self, listener: Callable[["Session"], None]) -> None:
+    def subscribe(self, listener: Callable[[Session], None]) -> None:
         self._listeners.append(listener)
 
     def send(self, event: Event | Result | str, **payload: Any) -> None:
@@ -377,7 +378,7 @@ class Session:
             self._busy_since = None
         elif self._busy_since is None:
             self._busy_since = now
-        if busy and now - self._busy_since < BUSY_CEILING_SECONDS:
+        if self._busy_since is not None and now - self._busy_since < BUSY_CEILING_SECONDS:  # set only while busy
             # The citizen is watching work they started (a long batch of pages, a slow portal): not idle.
             self.last_activity = now
             if self.warning_remaining is not None:
@@ -532,7 +533,8 @@ class Session:
             log.exception("portal logout failed")
 
     def _job(self, fn: Callable[[], Any], ok: str, failed: str, *, busy: str = "", **extra: Any) -> None:
-        """Run `fn` off the caller's thread; its result comes back as event `ok` (result=...) or `failed` (error=...)."""
+        """Run `fn` off the caller's thread; its result comes back as event `ok` (result=...) or `failed`
+        (error=...)."""
         epoch = self.epoch
         if busy:
             self.data.busy = busy
@@ -583,7 +585,8 @@ class Session:
             procedure = self.services.catalog.get(p.get("code", ""))
             if procedure is None:
                 self.data.error = UserMessage("Không tìm thấy thủ tục", "Thủ tục này hiện không có trên máy.",
-                                              "Chọn một thủ tục khác hoặc hỏi cán bộ tại quầy.", kind="unknown_procedure")
+                                              "Chọn một thủ tục khác hoặc hỏi cán bộ tại quầy.",
+                                              kind="unknown_procedure")
                 return
             if self.data.procedure is not None and self.data.procedure.code != procedure.code:
                 self._forget_dossier()
@@ -1130,7 +1133,8 @@ class Session:
             amount = quote.amount_vnd if quote else 0
             if amount <= 0:
                 return None
-            return vietqr_payload(pay.bank_bin, pay.account, amount, self.data.dossier_code or self.data.local_reference)
+            return vietqr_payload(pay.bank_bin, pay.account, amount,
+                                  self.data.dossier_code or self.data.local_reference)
         except Exception:  # noqa: BLE001 - a missing payment code never blocks the receipt
             log.exception("payment QR unavailable")
             return None
