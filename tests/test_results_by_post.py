@@ -43,7 +43,8 @@ def test_the_form_offers_the_post_only_where_the_procedure_allows_it() -> None:
     assert "post" in birth.result_delivery and "post" not in marriage.result_delivery
     ids = [f.id for f in forms.with_delivery(birth, 25_000).form]
     assert ids[-2:] == [forms.DELIVERY_FIELD, forms.DELIVERY_ADDRESS_FIELD]
-    assert forms.with_delivery(forms.with_delivery(birth, 25_000), 25_000).form == forms.with_delivery(birth, 25_000).form
+    once = forms.with_delivery(birth, 25_000)
+    assert forms.with_delivery(once, 25_000).form == once.form  # idempotent
     assert forms.with_delivery(marriage, 25_000) is marriage
     choice = forms.with_delivery(birth, 30_000).form[-2]
     assert forms.BY_POST in choice.choices and "30.000 đ" in choice.help

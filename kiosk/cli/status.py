@@ -14,7 +14,7 @@ HELP = "the portal's view of one dossier"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("code", help="dossier code or local reference (or the text of the receipt QR, which holds the secret)")
+    p.add_argument("code", help="dossier code or local reference (or the receipt QR's text, which holds the secret)")
     p.add_argument("--secret", default="", help="the look-up secret printed beside the code on the receipt")
     p.add_argument("--portal", help="portal base URL (default: from config)")
     p.add_argument("--json", action="store_true", help="one JSON document instead of a table")

@@ -343,6 +343,10 @@ def receipt_job(r: ReceiptData, width_dots: int, native_qr: bool) -> PrintJob:
     return PrintJob(name="receipt", blocks=[b for b in blocks if b is not None])
 
 
+def _clean(text: str) -> str:
+    return unicodedata.normalize("NFC", str(text)).strip()
+
+
 def result_job(result, centre_name: str, width_dots: int) -> PrintJob:
     """The electronic copy of a result (kiosk.portal.models.ElectronicResult), printed at the status screen
     when the procedure's result is a printable electronic copy: its title, lines and the code to verify it."""
@@ -350,15 +354,15 @@ def result_job(result, centre_name: str, width_dots: int) -> PrintJob:
     body = s.px(24, 20)
     s.text([(centre_name, font(s.px(26, 20), True))], align="center")
     s.text([("BẢN ĐIỆN TỬ KẾT QUẢ", font(s.px(36, 26), True))], align="center")
-    s.text([(_nfc(result.title), font(s.px(28, 22), True))], align="center")
+    s.text([(_clean(result.title), font(s.px(28, 22), True))], align="center")
     s.rule(3)
     _labelled(s, "Mã hồ sơ:", result.dossier_code, value_bold=True)
     for line in result.lines:
-        s.text([(_nfc(line), font(body))], hang=s.px(24))
+        s.text([(_clean(line), font(body))], hang=s.px(24))
     if result.issued_on:
         _labelled(s, "Ngày cấp:", format_date(result.issued_on))
     if result.issuer:
-        _labelled(s, "Cơ quan cấp:", _nfc(result.issuer))
+        _labelled(s, "Cơ quan cấp:", _clean(result.issuer))
     s.rule(1)
     blocks: list[Block] = [s.take()]  # type: ignore[list-item]
     if result.verify_code:

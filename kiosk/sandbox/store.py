@@ -423,7 +423,8 @@ class SandboxStore:
             # The kiosk's secret when it sent one (it may already be on an offline receipt), else a new one.
             delivery = submission.result_delivery.model_dump(mode="json") if submission.result_delivery else {}
             db.execute("INSERT INTO dossier_lookup VALUES (?, ?, ?)",
-                       (code, submission.lookup_secret or new_lookup_secret(), json.dumps(delivery, ensure_ascii=False)))
+                       (code, submission.lookup_secret or new_lookup_secret(),
+                        json.dumps(delivery, ensure_ascii=False)))
             row = db.execute("SELECT * FROM dossiers WHERE code = ?", (code,)).fetchone()
         log.info("sandbox dossier %s received (%d documents) from kiosk %s", code, len(submission.documents),
                  submission.kiosk_id)
@@ -458,7 +459,7 @@ class SandboxStore:
             counts = [db.execute("SELECT COUNT(*), MIN(at) FROM lookup_failures WHERE key = ? AND at > ?",
                                  (k, since)).fetchone() for k in keys]
             limits = (LOOKUP_MAX_WRONG_PER_CODE, LOOKUP_MAX_WRONG_PER_CLIENT)
-            locked = [c for c, limit in zip(counts, limits) if c[0] >= limit]
+            locked = [c for c, limit in zip(counts, limits, strict=True) if c[0] >= limit]
             if locked:
                 oldest = min(dt.datetime.fromisoformat(c[1]) for c in locked)
                 wait = max(1.0, (oldest + LOOKUP_WINDOW - now).total_seconds())
@@ -469,7 +470,7 @@ class SandboxStore:
                                  "WHERE d.code = ? OR d.local_reference = ?", (code, code)).fetchone()
                 if row is None or not typed or not secrets.compare_digest(row["secret"], typed):
                     db.executemany("INSERT INTO lookup_failures VALUES (?, ?)", [(k, now.isoformat()) for k in keys])
-                    remaining = min(limit - c[0] - 1 for c, limit in zip(counts, limits))
+                    remaining = min(limit - c[0] - 1 for c, limit in zip(counts, limits, strict=True))
                     refusal = (SandboxError(403, "lookup_mismatch", "no dossier with this code and secret",
                                             remaining_attempts=remaining) if remaining > 0 else
                                SandboxError(429, "lookup_locked", "too many wrong look-ups; wait",
