@@ -39,11 +39,10 @@ demo: setup
 # Both cores: whole test files go to one worker each (module fixtures such as the golden renderer run once).
 TEST_WORKERS ?= 2
 
+# The suite, then the lint (ruff + mypy). CI (.ci/run) also runs `make wheel-check` after it.
 test: setup
 	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow and not bench"
-
-# `make test` also lints and checks the wheel (before the suite; the test recipe above is the suite alone).
-test: lint wheel-check
+	$(MAKE) --no-print-directory lint
 
 # ruff (pyflakes, pycodestyle, bugbear, pyupgrade) and mypy; settings in pyproject.toml. No reformatting.
 lint: setup

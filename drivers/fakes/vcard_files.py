@@ -115,9 +115,12 @@ def face_jpeg(target_bytes: int = 15000, seed: int = 7) -> bytes:
     draw.arc((95, 170, 145, 205), 20, 160, fill=(150, 60, 60), width=4)
     draw.rectangle((40, 250, 200, 320), fill=(30, 60, 120))
     px = img.load()
+    assert px is not None
     for _ in range(w * h // 3):  # sensor noise, gives the JPEG a realistic size
         x, y = rng.randrange(w), rng.randrange(h)
-        r, g, b = px[x, y]
+        pixel = px[x, y]
+        assert isinstance(pixel, tuple)  # an RGB image
+        r, g, b = pixel
         n = rng.randint(-25, 25)
         px[x, y] = (max(0, min(255, r + n)), max(0, min(255, g + n)), max(0, min(255, b + n)))
     best = b""

@@ -45,7 +45,7 @@ QR_STATE = {
 
 
 def qr_countdown(seconds: int) -> str:
-    return f"Mã còn dùng được {max(0, seconds)} giây. Máy tự đổi mã mới trước khi hết hạn."
+    return f"Mã còn dùng được {max(0, seconds)} giây. Máy tự đổi mã mới."
 
 
 def user_code_text(code: str) -> str:
