@@ -194,7 +194,8 @@ def bad_day(pilot, svc, out: Path) -> dict:
     svc.reader.present("VNEID-TEST-0001")
     p.wait_state("form", timeout=20)
     today = svc.now().date()
-    for index, field in enumerate(proc.form):  # one question per screen, the answer through the keyboard's keys
+    form = s.data.procedure.form  # the session's: the delivery question ends it where post is offered
+    for index, field in enumerate(form):  # one question per screen, the answer through the keyboard's keys
         p.wait_until(lambda i=index: p.state != "form" or s.data.form_index == i, 10, "the question")
         if p.state != "form":
             break
@@ -205,6 +206,7 @@ def bad_day(pilot, svc, out: Path) -> dict:
             else:
                 p.enter_text(value)
         p.tap("Tiếp tục")
+    assert p.state != "form", f"form refused: {s.data.form_errors}"
     p.wait_state("documents")
     svc.scanner.set_fault("jam_at:2")
     while p.state == "documents":
@@ -247,6 +249,7 @@ def bad_day(pilot, svc, out: Path) -> dict:
     data = s.data
     result = {"local_reference": data.local_reference, "delivered": data.delivered,
               "shown_code": data.dossier_code or data.local_reference,
+              "shown_secret": data.lookup_secret,  # printed beside the code: status look-up needs both
               "pages": {c.id: c.page_count for c in data.components},
               "print_error": data.print_error.kind if data.print_error else None, "jams_cleared": jams}
     p.tap("Hoàn tất")
@@ -259,11 +262,13 @@ def bad_day(pilot, svc, out: Path) -> dict:
     result["wiped"] = s.data.citizen is None and not s.data.components
     if not result["delivered"]:
         p.wait_until(lambda: svc.outbox.depth() == 0, 180, "the outbox to deliver the saved dossier")
-    # the citizen comes back and types the code from the receipt
+    # the citizen comes back and types the code and the secret from the receipt
     p.tap("Tra cứu hồ sơ")
     p.wait_state("status_lookup")
     p.tap(widget=p.call(lambda: p.app.manager.current_screen.ids.code_box))
     p.enter_text(result["shown_code"])
+    p.tap(widget=p.call(lambda: p.app.manager.current_screen.ids.secret_box))
+    p.enter_text(result["shown_secret"])
     p.tap("Tra cứu")
     p.wait_idle(20)
     p.wait_until(lambda: s.data.status_view is not None or s.data.error is not None, 20, "the dossier's status")
@@ -305,6 +310,11 @@ def main() -> int:
                 except BaseException as e:  # noqa: BLE001 - reported to the test
                     result["error"] = f"{type(e).__name__}: {e}"
                     traceback.print_exc()
+                    try:  # the next scenario starts from the attract screen all the same
+                        pilot.screenshot(out / name / "failure.png")
+                        pilot.call(lambda: pilot.session.send("cancel"))
+                    except BaseException:  # noqa: BLE001
+                        traceback.print_exc()
         finally:
             from kivy.clock import Clock
 
