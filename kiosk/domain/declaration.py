@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import unicodedata
@@ -126,21 +127,27 @@ def _pil_font(bold: bool, px: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(resources.resource_path(_FONTS[bold])), px, layout_engine=ImageFont.Layout.BASIC)
 
 
+@functools.lru_cache(maxsize=8192)
 def _width_mm(text: str, size_pt: float, bold: bool) -> float:
     # measured at 100 px per em, scaled: 1 pt = 25.4/72 mm
     return _pil_font(bold, 100).getlength(text) / 100.0 * size_pt * 25.4 / 72.0
 
 
 def _wrap(text: str, width_mm: float, size_pt: float, bold: bool = False) -> list[str]:
+    """Greedy word wrap. A line's width is kept as the sum of its words' (cached) widths; only a line that comes
+    within 3 % of the limit is measured whole (kerning across words), so a long field is not re-measured per word."""
     lines: list[str] = []
-    line = ""
+    line, line_mm = "", 0.0
     for word in text.split():
-        candidate = f"{line} {word}".strip()
-        if line and _width_mm(candidate, size_pt, bold) > width_mm:
+        step = _width_mm(f" {word}" if line else word, size_pt, bold)
+        candidate, candidate_mm = (f"{line} {word}" if line else word), line_mm + step
+        if line and candidate_mm > width_mm * 0.97:
+            candidate_mm = _width_mm(candidate, size_pt, bold)
+        if line and candidate_mm > width_mm:
             lines.append(line)
-            line = word
+            line, line_mm = word, _width_mm(word, size_pt, bold)
         else:
-            line = candidate
+            line, line_mm = candidate, candidate_mm
     if line or not lines:
         lines.append(line)
     return lines
