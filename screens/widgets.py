@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kivy.app import App
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.event import EventDispatcher
+from kivy.properties import (BooleanProperty, ColorProperty, NumericProperty, ObjectProperty,
+                             StringProperty)
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.label import Label
@@ -16,13 +18,93 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk.messages import UserMessage
 
-# High-contrast palette (body text on background >= 7:1; meaning never carried by colour alone).
+# The default palette (body text on background >= 7:1; meaning never carried by colour alone). These names stay
+# for older imports; the kv files read the live `theme` below, which holds them in the default mode.
 INK = (0.07, 0.07, 0.07, 1)
 PRIMARY = (0.04, 0.23, 0.50, 1)
 PAPER = (1, 1, 1, 1)
 PANEL = (0.94, 0.95, 0.97, 1)
 WARN_BG = (1.0, 0.96, 0.81, 1)
 WARN_INK = (0.35, 0.10, 0.0, 1)
+
+#: role -> colour, per mode. "paper" is the page, "primary" the header and main buttons (their words are "paper"),
+#: "panel" the tiles and footer, "pressed" a touched tile, "line" thin borders, "hint" a placeholder's words,
+#: "soft" secondary words, "ok_bg" a good-news band, "disabled_bg"/"disabled_ink" a greyed button, "focus" the
+#: keypad's focus ring. tests/test_theme.py checks the contrast of every pair a citizen reads (CONTRAST_PAIRS).
+PALETTES: dict[str, dict[str, tuple]] = {
+    "default": {
+        "ink": INK, "primary": PRIMARY, "paper": PAPER, "panel": PANEL, "warn_bg": WARN_BG, "warn_ink": WARN_INK,
+        "pressed": (0.80, 0.86, 0.95, 1), "line": (0.35, 0.35, 0.4, 1), "key_line": (0.45, 0.45, 0.5, 1),
+        "hint": (0.3, 0.3, 0.3, 1), "soft": (0.2, 0.2, 0.2, 1), "ok_bg": (0.85, 0.93, 0.86, 1),
+        "disabled_bg": (0.75, 0.75, 0.75, 1), "disabled_ink": (0.25, 0.25, 0.25, 1),
+        "face_bg": (0.93, 0.94, 0.97, 1), "face_ink": (0.05, 0.23, 0.49, 1), "focus": (0.85, 0.33, 0.0, 1),
+    },
+    # light on dark: white words on black, yellow for what can be pressed (black words on yellow buttons)
+    "high_contrast": {
+        "ink": (1, 1, 1, 1), "primary": (1.0, 0.86, 0.0, 1), "paper": (0, 0, 0, 1), "panel": (0.1, 0.1, 0.1, 1),
+        "warn_bg": (0.22, 0.08, 0.0, 1), "warn_ink": (1.0, 0.85, 0.55, 1),
+        "pressed": (0.28, 0.24, 0.0, 1), "line": (0.85, 0.85, 0.85, 1), "key_line": (0.85, 0.85, 0.85, 1),
+        "hint": (0.82, 0.82, 0.82, 1), "soft": (0.9, 0.9, 0.9, 1), "ok_bg": (0.0, 0.22, 0.08, 1),
+        "disabled_bg": (0.25, 0.25, 0.25, 1), "disabled_ink": (0.8, 0.8, 0.8, 1),
+        "face_bg": (0.1, 0.1, 0.1, 1), "face_ink": (1.0, 0.86, 0.0, 1), "focus": (0.0, 0.9, 1.0, 1),
+    },
+}
+
+#: (words, background, minimum in high contrast, minimum otherwise): every pair a citizen reads on the screens.
+BODY, NON_BODY = (7.0, 4.5), (4.5, 4.5)
+CONTRAST_PAIRS: list[tuple[str, str, float, float]] = [
+    ("ink", "paper", *BODY), ("ink", "panel", *BODY), ("ink", "pressed", *BODY), ("ink", "ok_bg", *BODY),
+    ("warn_ink", "warn_bg", *BODY), ("primary", "paper", *BODY), ("paper", "primary", *BODY),
+    ("primary", "panel", *BODY), ("primary", "ok_bg", *BODY), ("soft", "paper", *BODY), ("soft", "panel", *BODY),
+    ("face_ink", "face_bg", *BODY), ("warn_ink", "paper", *BODY),
+    ("hint", "paper", *NON_BODY), ("disabled_ink", "disabled_bg", *NON_BODY), ("ink", "disabled_bg", *NON_BODY),
+]
+#: Non-text parts (borders, the focus ring) need 3:1 against what they sit on (WCAG 1.4.11).
+NON_TEXT_PAIRS: list[tuple[str, str]] = [("focus", "paper"), ("focus", "panel"), ("focus", "primary"),
+                                         ("line", "paper"), ("primary", "paper")]
+
+LARGE_TEXT_FACTOR = 1.5
+
+
+class Theme(EventDispatcher):
+    """What the kv files read for colours and text sizes: `theme.ink`, `app.px(40) * theme.k`, ... The session's
+    accessibility choices (large text, high contrast, language) set it through `apply`; the wipe resets them."""
+
+    k = NumericProperty(1.0)  # text size factor: 1 by default, LARGE_TEXT_FACTOR in large-text mode
+    large = BooleanProperty(False)
+    contrast = BooleanProperty(False)
+    lang = StringProperty("vi")
+    ink = ColorProperty(INK)
+    primary = ColorProperty(PRIMARY)
+    paper = ColorProperty(PAPER)
+    panel = ColorProperty(PANEL)
+    warn_bg = ColorProperty(WARN_BG)
+    warn_ink = ColorProperty(WARN_INK)
+    pressed = ColorProperty(PALETTES["default"]["pressed"])
+    line = ColorProperty(PALETTES["default"]["line"])
+    key_line = ColorProperty(PALETTES["default"]["key_line"])
+    hint = ColorProperty(PALETTES["default"]["hint"])
+    soft = ColorProperty(PALETTES["default"]["soft"])
+    ok_bg = ColorProperty(PALETTES["default"]["ok_bg"])
+    disabled_bg = ColorProperty(PALETTES["default"]["disabled_bg"])
+    disabled_ink = ColorProperty(PALETTES["default"]["disabled_ink"])
+    face_bg = ColorProperty(PALETTES["default"]["face_bg"])
+    face_ink = ColorProperty(PALETTES["default"]["face_ink"])
+    focus = ColorProperty(PALETTES["default"]["focus"])
+
+    def apply(self, *, large: bool = False, contrast: bool = False, lang: str = "vi") -> bool:
+        """Set the modes; True when anything changed."""
+        lang = lang if lang in ("vi", "en") else "vi"
+        changed = (large, contrast, lang) != (self.large, self.contrast, self.lang)
+        self.large, self.contrast = large, contrast
+        self.k = LARGE_TEXT_FACTOR if large else 1.0
+        for role, value in PALETTES["high_contrast" if contrast else "default"].items():
+            setattr(self, role, value)
+        self.lang = lang
+        return changed
+
+
+theme = Theme()
 
 
 class KioskScreen(Screen):
@@ -250,7 +332,7 @@ def choice_text(title: str, subtitle: str = "") -> str:
     """Markup for a two-line choice: the official name in bold, a plain explanation smaller under it."""
     out = f"[b]{escape_markup(title)}[/b]"
     if subtitle:
-        out += f"\n[size={int(App.get_running_app().px(40))}]{escape_markup(subtitle)}[/size]"
+        out += f"\n[size={int(App.get_running_app().px(40) * theme.k)}]{escape_markup(subtitle)}[/size]"
     return out
 
 
@@ -263,6 +345,14 @@ def icon(name: str) -> str:
     """The path of assets/icons/<name>.png, or "" when it is missing (the words still say everything)."""
     path = ICON_DIR / f"{name}.png"
     return str(path) if path.exists() else ""
+
+
+def light_icon(path: str) -> str | None:
+    """The light version (assets/icons/light/, for dark backgrounds in high contrast) of an icon path, if drawn."""
+    if not path:
+        return None
+    light = Path(path).parent / "light" / Path(path).name
+    return str(light) if light.exists() else path
 
 
 def icon_for(procedure) -> str:
