@@ -18,52 +18,8 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk.messages import UserMessage
 
-# The default palette (body text on background >= 7:1; meaning never carried by colour alone). These names stay
-# for older imports; the kv files read the live `theme` below, which holds them in the default mode.
-INK = (0.07, 0.07, 0.07, 1)
-PRIMARY = (0.04, 0.23, 0.50, 1)
-PAPER = (1, 1, 1, 1)
-PANEL = (0.94, 0.95, 0.97, 1)
-WARN_BG = (1.0, 0.96, 0.81, 1)
-WARN_INK = (0.35, 0.10, 0.0, 1)
-
-#: role -> colour, per mode. "paper" is the page, "primary" the header and main buttons (their words are "paper"),
-#: "panel" the tiles and footer, "pressed" a touched tile, "line" thin borders, "hint" a placeholder's words,
-#: "soft" secondary words, "ok_bg" a good-news band, "disabled_bg"/"disabled_ink" a greyed button, "focus" the
-#: keypad's focus ring. tests/test_theme.py checks the contrast of every pair a citizen reads (CONTRAST_PAIRS).
-PALETTES: dict[str, dict[str, tuple]] = {
-    "default": {
-        "ink": INK, "primary": PRIMARY, "paper": PAPER, "panel": PANEL, "warn_bg": WARN_BG, "warn_ink": WARN_INK,
-        "pressed": (0.80, 0.86, 0.95, 1), "line": (0.35, 0.35, 0.4, 1), "key_line": (0.45, 0.45, 0.5, 1),
-        "hint": (0.3, 0.3, 0.3, 1), "soft": (0.2, 0.2, 0.2, 1), "ok_bg": (0.85, 0.93, 0.86, 1),
-        "disabled_bg": (0.75, 0.75, 0.75, 1), "disabled_ink": (0.25, 0.25, 0.25, 1),
-        "face_bg": (0.93, 0.94, 0.97, 1), "face_ink": (0.05, 0.23, 0.49, 1), "focus": (0.85, 0.33, 0.0, 1),
-    },
-    # light on dark: white words on black, yellow for what can be pressed (black words on yellow buttons)
-    "high_contrast": {
-        "ink": (1, 1, 1, 1), "primary": (1.0, 0.86, 0.0, 1), "paper": (0, 0, 0, 1), "panel": (0.1, 0.1, 0.1, 1),
-        "warn_bg": (0.22, 0.08, 0.0, 1), "warn_ink": (1.0, 0.85, 0.55, 1),
-        "pressed": (0.28, 0.24, 0.0, 1), "line": (0.85, 0.85, 0.85, 1), "key_line": (0.85, 0.85, 0.85, 1),
-        "hint": (0.82, 0.82, 0.82, 1), "soft": (0.9, 0.9, 0.9, 1), "ok_bg": (0.0, 0.22, 0.08, 1),
-        "disabled_bg": (0.25, 0.25, 0.25, 1), "disabled_ink": (0.8, 0.8, 0.8, 1),
-        "face_bg": (0.1, 0.1, 0.1, 1), "face_ink": (1.0, 0.86, 0.0, 1), "focus": (0.0, 0.9, 1.0, 1),
-    },
-}
-
-#: (words, background, minimum in high contrast, minimum otherwise): every pair a citizen reads on the screens.
-BODY, NON_BODY = (7.0, 4.5), (4.5, 4.5)
-CONTRAST_PAIRS: list[tuple[str, str, float, float]] = [
-    ("ink", "paper", *BODY), ("ink", "panel", *BODY), ("ink", "pressed", *BODY), ("ink", "ok_bg", *BODY),
-    ("warn_ink", "warn_bg", *BODY), ("primary", "paper", *BODY), ("paper", "primary", *BODY),
-    ("primary", "panel", *BODY), ("primary", "ok_bg", *BODY), ("soft", "paper", *BODY), ("soft", "panel", *BODY),
-    ("face_ink", "face_bg", *BODY), ("warn_ink", "paper", *BODY),
-    ("hint", "paper", *NON_BODY), ("disabled_ink", "disabled_bg", *NON_BODY), ("ink", "disabled_bg", *NON_BODY),
-]
-#: Non-text parts (borders, the focus ring) need 3:1 against what they sit on (WCAG 1.4.11).
-NON_TEXT_PAIRS: list[tuple[str, str]] = [("focus", "paper"), ("focus", "panel"), ("focus", "primary"),
-                                         ("line", "paper"), ("primary", "paper")]
-
-LARGE_TEXT_FACTOR = 1.5
+from screens.palette import (INK, LARGE_TEXT_FACTOR, PALETTES, PANEL, PAPER, PRIMARY,  # noqa: F401 - re-exported
+                             WARN_BG, WARN_INK)
 
 
 class Theme(EventDispatcher):
@@ -91,6 +47,8 @@ class Theme(EventDispatcher):
     face_bg = ColorProperty(PALETTES["default"]["face_bg"])
     face_ink = ColorProperty(PALETTES["default"]["face_ink"])
     focus = ColorProperty(PALETTES["default"]["focus"])
+    sel_bg = ColorProperty(PALETTES["default"]["sel_bg"])
+    sel_ink = ColorProperty(PALETTES["default"]["sel_ink"])
 
     def apply(self, *, large: bool = False, contrast: bool = False, lang: str = "vi") -> bool:
         """Set the modes; True when anything changed."""
@@ -105,6 +63,44 @@ class Theme(EventDispatcher):
 
 
 theme = Theme()
+
+
+# ---------------------------------------------------------------------------------------------- languages
+def translate_label(label) -> None:
+    """Show a label in the displayed language: its Vietnamese text (kv, Python or kiosk.messages) through the
+    catalogue (kiosk.messages.i18n). Runs on every text change (the `<Label>` rule) and after each render; the
+    Vietnamese stays on the label (`source_text`) so a switch back, and the simulated citizen, find it."""
+    from kiosk.messages.i18n import tr
+
+    text = label.text
+    pair = getattr(label, "_i18n", None)
+    if theme.lang == "vi":
+        if pair is not None and text == pair[1]:
+            label._i18n = None
+            label.text = pair[0]
+        return
+    if pair is not None and text == pair[1]:
+        return
+    en = tr(text, theme.lang)
+    label._i18n = (text, en) if en != text else None
+    if en != text:
+        label.text = en
+
+
+def source_text(widget) -> str:
+    """The Vietnamese a label was made with (its text, unless shown translated)."""
+    pair = getattr(widget, "_i18n", None)
+    return pair[0] if (pair is not None and widget.text == pair[1]) else widget.text
+
+
+def relabel(*roots) -> None:
+    for root in roots:
+        stack = [root]
+        while stack:
+            w = stack.pop()
+            if isinstance(w, Label):
+                translate_label(w)
+            stack.extend(w.children)
 
 
 class KioskScreen(Screen):
@@ -141,6 +137,22 @@ class BigButton(Button):
     min_width = NumericProperty(0)
     collapsed = BooleanProperty(False)
     icon = StringProperty("")  # a path from icon(): drawn left of the words (never instead of them)
+    focused = BooleanProperty(False)  # the keypad's focus: what its select key does now (a thick ring around it)
+
+
+class ModeButton(Button):
+    """A header switch (listen, large text, contrast, language): an icon beside the word, `on` while active (then
+    filled and ticked: the state is never shown by colour alone). `event` is the session event it sends."""
+
+    on = BooleanProperty(False)
+    icon = StringProperty("")
+    event = StringProperty("")
+
+    def on_release(self) -> None:
+        if self.event == "set_lang":
+            App.get_running_app().send("set_lang", lang="vi" if theme.lang == "en" else "en")
+        elif self.event:
+            App.get_running_app().send(self.event)
 
 
 class ChoiceButton(Button):

@@ -4,7 +4,8 @@ it is clipped or overflows its box. Usage:
 
     python tests/screen_worker.py OUT_DIR [CASE ...]
 
-Cases are named "<state>-<variant>"; each runs in landscape 1920×1080 and portrait 1080×1920 (file names end
+Cases are named "<state>-<variant>", or "<state>-<variant>@<mode>" for an accessibility mode (MODES: large text,
+high contrast, English — set in the session's data as the header's buttons would); each runs in landscape 1920×1080 and portrait 1080×1920 (file names end
 in -landscape / -portrait). The session is a real `Session` with fake devices and a clock that never moves; its
 state and data are set directly (nothing is sent to a portal)."""
 from __future__ import annotations
@@ -204,7 +205,30 @@ def case_state(name: str, session: Session):
 CASES = ["attract-idle", "attract-cancelled", "procedure-list", "procedure-typing", "consent-notice",
          "form-name-empty", "form-name-typing", "form-name-error", "form-place-typing", "form-sex-choice",
          "form-date-typing", "procedure_info-birth", "documents-first", "review-all", "submitting-wait", "otp-empty", "otp-typed", "done-printed", "done-portal-down",
-         "done-paper-out", "rating-faces", "help-attract", "help-form-called"]
+         "done-paper-out", "rating-faces", "help-attract", "help-form-called",
+         # accessibility modes (issue 12): the same screens in large text, high contrast and English
+         "attract-idle@large", "procedure-list@large", "procedure_info-birth@large", "form-name-typing@large",
+         "form-sex-choice@large", "form-date-typing@large", "documents-first@large",
+         "otp-typed@large", "done-printed@large", "rating-faces@large", "help-attract@large",
+         "attract-idle@contrast", "procedure-list@contrast", "form-name-typing@contrast", "form-name-error@contrast",
+         "review-all@contrast", "otp-empty@contrast", "done-printed@contrast",
+         "attract-idle@en", "procedure-list@en", "consent-notice@en", "procedure_info-birth@en", "form-name-error@en",
+         "documents-first@en", "review-all@en", "otp-typed@en", "submitting-wait@en", "done-printed@en",
+         "done-paper-out@en", "rating-faces@en", "help-form-called@en",
+         "form-name-typing@large+contrast", "attract-idle@keypad", "documents-first@keypad+contrast"]
+
+#: mode -> what the header's buttons set in the session's data (a "+" joins modes).
+MODES = {"large": {"large_text": True}, "contrast": {"high_contrast": True}, "en": {"lang": "en"},
+         "keypad": {"keypad_mode": True, "speech_mode": True}}
+
+
+def with_mode(name: str, session: Session):
+    base, _, mode = name.partition("@")
+    state, data, action = case_state(base, session)
+    for part in filter(None, mode.split("+")):
+        for key, value in MODES[part].items():
+            setattr(data, key, value)
+    return state, data, action
 
 
 # ---------------------------------------------------------------------------------------------- drawing
@@ -264,10 +288,11 @@ def _in_scrollview(widget) -> bool:
 
 def facts(screen) -> dict:
     """What is drawn: each shown label's text and box, and the problems a reader would see."""
-    labels, problems = [], []
+    labels, problems, shown = [], [], []
     for w in _walk(screen):
         if not isinstance(w, Label) or not w.text.strip() or not _shown(w):
             continue
+        shown.append(w)
         w.texture_update()
         tw, th = w.texture_size
         x, y = w.to_window(*w.pos)
@@ -282,7 +307,20 @@ def facts(screen) -> dict:
             problems.append(f"overflows horizontally ({tw:.0f} > {w.width:.0f}): {where}")
         if not _on_screen(w, screen) and not _in_scrollview(w):  # a list scrolls; anything else must show
             problems.append(f"off screen: {where}")
+    problems += overlaps([lab for lab, w in zip(labels, shown) if not _in_scrollview(w) and lab["cls"] != "Key"])
     return {"labels": labels, "problems": problems}
+
+
+def overlaps(labels: list[dict]) -> list[str]:
+    """Two shown labels whose boxes cross (by more than 3 px each way): words drawn over words."""
+    out = []
+    for i, a in enumerate(labels):
+        for b in labels[i + 1:]:
+            dx = min(a["x"] + a["w"], b["x"] + b["w"]) - max(a["x"], b["x"])
+            dy = min(a["y"] + a["h"], b["y"] + b["h"]) - max(a["y"], b["y"])
+            if dx > 3 and dy > 3:
+                out.append(f"overlap: {a['text'][:30]!r} / {b['text'][:30]!r}")
+    return out
 
 
 def main() -> int:
@@ -306,7 +344,7 @@ def main() -> int:
         Window.add_widget(app.manager)
         frames(2)
         for name in wanted:
-            state, data, action = case_state(name, session)
+            state, data, action = with_mode(name, session)
             session.state, session.data = state, data
             app._render()
             frames(3)
@@ -345,7 +383,12 @@ def main() -> int:
             else:
                 app.manager.export_to_png(str(path))
                 seen = facts(screen)
-            report[f"{name}-{orientation}"] = {"state": state.value, "size": list(Window.size), **seen}
+            header = next((w.ids.header for w in _walk(screen) if type(w).__name__ == "Frame"), None)
+            report[f"{name}-{orientation}"] = {"state": state.value, "size": list(Window.size),
+                                               "header": round(header.height) if header is not None else 0,
+                                               "modes": {"large": app.session.data.large_text,
+                                                         "contrast": app.session.data.high_contrast,
+                                                         "lang": app.session.data.lang}, **seen}
             screen.on_leave()
     (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

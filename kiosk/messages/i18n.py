@@ -33,10 +33,13 @@ def _one(text: str) -> str | None:
     """The English of one whole piece, or None."""
     if text in _EN:
         return _EN[text]
+    if text[-1:] in ".:" and text[:-1] in _EN:  # "Máy in hết giấy." — a title ended as a sentence
+        return _EN[text[:-1]] + text[-1]
     for regex, en in _TEMPLATES:
         m = regex.match(text)
-        if m:
-            return en.format(*(_one(g) or g for g in m.groups()))
+        if m and not any(_SENTENCE.search(g) for g in m.groups()):  # a part never spans sentences
+            out = en.format(*(_one(g) or g for g in m.groups()))
+            return out[:1].upper() + out[1:] if en.startswith("{}") else out
     return None
 
 
@@ -62,6 +65,14 @@ def tr(text: str, lang: str = DEFAULT_LANG) -> str:
     if lang != "en" or not text or len(text) > MAX_TEXT:
         return text
     return _to_en(unicodedata.normalize("NFC", text))
+
+
+_VI_LETTERS = re.compile("[àáạảãâầấậẩẫăằắặẳẵèéẹẻẽêềếệểễìíịỉĩòóọỏõôồốộổỗơờớợởỡùúụủũưừứựửữỳýỵỷỹđ]", re.IGNORECASE)
+
+
+def is_vietnamese(text: str) -> bool:
+    """True when the text has Vietnamese letters (a diacritic or đ) — what English speech must not read."""
+    return bool(_VI_LETTERS.search(unicodedata.normalize("NFC", text)))
 
 
 def known(text: str) -> bool:
