@@ -36,8 +36,11 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(VENV)/bin/kiosk demo
 
+# Both cores: whole test files go to one worker each (module fixtures such as the golden renderer run once).
+TEST_WORKERS ?= 2
+
 test: setup
-	$(VENV)/bin/python -m pytest -q -m "not slow and not bench"
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow and not bench"
 
 bench: setup
 	$(VENV)/bin/python -m pytest -q -m bench -s tests/bench

@@ -2,7 +2,8 @@
 imports python-sane and one without a camera never opens OpenCV."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from drivers.base import CodeReader, Printer, Scanner
 

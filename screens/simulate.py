@@ -138,6 +138,7 @@ class Scenario:
             "print_error": data.print_error.kind if data.print_error else None,
             "shown_code": data.dossier_code or data.local_reference,
             "jams_cleared": self.jams,
+            "seals": _seals(self.args.portal, data.dossier_code),
         }
         printed = svc.last_print or {}
         if printed.get("receipt"):
@@ -286,6 +287,48 @@ def sandbox_faults(portal_url: str, faults: dict) -> None:
     SandboxTestClient(portal_url).set_faults(faults)
 
 
+def _seals(portal_url: str, dossier_code: str | None) -> list[str]:
+    """What the sandbox recorded for each document's seal ("verified" / "unsealed"), in the dossier's order."""
+    from kiosk.sandbox.testing import SandboxTestClient, SandboxUnavailable
+
+    try:
+        dossiers = SandboxTestClient(portal_url).dossiers()
+    except SandboxUnavailable:
+        return []
+    return [d.get("seal", "") for x in dossiers if x["dossier_code"] == dossier_code for d in x["documents"]]
+
+
+def _enrol(portal_url: str, kiosk_id: str, folder: Path) -> str:
+    """The simulated kiosk enrols as `kiosk provision` does (a sandbox test enrolment code, then the seal key and
+    its certificate), in its throw-away data folder, so its dossiers are sealed. Returns the credentials file,
+    or "" when the portal would not enrol it (the session then runs unsealed)."""
+    import secrets
+
+    from kiosk.appliance.fleet import save_credentials
+    from kiosk.appliance.provision import enrol_seal
+    from kiosk.outbox.seal import SealError
+    from kiosk.portal.client import PortalClient, PortalError
+
+    try:
+        with PortalClient(portal_url, kiosk_id=kiosk_id, read_timeout=15.0) as client:
+            for _ in range(8):  # a test code another kiosk id used already is refused: draw another
+                try:
+                    credentials = client.register_kiosk(f"ENROL-TEST-{secrets.randbelow(10_000):04d}")
+                    break
+                except PortalError as e:
+                    if e.code != "enrolment_code_used":
+                        raise
+            else:
+                return ""
+            target = folder / "credentials.json"
+            save_credentials(target, credentials)
+            enrol_seal(client, credentials.kiosk_token, folder)
+    except (PortalError, SealError) as e:
+        log.warning("simulate: the portal did not enrol this kiosk (%s): dossiers go unsealed", e.code)
+        return ""
+    return str(target)
+
+
 def sandbox_otp(portal_url: str, otp_id: str) -> str:
     """The code the citizen would read on their phone: the sandbox shows it through its test-only endpoint."""
     from kiosk.sandbox.testing import SandboxTestClient
@@ -396,7 +439,8 @@ def add_arguments(p) -> None:
     p.add_argument("--printer-fault", default="",
                    help="fake printer fault from the moment the citizen confirms, e.g. paper_out")
     p.add_argument("--portal-down-at-submit", action="store_true",
-                   help="the sandbox portal fails from the moment the citizen confirms (offline receipt), then recovers")
+                   help="the sandbox portal fails from the moment the citizen confirms (offline receipt), "
+                        "then recovers")
     # accessibility (issue 12): the header's modes, chosen on the first screen; the keypad instead of the touch screen
     p.add_argument("--keypad-only", action="store_true",
                    help="the whole session with the tactile keypad (fake) and spoken guidance (fake speech)")
@@ -441,6 +485,10 @@ def _simulate(args, out: Path, data_dir: Path) -> int:
     from screens.pilot import Pilot
 
     settings = config.load(portal={"url": args.portal}, kiosk={"data_dir": str(data_dir)})
+    credentials = _enrol(args.portal, settings.kiosk.id, data_dir / "site")
+    if credentials:
+        settings = config.load(portal={"url": args.portal, "credentials_file": credentials},
+                               kiosk={"data_dir": str(data_dir)})
     svc = services_mod.build(
         settings, data_dir=data_dir,
         scanner=FakeScanner(delay=0.05, pages=0, fault=args.scanner_fault),

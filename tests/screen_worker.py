@@ -191,6 +191,18 @@ def case_state(name: str, session: Session):
         return State.SUBMITTING, d, none
     if name == "rating-faces":
         return State.RATING, birth_data(s), none
+    if name.startswith("queue_ticket-"):
+        d = SessionData()
+        if name == "queue_ticket-number":
+            d.ticket = QueueTicket(number="A015", counter="Quầy 2", waiting=3, issued_at=NOW)
+        else:  # the portal did not answer: no number, what to do instead
+            from kiosk.portal.client import PortalUnreachable
+
+            d.error = messages.for_exception(PortalUnreachable("connect timeout"))
+        return State.QUEUE_TICKET, d, none
+    if name == "out_of_service-printer":
+        s.out_of_service_reason = "printer: paper_out"
+        return State.OUT_OF_SERVICE, SessionData(), none
     if name.startswith("help-"):  # the "Trợ giúp" panel over a screen; "called": after "Gọi cán bộ" arrived
         from screens.widgets import open_help
 
@@ -204,8 +216,10 @@ def case_state(name: str, session: Session):
 
 CASES = ["attract-idle", "attract-cancelled", "procedure-list", "procedure-typing", "consent-notice",
          "form-name-empty", "form-name-typing", "form-name-error", "form-place-typing", "form-sex-choice",
-         "form-date-typing", "procedure_info-birth", "documents-first", "review-all", "submitting-wait", "otp-empty", "otp-typed", "done-printed", "done-portal-down",
+         "form-date-typing", "procedure_info-birth", "documents-first", "review-all", "submitting-wait", "otp-empty",
+         "otp-typed", "done-printed", "done-portal-down",
          "done-paper-out", "rating-faces", "help-attract", "help-form-called",
+         "queue_ticket-number", "queue_ticket-portal-down", "out_of_service-printer",
          # accessibility modes (issue 12): the same screens in large text, high contrast and English
          "attract-idle@large", "procedure-list@large", "procedure_info-birth@large", "form-name-typing@large",
          "form-sex-choice@large", "form-date-typing@large", "documents-first@large",
@@ -288,11 +302,10 @@ def _in_scrollview(widget) -> bool:
 
 def facts(screen) -> dict:
     """What is drawn: each shown label's text and box, and the problems a reader would see."""
-    labels, problems, shown = [], [], []
+    labels, problems, boxes = [], [], []
     for w in _walk(screen):
         if not isinstance(w, Label) or not w.text.strip() or not _shown(w):
             continue
-        shown.append(w)
         w.texture_update()
         tw, th = w.texture_size
         x, y = w.to_window(*w.pos)
@@ -307,20 +320,16 @@ def facts(screen) -> dict:
             problems.append(f"overflows horizontally ({tw:.0f} > {w.width:.0f}): {where}")
         if not _on_screen(w, screen) and not _in_scrollview(w):  # a list scrolls; anything else must show
             problems.append(f"off screen: {where}")
-    problems += overlaps([lab for lab, w in zip(labels, shown) if not _in_scrollview(w) and lab["cls"] != "Key"])
+        boxes.append((x, y, w.width, w.height, where, _in_scrollview(w)))
+    for i, (x1, y1, w1, h1, what1, list1) in enumerate(boxes):  # a box pushed over another (a column too full)
+        for x2, y2, w2, h2, what2, list2 in boxes[i + 1:]:
+            if list1 or list2:
+                continue
+            dx = min(x1 + w1, x2 + w2) - max(x1, x2)
+            dy = min(y1 + h1, y2 + h2) - max(y1, y2)
+            if dx > 4 and dy > 4:
+                problems.append(f"overlaps: {what1} and {what2}")
     return {"labels": labels, "problems": problems}
-
-
-def overlaps(labels: list[dict]) -> list[str]:
-    """Two shown labels whose boxes cross (by more than 3 px each way): words drawn over words."""
-    out = []
-    for i, a in enumerate(labels):
-        for b in labels[i + 1:]:
-            dx = min(a["x"] + a["w"], b["x"] + b["w"]) - max(a["x"], b["x"])
-            dy = min(a["y"] + a["h"], b["y"] + b["h"]) - max(a["y"], b["y"])
-            if dx > 3 and dy > 3:
-                out.append(f"overlap: {a['text'][:30]!r} / {b['text'][:30]!r}")
-    return out
 
 
 def main() -> int:
@@ -328,7 +337,10 @@ def main() -> int:
     wanted = sys.argv[2:] or CASES
     out.mkdir(parents=True, exist_ok=True)
     session = make_session()
+    from screens import attract
     from screens.app import KioskApp
+
+    attract.TIP_SECONDS = 1e9  # the screen saver's tips stay on the first one: a golden is one moment
 
     app = KioskApp(session)
     App._running_app = app

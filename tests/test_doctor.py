@@ -14,7 +14,7 @@ import threading
 import time
 from collections import namedtuple
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from PIL import Image
@@ -141,7 +141,8 @@ def test_printer_paper_low_warns_but_still_prints_the_slip(make_services) -> Non
 
 def test_no_print_checks_the_printer_status_only(make_services) -> None:
     printer = FakePrinter()
-    check = by_name(run_checks(make_services(printer=printer), scan=False, print_slip=False, read_code=False))["printer"]
+    checks = run_checks(make_services(printer=printer), scan=False, print_slip=False, read_code=False)
+    check = by_name(checks)["printer"]
     assert check.severity == "ok"
     assert printer.jobs == []
 
@@ -329,7 +330,7 @@ def test_clock_skew_with_the_portal(make_services, portal: SandboxHandle, ahead:
 # ----------------------------------------------------------------------------------------- outbox and disk
 def _submission(ref: str) -> DossierSubmission:
     return DossierSubmission(procedure_code="1.001193", kiosk_id=KIOSK_ID, local_reference=ref,
-                             confirmed_at=dt.datetime.now(dt.timezone.utc), confirmation_token="tok-test")
+                             confirmed_at=dt.datetime.now(dt.UTC), confirmation_token="tok-test")
 
 
 def test_outbox_undelivered_for_over_an_hour_warns(make_services, tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ and the assisted path (a clerk's staff PIN, the citizen's chip or QR-only identi
 the citizen's behalf and marked so at the portal)."""
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 

@@ -151,6 +151,14 @@ def test_done_shows_queue_number_or_what_to_do(rendered, case, orientation):
 
 
 @pytest.mark.parametrize("orientation", list(SIZES))
+def test_queue_ticket_shows_the_number_or_says_to_go_to_the_counter(rendered, orientation):
+    _out, report = rendered
+    assert "A015" in _texts(report, f"queue_ticket-number-{orientation}")
+    down = _texts(report, f"queue_ticket-portal-down-{orientation}")
+    assert "chưa lấy được số thứ tự" in down and "quầy tiếp nhận" in down and "Thử lại" in down
+
+
+@pytest.mark.parametrize("orientation", list(SIZES))
 def test_help_panel_says_what_to_do_here_and_that_staff_are_coming(rendered, orientation):
     from kiosk import messages
 

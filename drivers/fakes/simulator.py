@@ -7,7 +7,8 @@ so a kiosk with real devices shows no "Mô phỏng" button and has no way to fak
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 #: The sandbox portal's test citizen (see docs/sandbox.md).
 TEST_VNEID_CODE = "VNEID-TEST-0001"

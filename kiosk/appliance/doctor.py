@@ -27,7 +27,8 @@ import shutil
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
+from collections.abc import Callable
 
 from drivers.base import DeviceError, DeviceStatus, Health, NoDocuments, ScanSettings, ScanSource
 from kiosk.appliance.logs import redact
@@ -101,7 +102,7 @@ Probe = Callable[[_Progress], Outcome]
 
 #: Probes abandoned while still running, by (check name, id of the device or service they talk to). The app
 #: repeats quick checks between sessions; a driver hung for good must not collect one stuck thread per round.
-_ABANDONED: dict[tuple[str, int], "_Running"] = {}
+_ABANDONED: dict[tuple[str, int], _Running] = {}
 _ABANDONED_LOCK = threading.Lock()
 
 
@@ -339,8 +340,8 @@ class _PortalProbe:
         latency = time.monotonic() - started
         # The portal read its clock about half-way through the call; compare with the system clock (what
         # NTP sets and `services.now` derives from) at that moment.
-        local = dt.datetime.fromtimestamp(before + latency / 2, dt.timezone.utc)
-        portal_time = health.time if health.time.tzinfo else health.time.replace(tzinfo=dt.timezone.utc)
+        local = dt.datetime.fromtimestamp(before + latency / 2, dt.UTC)
+        portal_time = health.time if health.time.tzinfo else health.time.replace(tzinfo=dt.UTC)
         self.skew = (portal_time - local).total_seconds()
         version = f", version {health.version}" if health.version else ""
         detail = f"{self.services.config.portal.url} answered {health.status!r} in {latency * 1000:.0f} ms{version}"

@@ -5,7 +5,8 @@ import dataclasses
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from drivers import registry
 from drivers.base import CodeReader, Printer, Scanner
@@ -53,6 +54,26 @@ class Services:
             log.exception("closing the outbox failed")
 
 
+def outbox_preparer(settings: Settings) -> Any:
+    """What the outbox does to a dossier's PDFs before delivery (issue 14): the OCR text layer on scans when
+    `scanner.text_layer`, and the kiosk's seal once enrolment gave it a certificate (beside credentials.json)."""
+    from kiosk.appliance.fleet import credentials_path
+    from kiosk.outbox.prepare import Preparer
+    from kiosk.outbox.seal import Sealer, SealError
+
+    sealer: Sealer | SealError | None
+    try:
+        sealer = Sealer.from_folder(credentials_path(settings).parent)
+    except SealError as e:  # the outbox then holds dossiers back (seal_*): doctor and the logs tell the technician
+        log.error("the kiosk's seal key or certificate is unusable: %s", e.code)
+        sealer = e
+    if sealer is None:
+        log.info("no seal certificate beside the portal credentials: dossiers go unsealed (run `kiosk provision`)")
+    if sealer is None and not settings.scanner.text_layer:
+        return None
+    return Preparer(sealer, ocr=settings.scanner.text_layer)
+
+
 def build(settings: Settings, *, data_dir: Path | None = None, **devices: Any) -> Services:
     """Build the services. Devices given as keywords (scanner=, printer=, reader=) replace configured ones."""
     from kiosk.domain.appointment import HolidayCalendar
@@ -73,7 +94,7 @@ def build(settings: Settings, *, data_dir: Path | None = None, **devices: Any) -
         scanner=scanner,
         printer=devices.get("printer") or registry.build_printer(settings.printer),
         reader=reader,
-        outbox=Outbox(data_dir),
+        outbox=Outbox(data_dir, preparer=outbox_preparer(settings)),
         holidays=HolidayCalendar.from_file(settings.holidays.path),
         catalog_store=store,
         simulator=registry.simulator(reader=reader, scanner=scanner),

@@ -17,13 +17,12 @@ import hashlib
 import io
 import logging
 import math
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pikepdf
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, TiffImagePlugin
 
 __all__ = ["MESSAGES", "PAGE_BUDGET_BYTES", "PackedDocument", "PageInfo", "PageReport", "PagesError",
            "analyse_page", "deskew", "pack_pages"]
@@ -292,6 +291,7 @@ def _g4(mask: np.ndarray) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="TIFF", compression="group4", strip_size=1 << 30)
     tiff = Image.open(io.BytesIO(buf.getvalue()))
+    assert isinstance(tiff, TiffImagePlugin.TiffImageFile) and tiff.tag_v2 is not None
     offsets, counts = tiff.tag_v2[273], tiff.tag_v2[279]
     if len(offsets) != 1:
         raise PagesError("unreadable_page", "G4 mask was split into strips")
@@ -346,8 +346,8 @@ def _grow(box: tuple[int, int, int, int], small: np.ndarray) -> tuple[int, int, 
     H, W = small.shape
     wx0, wy0, wx1, wy1 = max(0, x - limit), max(0, y - limit), min(W, x + w + limit), min(H, y + h + limit)
     window = small[wy0:wy1, wx0:wx1].astype(np.int16)
-    unlike = (np.abs(window - int(_surround_tone(small, box))) > PHOTO_EDGE_DEPTH).astype(np.uint8)
-    unlike = cv2.morphologyEx(unlike, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0  # no text strokes
+    differs = (np.abs(window - int(_surround_tone(small, box))) > PHOTO_EDGE_DEPTH).astype(np.uint8)
+    unlike = cv2.morphologyEx(differs, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0  # no text strokes
     x0, y0, x1, y1 = x - wx0, y - wy0, x + w - wx0, y + h - wy0
     hh, ww = unlike.shape
     grown = True
@@ -407,7 +407,7 @@ class _Grid:
     rows: int
 
     @classmethod
-    def of(cls, width: int, height: int, dpi: int) -> "_Grid":
+    def of(cls, width: int, height: int, dpi: int) -> _Grid:
         scale = min(1.0, PHOTO_DPI / dpi)
         return cls(width, height, max(1, round(width * scale)), max(1, round(height * scale)))
 
@@ -425,7 +425,7 @@ def _photo_pixels(arr: np.ndarray, grid: _Grid, cols: tuple[int, int], rows: tup
     if grid.cols == grid.width and grid.rows == grid.height:
         return np.ascontiguousarray(arr[rows[0]:rows[1], cols[0]:cols[1]])
     source = (grid.x_to_scan(cols[0]), grid.y_to_scan(rows[0]), grid.x_to_scan(cols[1]), grid.y_to_scan(rows[1]))
-    tile = Image.fromarray(arr).resize((cols[1] - cols[0], rows[1] - rows[0]), Image.BOX, box=source)
+    tile = Image.fromarray(arr).resize((cols[1] - cols[0], rows[1] - rows[0]), Image.Resampling.BOX, box=source)
     return np.asarray(tile)
 
 
@@ -458,6 +458,7 @@ class _PhotoTile:
             data = _jpeg(self.pixels, quality)
             flag = cv2.IMREAD_GRAYSCALE
             decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+            assert decoded is not None, "OpenCV cannot read back the JPEG it wrote"
             self._tried[quality] = (data, _ssim(self.grey, decoded))
         return self._tried[quality]
 
@@ -535,7 +536,8 @@ def _background(arr: np.ndarray, mask: np.ndarray, boxes: list[tuple[int, int, i
         filled = cv2.boxFilter(values * keep, -1, (9, 9), normalize=False)
     filled = np.where(around > 0.5, filled / np.maximum(around, 1e-6), 255.0)
     small[inked] = np.clip(filled, 0, 255).astype(np.uint8)[inked]
-    near_paper = (small if small.ndim == 2 else cv2.min(cv2.min(small[..., 0], small[..., 1]), small[..., 2])) > paper - 25
+    darkest = small if small.ndim == 2 else cv2.min(cv2.min(small[..., 0], small[..., 1]), small[..., 2])
+    near_paper = darkest > paper - 25
     small[near_paper] = 255  # all channels at once, so a light red stays red
     for x0, y0, x1, y1 in boxes:
         small[math.floor(y0 * scale):math.ceil(y1 * scale), math.floor(x0 * scale):math.ceil(x1 * scale)] = 255
@@ -585,11 +587,11 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
     goal = PHOTO_SSIM_GOAL_TURNED if turned else PHOTO_SSIM_GOAL
     qualities = [tile.lowest_quality_for(goal) for tile in tiles]
     for goal in PHOTO_SSIM_FALLBACKS:  # over budget: the photos give up SSIM step by step, never the text
-        if sum(tile.encode(q)[0].__len__() for tile, q in zip(tiles, qualities)) <= left:
+        if sum(tile.encode(q)[0].__len__() for tile, q in zip(tiles, qualities, strict=True)) <= left:
             break
-        qualities = [min(q, tile.lowest_quality_for(goal)) for tile, q in zip(tiles, qualities)]
+        qualities = [min(q, tile.lowest_quality_for(goal)) for tile, q in zip(tiles, qualities, strict=True)]
     pk = 72.0 / PHOTO_DPI if dpi > PHOTO_DPI else k
-    for tile, q in zip(tiles, qualities):
+    for tile, q in zip(tiles, qualities, strict=True):
         data = tile.encode(q)[0]
         box = (tile.cols[0] * pk, tile.rows[0] * pk, (tile.cols[1] - tile.cols[0]) * pk,
                (tile.rows[1] - tile.rows[0]) * pk)
@@ -605,10 +607,11 @@ def _original_jpeg(img: Image.Image) -> bytes | None:
     if img.format != "JPEG" or img.mode not in ("L", "RGB"):
         return None
     try:
-        if getattr(img, "filename", ""):
-            data = Path(img.filename).read_bytes()
-        elif getattr(img, "fp", None) is not None and hasattr(img.fp, "getvalue"):
-            data = img.fp.getvalue()
+        filename, fp = getattr(img, "filename", ""), getattr(img, "fp", None)
+        if filename:
+            data = Path(filename).read_bytes()
+        elif fp is not None and hasattr(fp, "getvalue"):
+            data = fp.getvalue()
         else:
             return None
     except (OSError, ValueError):
@@ -648,7 +651,7 @@ def _pack(images: list[Image.Image], dpis: list[int]) -> PackedDocument:
         raise PagesError("too_many_pages", f"{len(images)} pages")
     pdf = pikepdf.new()
     reports: list[PageReport] = []
-    for index, (source, dpi) in enumerate(zip(images, dpis), start=1):
+    for index, (source, dpi) in enumerate(zip(images, dpis, strict=True), start=1):
         if not 50 <= dpi <= 1200:
             raise PagesError("bad_resolution", f"{dpi} dpi")
         try:

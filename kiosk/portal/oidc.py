@@ -25,7 +25,8 @@ import dataclasses
 import logging
 import secrets
 import time
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import httpx
@@ -134,7 +135,8 @@ class VneidQrLogin:
 
     def keys(self, *, refresh: bool = False) -> KeySet:
         if self._keys is None or refresh:
-            self._keys = KeySet.import_key_set(self._get(self.metadata()["jwks_uri"]))
+            jwks: Any = self._get(self.metadata()["jwks_uri"])  # JSON from the provider; joserfc checks its shape
+            self._keys = KeySet.import_key_set(jwks)
         return self._keys
 
     # ------------------------------------------------------------------ the grant
@@ -188,7 +190,8 @@ class VneidQrLogin:
         except (JoseError, ValueError):
             raise IdentityRejected("ID token signature invalid", code="id_token_signature") from None
         claims = decoded.claims
-        checks = [("exp", "id_token_expired", {"essential": True}),  # first: the registry checks exp every time
+        checks: list[tuple[str, str, jwt.ClaimsOption]] = [
+                  ("exp", "id_token_expired", {"essential": True}),  # first: the registry checks exp every time
                   ("iss", "id_token_issuer", {"essential": True, "value": self.issuer}),
                   ("aud", "id_token_audience", {"essential": True, "value": self.client_id}),
                   ("nonce", "id_token_nonce", {"essential": True, "value": nonce}),

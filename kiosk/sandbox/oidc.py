@@ -22,9 +22,9 @@ import datetime as dt
 import logging
 import secrets
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Header, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.responses import JSONResponse
 from joserfc import jwt
@@ -87,8 +87,9 @@ class Provider:
     """The IdP's state: one signing key, device grants (in memory: they live 60 s), access tokens."""
 
     def __init__(self, store_ref) -> None:
-        self.key = RSAKey.generate_key(2048, parameters={"kid": secrets.token_hex(8), "use": "sig", "alg": "RS256"})
-        self.other_key = RSAKey.generate_key(2048, parameters={"kid": self.key.kid, "alg": "RS256"})
+        kid = secrets.token_hex(8)
+        self.key = RSAKey.generate_key(2048, parameters={"kid": kid, "use": "sig", "alg": "RS256"})
+        self.other_key = RSAKey.generate_key(2048, parameters={"kid": kid, "alg": "RS256"})
         self.grants: dict[str, DeviceGrant] = {}
         self.access: dict[str, str] = {}
         self.fault = ""
@@ -170,7 +171,8 @@ def mount(app: FastAPI) -> None:
         token = secrets.token_urlsafe(32)
         expires_at = store.now() + SESSION_LIFETIME
         with store._tx() as db:
-            db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)", (token, login_code, kiosk_id, expires_at.isoformat()))
+            db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)",
+                       (token, login_code, kiosk_id, expires_at.isoformat()))
             db.execute("INSERT INTO identity_marks VALUES (?, ?, ?, ?, ?)",
                        (token, source.value, helper, int(source is not IdentitySource.VNEID or bool(helper)), sod))
         return LoginResponse(session_token=token, expires_at=expires_at, citizen=TEST_CITIZENS[login_code])
@@ -190,7 +192,7 @@ def mount(app: FastAPI) -> None:
 
     @idp.get("/oidc/jwks")
     def jwks() -> dict[str, Any]:
-        return KeySet([provider.key]).as_dict(private=False)
+        return cast(dict[str, Any], KeySet([provider.key]).as_dict(private=False))
 
     @idp.get("/oidc/authorize")
     def authorize() -> JSONResponse:
@@ -232,7 +234,8 @@ def mount(app: FastAPI) -> None:
         grant.state = "used"
         access = secrets.token_urlsafe(32)
         provider.access[access] = grant.sub
-        return JSONResponse({"access_token": access, "token_type": "Bearer", "expires_in": 300, "scope": "openid profile",
+        return JSONResponse({"access_token": access, "token_type": "Bearer", "expires_in": 300,
+                             "scope": "openid profile",
                              "id_token": provider.id_token(_issuer(request), grant.sub, grant.nonce)},
                             headers={"Cache-Control": "no-store"})
 
@@ -288,8 +291,8 @@ def mount(app: FastAPI) -> None:
         """A dossier as staff see it: how the citizen was identified, who helped, whether to check identity."""
         view = store.dossier(code)
         with store._lock:
-            row = store._db.execute("SELECT m.* FROM dossiers d JOIN identity_marks m ON m.session_token = d.session_token "
-                                    "WHERE d.code = ?", (code,)).fetchone()
+            row = store._db.execute("SELECT m.* FROM dossiers d JOIN identity_marks m "
+                                    "ON m.session_token = d.session_token WHERE d.code = ?", (code,)).fetchone()
         extra: dict[str, Any] = {}
         if row is not None:
             extra = {"identity_source": row["identity_source"], "assisted_by": row["assisted_by"],

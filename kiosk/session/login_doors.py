@@ -316,7 +316,8 @@ def assisted(session) -> dict | None:
     """When this citizen's portal session was opened on their behalf by a clerk (chip_pa or qr_only): who helped
     and how the citizen was identified, for the receipt and the queue ticket. None for a VNeID login."""
     st = session.data.login
-    if st is None or st.staff is None or st.identity_source not in ("chip_pa", "qr_only") or session.data.citizen is None:
+    if (st is None or st.staff is None or st.identity_source not in ("chip_pa", "qr_only")
+            or session.data.citizen is None):
         return None
     staff = st.staff.staff
     return {"identity_source": st.identity_source, "helper": f"{staff.display_name} ({staff.staff_id})"}

@@ -79,7 +79,7 @@ class VirtualCccd:
             return _sw(0x6300)
         k_ic = os.urandom(16)
         e_ic = crypto.des3_encrypt(self._k_enc, rnd_ic + rnd_ifd + k_ic)
-        seed = bytes(a ^ b for a, b in zip(k_ifd, k_ic))
+        seed = bytes(a ^ b for a, b in zip(k_ifd, k_ic, strict=True))
         self.keys = SessionKeys(crypto.kdf(seed, crypto.ENC_COUNTER), crypto.kdf(seed, crypto.MAC_COUNTER),
                                 rnd_ic[-4:] + rnd_ifd[-4:])
         return _sw(0x9000, e_ic + crypto.retail_mac(self._k_mac, e_ic))

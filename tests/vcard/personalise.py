@@ -177,8 +177,8 @@ class TestPki:
     __test__ = False  # not a pytest class
 
     @classmethod
-    def generate(cls, cn: str = "CSCA Test VN") -> "TestPki":
-        now = dt.datetime.now(dt.timezone.utc)
+    def generate(cls, cn: str = "CSCA Test VN") -> TestPki:
+        now = dt.datetime.now(dt.UTC)
         ck = ec.generate_private_key(ec.SECP256R1())
         csca = (x509.CertificateBuilder().subject_name(_name(cn)).issuer_name(_name(cn))
                 .public_key(ck.public_key()).serial_number(x509.random_serial_number())
