@@ -156,6 +156,9 @@ EN: dict[str, str] = {
     "Đang lấy số…": "Getting a number…",
     "Chưa có số thứ tự": "No queue number yet",
     "Mời Ông/Bà nhận phiếu ở khe máy in.": "Please take your ticket from the printer slot.",
+    "Máy chưa lấy được số thứ tự cho Ông/Bà.": "The kiosk could not get a queue number for you.",
+    "Ông/Bà có thể bấm “Thử lại”, hoặc đến thẳng quầy tiếp nhận hồ sơ: cán bộ sẽ cấp số và hướng dẫn.":
+        "You can press “Try again”, or go straight to the reception counter: staff will give you a number and help.",
     "Bỏ qua": "Skip",
     "Ông/Bà có hài lòng với dịch vụ hôm nay?": "Are you satisfied with the service today?",
     "Chạm vào một khuôn mặt. Ý kiến của Ông/Bà giúp chúng tôi phục vụ tốt hơn.":
@@ -444,6 +447,7 @@ TEMPLATES: list[tuple[str, str]] = [
     ("Đặt “{}” vào khay nạp giấy, mặt có chữ úp xuống, đầu trang vào trước. Sau đó bấm “Quét”.",
      "Put “{}” into the feeder tray face down, top edge first. Then press “Scan”."),
     ("Kiểm tra lại: {}", "Check: {}"),
+    ("Tên thủ tục: {}", "Procedure: {}"),
     ("Người nộp: {}", "Applicant: {}"),
     ("Lưu ý: {}", "Note: {}"),
     ("Dành cho kỹ thuật viên: {}", "For the technician: {}"),
