@@ -363,6 +363,8 @@ def icon(name: str) -> str:
 
 def light_icon(path: str) -> str | None:
     """The light version (assets/icons/light/, for dark backgrounds in high contrast) of an icon path, if drawn."""
+    from pathlib import Path
+
     if not path:
         return None
     light = Path(path).parent / "light" / Path(path).name

@@ -220,16 +220,13 @@ CASES = ["attract-idle", "attract-cancelled", "procedure-list", "procedure-typin
          "otp-typed", "done-printed", "done-portal-down",
          "done-paper-out", "rating-faces", "help-attract", "help-form-called",
          "queue_ticket-number", "queue_ticket-portal-down", "out_of_service-printer",
-         # accessibility modes (issue 12): the same screens in large text, high contrast and English
-         "attract-idle@large", "procedure-list@large", "procedure_info-birth@large", "form-name-typing@large",
-         "form-sex-choice@large", "form-date-typing@large", "documents-first@large",
-         "otp-typed@large", "done-printed@large", "rating-faces@large", "help-attract@large",
-         "attract-idle@contrast", "procedure-list@contrast", "form-name-typing@contrast", "form-name-error@contrast",
-         "review-all@contrast", "otp-empty@contrast", "done-printed@contrast",
-         "attract-idle@en", "procedure-list@en", "consent-notice@en", "procedure_info-birth@en", "form-name-error@en",
-         "documents-first@en", "review-all@en", "otp-typed@en", "submitting-wait@en", "done-printed@en",
-         "done-paper-out@en", "rating-faces@en", "help-form-called@en",
-         "form-name-typing@large+contrast", "attract-idle@keypad", "documents-first@keypad+contrast"]
+         # accessibility modes (issue 12): a lean set of screens in large text, high contrast, English, keypad
+         "attract-idle@large", "procedure_info-birth@large", "form-name-typing@large", "documents-first@large",
+         "otp-typed@large", "done-printed@large", "rating-faces@large",
+         "attract-idle@contrast", "form-name-error@contrast", "review-all@contrast",
+         "attract-idle@en", "consent-notice@en", "form-name-error@en", "review-all@en", "done-paper-out@en",
+         "help-form-called@en", "queue_ticket-number@en", "out_of_service-printer@large",
+         "form-name-typing@large+contrast", "documents-first@keypad+contrast"]
 
 #: mode -> what the header's buttons set in the session's data (a "+" joins modes).
 MODES = {"large": {"large_text": True}, "contrast": {"high_contrast": True}, "en": {"lang": "en"},
