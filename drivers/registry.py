@@ -83,8 +83,8 @@ def _no_chip(s):
 
 
 def _fake_chip(s):
-    from drivers.fakes.chip import FakeChipReader
-    return FakeChipReader()
+    from drivers.fakes.chip import FakeChipReader, demo_csca_bundle
+    return FakeChipReader(csca=s.csca_bundle or demo_csca_bundle())  # the demo card chains to the demo CSCA
 
 
 def _pcsc_chip(s):

@@ -87,12 +87,15 @@ def with_sandbox_text_message(svc: Any) -> None:
     from kiosk.portal.client import is_loopback_url
 
     sim = getattr(svc, "simulator", None)
-    if sim is None or sim.can_read_text_message or not is_loopback_url(svc.config.portal.url):
+    if sim is None or (sim.can_read_text_message and sim.can_approve_login) \
+            or not is_loopback_url(svc.config.portal.url):
         return
     from kiosk.sandbox.testing import SandboxTestClient
 
+    sandbox = SandboxTestClient(svc.config.portal.url)  # also the VNeID app approving the kiosk's QR (issue 11)
     svc.simulator = registry.simulator(reader=svc.reader, scanner=svc.scanner,
-                                       text_message=SandboxTestClient(svc.config.portal.url).otp_code)
+                                       chip_reader=getattr(svc, "chip_reader", None), text_message=sandbox.otp_code,
+                                       approve_login=sandbox.approve_login)
 
 
 class KioskApp(App):

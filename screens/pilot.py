@@ -168,7 +168,7 @@ class Pilot:
     # ------------------------------------------------------------------------------------------ doing
     def tap(self, text: str | None = None, *, widget: Widget | None = None, contains: bool = False) -> None:
         """Find (or take) the button, bring it into view if a list hides it, and press it with a finger."""
-        from kivy.tests.common import UnitTestTouch
+        from screens.finger import Finger
 
         def locate() -> Widget:
             if widget is not None:
@@ -183,7 +183,7 @@ class Pilot:
                 self._scroll_now(target)
                 return None
             x, y = target.to_window(*target.center)
-            touch = UnitTestTouch(x, y)
+            touch = Finger(x, y)
             touch.touch_down()
             return touch, _in_scrollview(target)
 

@@ -191,6 +191,8 @@ def case_state(name: str, session: Session):
         return State.SUBMITTING, d, none
     if name == "rating-faces":
         return State.RATING, birth_data(s), none
+    if name.startswith("login-"):
+        return login_case(name, s)
     if name.startswith("queue_ticket-"):
         d = SessionData()
         if name == "queue_ticket-number":
@@ -214,12 +216,56 @@ def case_state(name: str, session: Session):
     raise KeyError(name)
 
 
+def login_case(name: str, session: Session):
+    """The login doors (issue 11): the choice, the kiosk's QR in its states, the chip card, the clerk's PIN."""
+    from drivers.chip import BacKeys
+    from kiosk.messages import identity as idmsg
+    from kiosk.portal.oidc import QrLogin
+    from kiosk.session.login_doors import DoorState
+
+    d = birth_data(session, citizen=None, form_values={})
+    st = d.login = DoorState()
+    variant = name[len("login-"):]
+    if variant == "app-code":
+        st.door = "app_code"
+    elif variant.startswith("qr-"):
+        st.door, st.step = "qr_shown", "qr"
+        st.qr = QrLogin(device_code="golden", user_code="BCDFGHJK", nonce="n", expires_at=1045.0, interval=1.0,
+                        qr_text="http://127.0.0.1:8765/oidc/device?user_code=BCDFGHJK")
+        st.qr_state = variant[3:]
+        if st.qr_state == "denied":
+            d.error = idmsg.message("oidc_denied")
+        if st.qr_state == "expired":
+            d.error = idmsg.message("oidc_expired")
+    elif variant.startswith("chip-"):
+        st.door = "chip"
+        st.chip_keys = BacKeys("090012345", "900101", "300101")
+        st.id_card = {"id_number": "001090012345"}
+        if variant == "chip-card":
+            st.step, d.busy = "card", "Đang đọc thẻ căn cước… Giữ yên thẻ trên ô đọc."
+        elif variant == "chip-removed":
+            st.step, d.error = "card", idmsg.message("card_removed")
+        elif variant == "chip-failed":
+            st.step, st.chip_blocked, st.chip_keys = "counter", True, None
+            d.error = idmsg.message("card_not_trusted")
+    elif variant == "staff-pin":
+        st.door, st.step = "assisted", "staff_pin"
+
+        def type_pin(screen):
+            for key in "0001" + "2468":
+                screen.press(key)
+        return State.LOGIN, d, type_pin
+    return State.LOGIN, d, None
+
+
 CASES = ["attract-idle", "attract-cancelled", "procedure-list", "procedure-typing", "consent-notice",
          "form-name-empty", "form-name-typing", "form-name-error", "form-place-typing", "form-sex-choice",
          "form-date-typing", "procedure_info-birth", "documents-first", "review-all", "submitting-wait", "otp-empty",
          "otp-typed", "done-printed", "done-portal-down",
          "done-paper-out", "rating-faces", "help-attract", "help-form-called",
          "queue_ticket-number", "queue_ticket-portal-down", "out_of_service-printer",
+         "login-doors", "login-app-code", "login-qr-waiting", "login-qr-denied", "login-qr-expired", "login-chip-card",
+         "login-chip-removed", "login-chip-failed", "login-staff-pin",
          # accessibility modes (issue 12): a lean set of screens in large text, high contrast, English, keypad
          "attract-idle@large", "procedure_info-birth@large", "form-name-typing@large", "documents-first@large",
          "otp-typed@large", "done-printed@large", "rating-faces@large",

@@ -115,8 +115,8 @@ def test_a_sealed_pdf_validates_and_tampering_or_a_foreign_ca_is_refused(tmp_pat
     ca = seals.SandboxCA(tmp_path / "ca")
     key = seal.load_or_create_key(tmp_path / "kiosk" / seal.KEY_FILE)
     assert stat.S_IMODE((tmp_path / "kiosk" / seal.KEY_FILE).stat().st_mode) == 0o600
-    seal.save_certificate(tmp_path / "kiosk" / seal.CERT_FILE, ca.issue(seal.make_csr(key, KIOSK_ID).decode(), KIOSK_ID),
-                          key, KIOSK_ID)
+    certificate = ca.issue(seal.make_csr(key, KIOSK_ID).decode(), KIOSK_ID)
+    seal.save_certificate(tmp_path / "kiosk" / seal.CERT_FILE, certificate, key, KIOSK_ID)
     sealer = seal.Sealer.from_folder(tmp_path / "kiosk")
     original = tiny_pdf("to-khai")
     sealed = sealer.seal(original)
@@ -155,7 +155,8 @@ def test_provision_makes_the_seal_key_and_gets_its_certificate(tmp_path, sandbox
 
     answers = tmp_path / "site.toml"
     answers.write_text(f'[kiosk]\nid = "KIOSK-HN-0042"\ncentre_name = "Bộ phận Một cửa UBND xã Đông Anh"\n'
-                       f'commune = "Xã Đông Anh"\nagency_code = "000.20.31.H26"\n[portal]\nurl = "{sandbox.url}"\n[printer]\ndriver = "fake"\n'
+                       f'commune = "Xã Đông Anh"\nagency_code = "000.20.31.H26"\n[portal]\nurl = "{sandbox.url}"\n'
+                       '[printer]\ndriver = "fake"\n'
                        f'[scanner]\ndriver = "fake"\n[code_reader]\ndriver = "fake"\n'
                        f'[provision]\nenrolment_code = "ENROL-TEST-{next(_codes):04d}"\n', encoding="utf-8")
     parser = argparse.ArgumentParser()
@@ -168,7 +169,8 @@ def test_provision_makes_the_seal_key_and_gets_its_certificate(tmp_path, sandbox
     assert stat.S_IMODE((site / seal.KEY_FILE).stat().st_mode) == 0o600
     sealer = seal.Sealer.from_folder(site)
     assert sealer is not None and sealer.kiosk_id == "KIOSK-HN-0042"
-    assert seals.verify_pdf(sealer.seal(tiny_pdf("x")), "KIOSK-HN-0042", seals.ca_for(sandbox.store)).status == "verified"
+    verdict = seals.verify_pdf(sealer.seal(tiny_pdf("x")), "KIOSK-HN-0042", seals.ca_for(sandbox.store))
+    assert verdict.status == "verified"
     before = (site / seal.CERT_FILE).read_bytes()
     assert provision_cli.run(parser.parse_args(argv)) == 0
     assert (site / seal.CERT_FILE).read_bytes() == before  # a re-run keeps key and certificate
@@ -284,7 +286,8 @@ def test_a_session_delivers_searchable_sealed_pdfs_that_the_sandbox_verifies(tmp
     sandbox_server.reset(tmp_path / "portal.sqlite3")
     sealer = enrol(sandbox_server, tmp_path / "site")
     outbox = Outbox(tmp_path / "kiosk", preparer=Preparer(sealer, workers=2))
-    k = build_kiosk(tmp_path, sandbox_server, outbox=outbox, scanner=PaperScanner(sheet=lambda: text_scan(75, height_in=3, font_pt=30)))
+    k = build_kiosk(tmp_path, sandbox_server, outbox=outbox,
+                    scanner=PaperScanner(sheet=lambda: text_scan(75, height_in=3, font_pt=30)))
     try:
         k.to_done()
         assert k.data.delivered and k.data.dossier_code

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import pathlib
 from typing import Any
 
@@ -83,7 +84,7 @@ class CscaStore:
         self.certs = list(certs or [])
 
     @classmethod
-    def load(cls, path: str | pathlib.Path) -> CscaStore:
+    def load(cls, path: str | os.PathLike[str]) -> CscaStore:
         p = pathlib.Path(path)
         files = sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p]
         certs: list[x509.Certificate] = []

@@ -74,8 +74,10 @@ def outbox_preparer(settings: Settings) -> Any:
     return Preparer(sealer, ocr=settings.scanner.text_layer)
 
 
-def build(settings: Settings, *, data_dir: Path | None = None, **devices: Any) -> Services:
-    """Build the services. Devices given as keywords (scanner=, printer=, reader=) replace configured ones."""
+def build(settings: Settings, *, data_dir: Path | None = None, sandbox: Any = None, **devices: Any) -> Services:
+    """Build the services. Devices given as keywords (scanner=, printer=, reader=) replace configured ones.
+    `sandbox` (the composition root's kiosk.sandbox.testing.SandboxTestClient, demo and `kiosk simulate` only)
+    gives the simulator the phone's side: the one-time code's text message and the VNeID app's "approve"."""
     from kiosk.domain.appointment import HolidayCalendar
     from kiosk.domain.catalog import CatalogStore
     from kiosk.outbox.store import Outbox
@@ -87,6 +89,7 @@ def build(settings: Settings, *, data_dir: Path | None = None, **devices: Any) -
     store = CatalogStore(data_dir, settings.catalog.path)
     scanner = devices.get("scanner") or registry.build_scanner(settings.scanner)
     reader = devices.get("reader") or registry.build_reader(settings.code_reader)
+    chip_reader = devices.get("chip_reader") or registry.build_chip_reader(settings.chip_reader)
     return Services(
         config=settings,
         catalog=store.current(),
@@ -97,8 +100,10 @@ def build(settings: Settings, *, data_dir: Path | None = None, **devices: Any) -
         outbox=Outbox(data_dir, preparer=outbox_preparer(settings)),
         holidays=HolidayCalendar.from_file(settings.holidays.path),
         catalog_store=store,
-        simulator=registry.simulator(reader=reader, scanner=scanner),
+        simulator=registry.simulator(reader=reader, scanner=scanner, chip_reader=chip_reader,
+                                     text_message=getattr(sandbox, "otp_code", None),
+                                     approve_login=getattr(sandbox, "approve_login", None)),
         speech=devices.get("speech") or registry.build_speech(settings.speech),
         keypad=devices.get("keypad") or registry.build_keypad(settings.keypad),
-        chip_reader=devices.get("chip_reader") or registry.build_chip_reader(settings.chip_reader),
+        chip_reader=chip_reader,
     )

@@ -2,12 +2,12 @@
 kiosk's seal. The outbox runs it once per dossier, before the first upload (see `Outbox._prepare_locked` for
 the write order that makes it crash-safe), on the outbox's thread, never on the UI thread.
 
-OCR: each page that carries no text of its own (no /Font: a packed scan, not the declaration form) is rendered
-at its scan's resolution within 200-300 dpi (poppler's pdftoppm, grey), read by tesseract (`vie`) into a text-only PDF page (tesseract's
-`textonly_pdf`: its GlyphLessFont, text render mode 3 = invisible), and that page is put UNDER the scan as a form
-XObject (pikepdf `add_underlay`), scaled to the page: the page renders exactly as before, and text search /
-copy finds the words where they are on the scan. A page tesseract cannot read is left as it was (logged; never
-fatal: the scan is still the document). One tesseract process per page, each limited to one thread
+OCR: each page that carries no text of its own (no /Font: a packed scan, not the declaration form) is rendered at
+its scan's resolution within 200-300 dpi (poppler's pdftoppm, grey), read by tesseract (`vie`) into a text-only PDF
+page (tesseract's `textonly_pdf`: its GlyphLessFont, text render mode 3 = invisible), and that page is put UNDER the
+scan as a form XObject (pikepdf `add_underlay`), scaled to the page: the page renders exactly as before, and text
+search / copy finds the words where they are on the scan. A page tesseract cannot read is left as it was (logged;
+never fatal: the scan is still the document). One tesseract process per page, each limited to one thread
 (OMP_THREAD_LIMIT=1), up to `workers` at a time.
 
 Seal: `kiosk.outbox.seal.Sealer` (PAdES B-B, invisible field) on every document, after the text layer.
@@ -126,7 +126,9 @@ def add_text_layer(pdf_bytes: bytes, *, workers: int | None = None, dpi: int | N
             with pikepdf.open(io.BytesIO(text_pdf)) as text:
                 page = pdf.pages[i]
                 form = pdf.copy_foreign(text.pages[0].as_form_xobject())
-                page.add_underlay(form, pikepdf.Rectangle(page.mediabox), shrink=True, expand=True)
+                # pikepdf's type stub lacks shrink/expand; the method takes them (pikepdf >= 8)
+                page.add_underlay(form, pikepdf.Rectangle(page.mediabox),  # type: ignore[call-arg]
+                                  shrink=True, expand=True)
         out = io.BytesIO()
         pdf.save(out, compress_streams=True, object_stream_mode=pikepdf.ObjectStreamMode.generate)
         log.info("OCR text layer added to %d of %d pages", len(layers), len(pdf.pages))

@@ -37,7 +37,8 @@ CREDENTIAL_NAME = "dvc-kiosk-seal-key"
 FIELD_NAME = "KioskSeal"
 ORGANISATION = "DVC Kiosk seal"
 #: What the signature dictionary says (a clerk's PDF viewer shows it): the kiosk's seal, not a person's signature.
-REASON = "Dấu niêm phong của ki-ốt: tệp không bị thay đổi từ ki-ốt đến cổng dịch vụ công (không phải chữ ký của công dân)"
+REASON = ("Dấu niêm phong của ki-ốt: tệp không bị thay đổi từ ki-ốt đến cổng dịch vụ công "
+          "(không phải chữ ký của công dân)")
 MAX_PEM_BYTES = 16 * 1024
 
 
@@ -199,7 +200,8 @@ class Sealer:
         from pyhanko.pdf_utils.reader import PdfFileReader
 
         try:
-            return any(s.field_name == FIELD_NAME for s in PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures)
+            signatures = PdfFileReader(io.BytesIO(pdf), strict=False).embedded_signatures
+            return any(s.field_name == FIELD_NAME for s in signatures)
         except Exception:  # noqa: BLE001 - an unreadable file is not sealed; sealing it will say why
             return False
 
@@ -224,6 +226,6 @@ class Sealer:
         return out.getvalue()
 
 
-__all__ = ["Sealer", "SealError", "new_key", "key_pem", "make_csr", "load_key", "load_or_create_key", "save_certificate",
-           "read_certificates", "certificate_kiosk_id", "key_path", "write_secret", "KEY_FILE", "CERT_FILE",
-           "CREDENTIAL_NAME", "FIELD_NAME", "REASON"]
+__all__ = ["Sealer", "SealError", "new_key", "key_pem", "make_csr", "load_key", "load_or_create_key",
+           "save_certificate", "read_certificates", "certificate_kiosk_id", "key_path", "write_secret", "KEY_FILE",
+           "CERT_FILE", "CREDENTIAL_NAME", "FIELD_NAME", "REASON"]

@@ -543,7 +543,8 @@ class Outbox:
         after it leaves the prepared dossier (the old files are orphans). Nothing was uploaded before: either
         way exactly one version of each document reaches the portal."""
         submission = self.submission(ref)
-        if self._preparer is None:
+        preparer = self._preparer
+        if preparer is None:
             return submission
         with self._lock:
             done = self._db.execute("SELECT prepared FROM items WHERE ref=?", (ref,)).fetchone()[0]
@@ -555,8 +556,8 @@ class Outbox:
             # Documents side by side (the preparer bounds its OCR processes to the cores).
             with concurrent.futures.ThreadPoolExecutor(max_workers=len(unique) or 1,
                                                        thread_name_prefix="outbox-prepare") as pool:
-                results = list(pool.map(lambda d: self._preparer(d, self.blob(d.sha256)), unique))
-            for doc, data in zip(unique, results):
+                results = list(pool.map(lambda d: preparer(d, self.blob(d.sha256)), unique))
+            for doc, data in zip(unique, results, strict=True):
                 if data:
                     new_sha = hashlib.sha256(data).hexdigest()
                     if new_sha != doc.sha256:

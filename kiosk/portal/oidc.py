@@ -44,6 +44,7 @@ from kiosk.portal.identity import (
     OidcLoginRequest,
     StaffLoginRequest,
     StaffLoginResponse,
+    StaffVneidLoginRequest,
 )
 from kiosk.portal.models import LoginResponse
 
@@ -218,6 +219,12 @@ def staff_login(portal: PortalClient, staff_id: str, pin: str) -> StaffLoginResp
         raise IdentityRejected("staff id or PIN malformed", code="staff_pin_wrong")
     body = StaffLoginRequest(staff_id=staff_id.strip().upper(), pin=pin, kiosk_id=portal.kiosk_id)
     return portal._call("POST", "/staff/login", StaffLoginResponse, body=body, auth=False, interactive=True)
+
+
+def staff_login_vneid(portal: PortalClient, login_code: str) -> StaffLoginResponse:
+    """A clerk signs in with their own VNeID: the login code their app shows (POST /api/v1/staff/login/vneid)."""
+    body = StaffVneidLoginRequest(login_code=login_code[:512], kiosk_id=portal.kiosk_id)
+    return portal._call("POST", "/staff/login/vneid", StaffLoginResponse, body=body, auth=False, interactive=True)
 
 
 def assisted_login(portal: PortalClient, staff_token: str, *, source: IdentitySource, id_number: str,

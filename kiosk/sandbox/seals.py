@@ -61,7 +61,10 @@ class SandboxCA:
         self._lock = threading.Lock()
         key_file, cert_file = self.folder / "ca-key.pem", self.folder / "ca-cert.pem"
         if key_file.exists() and cert_file.exists():
-            self._key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+            key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
+            if not isinstance(key, ec.EllipticCurvePrivateKey):
+                raise ValueError(f"{key_file}: not the EC key this CA writes")
+            self._key = key
             self.certificate = x509.load_pem_x509_certificate(cert_file.read_bytes())
         else:
             self._key = ec.generate_private_key(ec.SECP256R1())
