@@ -86,6 +86,11 @@ def _messages_texts() -> list[str]:
     return [t for t in texts if is_vietnamese(t)]
 
 
+def test_the_login_screens_words_have_an_english_translation():
+    missing = [(w, t) for w, t in _py_literals(ROOT / "kiosk" / "messages" / "login_screen.py") if not _covered(t)]
+    assert not missing, missing
+
+
 def test_every_vietnamese_message_has_an_english_translation():
     texts = _messages_texts()
     assert len(texts) > 100
