@@ -43,7 +43,8 @@ CONTRAST_PAIRS: list[tuple[str, str, float, float]] = [
     ("warn_ink", "warn_bg", *BODY), ("primary", "paper", *BODY), ("paper", "primary", *BODY),
     ("primary", "panel", *BODY), ("primary", "ok_bg", *BODY), ("soft", "paper", *BODY), ("soft", "panel", *BODY),
     ("face_ink", "face_bg", *BODY), ("warn_ink", "paper", *BODY),
-    ("sel_ink", "sel_bg", *BODY), ("hint", "paper", *NON_BODY), ("disabled_ink", "disabled_bg", *NON_BODY), ("ink", "disabled_bg", *NON_BODY),
+    ("sel_ink", "sel_bg", *BODY), ("hint", "paper", *NON_BODY), ("disabled_ink", "disabled_bg", *NON_BODY),
+    ("ink", "disabled_bg", *NON_BODY),
 ]
 #: Non-text parts (borders, the focus ring) need 3:1 against what they sit on (WCAG 1.4.11). The focus ring is
 #: drawn outside the focused button, on the page or the footer, never on the button's own fill.

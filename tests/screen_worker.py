@@ -5,9 +5,9 @@ it is clipped or overflows its box. Usage:
     python tests/screen_worker.py OUT_DIR [CASE ...]
 
 Cases are named "<state>-<variant>", or "<state>-<variant>@<mode>" for an accessibility mode (MODES: large text,
-high contrast, English — set in the session's data as the header's buttons would); each runs in landscape 1920×1080 and portrait 1080×1920 (file names end
-in -landscape / -portrait). The session is a real `Session` with fake devices and a clock that never moves; its
-state and data are set directly (nothing is sent to a portal)."""
+high contrast, English — set in the session's data as the header's buttons would); each runs in landscape
+1920×1080 and portrait 1080×1920 (file names end in -landscape / -portrait). The session is a real `Session` with
+fake devices and a clock that never moves; its state and data are set directly (nothing is sent to a portal)."""
 from __future__ import annotations
 
 import datetime as dt

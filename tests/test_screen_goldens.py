@@ -242,7 +242,8 @@ def test_large_text_is_at_least_one_and_a_half_times(rendered, orientation):
         plain = f"{case.partition('@')[0]}-{orientation}"
         base = {(lab["cls"], lab["text"]): lab["font"] for lab in _labels(report, plain)}
         for lab in _labels(report, f"{case}-{orientation}"):
-            if lab["cls"] in ("BodyLabel", "TitleLabel", "ChoiceButton", "BigButton") and (lab["cls"], lab["text"]) in base:
+            key = (lab["cls"], lab["text"])
+            if lab["cls"] in ("BodyLabel", "TitleLabel", "ChoiceButton", "BigButton") and key in base:
                 assert lab["font"] >= 1.5 * base[(lab["cls"], lab["text"])] - 1, (case, lab["text"][:40])
                 checked += 1
     assert checked > 30
@@ -282,7 +283,8 @@ def _data_words() -> list[str]:
 
     collect(json.loads((HERE.parent / "config" / "procedures.json").read_text(encoding="utf-8")))
     words += ["Bộ phận Một cửa UBND xã Tân Lập", "Nguyễn Văn An", "H'Hen Niê", "Lê Thị Hồng Nhung",
-              "Trạm y tế xã Tân Lập", "Tiếng Việt", "NĐ-CP", "khai sinh", "đ", "ă ơ ư", "â ê ô", "á", "à", "ả", "ã", "ạ"]
+              "Trạm y tế xã Tân Lập", "Tiếng Việt", "NĐ-CP", "khai sinh",
+              "đ", "ă ơ ư", "â ê ô", "á", "à", "ả", "ã", "ạ"]
     words += [w.lower() for w in words]  # a field's label inside a message ("Vui lòng nhập họ và tên của trẻ.")
     return sorted({w for w in words if w.strip()}, key=len, reverse=True)
 

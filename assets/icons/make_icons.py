@@ -212,7 +212,7 @@ ICONS = {"ho_tich": ho_tich, "chung_thuc": chung_thuc, "cu_tru": cu_tru, "giay_t
          "dat_the": dat_the, "quet_qr": quet_qr}
 #: The login doors' pictures are shown large (up to ~200 px at 1080p): written at twice the size.
 LARGE = {"dien_thoai", "the_chip", "ho_tro", "the_qr", "dat_the", "quet_qr"}
-#: High contrast draws the same shapes light on dark (assets/icons/light/): blue strokes become white, white fills black.
+#: High contrast draws the same shapes light on dark (assets/icons/light/): blue strokes white, white fills black.
 LIGHT = {"BLUE": (255, 255, 255, 255), "WHITE": (0, 0, 0, 255)}
 
 

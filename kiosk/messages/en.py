@@ -92,11 +92,12 @@ EN: dict[str, str] = {
     "2.  Chọn “Mã QR” để hiện mã đăng nhập.": "2.  Choose “QR code” to show the sign-in code.",
     "3.  Đưa màn hình điện thoại vào khung, cách khoảng một gang tay.":
         "3.  Hold the phone's screen in the frame, about a hand's width away.",
-    "Máy sẽ tự đọc mã. Bạn không cần bấm nút.": "The kiosk reads the code by itself. You do not need to press anything.",
+    "Máy sẽ tự đọc mã. Bạn không cần bấm nút.":
+        "The kiosk reads the code by itself. You do not need to press anything.",
     "Thử lại": "Try again",
     "Mô phỏng: đưa mã VNeID thử nghiệm": "Simulation: show a test VNeID code",
     "Đưa mã QR vào khung này": "Hold the QR code in this frame",
-    # ------------------------------------------------------------------ login doors (screens/login.kv, kiosk.messages.login_screen)
+    # ------------------------------------------------------------------ login doors (login.kv, messages.login_screen)
     "Đăng nhập": "Sign in",
     "Quét mã QR của máy bằng điện thoại": "Scan the kiosk's QR code with your phone",
     "Tạo mã mới": "Make a new code",
@@ -113,7 +114,8 @@ EN: dict[str, str] = {
     "Mô phỏng: cán bộ đưa mã VNeID": "Simulation: staff show their VNeID code",
     "Nếu đã mở sẵn mã QR trong ứng dụng VNeID, Ông/Bà có thể đưa ngay vào camera.":
         "If the QR code is already open in the VNeID app, you can hold it to the camera now.",
-    "Máy sẽ tự đọc mã. Ông/Bà không cần bấm nút.": "The kiosk reads the code by itself. You do not need to press anything.",
+    "Máy sẽ tự đọc mã. Ông/Bà không cần bấm nút.":
+        "The kiosk reads the code by itself. You do not need to press anything.",
     "Đã xong": "Done",
     "Bây giờ": "Now",
     "Máy đọc thẻ mất khoảng 5 giây.": "Reading the card takes about 5 seconds.",
@@ -133,7 +135,8 @@ EN: dict[str, str] = {
     "Đang chờ Ông/Bà bấm “Đồng ý” trên điện thoại…": "Waiting for you to press “Agree” on the phone…",
     "Ông/Bà đã đồng ý trên điện thoại. Đang đăng nhập…": "You agreed on the phone. Signing in…",
     "Mã này không dùng được nữa.": "This code can no longer be used.",
-    "Mã đã hết hạn. Máy đang tạo mã mới, vui lòng chờ…": "The code has expired. The kiosk is making a new one, please wait…",
+    "Mã đã hết hạn. Máy đang tạo mã mới, vui lòng chờ…":
+        "The code has expired. The kiosk is making a new one, please wait…",
     "Đưa mặt trước thẻ căn cước (có mã QR) vào camera, cách khoảng một gang tay.":
         "Hold the front of the ID card (with the QR code) to the camera, about a hand's width away.",
     "Đặt thẻ căn cước lên ô đọc thẻ có hình sóng, mặt nào cũng được. Giữ yên thẻ đến khi máy báo xong.":
@@ -244,20 +247,25 @@ EN: dict[str, str] = {
     "Đã trả kết quả": "Result returned",
     # ------------------------------------------------------------------ out of service
     "Máy tạm ngừng phục vụ": "This kiosk is out of service",
-    "Xin lỗi, máy đang được bảo trì nên chưa nhận hồ sơ.": "Sorry, the kiosk is under maintenance and cannot take applications.",
-    "Vui lòng đến quầy tiếp nhận hồ sơ để được cán bộ hỗ trợ.": "Please go to the reception counter for help from staff.",
+    "Xin lỗi, máy đang được bảo trì nên chưa nhận hồ sơ.":
+        "Sorry, the kiosk is under maintenance and cannot take applications.",
+    "Vui lòng đến quầy tiếp nhận hồ sơ để được cán bộ hỗ trợ.":
+        "Please go to the reception counter for help from staff.",
     # ------------------------------------------------------------------ kiosk.messages: notices, help, staff call
-    "Nếu cần giúp, vui lòng hỏi cán bộ tại quầy tiếp nhận.": "If you need help, please ask staff at the reception counter.",
+    "Nếu cần giúp, vui lòng hỏi cán bộ tại quầy tiếp nhận.":
+        "If you need help, please ask staff at the reception counter.",
     "Đang kết nối lại…": "Reconnecting…",
     "Đã hủy. Thông tin Ông/Bà đã nhập và giấy tờ đã quét đã được xóa.":
         "Cancelled. What you entered and the documents you scanned have been deleted.",
     "Ông/Bà chưa đồng ý nên máy chưa đọc thông tin nào. Ông/Bà có thể nộp hồ sơ trực tiếp tại quầy: bấm “Lấy số "
-    "thứ tự”.": "You did not agree, so the kiosk read nothing. You can apply at the counter: press “Get a queue number”.",
+    "thứ tự”.":
+        "You did not agree, so the kiosk read nothing. You can apply at the counter: press “Get a queue number”.",
     "Máy đã xóa thông tin của phiên trước vì lâu không có thao tác.":
         "The kiosk deleted the previous session's information after a long time without activity.",
     "Cảm ơn Ông/Bà đã góp ý! Chúc Ông/Bà một ngày tốt lành.": "Thank you for your feedback! Have a good day.",
     "Làm theo hướng dẫn trên màn hình, mỗi bước một việc. Bấm nút lớn ở góc phải phía dưới để tiếp tục.":
-        "Follow the instructions on the screen, one thing per step. Press the big button at the bottom right to continue.",
+        "Follow the instructions on the screen, one thing per step. Press the big button at the bottom right to "
+        "continue.",
     "Đang báo cán bộ…": "Calling staff…",
     "Cán bộ đã được báo, vui lòng chờ tại máy.": "Staff have been told; please wait at the kiosk.",
     "Máy chưa báo được cán bộ. Vui lòng đến quầy tiếp nhận để được giúp.":
@@ -265,7 +273,8 @@ EN: dict[str, str] = {
     "Xin lỗi, máy vừa gặp sự cố": "Sorry, the kiosk had a problem",
     "Máy đã xóa thông tin của phiên làm việc vừa rồi để bảo vệ dữ liệu của Ông/Bà.":
         "The kiosk deleted the information of this session to protect your data.",
-    "Vui lòng bắt đầu lại. Nếu vẫn lỗi, hãy hỏi cán bộ tại quầy.": "Please start again. If it fails again, ask staff at the counter.",
+    "Vui lòng bắt đầu lại. Nếu vẫn lỗi, hãy hỏi cán bộ tại quầy.":
+        "Please start again. If it fails again, ask staff at the counter.",
     "Bấm “Bắt đầu nộp hồ sơ” hoặc chạm vào tên thủ tục Ông/Bà cần làm. Muốn xem hồ sơ đã nộp, bấm “Tra cứu hồ sơ”.":
         "Press “Start an application” or touch the procedure you need. To see an application you made, press "
         "“Check an application”.",
@@ -275,13 +284,15 @@ EN: dict[str, str] = {
     "Đây là các giấy tờ cần mang theo và thời gian trả kết quả. Có đủ giấy tờ thì bấm nút lớn bên phải để tiếp tục.":
         "These are the documents to bring and when the result is ready. If you have them, press the big button on "
         "the right.",
-    "Máy cần Ông/Bà đồng ý để đọc thông tin định danh. Đồng ý thì bấm “Tôi đồng ý”; không đồng ý thì có thể nộp tại quầy.":
+    "Máy cần Ông/Bà đồng ý để đọc thông tin định danh. Đồng ý thì bấm “Tôi đồng ý”; không đồng ý thì có thể nộp "
+    "tại quầy.":
         "The kiosk needs your consent to read your identity data. To agree press “I agree”; otherwise you can apply "
         "at the counter.",
     "Mở ứng dụng VNeID trên điện thoại, chọn quét mã QR và đưa vào trước camera, hoặc đặt căn cước công dân lên đầu "
     "đọc thẻ.": "Open the VNeID app on your phone, choose the QR code and hold it to the camera, or put your citizen "
                 "ID card on the card reader.",
-    "Trả lời từng câu hỏi trên màn hình, rồi bấm “Tiếp tục”. Gõ chữ bằng bàn phím trên màn hình; bấm nút dấu để thêm dấu.":
+    "Trả lời từng câu hỏi trên màn hình, rồi bấm “Tiếp tục”. Gõ chữ bằng bàn phím trên màn hình; bấm nút dấu để "
+    "thêm dấu.":
         "Answer each question on the screen, then press “Continue”. Type with the on-screen keyboard; the accent "
         "keys add Vietnamese accents.",
     "Đặt từng tờ giấy, mặt chữ úp xuống, vào khe máy quét, rồi bấm “Quét”. Xem ảnh trên màn hình: rõ chữ thì bấm "
@@ -292,23 +303,28 @@ EN: dict[str, str] = {
         "“Confirm and send”.",
     "Xem tin nhắn vừa gửi tới điện thoại của Ông/Bà, gõ 6 chữ số trong tin nhắn, rồi bấm “Xác nhận”.":
         "Look at the text message just sent to your phone, type its 6 digits, then press “Confirm”.",
-    "Máy đang gửi hồ sơ. Vui lòng chờ, không cần bấm gì.": "The kiosk is sending your application. Please wait; no need to press anything.",
+    "Máy đang gửi hồ sơ. Vui lòng chờ, không cần bấm gì.":
+        "The kiosk is sending your application. Please wait; no need to press anything.",
     "Nhận biên nhận và phiếu số thứ tự ở khe máy in, giữ biên nhận để tra cứu và nhận kết quả.":
         "Take the receipt and queue ticket from the printer slot; keep the receipt to check and collect the result.",
-    "Chạm vào khuôn mặt đúng với cảm nhận của Ông/Bà, hoặc bấm “Bỏ qua”.": "Touch the face that matches how you feel, or press “Skip”.",
+    "Chạm vào khuôn mặt đúng với cảm nhận của Ông/Bà, hoặc bấm “Bỏ qua”.":
+        "Touch the face that matches how you feel, or press “Skip”.",
     "Đưa mã QR trên biên nhận vào trước camera để xem hồ sơ đang ở bước nào.":
         "Hold the QR code on the receipt to the camera to see where your application is.",
     "Chọn việc Ông/Bà cần làm tại quầy để lấy số thứ tự, rồi chờ được gọi số.":
         "Choose what you need at the counter to get a queue number, then wait for your number to be called.",
-    "Máy đang tạm dừng. Vui lòng đến quầy tiếp nhận để được giúp.": "The kiosk is paused. Please go to the reception counter for help.",
+    "Máy đang tạm dừng. Vui lòng đến quầy tiếp nhận để được giúp.":
+        "The kiosk is paused. Please go to the reception counter for help.",
     # ------------------------------------------------------------------ kiosk.messages: device errors
     "Giấy bị kẹt trong máy quét": "Paper jammed in the scanner",
-    "Máy quét bị kẹt giấy. Các trang đã quét trước đó vẫn được giữ lại.": "The scanner has a paper jam. Pages scanned before are kept.",
+    "Máy quét bị kẹt giấy. Các trang đã quét trước đó vẫn được giữ lại.":
+        "The scanner has a paper jam. Pages scanned before are kept.",
     "Mở nắp máy quét, lấy tờ giấy bị kẹt ra, đặt lại các trang chưa quét rồi bấm “Quét tiếp”.":
         "Open the scanner lid, take out the jammed sheet, put back the pages not yet scanned and press “Scan more”.",
     "Chưa có giấy trong khay": "No paper in the tray",
     "Máy quét không thấy giấy tờ nào trong khay nạp giấy.": "The scanner finds no document in its feeder tray.",
-    "Đặt giấy tờ vào khay, mặt có chữ úp xuống, rồi bấm “Quét”.": "Put the documents in the tray face down, then press “Scan”.",
+    "Đặt giấy tờ vào khay, mặt có chữ úp xuống, rồi bấm “Quét”.":
+        "Put the documents in the tray face down, then press “Scan”.",
     "Nắp máy quét đang mở": "The scanner lid is open",
     "Nắp máy quét đang mở nên máy không quét được.": "The scanner lid is open, so it cannot scan.",
     "Đóng nắp máy quét lại rồi bấm “Quét”.": "Close the scanner lid, then press “Scan”.",
@@ -324,7 +340,8 @@ EN: dict[str, str] = {
     "Vui lòng báo cán bộ tại quầy để được hỗ trợ.": "Please tell staff at the counter for help.",
     "Thiết bị phản hồi quá lâu": "A device is too slow",
     "Thiết bị không trả lời trong thời gian cho phép.": "A device did not answer in time.",
-    "Bấm “Thử lại”. Nếu vẫn lỗi, vui lòng báo cán bộ tại quầy.": "Press “Try again”. If it fails again, please tell staff at the counter.",
+    "Bấm “Thử lại”. Nếu vẫn lỗi, vui lòng báo cán bộ tại quầy.":
+        "Press “Try again”. If it fails again, please tell staff at the counter.",
     "Máy in hết giấy": "The printer is out of paper",
     "Máy in đã hết giấy nên chưa in được phiếu.": "The printer ran out of paper, so the slip is not printed yet.",
     "Vui lòng báo cán bộ tại quầy để được in lại.": "Please tell staff at the counter to print it again.",
@@ -345,14 +362,17 @@ EN: dict[str, str] = {
     "Máy không kết nối được với máy đọc mã QR.": "The kiosk cannot reach the QR code reader.",
     "Máy đọc mã không phản hồi": "The code reader does not respond",
     "Máy đọc mã QR không trả lời.": "The QR code reader does not answer.",
-    "Bấm “Thử lại” sau ít phút, hoặc báo cán bộ tại quầy.": "Press “Try again” in a few minutes, or tell staff at the counter.",
+    "Bấm “Thử lại” sau ít phút, hoặc báo cán bộ tại quầy.":
+        "Press “Try again” in a few minutes, or tell staff at the counter.",
     # ------------------------------------------------------------------ kiosk.messages: portal errors
     "Không đăng nhập được": "Could not sign in",
     "Mã QR này không phải mã đăng nhập VNeID hợp lệ.": "This QR code is not a valid VNeID sign-in code.",
-    "Mở ứng dụng VNeID, chọn mã QR đăng nhập rồi đưa lại trước camera.": "Open the VNeID app, choose the sign-in QR code and hold it to the camera again.",
+    "Mở ứng dụng VNeID, chọn mã QR đăng nhập rồi đưa lại trước camera.":
+        "Open the VNeID app, choose the sign-in QR code and hold it to the camera again.",
     "Mã đăng nhập đã hết hạn": "The sign-in code has expired",
     "Mã QR đăng nhập VNeID đã hết hạn.": "The VNeID sign-in QR code has expired.",
-    "Làm mới mã QR trong ứng dụng VNeID rồi đưa lại trước camera.": "Refresh the QR code in the VNeID app and hold it to the camera again.",
+    "Làm mới mã QR trong ứng dụng VNeID rồi đưa lại trước camera.":
+        "Refresh the QR code in the VNeID app and hold it to the camera again.",
     "Tài khoản chưa đủ mức 2": "The account is not level 2",
     "Nộp hồ sơ trực tuyến cần tài khoản VNeID mức 2; tài khoản của của Ông/Bà đang ở mức 1.":
         "Applying online needs a level 2 VNeID account; your account is level 1.",
@@ -369,7 +389,8 @@ EN: dict[str, str] = {
     "Chưa kết nối được Cổng dịch vụ công": "Cannot reach the Public Service Portal",
     "Máy đã thử kết nối nhiều lần nhưng mạng hoặc Cổng đang gián đoạn. Thông tin Ông/Bà đã nhập vẫn được giữ.":
         "The kiosk tried many times but the network or the Portal is down. What you entered is kept.",
-    "Vui lòng chờ một lát rồi bấm “Thử lại”, hoặc hỏi cán bộ tại quầy.": "Please wait a moment and press “Try again”, or ask staff at the counter.",
+    "Vui lòng chờ một lát rồi bấm “Thử lại”, hoặc hỏi cán bộ tại quầy.":
+        "Please wait a moment and press “Try again”, or ask staff at the counter.",
     "Cổng dịch vụ công phản hồi chậm": "The Public Service Portal is slow",
     "Máy đã chờ và thử lại nhưng chưa nhận được trả lời. Thông tin Ông/Bà đã nhập vẫn được giữ.":
         "The kiosk waited and tried again but got no answer. What you entered is kept.",
@@ -378,23 +399,28 @@ EN: dict[str, str] = {
     "Máy đã thử lại nhiều lần nhưng Cổng chưa xử lý được yêu cầu. Thông tin Ông/Bà đã nhập vẫn được giữ.":
         "The kiosk tried many times but the Portal could not handle the request. What you entered is kept.",
     "Cổng dịch vụ công đang quá tải": "The Public Service Portal is overloaded",
-    "Có nhiều người đang dùng cùng lúc nên Cổng tạm thời chưa nhận thêm yêu cầu. Thông tin Ông/Bà đã nhập vẫn được giữ.":
+    "Có nhiều người đang dùng cùng lúc nên Cổng tạm thời chưa nhận thêm yêu cầu. Thông tin Ông/Bà đã nhập vẫn "
+    "được giữ.":
         "Many people are using it at once, so the Portal takes no more requests for now. What you entered is kept.",
     "Vui lòng chờ ít phút rồi bấm “Thử lại”.": "Please wait a few minutes, then press “Try again”.",
     "Cổng dịch vụ công trả lời không hợp lệ": "The Public Service Portal gave an invalid answer",
     "Máy nhận được câu trả lời không đọc được. Thông tin Ông/Bà đã nhập vẫn được giữ.":
         "The kiosk got an answer it cannot read. What you entered is kept.",
-    "Vui lòng bấm “Thử lại”. Nếu vẫn lỗi, hãy báo cán bộ tại quầy.": "Please press “Try again”. If it fails again, tell staff at the counter.",
+    "Vui lòng bấm “Thử lại”. Nếu vẫn lỗi, hãy báo cán bộ tại quầy.":
+        "Please press “Try again”. If it fails again, tell staff at the counter.",
     "Mã xác nhận chưa đúng dạng": "The confirmation code is not in the right form",
     "Mã xác nhận chỉ gồm các chữ số từ 0 đến 9.": "The confirmation code has only the digits 0 to 9.",
     "Nhập lại mã gồm 6 chữ số trong tin nhắn bằng bàn phím trên màn hình.":
         "Type the 6-digit code from the text message again with the on-screen keypad.",
     "Không tìm thấy hồ sơ": "Application not found",
-    "Mã này không khớp với hồ sơ nào trên Cổng dịch vụ công.": "This code matches no application on the Public Service Portal.",
-    "Kiểm tra lại mã trên biên nhận hoặc hỏi cán bộ tại quầy.": "Check the code on the receipt or ask staff at the counter.",
+    "Mã này không khớp với hồ sơ nào trên Cổng dịch vụ công.":
+        "This code matches no application on the Public Service Portal.",
+    "Kiểm tra lại mã trên biên nhận hoặc hỏi cán bộ tại quầy.":
+        "Check the code on the receipt or ask staff at the counter.",
     "Phiên đăng nhập đã kết thúc": "The sign-in session has ended",
     "Phiên đăng nhập VNeID của Ông/Bà đã kết thúc.": "Your VNeID sign-in session has ended.",
-    "Vui lòng bấm “Hủy” rồi đăng nhập lại bằng mã VNeID.": "Please press “Cancel” and sign in again with your VNeID code.",
+    "Vui lòng bấm “Hủy” rồi đăng nhập lại bằng mã VNeID.":
+        "Please press “Cancel” and sign in again with your VNeID code.",
     "Phiên đăng nhập đã hết hạn": "The sign-in session has expired",
     "Phiên đăng nhập VNeID của Ông/Bà đã hết hạn.": "Your VNeID sign-in session has expired.",
     "Mã xác nhận đã được dùng": "The confirmation code was already used",
@@ -404,7 +430,8 @@ EN: dict[str, str] = {
     "Giấy tờ quá lớn": "Document too large",
     "Giấy tờ đã quét quá lớn để gửi.": "The scanned document is too large to send.",
     "Hồ sơ bị trùng": "Duplicate application",
-    "Mã gửi của hồ sơ này đã được dùng cho một hồ sơ khác.": "This application's sending code was already used for another one.",
+    "Mã gửi của hồ sơ này đã được dùng cho một hồ sơ khác.":
+        "This application's sending code was already used for another one.",
     "Vui lòng báo cán bộ tại quầy.": "Please tell staff at the counter.",
     "Chưa xác nhận hồ sơ": "Application not confirmed",
     "Hồ sơ chưa được xác nhận bằng mã một lần.": "The application has not been confirmed with the one-time code.",
@@ -413,28 +440,36 @@ EN: dict[str, str] = {
     "Máy gặp lỗi khi xử lý yêu cầu của Ông/Bà. Thông tin Ông/Bà đã nhập vẫn được giữ.":
         "The kiosk had an error handling your request. What you entered is kept.",
     "Không đọc được mã QR": "Cannot read the QR code",
-    "Đưa mã QR đăng nhập trong ứng dụng VNeID vào khung trước camera.": "Hold the sign-in QR code from the VNeID app in the frame in front of the camera.",
+    "Đưa mã QR đăng nhập trong ứng dụng VNeID vào khung trước camera.":
+        "Hold the sign-in QR code from the VNeID app in the frame in front of the camera.",
     "Máy chưa lưu được hồ sơ": "The kiosk could not save the application",
-    "Máy gặp sự cố khi lưu hồ sơ của Ông/Bà. Hồ sơ CHƯA được gửi.": "The kiosk failed to save your application. It has NOT been sent.",
+    "Máy gặp sự cố khi lưu hồ sơ của Ông/Bà. Hồ sơ CHƯA được gửi.":
+        "The kiosk failed to save your application. It has NOT been sent.",
     "Vui lòng báo cán bộ tại quầy để được hỗ trợ nộp hồ sơ.": "Please tell staff at the counter to help you apply.",
     "Máy không dùng được thông tin này": "The kiosk cannot use this information",
-    "Thông tin vừa nhận quá dài hoặc không đúng dạng.": "The information received is too long or not in the right form.",
+    "Thông tin vừa nhận quá dài hoặc không đúng dạng.":
+        "The information received is too long or not in the right form.",
     "Vui lòng thử lại, hoặc hỏi cán bộ tại quầy.": "Please try again, or ask staff at the counter.",
     # ------------------------------------------------------------------ kiosk.domain.forms.MESSAGES
     "Vui lòng trả lời câu hỏi này.": "Please answer this question.",
-    "Thông tin chưa đúng dạng. Vui lòng xem hướng dẫn và nhập lại.": "Not in the right form. Please read the hint and try again.",
+    "Thông tin chưa đúng dạng. Vui lòng xem hướng dẫn và nhập lại.":
+        "Not in the right form. Please read the hint and try again.",
     "Họ tên chỉ gồm chữ cái, dấu cách, dấu nháy (') và gạch nối (-). Vui lòng nhập lại.":
         "A name has only letters, spaces, apostrophes (') and hyphens (-). Please type it again.",
     "Ngày không hợp lệ, hãy nhập theo dạng ngày/tháng/năm.": "Not a valid date; type it as day/month/year.",
-    "Ngày này không có trên lịch. Vui lòng kiểm tra lại ngày và tháng.": "This date is not on the calendar. Please check the day and month.",
-    "Ngày này chưa đến. Vui lòng kiểm tra lại ngày, tháng, năm.": "This date has not come yet. Please check the day, month and year.",
+    "Ngày này không có trên lịch. Vui lòng kiểm tra lại ngày và tháng.":
+        "This date is not on the calendar. Please check the day and month.",
+    "Ngày này chưa đến. Vui lòng kiểm tra lại ngày, tháng, năm.":
+        "This date has not come yet. Please check the day, month and year.",
     "Ngày này đã qua. Vui lòng chọn một ngày từ hôm nay trở đi.": "This date has passed. Please choose today or later.",
     "Năm phải từ 1900 trở đi. Vui lòng kiểm tra lại năm.": "The year must be 1900 or later. Please check the year.",
     "Vui lòng chỉ nhập chữ số, ví dụ: 2.": "Please type digits only, for example: 2.",
     "Vui lòng chọn một trong các mục trên màn hình.": "Please choose one of the items on the screen.",
     "Vui lòng chọn Có hoặc Không.": "Please choose Yes or No.",
-    "Số điện thoại chưa đúng. Hãy nhập 10 chữ số, bắt đầu bằng số 0.": "The phone number is wrong. Type 10 digits starting with 0.",
-    "Thông tin chưa đúng. Vui lòng nhập lại hoặc hỏi cán bộ tại quầy.": "Not right. Please type it again or ask staff at the counter.",
+    "Số điện thoại chưa đúng. Hãy nhập 10 chữ số, bắt đầu bằng số 0.":
+        "The phone number is wrong. Type 10 digits starting with 0.",
+    "Thông tin chưa đúng. Vui lòng nhập lại hoặc hỏi cán bộ tại quầy.":
+        "Not right. Please type it again or ask staff at the counter.",
     # ------------------------------------------------------------------ spoken guidance (kiosk.appliance.guide)
     "phím Xanh": "the green key",
     "phím Quay lại": "the back key",
@@ -481,7 +516,8 @@ EN: dict[str, str] = {
     "Đưa mã QR in trên biên nhận trước camera ở phía dưới màn hình.":
         "Hold the QR code printed on the receipt to the camera below the screen.",
     "Vui lòng chờ.": "Please wait.",
-    "Mỗi phím kêu một tiếng bíp; máy không đọc to các chữ số.": "Each key beeps; the kiosk does not read the digits aloud.",
+    "Mỗi phím kêu một tiếng bíp; máy không đọc to các chữ số.":
+        "Each key beeps; the kiosk does not read the digits aloud.",
     "Khi đủ số, máy tự kiểm tra.": "When all digits are in, the kiosk checks them by itself.",
     "Nhập các chữ số bằng bàn phím số.": "Type the digits on the number keys.",
 }
@@ -506,7 +542,8 @@ TEMPLATES: list[tuple[str, str]] = [
      "Put “{}” into the feeder tray face down, top edge first. Then press “Scan”."),
     ("Kiểm tra lại: {}", "Check: {}"),
     ("Tên thủ tục: {}", "Procedure: {}"),
-    ("Mã còn dùng được {} giây. Máy tự đổi mã mới.", "The code works for {} more seconds. The kiosk then makes a new one."),
+    ("Mã còn dùng được {} giây. Máy tự đổi mã mới.",
+     "The code works for {} more seconds. The kiosk then makes a new one."),
     ("Mã: {}", "Code: {}"),
     ("Cán bộ {} đang hỗ trợ.", "Staff member {} is helping."),
     ("Người nộp: {}", "Applicant: {}"),
@@ -529,7 +566,8 @@ TEMPLATES: list[tuple[str, str]] = [
     ("Vui lòng nhập số từ {} đến {}.", "Please enter a number from {} to {}."),
     ("Vui lòng nhập {}.", "Please enter: {}."),
     ("Vui lòng chọn {}.", "Please choose: {}."),
-    ("Nội dung quá dài: tối đa {} ký tự. Vui lòng viết ngắn lại.", "Too long: at most {} characters. Please shorten it."),
+    ("Nội dung quá dài: tối đa {} ký tự. Vui lòng viết ngắn lại.",
+     "Too long: at most {} characters. Please shorten it."),
     ("Nội dung quá ngắn: cần ít nhất {} ký tự.", "Too short: at least {} characters."),
     # spoken guidance: "{}" is mostly a key's name (phím Xanh -> the green key)
     ("Xin chào. Đây là máy nộp hồ sơ tự phục vụ của {}.", "Hello. This is the self-service application kiosk of {}."),
@@ -566,7 +604,8 @@ TEMPLATES: list[tuple[str, str]] = [
     ("Mã tham chiếu: {}.", "Reference: {}."),
     ("Ngày hẹn trả kết quả: ngày {}.", "Result date: {}."),
     ("Ngày hẹn trả kết quả dự kiến: ngày {}.", "Expected result date: {}."),
-    ("Mã xác nhận gồm {} chữ số, đã được gửi bằng tin nhắn.", "The confirmation code has {} digits and was sent by text message."),
+    ("Mã xác nhận gồm {} chữ số, đã được gửi bằng tin nhắn.",
+     "The confirmation code has {} digits and was sent by text message."),
     ("Số thứ tự của bạn là {}.", "Your queue number is {}."),
     ("Chưa đúng: {}", "Not right yet: {}"),
 ]
