@@ -2,7 +2,8 @@
 
 Capture never waits for decoding: the decoder always takes the newest frame and skips the ones it had no
 time for, so the live preview stays smooth on a slow kiosk PC. A payload becomes a read only once
-`QrLock` has seen it in two frames within a second, and is not read again while it stays in view.
+`QrLock` has seen it in two frames within a second, and is not read again while it stays in view. The
+decoder follows the code from frame to frame (`QrTracker`): where the last frames showed it is tried first.
 A video file works as a fake camera (replayed at its own frame rate, looping by default); with
 `loop_file=False` its end behaves like an unplugged camera.
 """
@@ -16,7 +17,7 @@ import cv2
 import numpy as np
 
 from drivers.base import DeviceGone, DeviceStatus, Health
-from drivers.qrdecode import DEFAULT_BUDGET_S, QrLock, decode_frame
+from drivers.qrdecode import DEFAULT_BUDGET_S, QrLock, QrTracker
 from drivers.serial_reader import ThreadedCodeReader
 
 LOST_AFTER_S = 2.0  # a live camera that delivers no frame for this long is treated as unplugged
@@ -126,6 +127,7 @@ class CameraReader(ThreadedCodeReader):
 
     def _decode_loop(self, capture_done: threading.Event) -> None:
         seen_seq = 0
+        tracker = QrTracker()  # where the code was in the last frames: tried first in the next one
         while not capture_done.is_set():
             with self._new_frame:
                 if self._frame_seq == seen_seq:
@@ -135,7 +137,7 @@ class CameraReader(ThreadedCodeReader):
                 frame, seen_seq = self._latest, self._frame_seq
             if frame is None:
                 continue
-            codes = decode_frame(frame, budget_s=self.decode_budget_s)
+            codes = tracker.decode(frame, budget_s=self.decode_budget_s)
             for payload in self._qr_lock.feed(codes):
                 self._deliver(payload)
 

@@ -13,6 +13,7 @@ NO_NUMBER = "Mời Ông/Bà đến quầy tiếp nhận và nói: “Tôi đã n
 class DoneScreen(KioskScreen):
     headline = StringProperty("")
     code = StringProperty("")
+    secret = StringProperty("")  # the look-up secret, printed beside the code on the receipt
     explanation = StringProperty("")
     appointment = StringProperty("")
     queue_heading = StringProperty("")
@@ -33,6 +34,7 @@ class DoneScreen(KioskScreen):
             self.code = d.local_reference
             self.explanation = ("Máy chưa kết nối được Cổng dịch vụ công. Hồ sơ đã được lưu an toàn và máy sẽ tự "
                                 "gửi đi. Mã tham chiếu:")
+        self.secret = d.lookup_secret
         self.appointment = appointment_text(d)
         t = d.ticket
         if t is not None:

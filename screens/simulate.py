@@ -82,7 +82,7 @@ class Scenario:
         for door in doors:
             results.append(self.citizen(door))
         result = dict(results[-1])
-        result["status_seen"] = self.look_up(result["shown_code"])
+        result["status_seen"] = self.look_up(result["shown_code"], result["shown_secret"])
         result["status_text"] = self.status_text
         result["queue_only_number"] = self.queue_only()
         if len(results) > 1:
@@ -215,6 +215,7 @@ class Scenario:
             "queue_number": data.ticket.number if data.ticket else None,
             "print_error": data.print_error.kind if data.print_error else None,
             "shown_code": data.dossier_code or data.local_reference,
+            "shown_secret": data.lookup_secret,  # printed beside the code: status look-up needs both
             "jams_cleared": self.jams,
             "login": door,
             "identity_source": identity_source,
@@ -262,13 +263,15 @@ class Scenario:
         return (d.large_text, d.high_contrast, d.lang, d.speech_mode, d.keypad_mode) == (False, False, "vi", False,
                                                                                          False)
 
-    def look_up(self, code: str) -> str:
-        """Side path: the citizen comes back and types the code from the receipt."""
+    def look_up(self, code: str, secret: str) -> str:
+        """Side path: the citizen comes back and types the code and the secret from the receipt."""
         p = self.pilot
         p.tap("Tra cứu hồ sơ")
         p.wait_state("status_lookup")
         p.tap(widget=p.call(lambda: p.app.manager.current_screen.ids.code_box))
         p.type_text(code)
+        p.tap(widget=p.call(lambda: p.app.manager.current_screen.ids.secret_box))
+        p.type_text(secret)
         p.tap("Tra cứu")
         p.wait_idle(20)
         p.wait_until(lambda: p.session.data.status_view is not None or p.session.data.error is not None, 20,
@@ -300,7 +303,8 @@ class Scenario:
         """One question per screen: answer it (a prefilled one is kept), then "Tiếp tục"."""
         p = self.pilot
         today = self.svc.now().date()
-        for index, field in enumerate(proc.form):
+        form = p.session.data.procedure.form  # the session's: the delivery question ends it where post is offered
+        for index, field in enumerate(form):
             p.wait_until(lambda i=index: p.state != "form" or p.session.data.form_index == i, 10, "the question")
             if p.state != "form":
                 break

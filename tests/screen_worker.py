@@ -170,6 +170,7 @@ def case_state(name: str, session: Session):
     if name.startswith("done-"):
         d = birth_data(s, form_values=dict(ANSWERS), components=components(s), received_at=NOW)
         d.local_reference = "K-HN-0001-260316-0931-A7"
+        d.lookup_secret = "KX7RF4"  # printed beside the code; status look-up needs both (issue 14)
         ticket = QueueTicket(number="A015", counter="Quầy 2", waiting=3, issued_at=NOW)
         if name == "done-printed":
             d.delivered, d.dossier_code, d.receipt_printed, d.ticket = True, "H38.01-260316-0042", True, ticket

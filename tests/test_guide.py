@@ -78,7 +78,8 @@ def walk(k: Kiosk, speech) -> KeypadWalk:
     born = (dt.date.today() - dt.timedelta(days=10)).strftime("%d%m%Y")
     answers = [type_keys("lee minh khooi") + "#", born + "#", "1",
                type_keys("tram y tee") + "*" + type_keys(" xa") + "#",
-               type_keys("lee thi hoong nhung") + "#", "#", "#"]
+               type_keys("lee thi hoong nhung") + "#", "#", "#",
+               "1"]  # the result at the centre (the birth registration offers the post too)
     for keys in answers:
         w.press(*keys)
     assert k.state is State.DOCUMENTS, (k.data.form_errors, k.data.form_values)

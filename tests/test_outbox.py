@@ -564,7 +564,9 @@ def test_a_session_during_an_outage_ends_saved_and_the_sender_delivers_it_later(
             assert Sender(outbox, lambda: portal).flush() == 1
             code = outbox.get(ref).dossier_code
             assert [d["local_reference"] for d in portal_dossiers(sandbox)] == [ref]
-            assert portal.dossier_by_reference(ref).dossier_code == code  # the receipt's QR now finds it
+            # the offline receipt's QR (the kiosk's reference and the secret it made) now finds it
+            secret = kiosk.data.lookup_secret
+            assert portal.dossier_by_reference(ref, secret).dossier_code == code
     finally:
         kiosk.services.close()
         kiosk.services.portal.close()

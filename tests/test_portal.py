@@ -83,9 +83,10 @@ def test_whole_session_reaches_the_portal_exactly_as_confirmed(sandbox):
         assert DOSSIER_CODE.match(receipt.dossier_code)
         assert receipt.status is DossierStatus.RECEIVED and not receipt.duplicate
 
-        view = client.dossier(receipt.dossier_code)
+        view = client.dossier(receipt.dossier_code, receipt.lookup_secret)
         assert (view.documents, view.pages, view.procedure_code) == (2, 3, "1.001193")
-        assert client.dossier_by_reference("KIOSK-TEST-01-000001").dossier_code == receipt.dossier_code
+        assert client.dossier_by_reference("KIOSK-TEST-01-000001", receipt.lookup_secret).dossier_code == \
+            receipt.dossier_code
 
     [stored] = portal_dossiers(sandbox)
     assert stored["dossier_code"] == receipt.dossier_code
@@ -300,7 +301,7 @@ _calls = {
     "verify": lambda c: c.verify_otp("otp_12345678", "123456"),
     "blob_state": lambda c: c.blob_state("a" * 64),
     "upload": lambda c: c.upload_blob(b"%PDF-1.7"),
-    "dossier": lambda c: c.dossier("H38.01-261123-0001"),
+    "dossier": lambda c: c.dossier("H38.01-261123-0001", "ACDE47"),
     "ticket": lambda c: c.queue_ticket("1.001193"),
     "rate": lambda c: c.rate(RatingLevel.SATISFIED),
     "catalog": lambda c: c.catalog(),
@@ -364,36 +365,46 @@ def test_every_portal_failure_has_a_vietnamese_message_with_a_next_step():
 
 
 # ------------------------------------------------------------------------------------------ kiosk status
-def _submitted(client, sandbox) -> str:
+def _submitted(client, sandbox) -> tuple[str, str]:
     client.login("VNEID-TEST-0001")
     data = fake_pdf("tờ khai", 3)
     client.upload_blob(data)
-    return client.submit(submission(confirm(client, sandbox), [doc_ref("to_khai", data, 3)]),
-                         "idem-status-01").dossier_code
+    receipt = client.submit(submission(confirm(client, sandbox), [doc_ref("to_khai", data, 3)]), "idem-status-01")
+    return receipt.dossier_code, receipt.lookup_secret
 
 
 def test_kiosk_status_shows_a_table_and_json(client, sandbox, capsys):
-    code = _submitted(client, sandbox)
-    assert kiosk_main(["status", code, "--portal", sandbox.url]) == 0
+    code, secret = _submitted(client, sandbox)
+    assert kiosk_main(["status", code, "--secret", secret.lower(), "--portal", sandbox.url]) == 0
     table = capsys.readouterr().out
     assert code in table and "received — Mới đăng ký" in table and "1.001193" in table
-    assert kiosk_main(["status", f"DVCK1|{code}\r\n", "--portal", sandbox.url, "--json"]) == 0
+    assert kiosk_main(["status", f"DVCK1|{code}|{secret}\r\n", "--portal", sandbox.url, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert (data["dossier_code"], data["status"], data["pages"], data["documents"]) == (code, "received", 3, 1)
-    assert kiosk_main(["status", "DVCK1|KIOSK-TEST-01-000001", "--portal", sandbox.url, "--json"]) == 0
+    assert not {"form", "citizen", "full_name", "id_number", "address"} & set(data)  # never personal data
+    assert kiosk_main(["status", f"DVCK1|KIOSK-TEST-01-000001|{secret}", "--portal", sandbox.url, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["dossier_code"] == code
+    # the same rule as the status screen: without the secret, or with a wrong one, nothing is shown
+    assert kiosk_main(["status", code, "--portal", sandbox.url, "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["error"] == "lookup_secret_required"
+    assert kiosk_main(["status", f"DVCK1|{code}", "--portal", sandbox.url]) == 1
+    assert "secret" in capsys.readouterr().err
+    wrong = "ACDE47" if secret != "ACDE47" else "ACDE49"
+    assert kiosk_main(["status", code, "--secret", wrong, "--portal", sandbox.url, "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["error"] == "lookup_mismatch"
     # portal staff take it up: the status follows
     httpx.post(f"{sandbox.url}/api/v1/sandbox/dossiers/{code}/status", json={"status": "processing"}, verify=False)
-    assert kiosk_main(["status", code, "--portal", sandbox.url, "--json"]) == 0
+    assert kiosk_main(["status", code, "--secret", secret, "--portal", sandbox.url, "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert (data["status"], data["status_label"]) == ("processing", "Đang xử lý")
 
 
 def test_kiosk_status_exit_codes_for_unknown_and_unreachable(sandbox, capsys):
-    assert kiosk_main(["status", "H38.01-261123-9999", "--portal", sandbox.url]) == 1
+    assert kiosk_main(["status", "H38.01-261123-9999", "--secret", "ACDE47", "--portal", sandbox.url]) == 1
     assert kiosk_main(["status", "DVCK9|nonsense", "--portal", sandbox.url, "--json"]) == 1
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["error"] == "dossier_unknown"
-    assert kiosk_main(["status", "H38.01-261123-0001", "--portal", f"http://127.0.0.1:{closed_port()}"]) == 2
+    assert kiosk_main(["status", "H38.01-261123-0001", "--secret", "ACDE47",
+                       "--portal", f"http://127.0.0.1:{closed_port()}"]) == 2
     assert "unreachable" in capsys.readouterr().err
 
 
@@ -590,7 +601,7 @@ _VIEW = {"dossier_code": "H38.01-261123-0001", "status": "received", "procedure_
 
 
 @pytest.mark.parametrize("call, body", [
-    (lambda c: c.dossier("H38.01-261123-0001"), _VIEW | {"procedure_name": "Đăng ký khai sinh " * 35_000}),
+    (lambda c: c.dossier("H38.01-261123-0001", "ACDE47"), _VIEW | {"procedure_name": "Đăng ký khai sinh " * 35_000}),
     (lambda c: c.catalog(), {"procedures": [{"code": "1.001193", "name": "Đ" * 600_000}]}),
     (lambda c: c.catalog(), {"procedures": [{"code": "1.001193", "name": "x", "explain": "y" * 5000}]}),
     (lambda c: c.queue_ticket(), dict(_TICKET[1], counter="Quầy " * 100)),

@@ -10,8 +10,8 @@ import datetime as dt
 from hypothesis import given, settings, strategies as st
 
 from kiosk.appliance import config
-from kiosk.domain.codes import (KIOSK_ID_PATTERN, ReceiptQr, decode_receipt_qr, encode_receipt_qr,
-                                new_local_reference, parse_code)
+from kiosk.domain.codes import (KIOSK_ID_PATTERN, SECRET_ALPHABET, ReceiptQr, decode_receipt_qr, encode_receipt_qr,
+                                new_local_reference, new_lookup_secret, normalize_secret, parse_code)
 from kiosk.domain.receipt import receipt_qr_payload
 from kiosk.portal.client import parse_receipt_qr
 
@@ -38,11 +38,21 @@ def test_the_kiosk_id_from_the_defect_report() -> None:
     assert parse_code(encode_receipt_qr(ref)) == ReceiptQr(code=ref)
 
 
-@given(st.from_regex(r"[A-Z0-9]{4,6}", fullmatch=True))
+@given(st.text(alphabet=SECRET_ALPHABET, min_size=4, max_size=6))
 def test_the_lookup_secret_rides_in_the_qr(secret: str) -> None:
-    parsed = decode_receipt_qr(encode_receipt_qr("H38.01-261202-0001", secret))
-    assert parsed == ReceiptQr(code="H38.01-261202-0001", secret=secret)
+    parsed = decode_receipt_qr(encode_receipt_qr("000.20.31.H38-261202-0001", secret))
+    assert parsed == ReceiptQr(code="000.20.31.H38-261202-0001", secret=secret)
+    assert parse_code(encode_receipt_qr("000.20.31.H38-261202-0001", secret) + "\r\n") == parsed  # a USB scanner
     assert secret not in repr(parsed)
+
+
+def test_secrets_use_an_alphabet_without_lookalikes() -> None:
+    made = {new_lookup_secret() for _ in range(200)}
+    assert len(made) == 200 and all(len(s) == 6 and set(s) <= set(SECRET_ALPHABET) for s in made)
+    assert not set("0O1IL2Z5S8B6G") & set(SECRET_ALPHABET)
+    assert normalize_secret(" ac d-347 ") == "ACD347"  # as a citizen types it
+    assert normalize_secret("AC0347") == "" and normalize_secret("A" * 40) == ""  # 0 is never in a secret
+    assert normalize_secret(None) == ""
 
 
 @given(st.text(max_size=300))

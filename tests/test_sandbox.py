@@ -66,7 +66,9 @@ def test_every_refusal_is_an_error_body_with_a_stable_code(sandbox):
             "auth_required": http.post("/api/v1/otp", json={}),
             "session_unknown": http.post("/api/v1/otp", json={}, headers={"Authorization": "Bearer nonsense"}),
             "invalid_request": http.post("/api/v1/otp/verify", content=b"{not json", headers=auth),
-            "dossier_unknown": http.get("/api/v1/dossiers/H38.01-261123-0042"),
+            "lookup_mismatch": http.post("/api/v1/dossiers/lookup",
+                                         json={"code": "000.20.31.H38-261123-0042", "secret": "ACDE47"}),
+            "lookup_secret_required": http.post("/api/v1/dossiers/lookup", json={"code": "000.20.31.H38-261123-0042"}),
         }
         sandbox.store.advance_clock(31 * 60)
         answers["session_expired"] = http.post("/api/v1/otp", json={}, headers=auth)
@@ -169,14 +171,16 @@ def test_numbers_follow_the_vietnamese_day_and_names_come_from_the_catalogue(tmp
         client.login("VNEID-TEST-0001")
         data = fake_pdf("tờ khai")
         client.upload_blob(data)
-        codes, tickets = [], []
+        codes, tickets, secrets = [], [], []
         for i in range(3):
             if i == 2:
                 portal.store.advance_clock(120)  # 00:01 the next day in Hà Nội, still 23 Nov in UTC
             sub = submission(confirm(client, portal), [doc_ref("to_khai", data, 1)], f"KIOSK-TEST-01-00000{i}")
-            codes.append(client.submit(sub, f"idem-day-000{i}").dossier_code)
+            receipt = client.submit(sub, f"idem-day-000{i}")
+            codes.append(receipt.dossier_code)
+            secrets.append(receipt.lookup_secret)
             tickets.append(client.queue_ticket("1.001193"))
-        assert client.dossier(codes[0]).procedure_name == "Đăng ký khai sinh"
+        assert client.dossier(codes[0], secrets[0]).procedure_name == "Đăng ký khai sinh"
     assert codes == ["000.20.31.H38-261123-0001", "000.20.31.H38-261123-0002", "000.20.31.H38-261124-0001"]
     assert [t.number for t in tickets] == ["A001", "A002", "A001"]
     assert [t.waiting for t in tickets[:2]] == [0, 1]
@@ -200,11 +204,12 @@ def test_state_survives_a_restart(tmp_path):
     with start_sandbox(db) as portal, PortalClient(portal.url, kiosk_id=KIOSK_ID) as client:
         client.login("VNEID-TEST-0001")
         client.upload_blob(data)
-        code = client.submit(submission(confirm(client, portal), [doc_ref("to_khai", data, 1)]),
-                             "idem-restart-01").dossier_code
+        receipt = client.submit(submission(confirm(client, portal), [doc_ref("to_khai", data, 1)]),
+                                "idem-restart-01")
+        code, secret = receipt.dossier_code, receipt.lookup_secret
     assert sqlite3.connect(db).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     with start_sandbox(db) as portal, PortalClient(portal.url, kiosk_id=KIOSK_ID) as client:
-        assert client.dossier(code).documents == 1
+        assert client.dossier(code, secret).documents == 1
         client.login("VNEID-TEST-0002")
         assert client.blob_state(hashlib.sha256(data).hexdigest()).present
 

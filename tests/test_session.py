@@ -463,7 +463,10 @@ def test_choosing_another_procedure_after_login_starts_its_own_form(kiosk: Kiosk
     kiosk.send("scan")
     kiosk.settle()
     # documents -> the form's last question -> each earlier question -> procedure info -> procedure list
-    for _ in range(len(kiosk.data.procedure.form) + 2):
+    from kiosk.domain.forms import applies  # (the post address is not asked: the result is collected at the centre)
+
+    asked = sum(applies(f, kiosk.data.form_values) for f in kiosk.data.procedure.form)
+    for _ in range(asked + 2):
         kiosk.send("back")
     assert kiosk.state is State.PROCEDURE
     kiosk.send("choose", code="2.000884")
@@ -771,7 +774,8 @@ def test_unreachable_portal_then_later_delivery_and_status_by_local_reference(ki
     kiosk.settle()  # the receipt: with the local reference in its QR code
     assert kiosk.data.receipt_printed and kiosk.data.print_error is None
     receipt_qr = receipt_qr_payload(kiosk)
-    assert receipt_qr == f"DVCK1|{ref}"
+    secret = kiosk.data.lookup_secret  # made by the kiosk: the portal has not answered
+    assert receipt_qr == f"DVCK1|{ref}|{secret}"
     kiosk.send("next")
     kiosk.send("skip")
     # The network is back; the outbox's sender delivers with a client of its own.
@@ -782,7 +786,7 @@ def test_unreachable_portal_then_later_delivery_and_status_by_local_reference(ki
     kiosk.send("status_lookup")
     kiosk.present(receipt_qr)  # the citizen comes back with the offline receipt
     assert kiosk.data.error is None and kiosk.data.status_view.dossier_code == receipt.dossier_code
-    kiosk.send("lookup", code=ref.lower())  # or types the reference printed on it
+    kiosk.send("lookup", code=ref.lower(), secret=secret.lower())  # or types the reference and secret printed on it
     kiosk.settle()
     assert kiosk.data.error is None and kiosk.data.status_view.dossier_code == receipt.dossier_code
 
@@ -805,7 +809,8 @@ def test_done_prints_receipt_and_ticket(kiosk: Kiosk) -> None:
     assert kiosk.data.receipt_printed and kiosk.data.busy == "" and kiosk.data.print_error is None
     assert len(kiosk.printer.jobs) == 2
     assert kiosk.data.ticket.number.startswith("A")
-    assert receipt_qr_payload(kiosk) == f"DVCK1|{kiosk.data.dossier_code}"  # what the status look-up reads
+    # what the status look-up reads: the code and the secret printed beside it
+    assert receipt_qr_payload(kiosk) == f"DVCK1|{kiosk.data.dossier_code}|{kiosk.data.lookup_secret}"
 
 
 def test_printer_out_of_paper_sends_the_citizen_to_the_counter(tmp_path, portal) -> None:
@@ -844,7 +849,7 @@ def test_rating_reaches_the_portal_and_wipes(kiosk: Kiosk) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- side paths
-def delivered_dossier(k: Kiosk) -> str:
+def delivered_dossier(k: Kiosk) -> tuple[str, str]:
     """A dossier the portal already holds (made through the client, not a whole kiosk session)."""
     with PortalClient(k.sandbox.url, kiosk_id=KIOSK_ID) as client:
         client.login(LOGIN_LEVEL2)
@@ -854,27 +859,28 @@ def delivered_dossier(k: Kiosk) -> str:
         token = client.verify_otp(challenge.otp_id, otp_code(k.sandbox, challenge.otp_id)).confirmation_token
         pdf = fake_pdf("tờ khai")
         client.upload_blob(pdf)
-        return client.submit(submission(token, [doc_ref("to_khai", pdf, 1)]), "KIOSK-TEST-01-000001").dossier_code
+        receipt = client.submit(submission(token, [doc_ref("to_khai", pdf, 1)]), "KIOSK-TEST-01-000001")
+        return receipt.dossier_code, receipt.lookup_secret
 
 
 def test_status_by_receipt_qr(kiosk: Kiosk) -> None:
-    code = delivered_dossier(kiosk)
+    code, secret = delivered_dossier(kiosk)
     kiosk.send("status_lookup")
     assert kiosk.reading
-    kiosk.present(f"DVCK1|{code}")
+    kiosk.present(f"DVCK1|{code}|{secret}")
     assert kiosk.data.status_view.dossier_code == code and kiosk.data.error is None
     assert kiosk.reading  # ready for the next receipt
 
 
 def test_status_by_typed_code_and_unknown_code(kiosk: Kiosk) -> None:
-    code = delivered_dossier(kiosk)
+    code, secret = delivered_dossier(kiosk)
     kiosk.send("status_lookup")
-    kiosk.send("lookup", code=f"  {code.lower()} ")
+    kiosk.send("lookup", code=f"  {code.lower()} ", secret=f" {secret.lower()}")
     kiosk.settle()
     assert kiosk.data.status_view.dossier_code == code
-    kiosk.send("lookup", code="H38.01-261123-9999")
-    kiosk.settle()
-    assert kiosk.data.error.kind == "dossier_unknown" and kiosk.data.status_view is None
+    kiosk.send("lookup", code="H38.01-261123-9999", secret=secret)
+    kiosk.settle()  # an unknown code and a wrong secret read the same (codes cannot be probed)
+    assert kiosk.data.error.kind == "lookup_mismatch" and kiosk.data.status_view is None
 
 
 def test_status_with_a_qr_that_is_not_a_receipt(kiosk: Kiosk) -> None:
@@ -887,7 +893,7 @@ def test_status_with_a_qr_that_is_not_a_receipt(kiosk: Kiosk) -> None:
 def test_status_lookup_with_portal_down(kiosk: Kiosk) -> None:
     kiosk.sandbox.set_faults(FaultConfig(fail_rate=1, modes=("500",)))
     kiosk.send("status_lookup")
-    kiosk.send("lookup", code="H38.01-261123-0001")
+    kiosk.send("lookup", code="H38.01-261123-0001", secret="ACDE47")
     kiosk.settle()
     assert kiosk.data.error.kind == "server_error" and kiosk.data.busy == ""
 

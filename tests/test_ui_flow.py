@@ -65,6 +65,25 @@ def test_portal_holds_the_dossier_with_every_scanned_page(simulated):
     assert len(dossiers) == 1
 
 
+def test_the_first_pdf_the_sandbox_holds_is_the_filled_declaration(simulated):
+    """`kiosk simulate` for a birth registration (issue 14): the portal's first document of the dossier is the
+    official tờ khai filled with what the simulated citizen typed, not a placeholder."""
+    import shutil
+
+    _, out, dossiers = simulated
+    session = json.loads((out / "session.json").read_text(encoding="utf-8"))
+    [ours] = [d for d in dossiers if d["dossier_code"] == session["dossier_code"]]
+    first = ours["documents"][0]
+    blob = out.parent / "portal.sqlite3.blobs" / first["sha256"][:2] / first["sha256"]  # as the sandbox keeps it
+    data = blob.read_bytes()
+    assert data.startswith(b"%PDF-") and first["pages"] == 1
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext not installed (Debian: poppler-utils)")
+    text = subprocess.run(["pdftotext", "-raw", str(blob), "-"], check=True, capture_output=True, text=True).stdout
+    assert "TỜ KHAI ĐĂNG KÝ KHAI SINH" in text
+    assert "Lê Minh Khôi" in text and "Lê Thị Hồng Nhung" in text  # the answers the simulated citizen typed
+
+
 def test_every_step_was_drawn(simulated):
     _, out, _ = simulated
     for n, step in enumerate(STEPS, start=1):
@@ -84,7 +103,8 @@ def test_printed_receipt_leads_back_to_the_dossier(simulated):
     paper = stack_vertically(images).convert("L")
     # the QR is printed with the printer's own QR command where the model has one, else drawn in the raster
     codes = decoded_qr_payloads(stream) + [r.text for r in zxingcpp.read_barcodes(paper)]
-    assert f"DVCK1|{session['dossier_code']}" in codes
+    # the code and the look-up secret printed beside it (one codec: kiosk.domain.codes)
+    assert f"DVCK1|{session['dossier_code']}|{session['shown_secret']}" in codes
     ticket = decode_raster((out / "ticket.bin").read_bytes())
     assert ticket, "no queue ticket printed"
     assert session["queue_number"]

@@ -169,6 +169,15 @@ class PaymentSection(_Section):
     account_name: str = ""
 
 
+class PostalSection(_Section):
+    """Results by post (issue 14): whether this centre hands results to the public postal service (for the
+    procedures whose catalogue entry allows it), and the postage it charges, shown as a fee line."""
+
+    enabled: bool = True
+    postage_vnd: int = Field(25_000, ge=0, le=1_000_000)
+    paid_on_delivery: bool = True  # the citizen pays the postman; False: paid with the fee at the counter
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KIOSK_", env_nested_delimiter="__", extra="forbid")
 
@@ -180,6 +189,7 @@ class Settings(BaseSettings):
     catalog: CatalogSection = CatalogSection()
     holidays: HolidaysSection = HolidaysSection()
     payment: PaymentSection = PaymentSection()
+    postal: PostalSection = PostalSection()
     speech: SpeechSection = SpeechSection()
     keypad: KeypadSection = KeypadSection()
     chip_reader: ChipReaderSection = ChipReaderSection()

@@ -1,5 +1,7 @@
-"""`kiosk status CODE`: the portal's view of one dossier. 0 found, 1 no such dossier, 2 portal unreachable or
-broken. Loads httpx and pydantic, never Kivy or OpenCV (a test checks)."""
+"""`kiosk status CODE --secret XXXXXX` (or `kiosk status 'DVCK1|CODE|XXXXXX'`, the receipt QR's text): the
+portal's public view of one dossier, its status and appointment, never personal data. Like the status screen
+it needs the code and the look-up secret printed beside it. 0 found, 1 no such dossier / wrong or missing
+secret / locked, 2 portal unreachable or broken. Loads httpx and pydantic, never Kivy or OpenCV (a test checks)."""
 from __future__ import annotations
 
 import argparse
@@ -12,7 +14,8 @@ HELP = "the portal's view of one dossier"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("code", help="dossier code (or the text of the receipt QR)")
+    p.add_argument("code", help="dossier code or local reference (or the receipt QR's text, which holds the secret)")
+    p.add_argument("--secret", default="", help="the look-up secret printed beside the code on the receipt")
     p.add_argument("--portal", help="portal base URL (default: from config)")
     p.add_argument("--json", action="store_true", help="one JSON document instead of a table")
 
@@ -49,13 +52,16 @@ def run(args: argparse.Namespace) -> int:
     as_json = bool(getattr(args, "json", False))
     try:
         with PortalClient(portal_url, kiosk_id=kiosk_id, ca_file=ca_file, **timeouts) as client:
-            view = lookup_dossier(client, args.code)
+            view = lookup_dossier(client, args.code, getattr(args, "secret", "") or "")
     except PortalError as e:
-        unknown = e.code == "dossier_unknown"
+        unknown = e.code == "dossier_unknown" or e.code.startswith("lookup_")
         if as_json:
             print(json.dumps({"error": e.code, "detail": e.detail}, ensure_ascii=False))
         else:
-            what = "no such dossier" if unknown else f"portal {portal_url} failed"
+            what = {"lookup_secret_required": "the look-up secret printed on the receipt is needed (--secret)",
+                    "lookup_mismatch": "no dossier with this code and secret",
+                    "lookup_locked": "too many wrong tries for this code or kiosk; try again later"}.get(
+                e.code, "no such dossier" if unknown else f"portal {portal_url} failed")
             print(f"kiosk status: {what} ({e.code}: {e.detail})", file=sys.stderr)
         return 1 if unknown else 2
     if as_json:

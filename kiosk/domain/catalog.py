@@ -167,6 +167,9 @@ class Procedure(_Model):
     documents: list[DocumentComponent] = Field(default_factory=list, max_length=20)
     form: list[FormField] = Field(default_factory=list, max_length=MAX_FORM_FIELDS)
     result_delivery: list[Delivery] = Field(default_factory=_at_the_office, min_length=1)
+    result_name: ShortText = ""  # what the citizen receives ("Bản sao trích lục khai sinh")
+    # "electronic": the result also exists as an electronic copy; "printable": one the kiosk may print (issue 14)
+    result_copy: Literal["none", "electronic", "printable"] = "none"
     # config/declarations/<id>.json
     declaration: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")] | None = None
     popularity: int = Field(0, ge=0)

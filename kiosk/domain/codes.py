@@ -22,7 +22,7 @@ MAX_PAYLOAD_BYTES = 2048
 MAX_NAME_CHARS = 100
 MAX_ADDRESS_CHARS = 400
 MAX_EXTRA_FIELD_CHARS = 400
-#: The receipt QR (status look-up contract): `DVCK1|<lookup code>` or `DVCK1|<lookup code>|<secret>`.
+#: The receipt QR (status look-up contract): `DVCK1|<lookup code>|<secret>` (`DVCK1|<lookup code>` on old receipts).
 RECEIPT_PREFIX = "DVCK1|"
 MAX_RECEIPT_QR_CHARS = 160
 #: A kiosk's id as the site configuration allows it (kiosk.appliance.config uses this pattern).
@@ -32,8 +32,12 @@ DOSSIER_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9.\-]{3,40}$"
 #: What a citizen can look a dossier up by: the portal's dossier code or the kiosk's local reference
 #: (`<KIOSK ID>-yymmdd-XXXXXX`, see `new_local_reference`), so every kiosk id the config allows fits.
 LOOKUP_CODE_PATTERN = r"^[A-Za-z0-9._\-]{4,96}$"
-#: The short secret printed beside the code (issue: private status look-up); optional in the QR.
-RECEIPT_SECRET_PATTERN = r"^[A-Z0-9]{4,6}$"
+#: The short look-up secret printed beside the code (issue 14: dossier codes are sequential, so anyone could
+#: type a neighbour's; look-up needs the code and this secret). Capitals and digits that cannot be mistaken for
+#: one another on a thermal print or when read aloud: no 0/O/Q/D-lookalikes of 0, no 1/I/L, 2/Z, 5/S, 6/G, 8/B.
+SECRET_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"
+SECRET_LENGTH = 6  # 22**6 ≈ 1.1e8 possibilities; the portal allows a handful of wrong tries per code
+RECEIPT_SECRET_PATTERN = rf"^[{SECRET_ALPHABET}]{{4,6}}$"
 
 # Province codes of the 12-digit ID number (TT 07/2016/TT-BCA annex, kept by TT 59/2021/TT-BCA): the 63
 # provinces before the 2025 merger. Cards already issued keep these codes.
@@ -180,7 +184,7 @@ def encode_receipt_qr(code: str, secret: str = "") -> str:
     if not _LOOKUP_CODE.fullmatch(code):
         raise ValueError("not a dossier code or local reference")
     if secret and not _RECEIPT_SECRET.fullmatch(secret):
-        raise ValueError("a receipt secret is 4-6 capital letters or digits")
+        raise ValueError("a receipt secret is 4-6 characters of SECRET_ALPHABET")
     return RECEIPT_PREFIX + code + (f"|{secret}" if secret else "")
 
 
@@ -196,6 +200,26 @@ def decode_receipt_qr(text: object) -> ReceiptQr | None:
     if not _LOOKUP_CODE.fullmatch(code) or (secret and not _RECEIPT_SECRET.fullmatch(secret)):
         return None
     return ReceiptQr(code=code, secret=secret)
+
+
+def new_lookup_secret() -> str:
+    """A fresh look-up secret (the kiosk makes one for every dossier; the portal keeps it or issues its own)."""
+    import secrets
+
+    return "".join(secrets.choice(SECRET_ALPHABET) for _ in range(SECRET_LENGTH))
+
+
+def normalize_secret(text: object) -> str:
+    """What a citizen typed as the secret, as the portal compares it: capitals, no spaces or dashes.
+    Anything that cannot be a secret becomes "" (never raises)."""
+    if not isinstance(text, str) or len(text) > 32:
+        return ""
+    value = "".join(ch for ch in unicodedata.normalize("NFKC", text).upper() if ch not in " -.\t")
+    return value if _RECEIPT_SECRET.fullmatch(value) else ""
+
+
+def is_lookup_secret(text: object) -> bool:
+    return isinstance(text, str) and _RECEIPT_SECRET.fullmatch(text) is not None
 
 
 def is_dossier_code(text: str) -> bool:

@@ -23,7 +23,8 @@ from kiosk.domain.text import fold, nfc
 if TYPE_CHECKING:  # the contract type only: the domain does not depend on the portal layer
     from kiosk.portal.models import CitizenProfile
 
-__all__ = ["FormResult", "MESSAGES", "display_value", "prefill", "validate"]
+__all__ = ["FormResult", "MESSAGES", "display_value", "prefill", "validate", "with_delivery", "applies",
+           "delivery_choice", "postage_text", "DELIVERY_FIELD", "DELIVERY_ADDRESS_FIELD", "AT_OFFICE", "BY_POST"]
 
 OLDEST_YEAR = 1900
 DATE_FORMAT = "%d/%m/%Y"  # how dates are shown and typed on the kiosk
@@ -48,7 +49,18 @@ MESSAGES: dict[str, str] = {
     "yesno": "Vui lòng chọn Có hoặc Không.",
     "phone": "Số điện thoại chưa đúng. Hãy nhập 10 chữ số, bắt đầu bằng số 0.",
     "invalid": "Thông tin chưa đúng. Vui lòng nhập lại hoặc hỏi cán bộ tại quầy.",
+    "delivery_address": "Vui lòng nhập địa chỉ để bưu điện mang kết quả đến, hoặc chọn nhận tại Bộ phận Một cửa.",
 }
+
+# ------------------------------------------------------------------------------------------ results by post
+# Where the procedure allows it (catalogue `result_delivery` holds "post") and the centre offers it (config
+# [postal]), the form ends with two questions: where to collect the result, and (only when by post) the address,
+# prefilled from VNeID or the chip and editable. The one definition: the form, review, receipt and dossier use it.
+DELIVERY_FIELD = "nhan_ket_qua"
+DELIVERY_ADDRESS_FIELD = "dia_chi_nhan_ket_qua"
+AT_OFFICE = "Nhận tại Bộ phận Một cửa"
+BY_POST = "Nhận kết quả qua bưu điện"
+MAX_DELIVERY_ADDRESS = 300
 
 _YES = frozenset({"co", "yes", "true", "1", "dung", "phai"})
 _NO = frozenset({"khong", "no", "false", "0", "sai"})
@@ -88,6 +100,47 @@ def display_value(value: Any) -> str:
     return str(value)
 
 
+def _vnd(amount: int) -> str:
+    return f"{amount:,}".replace(",", ".") + " đ"
+
+
+def postage_text(postage_vnd: int, paid_on_delivery: bool = True) -> str:
+    """The postage as a fee line: "25.000 đ (trả cho bưu điện khi nhận kết quả)"."""
+    if postage_vnd <= 0:
+        return "Miễn phí"
+    return _vnd(postage_vnd) + (" (trả cho bưu điện khi nhận kết quả)" if paid_on_delivery else " (nộp cùng lệ phí)")
+
+
+def with_delivery(procedure: Procedure, postage_vnd: int, paid_on_delivery: bool = True) -> Procedure:
+    """The procedure with the delivery questions at the end of its form, when its result may go by post
+    (otherwise unchanged). Idempotent."""
+    if "post" not in procedure.result_delivery or any(f.id == DELIVERY_FIELD for f in procedure.form):
+        return procedure
+    choice = FormField(
+        id=DELIVERY_FIELD, type="choice", label="Ông/Bà muốn nhận kết quả ở đâu?", choices=[AT_OFFICE, BY_POST],
+        help="Qua bưu điện: nhân viên bưu điện mang kết quả đến tận nhà, cước "
+             + postage_text(postage_vnd, paid_on_delivery) + ".")
+    address = FormField(
+        id=DELIVERY_ADDRESS_FIELD, type="address", label="Địa chỉ nhận kết quả qua bưu điện", required=False,
+        help="Đã điền sẵn theo địa chỉ trên VNeID hoặc căn cước. Sửa lại nếu muốn nhận ở nơi khác.",
+        prefill="citizen.address", max=MAX_DELIVERY_ADDRESS)
+    return procedure.model_copy(update={"form": [*procedure.form, choice, address]})
+
+
+def applies(field: FormField, values: Mapping[str, Any]) -> bool:
+    """Whether a question is asked, given the answers so far (the address only when by post)."""
+    if field.id == DELIVERY_ADDRESS_FIELD:
+        return nfc(str(values.get(DELIVERY_FIELD) or "")) == BY_POST
+    return True
+
+
+def delivery_choice(values: Mapping[str, Any]) -> tuple[str, str]:
+    """("post", address) or ("office", "") from checked form values."""
+    if values.get(DELIVERY_FIELD) == BY_POST and values.get(DELIVERY_ADDRESS_FIELD):
+        return "post", str(values[DELIVERY_ADDRESS_FIELD])
+    return "office", ""
+
+
 # ------------------------------------------------------------------------------------------ prefill
 def _as_date_text(value: Any) -> str:
     if isinstance(value, dt.date):
@@ -125,6 +178,9 @@ def prefill(procedure: Procedure, citizen: CitizenProfile | None,
     facts = _known_facts(citizen, id_card)
     filled: dict[str, str] = {}
     for field in procedure.form:
+        if field.id == DELIVERY_FIELD:  # results at the centre unless the citizen asks for the post
+            filled[field.id] = AT_OFFICE
+            continue
         if field.prefill is None:
             continue
         value = facts.get(field.prefill.removeprefix("citizen."))
@@ -269,7 +325,21 @@ def _form_model(form_json: str, today: dt.date) -> type[BaseModel]:
 
 
 def validate(procedure: Procedure, values: dict[str, str], today: dt.date | None = None) -> FormResult:
-    """Check what the citizen typed; never raises. `today` is the kiosk's local date (for tests: fixed)."""
+    """Check what the citizen typed; never raises. `today` is the kiosk's local date (for tests: fixed).
+    The delivery address is required when the result goes by post, and dropped when it does not."""
+    result = _validate(procedure, values, today)
+    if not any(f.id == DELIVERY_FIELD for f in procedure.form):
+        return result
+    if result.values.get(DELIVERY_FIELD) == BY_POST:
+        if not result.values.get(DELIVERY_ADDRESS_FIELD) and DELIVERY_ADDRESS_FIELD not in result.errors:
+            result.errors[DELIVERY_ADDRESS_FIELD] = MESSAGES["delivery_address"]
+    else:
+        result.values.pop(DELIVERY_ADDRESS_FIELD, None)
+        result.errors.pop(DELIVERY_ADDRESS_FIELD, None)
+    return result
+
+
+def _validate(procedure: Procedure, values: dict[str, str], today: dt.date | None = None) -> FormResult:
     today = today or dt.date.today()
     form_json = "\n".join(f.model_dump_json() for f in procedure.form)
     model = _form_model(form_json, today)

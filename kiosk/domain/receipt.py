@@ -2,8 +2,9 @@
 
 Text is rendered here as 1-bit pixels (NFC Vietnamese, a font with stacked marks) rather than sent as
 printer text, because receipt printers' Vietnamese code pages are unreliable. Long procedure names and
-addresses wrap; headings are large and bold for readers with poor eyesight. The receipt's QR carries
-`DVCK1|<dossier code or local reference>`: the kiosk's status look-up reads exactly that.
+addresses wrap; headings are large and bold for readers with poor eyesight. The receipt prints the look-up
+secret beside the code, and its QR carries `DVCK1|<dossier code or local reference>|<secret>`
+(kiosk.domain.codes.encode_receipt_qr): the kiosk's status look-up reads exactly that.
 
 The layouts return `PrintJob`s; `render_preview` shows a job on screen as it will come out of the printer.
 """
@@ -59,6 +60,7 @@ class ReceiptData(_Printable):
     kiosk_id: str
     dossier_code: str | None = None
     local_reference: str
+    lookup_secret: str = ""  # printed beside the code and inside the QR: status look-up needs both
     procedure_code: str
     procedure_name: str
     citizen_name: str
@@ -70,6 +72,8 @@ class ReceiptData(_Printable):
     offline: bool = False
     payment_qr: str | None = None
     assisted_note: str = ""  # submitted with a clerk's help: to be checked at the verification counter (issue 11)
+    delivery_address: str = ""  # results by post: where the postal service delivers ("" = at the centre)
+    postage_text: str = ""  # results by post: the postage fee line ("25.000 đ, trả khi nhận")
 
     @property
     def lookup_code(self) -> str:
@@ -294,6 +298,9 @@ def receipt_job(r: ReceiptData, width_dots: int, native_qr: bool) -> PrintJob:
     code_label = "Mã hồ sơ:" if r.dossier_code else "Mã tham chiếu:"
     s.text([(code_label, font(body, True))])
     s.text([(r.lookup_code, font(s.px(34, 24), True))], align="center")
+    if r.lookup_secret:
+        s.text([("Mã tra cứu:", font(body, True)), (r.lookup_secret, font(s.px(34, 24), True))], align="center")
+        s.text([("(giữ kín; cần cả hai mã để tra cứu hồ sơ)", font(small))], align="center")
     s.gap(s.px(6))
     _labelled(s, "Thủ tục:", f"{r.procedure_name} ({r.procedure_code})")
     _labelled(s, "Người nộp:", r.citizen_name)
@@ -306,6 +313,10 @@ def receipt_job(r: ReceiptData, width_dots: int, native_qr: bool) -> PrintJob:
         for i, (name, pages) in enumerate(r.documents, 1):
             s.text([(f"{i}. {name} ({pages} trang)", font(body))], hang=indent)
     _labelled(s, "Lệ phí:", r.fee_text or "cán bộ sẽ thông báo tại quầy")
+    if r.delivery_address:
+        _labelled(s, "Nhận kết quả:", "qua bưu điện, tại " + r.delivery_address)
+        if r.postage_text:
+            _labelled(s, "Cước bưu điện:", r.postage_text)
     s.rule()
     if r.assisted_note:
         s.boxed([(r.assisted_note, font(body, True))])
@@ -316,7 +327,7 @@ def receipt_job(r: ReceiptData, width_dots: int, native_qr: bool) -> PrintJob:
         s.gap(s.px(8))
     s.text([("Quét mã dưới đây tại ki-ốt để tra cứu tình trạng hồ sơ", font(small))], align="center")
     blocks: list[Block] = [s.take()]  # type: ignore[list-item]
-    blocks.append(_qr_block(receipt_qr_payload(r.lookup_code), s.px(220, 160), width_dots, native_qr))
+    blocks.append(_qr_block(receipt_qr_payload(r.lookup_code, r.lookup_secret), s.px(220, 160), width_dots, native_qr))
     if r.status_url_hint:
         s.text([("hoặc tra cứu tại:", font(small)), (r.status_url_hint, font(small, True))], align="center")
     if r.payment_qr:
@@ -330,6 +341,36 @@ def receipt_job(r: ReceiptData, width_dots: int, native_qr: bool) -> PrintJob:
     s.text([(footer, font(s.px(19, 16)))], align="center")
     blocks.append(s.take())  # type: ignore[arg-type]
     return PrintJob(name="receipt", blocks=[b for b in blocks if b is not None])
+
+
+def _clean(text: str) -> str:
+    return unicodedata.normalize("NFC", str(text)).strip()
+
+
+def result_job(result, centre_name: str, width_dots: int) -> PrintJob:
+    """The electronic copy of a result (kiosk.portal.models.ElectronicResult), printed at the status screen
+    when the procedure's result is a printable electronic copy: its title, lines and the code to verify it."""
+    s = _Sheet(width_dots)
+    body = s.px(24, 20)
+    s.text([(centre_name, font(s.px(26, 20), True))], align="center")
+    s.text([("BẢN ĐIỆN TỬ KẾT QUẢ", font(s.px(36, 26), True))], align="center")
+    s.text([(_clean(result.title), font(s.px(28, 22), True))], align="center")
+    s.rule(3)
+    _labelled(s, "Mã hồ sơ:", result.dossier_code, value_bold=True)
+    for line in result.lines:
+        s.text([(_clean(line), font(body))], hang=s.px(24))
+    if result.issued_on:
+        _labelled(s, "Ngày cấp:", format_date(result.issued_on))
+    if result.issuer:
+        _labelled(s, "Cơ quan cấp:", _clean(result.issuer))
+    s.rule(1)
+    blocks: list[Block] = [s.take()]  # type: ignore[list-item]
+    if result.verify_code:
+        s.text([("Mã kiểm tra:", font(body, True)), (result.verify_code, font(body, True))], align="center")
+        s.text([("Cán bộ hoặc cơ quan nhận giấy có thể kiểm tra bản này bằng mã trên.", font(s.px(21, 18)))],
+               align="center")
+    blocks.append(s.take())  # type: ignore[arg-type]
+    return PrintJob(name="result", blocks=[b for b in blocks if b is not None])
 
 
 def _fit_font(text: str, width: int, start: int, bold: bool = True) -> ImageFont.FreeTypeFont:

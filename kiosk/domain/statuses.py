@@ -42,9 +42,10 @@ def format_vnd(amount: int) -> str:
 
 
 def status_lines(code: int | None, *, note: str = "", fee_amount: int | None = None, payment_code: str = "",
-                 result_at: str = "") -> list[str]:
+                 result_at: str = "", electronic: bool = False, printable: bool = False,
+                 by_post: bool = False) -> list[str]:
     """The explanation, the next step and the details that go with the status (5: what to bring,
-    6: the fee and payment code, 9: where to collect)."""
+    6: the fee and payment code, 9: where to collect, by post or as an electronic copy)."""
     help_ = STATUS_HELP.get(code or 0)
     if help_ is None:
         return []
@@ -54,8 +55,13 @@ def status_lines(code: int | None, *, note: str = "", fee_amount: int | None = N
     if code == 6 and fee_amount is not None:
         lines.append(f"Số tiền: {format_vnd(fee_amount)}"
                      + (f" — mã thanh toán: {payment_code}" if payment_code else ""))
-    if code == 9 and result_at:
+    if code == 9 and by_post:
+        lines.append("Nơi nhận kết quả: bưu điện sẽ mang kết quả đến địa chỉ Ông/Bà đã đăng ký.")
+    elif code == 9 and result_at:
         lines.append("Nơi nhận kết quả: " + result_at)
+    if code in (9, 10) and electronic:
+        lines.append("Bản điện tử của kết quả có trong ứng dụng VNeID"
+                     + (" và có thể in ngay tại máy này: bấm “In kết quả”." if printable else "."))
     return lines
 
 

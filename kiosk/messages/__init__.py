@@ -109,6 +109,15 @@ _PORTAL: dict[str, tuple[str, str, str]] = {
                     "Nhập lại mã gồm 6 chữ số trong tin nhắn bằng bàn phím trên màn hình."),
     "dossier_unknown": ("Không tìm thấy hồ sơ", "Mã này không khớp với hồ sơ nào trên Cổng dịch vụ công.",
                         "Kiểm tra lại mã trên biên nhận hoặc hỏi cán bộ tại quầy."),
+    "lookup_secret_required": ("Cần mã tra cứu", "Để giữ kín hồ sơ, máy cần cả mã hồ sơ và mã tra cứu "
+                               "(4 đến 6 ký tự in cạnh mã hồ sơ trên biên nhận).",
+                               "Nhập mã tra cứu vào ô thứ hai, hoặc đưa mã QR trên biên nhận vào trước camera."),
+    "lookup_mismatch": ("Mã chưa đúng", "Mã hồ sơ hoặc mã tra cứu chưa đúng với biên nhận.",
+                        "Xem lại biên nhận và nhập lại cả hai mã, hoặc đưa mã QR trên biên nhận vào trước camera."),
+    "lookup_locked": ("Tạm khóa tra cứu", "Mã đã bị nhập sai nhiều lần nên máy tạm ngừng tra cứu để bảo vệ hồ sơ.",
+                      "Vui lòng thử lại sau 15 phút, hoặc mang biên nhận và căn cước đến quầy để cán bộ tra cứu giúp."),
+    "result_unavailable": ("Chưa in được kết quả", "Kết quả của hồ sơ này không có bản điện tử để in tại máy.",
+                           "Vui lòng đến quầy trả kết quả, mang theo biên nhận và căn cước."),
     "auth_required": ("Phiên đăng nhập đã kết thúc", "Phiên đăng nhập VNeID của Ông/Bà đã kết thúc.",
                       "Vui lòng bấm “Hủy” rồi đăng nhập lại bằng mã VNeID."),
     "session_unknown": ("Phiên đăng nhập đã kết thúc", "Phiên đăng nhập VNeID của Ông/Bà đã kết thúc.",
@@ -135,7 +144,7 @@ def for_device(error: DeviceError, *, device_kind: str = "") -> UserMessage:
 
 def for_portal_code(code: str, *, remaining_attempts: int | None = None) -> UserMessage:
     title, text, step = _PORTAL.get(code, _PORTAL["server_error"])
-    if code == "otp_wrong" and remaining_attempts is not None:
+    if code in ("otp_wrong", "lookup_mismatch") and remaining_attempts is not None:
         text += f" Ông/Bà còn {remaining_attempts} lần nhập."
     return UserMessage(title, text, step, kind=code)
 

@@ -13,7 +13,10 @@ those codes into Vietnamese text with a next step.
     ├── PortalServerError       'server_error' 5xx
     ├── PortalRateLimited       'rate_limited' 429; .retry_after seconds (or None)
     └── PortalRejected          the portal's ErrorBody code (4xx); .remaining_attempts for one-time codes
-        └── OtpCodeInvalid      'otp_invalid'  a one-time code that is not 1-12 ASCII digits (refused before sending)
+        ├── OtpCodeInvalid      'otp_invalid'  a one-time code that is not 1-12 ASCII digits (refused before sending)
+        └── LookupRefused       'lookup_secret_required' | 'lookup_mismatch' | 'lookup_locked': status look-up
+                                               without the receipt's secret, a wrong pair (.remaining_attempts),
+                                               or too many wrong tries (.retry_after seconds); never retried
 
 Deadlines: every HTTP exchange has a wall-clock deadline (connect + read timeout, or connect + upload
 timeout) that covers everything, response headers included: the sockets under httpx clamp each read and
@@ -31,8 +34,9 @@ session shows "Đang kết nối lại…". `PortalClient(...)` retries only whe
 `PortalClient.from_settings` takes it from `[portal]` (`retry_attempts`, `retry_base`, `retry_cap`,
 `call_deadline`).
 
-Also here: `parse_receipt_qr()` for the receipt's QR (`DVCK1|<dossier code or local reference>`) and
-`lookup_dossier()` behind `kiosk status` (kiosk.cli.status).
+Also here: `parse_receipt_qr()` for the receipt's QR (`DVCK1|<dossier code or local reference>|<secret>`) and
+`lookup_dossier()` behind the status screen and `kiosk status` (kiosk.cli.status): both need the code and the
+secret printed beside it.
 """
 from __future__ import annotations
 
@@ -58,7 +62,7 @@ from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from kiosk import __version__
 from kiosk.errors import KioskError
-from kiosk.domain.codes import decode_receipt_qr, is_dossier_code, is_lookup_code
+from kiosk.domain.codes import decode_receipt_qr, is_lookup_code, normalize_secret
 from kiosk.portal.models import (
     AssistanceRequest,
     BlobState,
@@ -68,6 +72,7 @@ from kiosk.portal.models import (
     DossierStatus,
     DossierSubmission,
     DossierView,
+    ElectronicResult,
     ErrorBody,
     Health,
     LoginRequest,
@@ -80,6 +85,7 @@ from kiosk.portal.models import (
     QueueTicketRequest,
     RatingLevel,
     RatingRequest,
+    StatusLookupRequest,
 )
 
 log = logging.getLogger(__name__)
@@ -231,6 +237,19 @@ class OtpCodeInvalid(PortalRejected):
 
     def __init__(self, detail: str = "a one-time code is 1-12 ASCII digits") -> None:
         super().__init__(detail, code="otp_invalid")
+
+
+class LookupRefused(PortalRejected):
+    """Status look-up refused: no secret, a code and secret that do not match (the portal does not say which),
+    or too many wrong tries for this code or this kiosk (`retry_after`: seconds until it may be tried again)."""
+
+    def __init__(self, detail: str = "", *, code: str, status: int | None = None,
+                 remaining_attempts: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(detail, code=code, status=status, remaining_attempts=remaining_attempts)
+        self.retry_after = retry_after
+
+
+LOOKUP_ERRORS = frozenset({"lookup_secret_required", "lookup_mismatch", "lookup_locked"})
 
 
 STATUS_LABELS: dict[DossierStatus, str] = {  # the national one-stop list's own words (TrangThaiHoSo 1-10)
@@ -564,11 +583,19 @@ class PortalClient:
         body = _build(AssistanceRequest, kiosk_id=self.kiosk_id, step=step)
         self._call("POST", "/assistance", None, body=body, auth=False, interactive=True)
 
-    def dossier(self, code: str) -> DossierView:
-        return self._call("GET", f"/dossiers/{_segment(code)}", DossierView, auth=False, interactive=True)
+    def dossier(self, code: str, secret: str) -> DossierView:
+        """A dossier's public view (status, appointment) by its code or the kiosk's local reference, and the
+        secret printed beside it. Refusals are `LookupRefused`."""
+        body = _build(StatusLookupRequest, code=code, secret=secret, kiosk_id=self.kiosk_id)
+        return self._call("POST", "/dossiers/lookup", DossierView, body=body, auth=False, interactive=True)
 
-    def dossier_by_reference(self, local_reference: str) -> DossierView:
-        return self._call("GET", f"/dossiers/by-reference/{_segment(local_reference)}", DossierView, auth=False,
+    def dossier_by_reference(self, local_reference: str, secret: str) -> DossierView:
+        return self.dossier(local_reference, secret)
+
+    def electronic_result(self, code: str, secret: str) -> ElectronicResult:
+        """The printable electronic copy of a completed dossier's result (same code + secret rule)."""
+        body = _build(StatusLookupRequest, code=code, secret=secret, kiosk_id=self.kiosk_id)
+        return self._call("POST", "/dossiers/lookup/result", ElectronicResult, body=body, auth=False,
                           interactive=True)
 
     def catalog(self) -> list[dict[str, Any]]:
@@ -702,6 +729,9 @@ def _error_from(status: int, headers: httpx.Headers, raw: bytes) -> PortalError:
     except ValidationError:
         body = None
     detail = body.detail if body and body.detail else (body.error if body else f"HTTP {status}")
+    if body is not None and body.error in LOOKUP_ERRORS:  # before 429: a lock-out is not a busy portal
+        return LookupRefused(body.detail, code=body.error, status=status, remaining_attempts=body.remaining_attempts,
+                             retry_after=_retry_after(headers.get("retry-after")) or body.retry_after)
     if status == 429:
         retry_after = _retry_after(headers.get("retry-after"))
         if retry_after is None and body is not None:
@@ -758,24 +788,33 @@ def _segment(value: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- kiosk status
-def lookup_dossier(client: PortalClient, text: str) -> DossierView:
-    """A dossier by what a person typed or scanned: a dossier code, a receipt QR's text, or a local reference."""
-    value = parse_receipt_qr(text) or text.strip()
-    if not is_lookup_code(value):
+def lookup_request(text: str, secret: str = "") -> tuple[str, str]:
+    """(code, secret) from what a person typed or scanned: a receipt QR's text (which carries the secret), or
+    a dossier code / local reference with the secret typed apart. Raises PortalRejected / LookupRefused
+    before anything is sent when the code is not one, or no secret was given."""
+    parsed = decode_receipt_qr(text)
+    code = parsed.code if parsed else str(text or "").strip().upper()
+    if not is_lookup_code(code):
         raise PortalRejected("not a dossier code or receipt QR", code="dossier_unknown")
-    if is_dossier_code(value):
-        try:
-            return client.dossier(value)
-        except PortalRejected as e:
-            if e.code != "dossier_unknown":
-                raise
-    return client.dossier_by_reference(value)
+    typed = (parsed.secret if parsed and parsed.secret else "") or normalize_secret(secret)
+    if not typed:
+        if str(secret or "").strip():  # typed, but not a secret's shape: the portal would refuse it anyway
+            raise LookupRefused("the secret is 4-6 characters of the receipt's alphabet", code="lookup_mismatch")
+        raise LookupRefused("status look-up needs the secret printed on the receipt", code="lookup_secret_required")
+    return code, typed
+
+
+def lookup_dossier(client: PortalClient, text: str, secret: str = "") -> DossierView:
+    """A dossier by what a person typed or scanned (see `lookup_request`): status and appointment only."""
+    code, typed = lookup_request(text, secret)
+    return client.dossier(code, typed)
 
 
 __all__ = [
     "PortalClient", "PortalError", "PortalUnreachable", "PortalTimeout", "PortalBadResponse", "PortalServerError",
     "PortalRateLimited", "PortalRejected", "OtpCodeInvalid", "RetryPolicy", "NO_RETRY", "is_loopback_url",
     "insecure_url_refused", "STATUS_LABELS", "parse_receipt_qr",
-    "lookup_dossier", "ProcedureCatalog", "BlobUpload", "KioskRegistration", "KioskCredentials",
+    "lookup_dossier", "lookup_request", "LookupRefused", "LOOKUP_ERRORS", "ProcedureCatalog", "BlobUpload",
+    "KioskRegistration", "KioskCredentials",
     "DeviceHealthReport", "Heartbeat", "HeartbeatAck", "SettingsReport", "SealCertificateRequest", "SealCertificate",
 ]

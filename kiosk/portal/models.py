@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from kiosk.domain.codes import DOSSIER_CODE_PATTERN
+from kiosk.domain.codes import DOSSIER_CODE_PATTERN, LOOKUP_CODE_PATTERN, RECEIPT_SECRET_PATTERN
 
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 DossierCode = Annotated[str, StringConstraints(pattern=DOSSIER_CODE_PATTERN)]
+#: The look-up secret printed beside the dossier code (kiosk.domain.codes.SECRET_ALPHABET).
+LookupSecret = Annotated[str, StringConstraints(pattern=RECEIPT_SECRET_PATTERN)]
 
 # Every string the kiosk receives from the portal is bounded: the kiosk draws and prints them, and one
 # 600,000-character procedure name took 12.5 s and 2.9 GB to lay out. An answer over a limit is a bad answer.
@@ -101,6 +103,15 @@ class DocumentRef(_Model):
     pages: int = Field(ge=1, le=500)
 
 
+class ResultDelivery(_Model):
+    """How the citizen collects the result: at the centre, or delivered by the public postal service
+    (issue 14), to `address`, for `postage_vnd` (the centre's postage, paid on delivery)."""
+
+    method: Literal["office", "post"] = "office"
+    address: Annotated[str, StringConstraints(max_length=300)] = ""
+    postage_vnd: int = Field(0, ge=0, le=10_000_000)
+
+
 class DossierSubmission(_Model):
     procedure_code: Annotated[str, StringConstraints(min_length=3, max_length=40)]
     form: dict[str, Any] = Field(default_factory=dict)
@@ -110,6 +121,10 @@ class DossierSubmission(_Model):
     confirmed_at: dt.datetime
     confirmation_token: Annotated[str, StringConstraints(max_length=256)]
     appointment_date: dt.date | None = None  # as the kiosk computed and showed it to the citizen
+    # The look-up secret the kiosk printed (or will print) on the receipt: the portal keeps it for this dossier,
+    # so a receipt printed offline works once the outbox delivers. Without one the portal issues its own.
+    lookup_secret: LookupSecret | None = None
+    result_delivery: ResultDelivery | None = None  # None: at the centre
 
 
 class DossierStatus(str, Enum):
@@ -138,9 +153,23 @@ class DossierReceipt(_Model):
     appointment_date: dt.date | None = None
     status: DossierStatus = DossierStatus.RECEIVED
     duplicate: bool = False  # True when the idempotency key had already been used
+    # The secret the receipt prints beside the code: status look-up needs both (POST /dossiers/lookup).
+    lookup_secret: Annotated[str, StringConstraints(pattern=RECEIPT_SECRET_PATTERN.replace("^", "^(?:", 1)
+                                                    .replace("$", ")?$"))] = ""
+
+
+class StatusLookupRequest(_Model):
+    """POST /dossiers/lookup: a dossier's status by its code (or the kiosk's local reference) and the secret
+    printed beside it. Wrong tries are counted per code and per kiosk (or web client)."""
+
+    code: Annotated[str, StringConstraints(pattern=LOOKUP_CODE_PATTERN)]
+    secret: Annotated[str, StringConstraints(max_length=32)] = ""
+    kiosk_id: Annotated[str, StringConstraints(max_length=MAX_CODE)] = ""
 
 
 class DossierView(_Model):
+    """What status look-up shows anyone holding the receipt: status and appointment, never personal data."""
+
     dossier_code: DossierCode
     status: DossierStatus
     procedure_code: Code
@@ -154,6 +183,21 @@ class DossierView(_Model):
     fee_amount: int | None = Field(None, ge=0)  # status 6: the amount due, in đồng
     payment_code: Code = ""  # status 6: the payment reference to quote
     result_at: ShortText = ""  # status 9: where to collect the result
+    result_electronic: bool = False  # status 9/10: the result exists as an electronic copy
+    result_printable: bool = False  # ... that the kiosk may print (POST /dossiers/lookup/result)
+    result_by_post: bool = False  # the result goes out by post (no address here: that is personal)
+
+
+class ElectronicResult(_Model):
+    """POST /dossiers/lookup/result (code + secret): the electronic copy of a result, as lines the kiosk
+    prints (a copy of a civil-status extract, say), with the code a clerk or anyone can verify it by."""
+
+    dossier_code: DossierCode
+    title: ShortText
+    lines: list[Annotated[str, StringConstraints(max_length=300)]] = Field(default_factory=list, max_length=40)
+    issued_on: dt.date | None = None
+    issuer: ShortText = ""
+    verify_code: Code = ""
 
 
 class BlobState(_Model):

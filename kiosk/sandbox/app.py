@@ -29,6 +29,7 @@ from kiosk.portal.models import (
     DossierStatus,
     DossierSubmission,
     DossierView,
+    ElectronicResult,
     ErrorBody,
     Health,
     LoginRequest,
@@ -40,6 +41,7 @@ from kiosk.portal.models import (
     QueueTicket,
     QueueTicketRequest,
     RatingRequest,
+    StatusLookupRequest,
 )
 from kiosk.portal.models import AssistanceRequest, BlobUpload, ProcedureCatalog
 from kiosk.portal.client import Heartbeat, HeartbeatAck, KioskConfig, KioskCredentials, KioskRegistration
@@ -118,8 +120,10 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 def _error_response(status: int, code: str, detail: str = "", *, remaining_attempts: int | None = None,
-                    headers: dict[str, str] | None = None) -> JSONResponse:
-    body = ErrorBody(error=code, detail=detail, remaining_attempts=remaining_attempts)
+                    headers: dict[str, str] | None = None, retry_after: float | None = None) -> JSONResponse:
+    body = ErrorBody(error=code, detail=detail, remaining_attempts=remaining_attempts, retry_after=retry_after)
+    if retry_after is not None:
+        headers = {**(headers or {}), "Retry-After": str(int(retry_after))}
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
@@ -146,6 +150,19 @@ def load_catalog(path: Path) -> list[dict[str, Any]]:
     return [p for p in procedures if isinstance(p, dict)] if isinstance(procedures, list) else []
 
 
+def _result_copy(catalog_path: Path, code: str) -> str:
+    """The catalogue's `result_copy` of a procedure: "none", "electronic" or "printable"."""
+    for p in load_catalog(catalog_path):
+        if p.get("code") == code:
+            value = p.get("result_copy", "none")
+            return value if value in ("none", "electronic", "printable") else "none"
+    return "none"
+
+
+def _procedure_entry(catalog_path: Path, code: str) -> dict[str, Any]:
+    return next((p for p in load_catalog(catalog_path) if p.get("code") == code), {})
+
+
 def _procedure_name(catalog_path: Path, code: str) -> str:
     for p in load_catalog(catalog_path):
         if p.get("code") == code:
@@ -168,7 +185,8 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
 
     @app.exception_handler(SandboxError)
     async def _sandbox_error(_: Request, exc: SandboxError) -> JSONResponse:
-        return _error_response(exc.status, exc.code, exc.detail, remaining_attempts=exc.remaining_attempts)
+        return _error_response(exc.status, exc.code, exc.detail, remaining_attempts=exc.remaining_attempts,
+                               retry_after=exc.retry_after)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -289,16 +307,27 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
             response.status_code = 200
         return receipt
 
-    @api.get("/dossiers/by-reference/{local_reference}", response_model=DossierView, tags=["dossiers"],
-             responses=_errors(404))
-    def dossier_by_reference(local_reference: str, store: Store) -> DossierView:
-        """A dossier by the kiosk's own reference (when the receipt was printed before the portal answered)."""
-        return store.dossier(local_reference=local_reference)
+    def _lookup_client(request: Request, body: StatusLookupRequest) -> str:
+        # The sandbox takes the kiosk id as sent; a web client (no kiosk id) is counted by its address.
+        return f"kiosk:{body.kiosk_id}" if body.kiosk_id else f"web:{request.client.host if request.client else ''}"
 
-    @api.get("/dossiers/{code}", response_model=DossierView, tags=["dossiers"], responses=_errors(404))
-    def dossier(code: str, store: Store) -> DossierView:
-        """Status of one dossier; no login needed, no personal data returned."""
-        return store.dossier(code)
+    @api.post("/dossiers/lookup", response_model=DossierView, tags=["dossiers"], responses=_errors(401, 403, 429))
+    def lookup(body: StatusLookupRequest, request: Request, store: Store) -> DossierView:
+        """Status of one dossier by its code (or the kiosk's local reference) and the secret printed beside it
+        on the receipt: status and appointment, no personal data. Errors: lookup_secret_required (401),
+        lookup_mismatch (403: no dossier with this code and secret; remaining_attempts), lookup_locked (429:
+        too many wrong tries for this code or client; retry_after)."""
+        return store.lookup(body.code, body.secret, _lookup_client(request, body),
+                            result_copy=lambda code: _result_copy(catalog_file, code))
+
+    @api.post("/dossiers/lookup/result", response_model=ElectronicResult, tags=["dossiers"],
+              responses=_errors(401, 403, 404, 429))
+    def lookup_result(body: StatusLookupRequest, request: Request, store: Store) -> ElectronicResult:
+        """The printable electronic copy of a completed dossier's result (same code + secret rule as
+        /dossiers/lookup). Errors: as /dossiers/lookup, and result_unavailable (404)."""
+        return store.electronic_result(body.code, body.secret, _lookup_client(request, body),
+                                       result_copy=lambda code: _result_copy(catalog_file, code),
+                                       entry=lambda code: _procedure_entry(catalog_file, code))
 
     @api.post("/queue/tickets", response_model=QueueTicket, tags=["queue"], dependencies=[Replay])
     def queue_ticket(body: QueueTicketRequest, store: Store) -> QueueTicket:
@@ -375,6 +404,10 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
             for doc in d["documents"]:
                 doc["seal"] = states.get((d["dossier_code"], doc["sha256"]), "")
         return dossiers
+
+    @test.get("/dossiers/{code}/delivery")
+    def dossier_delivery(code: str, store: Store) -> dict[str, Any]:
+        return store.dossier_delivery(code)
 
     @test.post("/dossiers/{code}/status", response_model=DossierView)
     def set_status(code: str, body: StatusChange, store: Store) -> DossierView:

@@ -25,6 +25,7 @@ from typing import Any
 from collections.abc import Callable, Iterator
 
 from kiosk.domain.clock import CENTRE_TZ
+from kiosk.domain.codes import new_lookup_secret, normalize_secret
 from kiosk.portal.models import (
     AssistanceRequest,
     BlobState,
@@ -33,6 +34,7 @@ from kiosk.portal.models import (
     DossierStatus,
     DossierSubmission,
     DossierView,
+    ElectronicResult,
     LoginResponse,
     OtpChallenge,
     OtpVerifyResponse,
@@ -52,6 +54,10 @@ OTP_LENGTH = 6
 # (the kiosk's outbox keeps retrying while the portal or the network is down).
 DELIVERY_WINDOW = dt.timedelta(days=7)
 MAX_BLOB_BYTES = 50 * 1024 * 1024
+# Status look-up (code + secret): wrong tries allowed per code and per kiosk (or web client) in a window.
+LOOKUP_WINDOW = dt.timedelta(minutes=15)
+LOOKUP_MAX_WRONG_PER_CODE = 5
+LOOKUP_MAX_WRONG_PER_CLIENT = 20
 
 # Synthetic citizens behind the documented test login codes (docs/sandbox.md). Not real people.
 TEST_CITIZENS: dict[str, CitizenProfile] = {
@@ -78,10 +84,12 @@ HEARTBEAT_SECONDS = 60
 class SandboxError(Exception):
     """A request the portal refuses; `code` is the stable `ErrorBody.error`."""
 
-    def __init__(self, status: int, code: str, detail: str = "", *, remaining_attempts: int | None = None) -> None:
+    def __init__(self, status: int, code: str, detail: str = "", *, remaining_attempts: int | None = None,
+                 retry_after: float | None = None) -> None:
         super().__init__(f"{status} {code}: {detail}")
         self.status, self.code, self.detail = status, code, detail
         self.remaining_attempts = remaining_attempts
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,10 @@ CREATE TABLE IF NOT EXISTS heartbeats (
 CREATE TABLE IF NOT EXISTS idempotent_replies (
     route TEXT NOT NULL, key TEXT NOT NULL, body_sha256 TEXT NOT NULL, status INTEGER NOT NULL,
     headers TEXT NOT NULL, body BLOB NOT NULL, stored_at TEXT NOT NULL, PRIMARY KEY (route, key));
+CREATE TABLE IF NOT EXISTS dossier_lookup (
+    code TEXT PRIMARY KEY, secret TEXT NOT NULL, delivery TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE IF NOT EXISTS lookup_failures (key TEXT NOT NULL, at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS lookup_failures_key ON lookup_failures (key, at);
 CREATE TABLE IF NOT EXISTS kiosk_configs (
     kiosk_id TEXT PRIMARY KEY, version INTEGER NOT NULL, settings TEXT NOT NULL);
 """
@@ -408,18 +420,99 @@ class SandboxStore:
                            [(code, i, d.component, d.name, d.sha256, d.size, d.pages)
                             for i, d in enumerate(submission.documents)])
             db.execute("UPDATE otps SET used_by = ? WHERE otp_id = ?", (code, otp["otp_id"]))
+            # The kiosk's secret when it sent one (it may already be on an offline receipt), else a new one.
+            delivery = submission.result_delivery.model_dump(mode="json") if submission.result_delivery else {}
+            db.execute("INSERT INTO dossier_lookup VALUES (?, ?, ?)",
+                       (code, submission.lookup_secret or new_lookup_secret(),
+                        json.dumps(delivery, ensure_ascii=False)))
             row = db.execute("SELECT * FROM dossiers WHERE code = ?", (code,)).fetchone()
         log.info("sandbox dossier %s received (%d documents) from kiosk %s", code, len(submission.documents),
                  submission.kiosk_id)
         return self._receipt(row, duplicate=False)
 
-    @staticmethod
-    def _receipt(row: sqlite3.Row, *, duplicate: bool) -> DossierReceipt:
+    def _receipt(self, row: sqlite3.Row, *, duplicate: bool) -> DossierReceipt:
+        with self._lock:
+            extra = self._db.execute("SELECT secret FROM dossier_lookup WHERE code = ?", (row["code"],)).fetchone()
         return DossierReceipt(
             dossier_code=row["code"], local_reference=row["local_reference"],
             received_at=dt.datetime.fromisoformat(row["received_at"]),
             appointment_date=dt.date.fromisoformat(row["appointment_date"]) if row["appointment_date"] else None,
-            status=DossierStatus(row["status"]), duplicate=duplicate)
+            status=DossierStatus(row["status"]), duplicate=duplicate, lookup_secret=extra["secret"] if extra else "")
+
+    # ---------------------------------------------------------------------------------- status look-up
+    def lookup(self, code: str, secret: str, client: str, *, result_copy: Callable[[str], str] | None = None
+               ) -> DossierView:
+        """A dossier's public view for whoever holds its code (or the kiosk's reference) and its secret.
+        An unknown code and a wrong secret get the same answer (`lookup_mismatch`, 403), so codes cannot be
+        probed; wrong tries count per code and per client (kiosk id, or the web client's address), and past
+        the limit every try is refused (`lookup_locked`, 429, retry_after) until the window has passed.
+        `result_copy(procedure_code)` says whether its result is "electronic" or "printable" (catalogue)."""
+        typed = normalize_secret(secret)
+        if not (secret or "").strip():
+            raise SandboxError(401, "lookup_secret_required", "status look-up needs the secret printed on the receipt")
+        code = code.strip().upper()
+        keys = (f"code:{code}", f"client:{client}")
+        now = self.now()
+        since = (now - LOOKUP_WINDOW).isoformat()
+        refusal: SandboxError | None = None
+        with self._tx() as db:
+            counts = [db.execute("SELECT COUNT(*), MIN(at) FROM lookup_failures WHERE key = ? AND at > ?",
+                                 (k, since)).fetchone() for k in keys]
+            limits = (LOOKUP_MAX_WRONG_PER_CODE, LOOKUP_MAX_WRONG_PER_CLIENT)
+            locked = [c for c, limit in zip(counts, limits, strict=True) if c[0] >= limit]
+            if locked:
+                oldest = min(dt.datetime.fromisoformat(c[1]) for c in locked)
+                wait = max(1.0, (oldest + LOOKUP_WINDOW - now).total_seconds())
+                refusal = SandboxError(429, "lookup_locked", "too many wrong look-ups; wait", remaining_attempts=0,
+                                       retry_after=round(wait))
+            else:
+                row = db.execute("SELECT d.code, l.secret FROM dossiers d JOIN dossier_lookup l ON l.code = d.code "
+                                 "WHERE d.code = ? OR d.local_reference = ?", (code, code)).fetchone()
+                if row is None or not typed or not secrets.compare_digest(row["secret"], typed):
+                    db.executemany("INSERT INTO lookup_failures VALUES (?, ?)", [(k, now.isoformat()) for k in keys])
+                    remaining = min(limit - c[0] - 1 for c, limit in zip(counts, limits, strict=True))
+                    refusal = (SandboxError(403, "lookup_mismatch", "no dossier with this code and secret",
+                                            remaining_attempts=remaining) if remaining > 0 else
+                               SandboxError(429, "lookup_locked", "too many wrong look-ups; wait",
+                                            remaining_attempts=0, retry_after=LOOKUP_WINDOW.total_seconds()))
+                else:
+                    found = row["code"]
+        if refusal is not None:
+            raise refusal
+        view = self.dossier(found)
+        copy = result_copy(view.procedure_code) if result_copy else "none"
+        done = view.status in (DossierStatus.COMPLETED, DossierStatus.RETURNED)
+        with self._lock:
+            delivery = json.loads(self._db.execute("SELECT delivery FROM dossier_lookup WHERE code = ?",
+                                                   (found,)).fetchone()["delivery"] or "{}")
+        return view.model_copy(update={
+            "result_electronic": done and copy in ("electronic", "printable"),
+            "result_printable": done and copy == "printable",
+            "result_by_post": delivery.get("method") == "post"})
+
+    def electronic_result(self, code: str, secret: str, client: str, *, result_copy: Callable[[str], str],
+                          entry: Callable[[str], dict[str, Any]]) -> ElectronicResult:
+        """The printable electronic copy of a completed dossier's result (same code + secret rule). The sandbox
+        stands in for the civil-status register: the copy lists the form's answers under the catalogue's labels."""
+        view = self.lookup(code, secret, client, result_copy=result_copy)
+        if not view.result_printable:
+            raise SandboxError(404, "result_unavailable", "no printable electronic result for this dossier")
+        with self._lock:
+            row = self._db.execute("SELECT form FROM dossiers WHERE code = ?", (view.dossier_code,)).fetchone()
+        procedure = entry(view.procedure_code)
+        labels = {f.get("id"): f.get("label") for f in procedure.get("form", []) if isinstance(f, dict)}
+        lines = [f"{labels.get(k) or k}: {v}" for k, v in json.loads(row["form"]).items()
+                 if not k.startswith("_") and isinstance(v, (str, int)) and not isinstance(v, bool)][:20]
+        return ElectronicResult(
+            dossier_code=view.dossier_code, title=procedure.get("result_name") or view.procedure_name or "Kết quả",
+            lines=lines, issued_on=self.now().astimezone(CENTRE_TZ).date(), issuer="UBND xã (Cổng thử nghiệm)",
+            verify_code="KQ" + "".join(ch for ch in view.dossier_code if ch.isdigit())[-12:])
+
+    def dossier_delivery(self, code: str) -> dict[str, Any]:
+        """How the result of a dossier is collected (test-only: prove the post choice reached the portal)."""
+        with self._lock:
+            row = self._db.execute("SELECT delivery FROM dossier_lookup WHERE code = ?", (code,)).fetchone()
+        return json.loads(row["delivery"]) if row else {}
 
     def dossier(self, code: str | None = None, *, local_reference: str | None = None) -> DossierView:
         with self._lock:
@@ -451,6 +544,7 @@ class SandboxStore:
         with self._lock:
             rows = self._db.execute("SELECT * FROM dossiers ORDER BY received_at, code").fetchall()
             docs = self._db.execute("SELECT * FROM documents ORDER BY dossier_code, position").fetchall()
+            extras = {r["code"]: r for r in self._db.execute("SELECT * FROM dossier_lookup").fetchall()}
         by_code: dict[str, list[dict[str, Any]]] = {}
         for d in docs:
             by_code.setdefault(d["dossier_code"], []).append(
@@ -460,7 +554,10 @@ class SandboxStore:
                  "idempotency_key": r["idempotency_key"], "kiosk_id": r["kiosk_id"],
                  "procedure_code": r["procedure_code"], "status": r["status"], "received_at": r["received_at"],
                  "confirmed_at": r["confirmed_at"], "appointment_date": r["appointment_date"],
-                 "form": json.loads(r["form"]), "documents": by_code.get(r["code"], [])} for r in rows]
+                 "form": json.loads(r["form"]), "documents": by_code.get(r["code"], []),
+                 "lookup_secret": extras[r["code"]]["secret"] if r["code"] in extras else "",
+                 "result_delivery": json.loads(extras[r["code"]]["delivery"]) if r["code"] in extras else {}}
+                for r in rows]
 
     # ---------------------------------------------------------------------------------- queue, rating
     def issue_ticket(self, request: QueueTicketRequest) -> QueueTicket:

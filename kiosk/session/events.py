@@ -23,7 +23,8 @@ class Event(str, enum.Enum):
     START = "start"
     STATUS_LOOKUP = "status_lookup"
     QUEUE_TICKET = "queue_ticket"
-    LOOKUP = "lookup"
+    LOOKUP = "lookup"                # status look-up: code=, secret= (the receipt's; the QR carries both)
+    PRINT_RESULT = "print_result"    # status look-up: print the dossier's printable electronic result
     # procedure
     SEARCH = "search"
     FIELD = "field"
@@ -91,6 +92,8 @@ class Result(str, enum.Enum):
     RATED = "_rated"
     STATUS = "_status"
     STATUS_FAILED = "_status_failed"
+    RESULT_PRINTED = "_result_printed"
+    RESULT_PRINT_FAILED = "_result_print_failed"
     TICKET = "_ticket"
     TICKET_FAILED = "_ticket_failed"
     STAFF_CALLED = "_staff_called"   # ok=True/False, token= the request's (a wiped session ignores it)

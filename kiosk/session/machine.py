@@ -23,7 +23,7 @@ from collections.abc import Callable
 from drivers.base import DeviceError, ScannedPage, ScanSettings, ScanSource
 
 from kiosk import messages
-from kiosk.domain.codes import new_local_reference
+from kiosk.domain.codes import new_local_reference, new_lookup_secret
 from kiosk.errors import UnknownEvent
 from kiosk.messages import UserMessage
 from kiosk.session.events import Event, Result, event_name
@@ -179,8 +179,10 @@ class SessionData:
     otp_locked: bool = False
     confirmation_token: str = ""
     local_reference: str = ""
+    lookup_secret: str = ""  # printed beside the code and in the receipt's QR: status look-up needs both
     appointment_date: dt.date | None = None
     fee_text: str = ""
+    postage_text: str = ""  # results by post: the postage fee line ("" when collected at the centre)
     dossier_code: str = ""
     delivered: bool = False
     received_at: dt.datetime | None = None
@@ -189,6 +191,10 @@ class SessionData:
     ticket: Any = None  # kiosk.portal.models.QueueTicket
     print_error: UserMessage | None = None
     status_view: Any = None  # kiosk.portal.models.DossierView
+    status_code: str = ""  # the status screen: the code scanned without a secret (old receipt), or looked up
+    status_secret: str = ""  # the secret of the dossier shown (to print its electronic result); wiped with the rest
+    result_printed: bool = False
+    status_payment_qr: str = ""  # status 6: a VietQR for the amount due (when the centre has a collecting account)
     rating: int | None = None
     error: UserMessage | None = None
     busy: str = ""
@@ -709,12 +715,24 @@ class Session:
         from kiosk.domain import forms
         d = self.data
         came_from = State(self.history[-2].state) if len(self.history) > 1 else None
+        postal = self.services.config.postal
+        if postal.enabled:  # "Nhận kết quả qua bưu điện" where the procedure allows it (issue 14)
+            d.procedure = forms.with_delivery(d.procedure, postal.postage_vnd, postal.paid_on_delivery)
         if not d.form_values:
             d.form_values = forms.prefill(d.procedure, d.citizen, d.id_card)
         if d.form_editing:
             return  # "Sửa" on the review screen chose the question
-        # one question per screen: from the start, or (back from the papers) the last question
-        d.form_index = len(d.procedure.form) - 1 if came_from is State.DOCUMENTS else 0
+        # one question per screen: from the start, or (back from the papers) the last question asked
+        d.form_index = self._asked(len(d.procedure.form) - 1, -1) if came_from is State.DOCUMENTS else 0
+
+    def _asked(self, index: int, step: int) -> int:
+        """`index`, or the nearest question from it in direction `step` that is asked with these answers
+        (the post address only when by post); -1 or len(form) past the ends."""
+        from kiosk.domain import forms
+        form = self.data.procedure.form
+        while 0 <= index < len(form) and not forms.applies(form[index], self.data.form_values):
+            index += step
+        return index
 
     def _form_done(self) -> None:
         """Every question answered: check the whole form (forms.validate is the rule); on an error, show the
@@ -753,17 +771,21 @@ class Session:
                 d.form_errors[field.id] = error
                 return
             d.form_errors.pop(field.id, None)
-            if d.form_editing or d.form_index + 1 >= len(form):
+            following = self._asked(d.form_index + 1, 1)
+            if d.form_editing and field.id == forms.DELIVERY_FIELD and following < len(form):
+                d.form_index = following  # "Sửa" on the choice, now by post: the address comes next
+            elif d.form_editing or following >= len(form):
                 self._form_done()
             else:
-                d.form_index += 1
+                d.form_index = following
         elif event == "back":
             d = self.data
             if d.form_editing:  # "Quay lại" from an answer opened with "Sửa": back to the review (checked)
                 self._form_done()
                 return
-            if d.form_index > 0:
-                d.form_index -= 1
+            previous = self._asked(d.form_index - 1, -1)
+            if previous >= 0:
+                d.form_index = previous
                 return
             # Logged in: back leaves the dossier; ask the citizen to cancel instead of losing the form silently.
             self.goto(State.PROCEDURE_INFO)
@@ -890,9 +912,14 @@ class Session:
 
     # ------------------------------------------------------------------------------------------ review, OTP
     def _enter_review(self) -> None:
-        """The fee for what is actually submitted (pages scanned, copies asked for) and today's appointment."""
+        """The fee for what is actually submitted (pages scanned, copies asked for), the postage when the result
+        goes by post, and today's appointment."""
+        from kiosk.domain import forms
         quote = self._fee_quote()
         self.data.fee_text = quote.text_vi if quote else ""
+        postal = self.services.config.postal
+        by_post = forms.delivery_choice(self.data.clean_form)[0] == "post"
+        self.data.postage_text = forms.postage_text(postal.postage_vnd, postal.paid_on_delivery) if by_post else ""
         self.data.appointment_date = self._appointment(self.data.procedure, self.services.now())
 
     def _on_review(self, event: str, **p: Any):
@@ -964,15 +991,24 @@ class Session:
         the outbox has the dossier on disk."""
         data, svc = self.data, self.services
         data.local_reference = data.local_reference or new_local_reference(svc.config.kiosk.id, svc.now())
+        data.lookup_secret = data.lookup_secret or new_lookup_secret()  # on the receipt even when offline
         procedure, citizen = data.procedure, data.citizen
         components = [(c.id, c.name, [p.image for p in c.pages]) for c in data.components if c.pages]
+        from kiosk.domain import forms
+
         form = dict(data.clean_form)
+        method, address = forms.delivery_choice(form)
+        for key in (forms.DELIVERY_FIELD, forms.DELIVERY_ADDRESS_FIELD):  # they go as the dossier's result_delivery
+            form.pop(key, None)
+        delivery = {"method": method, "address": address,
+                    "postage_vnd": svc.config.postal.postage_vnd if method == "post" else 0}
         form["_citizen"] = {"id_number": citizen.id_number, "full_name": citizen.full_name} if citizen else {}
         token, ref, appointment = data.confirmation_token, data.local_reference, data.appointment_date
+        secret = data.lookup_secret
         dpi = svc.config.scanner.dpi
 
         def work():
-            from kiosk.portal.models import DocumentRef, DossierSubmission
+            from kiosk.portal.models import DocumentRef, DossierSubmission, ResultDelivery
             from kiosk.domain.pages import pack_pages
 
             from kiosk.session.dossier import declaration_document
@@ -990,7 +1026,8 @@ class Session:
                                         pages=packed.pages))
             submission = DossierSubmission(
                 procedure_code=procedure.code, form=form, documents=refs, kiosk_id=svc.config.kiosk.id,
-                local_reference=ref, confirmed_at=svc.now(), confirmation_token=token, appointment_date=appointment)
+                local_reference=ref, confirmed_at=svc.now(), confirmation_token=token, appointment_date=appointment,
+                lookup_secret=secret, result_delivery=ResultDelivery(**delivery))
             svc.outbox.enqueue(submission, blobs)  # durable before anything says "received"
             return svc.outbox.deliver(ref, svc.portal)  # None when the portal could not be reached in time
 
@@ -1002,6 +1039,7 @@ class Session:
             self.data.received_at = self.services.now()
             if receipt is not None:
                 self.data.dossier_code = receipt.dossier_code
+                self.data.lookup_secret = receipt.lookup_secret or self.data.lookup_secret  # the portal's word
                 self.data.delivered = True
                 self.data.appointment_date = receipt.appointment_date or self.data.appointment_date
             self.data.wipe_pages()  # the outbox has the packed copy; keep no raw scans in memory
@@ -1074,13 +1112,15 @@ class Session:
         d, svc = self.data, self.services
         return ReceiptData(
             centre_name=svc.config.kiosk.centre_name, kiosk_id=svc.config.kiosk.id,
-            dossier_code=d.dossier_code or None, local_reference=d.local_reference,
+            dossier_code=d.dossier_code or None, local_reference=d.local_reference, lookup_secret=d.lookup_secret,
             procedure_code=d.procedure.code, procedure_name=d.procedure.name,
             citizen_name=d.citizen.full_name if d.citizen else "",
             received_at=d.received_at or svc.now(), appointment_date=d.appointment_date,
             documents=[(c.name, c.page_count) for c in d.components if c.page_count],
             fee_text=d.fee_text, offline=not d.delivered, payment_qr=self._payment_qr(),
-            assisted_note=login_doors.receipt_note(self))
+            assisted_note=login_doors.receipt_note(self),
+            delivery_address=_delivery_address(d.clean_form),
+            postage_text=d.postage_text)
 
     def _payment_qr(self) -> str | None:
         pay = self.services.config.payment
@@ -1151,43 +1191,88 @@ class Session:
     def _on_status_lookup(self, event: str, **p: Any):
         from kiosk.domain.codes import ReceiptQr, parse_code
 
+        d = self.data
         if event == "_code_read":
             read = p["result"]
-            if read is not None and not self.data.busy:
+            if read is not None and not d.busy:
                 parsed = parse_code(read.text)
-                if isinstance(parsed, ReceiptQr):
-                    self.send("lookup", code=parsed.code)
+                if isinstance(parsed, ReceiptQr) and parsed.secret:
+                    self.send("lookup", code=parsed.code, secret=parsed.secret)
+                elif isinstance(parsed, ReceiptQr):  # an old receipt's QR: the code only; the secret is typed
+                    d.status_view, d.status_code = None, parsed.code
+                    d.error = messages.for_portal_code("lookup_secret_required")
                 else:
-                    self.data.error = UserMessage("Không phải mã biên nhận",
-                                                  "Mã QR này không phải mã trên biên nhận hồ sơ.",
-                                                  "Đưa mã QR in trên biên nhận vào trước camera, hoặc nhập mã hồ sơ.",
-                                                  kind="not_a_receipt")
+                    d.error = UserMessage("Không phải mã biên nhận", "Mã QR này không phải mã trên biên nhận hồ sơ.",
+                                          "Đưa mã QR in trên biên nhận vào trước camera, hoặc nhập mã hồ sơ.",
+                                          kind="not_a_receipt")
             self._read_code()
         elif event == "_reader_failed":
             self._fail(p["error"], device_kind="code_reader")
             self._reader_down = True
         elif event == "retry":
-            self.data.error = None
+            d.error = None
             if self._reader_down:  # typing the code still works meanwhile
                 self._reader_down = False
                 self._read_code()
         elif event == "lookup":
-            code = str(p.get("code", "")).strip().upper()[:64]
-            if not code:
+            code = str(p.get("code", "")).strip().upper()[:96]
+            secret = str(p.get("secret", ""))[:32]
+            if not code or d.busy:
                 return
-            from kiosk.portal.client import lookup_dossier  # a dossier code, a receipt QR's text or a local reference
+            from kiosk.portal.client import lookup_dossier, lookup_request  # the code and the receipt's secret
 
             portal = self.services.portal
-            self.data.status_view = None
-            self._job(lambda: lookup_dossier(portal, code), "_status", "_status_failed", busy="Đang tra cứu hồ sơ…")
+            d.status_view, d.status_code, d.status_secret, d.result_printed = None, code, "", False
+            try:
+                code, secret = lookup_request(code, secret)  # no secret: refused here, nothing is sent
+            except Exception as e:  # noqa: BLE001 - typed PortalError; the message says what to do
+                self._fail(e)
+                return
+            d.status_secret = secret
+            self._job(lambda: lookup_dossier(portal, code, secret), "_status", "_status_failed",
+                      busy="Đang tra cứu hồ sơ…")
         elif event == "_status":
-            self.data.busy = ""
-            self.data.error = None
-            self.data.status_view = p["result"]
+            d.busy = ""
+            d.error = None
+            d.status_view = p["result"]
+            d.status_payment_qr = self._status_payment_qr(d.status_view)
         elif event == "_status_failed":
+            d.status_secret = ""
             self._fail(p["error"])
+        elif event == "print_result":
+            view = d.status_view
+            if view is None or not view.result_printable or d.busy or not d.status_secret:
+                return
+            svc, code, secret = self.services, view.dossier_code, d.status_secret
+
+            def work():
+                from kiosk.domain.receipt import result_job
+
+                result = svc.portal.electronic_result(code, secret)
+                return svc.printer.print_job(result_job(result, svc.config.kiosk.centre_name, svc.printer.width_dots))
+
+            self._job(work, "_result_printed", "_result_print_failed", busy="Đang in kết quả…")
+        elif event == "_result_printed":
+            d.busy, d.error, d.result_printed = "", None, True
+        elif event == "_result_print_failed":
+            err = p["error"]
+            self._fail(err, device_kind="printer" if isinstance(err, DeviceError) else "")
         else:
             return False
+
+    def _status_payment_qr(self, view) -> str:
+        """Status 6 (Yêu cầu nghĩa vụ tài chính): a VietQR for the amount due, the payment code as its purpose,
+        when the centre has a collecting account ([payment]); "" otherwise."""
+        pay = self.services.config.payment
+        if view is None or view.status_code != 6 or not view.fee_amount or not (pay.bank_bin and pay.account):
+            return ""
+        try:
+            from kiosk.domain.vietqr import vietqr_payload
+
+            return vietqr_payload(pay.bank_bin, pay.account, view.fee_amount, view.payment_code or view.dossier_code)
+        except Exception:  # noqa: BLE001 - the amount and the code stay on screen in words
+            log.exception("status payment QR unavailable")
+            return ""
 
     def _enter_queue_ticket(self) -> None:
         svc = self.services
@@ -1251,6 +1336,13 @@ class Session:
         except Exception:  # noqa: BLE001 - an unknown fee is shown as "cán bộ sẽ thông báo"
             log.exception("fee unavailable")
             return None
+
+
+def _delivery_address(clean_form: dict) -> str:
+    """The post address of checked form values, or "" when the result is collected at the centre."""
+    from kiosk.domain import forms
+
+    return forms.delivery_choice(clean_form)[1]
 
 
 def _ticket_data(ticket, centre_name: str):

@@ -24,6 +24,13 @@ of moved corners, a screen's own pixel grid aliasing into moire instead of added
 highlights and sleeve streaks instead of soft ellipses, signal-dependent (shot) noise with row banding instead
 of white Gaussian noise, jagged cracks instead of straight ones, vignetting instead of linear gradients.
 
+The tuning set also takes a second look at the held-out troubles with implementations of its own (the
+``p_*`` shares of its profile, from a separate random stream): half its defocus through a hexagonal iris
+(supersampled polygon; the held-out set uses a round anti-aliased disk), half its module sizes log-uniform,
+sensor-clipping glare, a screen's sub-pixel column stripes left to alias (held-out: a row-and-column pixel grid),
+straight sleeve streaks. Without them the tuning set was easier than the held-out one (94 % vs 74 % decoded)
+and decisions taken on it did not carry over.
+
 THE TUNING RULE: decoder changes are chosen, and their parameters set, by looking at the tuning set only
 (figures, failures, images). The held-out set is run only to report, at the end of a piece of work, and no
 decoder change may be made because of what a held-out run showed without saying so in the commit message
@@ -148,6 +155,13 @@ class Profile:
     cracks: str  # "straight" | "jagged"
     p_motion: float
     p_glare: float
+    # tuning's second looks at the held-out troubles, with its own implementations (drawn from a separate
+    # random stream, so frames drawn before these existed stay the same where they do not apply):
+    p_iris: float = 0.0  # share of defocus drawn with a hexagonal iris (supersampled polygon) instead
+    p_log_module: float = 0.0  # share of module sizes drawn log-uniform
+    p_hard_glare: float = 0.0  # share of glare spots strong enough to clip the sensor
+    p_stripes: float = 0.0  # share of moire phones with sub-pixel column stripes left to alias
+    p_sleeve_streak: float = 0.0  # share of sleeved cards with a straight reflective streak
 
 
 PROFILES = {
@@ -158,7 +172,8 @@ PROFILES = {
                "none_text": 5, "none_barcode": 5, "none_card": 4, "none_phone": 4},
         p_1080=0.4, p_colour=0.5, module_log_uniform=False, background="gradient", defocus="gauss",
         motion="line", tilt="corners", moire="bands", glare="soft", noise="gauss", light="linear",
-        cracks="straight", p_motion=0.25, p_glare=0.45),
+        cracks="straight", p_motion=0.25, p_glare=0.45, p_iris=0.5, p_log_module=0.5, p_hard_glare=0.4,
+        p_stripes=0.6, p_sleeve_streak=0.5),
     "heldout": Profile(
         seed=HELDOUT_SEED,
         kinds={"phone_light": 10, "phone_dark": 10, "phone_half": 9, "phone_moire": 8, "phone_cracked": 6,
@@ -431,6 +446,16 @@ def _defocus(img, sigma, style) -> np.ndarray:
         return img
     if style == "gauss":
         return cv2.GaussianBlur(img, (0, 0), sigma)
+    if style == "iris":  # a six-bladed iris: a hexagon of circumradius ~2 sigma, drawn 8x and area-averaged
+        radius, over = 2.0 * sigma, 8
+        size = int(math.ceil(radius)) * 2 + 1
+        big = np.zeros((size * over, size * over), np.uint8)
+        c = size * over / 2
+        pts = [(c + radius * over * math.cos(a), c + radius * over * math.sin(a))
+               for a in np.linspace(0, 2 * math.pi, 7)[:-1] + 0.3]
+        cv2.fillPoly(big, [np.int32(pts)], 255)
+        kernel = cv2.resize(big.astype(np.float32), (size, size), interpolation=cv2.INTER_AREA)
+        return cv2.filter2D(img, -1, kernel / kernel.sum())
     radius = 2.0 * sigma  # a pill-box of radius r has sigma r/2
     size = int(math.ceil(radius)) * 2 + 1
     yy, xx = np.mgrid[0:size, 0:size] - size // 2
@@ -462,12 +487,16 @@ def _motion(img, length, rng, style):
 
 def make_frame(seed: int, kind: str | None = None, target_module_px: float | None = None,
                profile: str = "tuning", *, scene: str | None = None, size: tuple[int, int] | None = None,
-               colour: bool | None = None, blur_sigma: float | None = None) -> Frame:
+               colour: bool | None = None, blur_sigma: float | None = None, defocus: str | None = None) -> Frame:
     """One frame. `kind` from CODE_KINDS/NONE_KINDS (drawn from the profile's mix when None; `scene` phone/card/
     receipt/none picks a plain kind of that scene); `target_module_px` the module size (drawn 1.5..8 when None);
-    `size` (w, h), `colour`, `blur_sigma` override the drawn values."""
+    `size` (w, h), `colour`, `blur_sigma` override the drawn values; `defocus` ("gauss", "iris", "disk") the
+    blur's shape (with `blur_sigma` given and `defocus` not, the profile's own shape)."""
     prof = PROFILES[profile]
     rng = np.random.default_rng([prof.seed, seed])
+    xrng = np.random.default_rng([prof.seed, seed, 2])  # the p_* extras' own stream
+    extra = {name: bool(xrng.random() < getattr(prof, name))
+             for name in ("p_iris", "p_log_module", "p_hard_glare", "p_stripes", "p_sleeve_streak")}
     prng = random.Random(f"{prof.seed}:{seed}")
     if kind is None and scene is not None:
         kind = {"phone": "phone_light", "card": "card_front", "receipt": "receipt", "none": "none_text"}[scene]
@@ -486,6 +515,10 @@ def make_frame(seed: int, kind: str | None = None, target_module_px: float | Non
     oh, ow = obj.shape
     if kind == "phone_moire" and prof.moire == "grid":
         _moire_grid(obj, rng, (18, 60, ow - 18, oh - 60))
+    stripes = kind == "phone_moire" and prof.moire == "bands" and extra["p_stripes"]
+    if stripes:  # the screen's sub-pixel columns (every third column darker), left to alias below
+        sx0, sy0, sx1, sy1 = 18, 60, ow - 18, oh - 60
+        obj[sy0:sy1, sx0:sx1:3] *= float(xrng.uniform(0.5, 0.75))
     if kind == "phone_cracked":
         _cracks(obj, rng, prof.cracks, (18, 60, ow - 18, oh - 60))
     ref = quad if quad is not None else np.float32([[0, 0], [ow, 0], [ow, oh], [0, oh]])
@@ -494,7 +527,7 @@ def make_frame(seed: int, kind: str | None = None, target_module_px: float | Non
     hom, angle = _shape_homography(obj.shape, quad, rng, prof.tilt)
     if target_module_px is not None:
         module_px = float(target_module_px)
-    elif prof.module_log_uniform:
+    elif prof.module_log_uniform or extra["p_log_module"]:
         module_px = float(math.exp(rng.uniform(math.log(1.5), math.log(8.0))))
     else:
         module_px = float(rng.uniform(1.5, 8.0))
@@ -518,7 +551,7 @@ def make_frame(seed: int, kind: str | None = None, target_module_px: float | Non
     # Render: pre-blur in proportion to the downscale (a lens does not alias), warp, composite.
     local_scale = math.sqrt(abs(np.linalg.det(hom[:2, :2]))) if abs(hom[2, 2]) > 1e-9 else scale
     aa = 0.5 / max(scale, 1e-3) - 0.5
-    if kind == "phone_moire" and prof.moire == "grid":
+    if (kind == "phone_moire" and prof.moire == "grid") or stripes:
         aa *= 0.35  # let the pixel grid alias (what makes moire on a real sensor)
     src = cv2.GaussianBlur(obj, (0, 0), aa) if aa > 0.3 else obj
     warped = cv2.warpPerspective(src, hom, (width, height), flags=cv2.INTER_LINEAR)
@@ -546,6 +579,10 @@ def make_frame(seed: int, kind: str | None = None, target_module_px: float | Non
     if kind == "card_sleeve":  # plastic sleeve: haze lowers contrast; a reflective band crosses the card
         haze = float(rng.uniform(0.15, 0.4))
         img = img * (1 - haze * mask) + haze * mask * float(rng.uniform(150, 230))
+        if extra["p_sleeve_streak"] and frame_quad is not None:  # a straight fold/reflection of the sleeve
+            theta, (gx, gy) = xrng.uniform(0, math.pi), frame_quad.mean(axis=0) + xrng.uniform(-40, 40, 2)
+            d = np.abs((xx - gx) * math.sin(theta) - (yy - gy) * math.cos(theta))
+            img = img + mask * float(xrng.uniform(60, 160)) * np.exp(-(d / xrng.uniform(4, 18)) ** 2)
 
     # Light: uneven illumination and exposure, then glare spots.
     if prof.light == "linear":
@@ -562,7 +599,7 @@ def make_frame(seed: int, kind: str | None = None, target_module_px: float | Non
         gx, gy = aim + rng.uniform(-1, 1, 2) * [120, 90]
         if prof.glare == "soft":
             sx, sy = rng.uniform(25, 140), rng.uniform(15, 90)
-            glare = float(rng.uniform(40, 170))
+            glare = float(rng.uniform(40, 170)) * (1.6 if extra["p_hard_glare"] else 1.0)
             img += glare * np.exp(-(((xx - gx) / sx) ** 2 + ((yy - gy) / sy) ** 2))
         else:  # a saturating specular highlight with a soft rim, or a sleeve streak
             glare = float(rng.uniform(120, 300))
@@ -589,7 +626,9 @@ def make_frame(seed: int, kind: str | None = None, target_module_px: float | Non
     sigma = float(rng.uniform(0.0, 2.5)) if blur_sigma is None else float(blur_sigma)
     if prof.defocus == "disk" and blur_sigma is None:
         sigma = float(2.5 * rng.beta(1.4, 1.2))
-    img = _defocus(img.astype(np.float32), sigma, prof.defocus)
+    if defocus is None:
+        defocus = "iris" if extra["p_iris"] and blur_sigma is None else prof.defocus
+    img = _defocus(img.astype(np.float32), sigma, defocus)
     length, motion_deg = 0, 0.0
     if rng.random() < prof.p_motion:
         length = int(rng.integers(2, 9))
@@ -621,7 +660,8 @@ def make_frame(seed: int, kind: str | None = None, target_module_px: float | Non
                   "tilt": round(tilt, 3), "rotation": round(angle % 360, 1), "contrast": round(contrast, 3),
                   "jpeg_q": quality, "colour": is_colour, "size": f"{width}x{height}", "motion_px": length,
                   "motion_deg": round(motion_deg),
-                  "glare": round(glare), "noise": round(noise, 1), "inverted": bool(info.get("inverted", False))}
+                  "glare": round(glare), "noise": round(noise, 1), "inverted": bool(info.get("inverted", False)),
+                  "defocus": defocus if sigma >= 0.05 else "none", "moire_stripes": bool(stripes)}
     return Frame(image=out, payloads=[payload] if payload else [], module_px=measured, kind=kind,
                  conditions=conditions, quad=frame_quad)
 
