@@ -157,6 +157,37 @@ EN: dict[str, str] = {
     "Cán bộ xác nhận.": "Staff confirm.",
     "Cán bộ": "Staff",
     "Tình nguyện viên": "Volunteer",
+    # ------------------------------------------------------------------ private look-up (code + secret), result print
+    "Chưa in được kết quả": "The result could not be printed",
+    "Chạm để nhập mã tra cứu": "Touch to type the look-up code",
+    "Cần mã tra cứu": "The look-up code is needed",
+    "In kết quả": "Print the result",
+    "Kết quả của hồ sơ này không có bản điện tử để in tại máy.":
+        "This application's result has no electronic copy to print at the kiosk.",
+    "Mã chưa đúng": "The codes do not match",
+    "Mã hồ sơ hoặc mã tra cứu chưa đúng với biên nhận.":
+        "The application code or the look-up code does not match the receipt.",
+    "Mã tra cứu:": "Look-up code:",
+    "Mã đã bị nhập sai nhiều lần nên máy tạm ngừng tra cứu để bảo vệ hồ sơ.":
+        "Wrong codes were entered many times, so the kiosk has paused look-ups to protect the application.",
+    "Nhập mã tra cứu vào ô thứ hai, hoặc đưa mã QR trên biên nhận vào trước camera.":
+        "Type the look-up code in the second box, or hold the receipt's QR code to the camera.",
+    "Quét mã VietQR bằng ứng dụng ngân hàng để nộp số tiền trên":
+        "Scan the VietQR code with a banking app to pay the amount above",
+    "Tạm khóa tra cứu": "Look-up paused",
+    "Vui lòng thử lại sau 15 phút, hoặc mang biên nhận và căn cước đến quầy để cán bộ tra cứu giúp.":
+        "Please try again in 15 minutes, or bring the receipt and your ID card to the counter for staff to check.",
+    "Vui lòng đến quầy trả kết quả, mang theo biên nhận và căn cước.":
+        "Please go to the results counter with the receipt and your ID card.",
+    "Xem lại biên nhận và nhập lại cả hai mã, hoặc đưa mã QR trên biên nhận vào trước camera.":
+        "Check the receipt and type both codes again, or hold the receipt's QR code to the camera.",
+    "Đã in, mời nhận ở khe máy in": "Printed; please take it from the printer slot",
+    "Đưa mã QR in trên biên nhận vào trước camera, hoặc nhập mã hồ sơ và mã tra cứu in cạnh nó.":
+        "Hold the QR code printed on the receipt to the camera, or type the application code and the look-up code "
+        "printed beside it.",
+    "Để giữ kín hồ sơ, máy cần cả mã hồ sơ và mã tra cứu (4 đến 6 ký tự in cạnh mã hồ sơ trên biên nhận).":
+        "To keep the application private, the kiosk needs both the application code and the look-up code (4 to 6 "
+        "characters printed beside it on the receipt).",
     # ------------------------------------------------------------------ form
     "Không bắt buộc: có thể bỏ trống.": "Optional: you may leave it empty.",
     "Có": "Yes",
@@ -452,6 +483,9 @@ EN: dict[str, str] = {
     "Vui lòng thử lại, hoặc hỏi cán bộ tại quầy.": "Please try again, or ask staff at the counter.",
     # ------------------------------------------------------------------ kiosk.domain.forms.MESSAGES
     "Vui lòng trả lời câu hỏi này.": "Please answer this question.",
+    "Vui lòng nhập địa chỉ để bưu điện mang kết quả đến, hoặc chọn nhận tại Bộ phận Một cửa.":
+        "Please enter the address the post office should bring the result to, or choose to collect it at the "
+        "one-stop counter.",
     "Thông tin chưa đúng dạng. Vui lòng xem hướng dẫn và nhập lại.":
         "Not in the right form. Please read the hint and try again.",
     "Họ tên chỉ gồm chữ cái, dấu cách, dấu nháy (') và gạch nối (-). Vui lòng nhập lại.":
@@ -542,6 +576,8 @@ TEMPLATES: list[tuple[str, str]] = [
      "Put “{}” into the feeder tray face down, top edge first. Then press “Scan”."),
     ("Kiểm tra lại: {}", "Check: {}"),
     ("Tên thủ tục: {}", "Procedure: {}"),
+    ("+ Cước bưu điện: {}", "+ Postage: {}"),
+    ("Mã tra cứu: {}", "Look-up code: {}"),
     ("Mã còn dùng được {} giây. Máy tự đổi mã mới.",
      "The code works for {} more seconds. The kiosk then makes a new one."),
     ("Mã: {}", "Code: {}"),
