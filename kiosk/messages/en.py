@@ -483,6 +483,10 @@ EN: dict[str, str] = {
     "Vui lòng thử lại, hoặc hỏi cán bộ tại quầy.": "Please try again, or ask staff at the counter.",
     # ------------------------------------------------------------------ kiosk.domain.forms.MESSAGES
     "Vui lòng trả lời câu hỏi này.": "Please answer this question.",
+    "Ông/Bà muốn nhận kết quả ở đâu?": "Where would you like to receive the result?",
+    "Nhận tại Bộ phận Một cửa": "At the one-stop counter",
+    "Nhận kết quả qua bưu điện": "By post",
+    "Địa chỉ nhận kết quả qua bưu điện": "Address for the result by post",
     "Vui lòng nhập địa chỉ để bưu điện mang kết quả đến, hoặc chọn nhận tại Bộ phận Một cửa.":
         "Please enter the address the post office should bring the result to, or choose to collect it at the "
         "one-stop counter.",
