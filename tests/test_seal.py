@@ -329,3 +329,16 @@ def test_the_technicians_retry_prepares_and_seals_like_the_kiosk(tmp_path, clien
     assert json.loads(capsys.readouterr().out) == {"delivered": 1, "pending": 0, "errors": []}
     [dossier] = SandboxTestClient(sandbox.url).dossiers()
     assert [d["seal"] for d in dossier["documents"]] == ["verified"]
+
+
+def test_a_seal_can_be_made_after_a_chip_card_was_read_in_the_same_process():
+    """The chip code parses a SOD with asn1crypto's CMS first (its name table's reverse index is built then);
+    the seal's signing_certificate_v2 attribute, added by asn1crypto.tsp, must still be known afterwards
+    (this failed whole seal tests when a chip test ran earlier in the same worker)."""
+    import subprocess
+    import sys
+
+    code = ("import drivers.icao.pa\nfrom asn1crypto import cms\ncms.CMSAttributeType('message_digest')\n"
+            "import pyhanko.sign.signers\ncms.CMSAttributeType('signing_certificate_v2')\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr[-800:]

@@ -19,6 +19,11 @@ import pathlib
 from typing import Any
 
 from asn1crypto import algos, cms, core
+from asn1crypto import tsp as _tsp  # noqa: F401 - see below
+
+# asn1crypto.tsp adds CMS attribute names (signing_certificate_v2, which pyHanko's seal uses) to cms's table; the
+# table's reverse index is built once, at first use. Import it before any SOD is parsed, or a later seal in the
+# same process cannot name its attribute.
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
