@@ -109,6 +109,9 @@ class KioskApp(App):
     step_text = StringProperty("")
     session = ObjectProperty(None, allownone=True)
     portrait = BooleanProperty(False)
+    speech_on = BooleanProperty(False)  # the header's "Nghe" shows it (the session's speech_mode)
+    keypad_on = BooleanProperty(False)  # a keypad user: the focus ring shows what the select key will do
+    keypad_target = StringProperty("")  # kiosk.appliance.keypad_control.select_target, while keypad_on
     time_text = StringProperty("")
 
     def __init__(self, session: Session, **kwargs: Any) -> None:
@@ -175,8 +178,34 @@ class KioskApp(App):
         screen = manager.get_screen(s.state.value)
         if manager.current != screen.name:
             manager.current = screen.name
+        self._apply_modes()
         screen.render(s)
         self._render_warning()
+        if s.data.lang != "vi":
+            self.relabel()
+
+    def _apply_modes(self) -> None:
+        """The citizen's accessibility choices (session data, reset by the wipe) -> the theme the kv files read."""
+        from screens.widgets import theme
+
+        d = self.session.data
+        self.speech_on = bool(d.speech_mode)
+        self.keypad_on = bool(d.keypad_mode)
+        from kiosk.appliance.keypad_control import select_target
+
+        self.keypad_target = select_target(self.session) if self.keypad_on else ""
+        lang_before = theme.lang
+        theme.apply(large=bool(d.large_text), contrast=bool(d.high_contrast), lang=d.lang)
+        Window.clearcolor = tuple(theme.paper)
+        if theme.lang != lang_before:
+            self.relabel()
+
+    def relabel(self) -> None:
+        """Every label of every screen (and any popup) in the displayed language."""
+        from screens.widgets import relabel
+
+        if self.manager is not None:
+            relabel(*self.manager.screens, *[w for w in Window.children if w is not self.manager])
 
     def _render_warning(self) -> None:
         from screens.widgets import TimeoutWarning

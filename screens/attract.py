@@ -51,11 +51,17 @@ class AttractScreen(KioskScreen):
         super().render(session)
         box = self.ids.popular
         catalog = session.services.catalog
-        if getattr(self, "_catalog", None) is catalog:
+        from kivy.app import App
+
+        from screens.widgets import theme
+
+        # large text: one row of three tiles in landscape, four in portrait (six do not fit under the 90 px title)
+        count = (4 if App.get_running_app().portrait else 3) if theme.large else 6
+        if getattr(self, "_catalog", None) is catalog and getattr(self, "_count", None) == count:
             return
-        self._catalog = catalog  # rebuilt when a newer catalogue arrives from the portal
+        self._catalog, self._count = catalog, count  # rebuilt when a newer catalogue arrives from the portal
         box.clear_widgets()
-        for proc in catalog.popular(6):
+        for proc in catalog.popular(count):
             btn = ChoiceButton(text=choice_text(proc.plain_name or proc.name), value=proc.code, icon=icon_for(proc))
             btn.bind(on_release=lambda b: self.send("choose", code=b.value))
             box.add_widget(btn)

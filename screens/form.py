@@ -71,7 +71,7 @@ class FormScreen(KioskScreen):
             else:
                 self.focus_current()
         for chip in self.ids.choices.children:
-            chip.state = "down" if chip.text == self.value else "normal"
+            chip.state = "down" if chip.value == self.value else "normal"
 
     def _build_choices(self, field) -> None:
         box = self.ids.choices
@@ -80,7 +80,7 @@ class FormScreen(KioskScreen):
             return
         for choice in (field.choices if field.type == "choice" else YES_NO):
             chip = Factory.AnswerChip(text=choice, value=choice, group=f"form-{field.id}")
-            chip.bind(on_release=lambda c, fid=field.id: self.send("set", field=fid, value=c.text))
+            chip.bind(on_release=lambda c, fid=field.id: self.send("set", field=fid, value=c.value))
             box.add_widget(chip)
 
     def focus_current(self) -> None:

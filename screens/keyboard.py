@@ -73,9 +73,7 @@ class VietKeyboard(BoxLayout):
         for row in LAYOUTS[self.mode]:
             box = Factory.KeyRow()
             for label, key, width in row:
-                btn = Factory.Key(text=label, size_hint_x=width)
-                if len(label) > 3:  # word keys: their words fit the key (never cut, never over the next key)
-                    btn.font_size = btn.font_size * 0.8
+                btn = Factory.Key(text=label, size_hint_x=width)  # word keys get 0.8 of the letters' size (Key)
                 btn.bind(on_release=lambda _b, k=key: self.press(k))
                 box.add_widget(btn)
                 if key == "method":

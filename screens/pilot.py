@@ -20,6 +20,8 @@ from kivy.core.window import Window
 from kivy.uix.button import Button
 from kivy.uix.widget import Widget
 
+from screens.widgets import source_text
+
 
 class PilotError(AssertionError):
     """The person could not do what the script asked (no such button, the screen never changed...)."""
@@ -138,7 +140,7 @@ class Pilot:
         return modals or [self.app.manager.current_screen]
 
     def _buttons_now(self) -> list[tuple[str, Widget]]:
-        return [(_plain(w.text), w) for root in self._roots() for w in _walk(root)
+        return [(_plain(source_text(w)), w) for root in self._roots() for w in _walk(root)
                 if isinstance(w, Button) and _visible(w)]
 
     def buttons(self) -> list[tuple[str, Widget]]:

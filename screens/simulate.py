@@ -157,6 +157,7 @@ class Scenario:
         if proc is None:
             raise SystemExit(f"unknown procedure {self.args.procedure}")
         p.wait_state("attract")
+        self.choose_modes()
         self.shot("attract")
         p.tap("Bắt đầu nộp hồ sơ")
         p.wait_state("procedure")
@@ -235,10 +236,32 @@ class Scenario:
         chip = getattr(svc, "chip_reader", None)
         if chip is not None and hasattr(chip, "remove"):
             chip.remove()  # the citizen takes the card back
+        result["modes_reset"] = self.modes_reset()
         if not data.delivered:
             # the portal is back: the outbox delivers by itself (with its backoff); nobody presses anything
             p.wait_until(lambda: svc.outbox.depth() == 0, 180, "the outbox to deliver the saved dossier")
         return result
+
+    # ------------------------------------------------------------------ accessibility (issue 12)
+    def choose_modes(self) -> None:
+        """The header's buttons, as a citizen would press them: large text, high contrast, English."""
+        p, a = self.pilot, self.args
+        if getattr(a, "large_text", False):
+            p.tap("Chữ to")
+        if getattr(a, "high_contrast", False):
+            p.tap("Tương phản")
+        if getattr(a, "lang", "vi") == "en":
+            p.tap("English")
+        want = (bool(getattr(a, "large_text", False)), bool(getattr(a, "high_contrast", False)),
+                getattr(a, "lang", "vi"))
+        d = p.session.data
+        p.wait_until(lambda: (d.large_text, d.high_contrast, d.lang) == want, 5, "the chosen modes")
+        p.wait_idle()
+
+    def modes_reset(self) -> bool:
+        d = self.pilot.session.data
+        return (d.large_text, d.high_contrast, d.lang, d.speech_mode, d.keypad_mode) == (False, False, "vi", False,
+                                                                                         False)
 
     def look_up(self, code: str, secret: str) -> str:
         """Side path: the citizen comes back and types the code and the secret from the receipt."""
@@ -402,6 +425,97 @@ NAME = "simulate"
 HELP = "one whole citizen session through the real screens, headless"
 
 
+class KeypadScenario(Scenario):
+    """The same citizen with the tactile keypad only (issue 12): every step is a key of the fake keypad (and the
+    login QR shown to the camera, and papers in the scanner); the guide speaks through a fake speech output that
+    records every utterance (session.json: "spoken")."""
+
+    def keys(self, *keys, wait: float = 0.3) -> None:
+        self.svc.keypad.press(*keys, gap=0.02).join(10)
+        time.sleep(wait)  # the posted actions run on the UI thread
+        self.pilot.wait_idle()
+
+    def run(self) -> dict[str, Any]:
+        import datetime as dt
+
+        from drivers.keypad import KeypadAction as A
+        from kiosk.domain.multitap import type_keys
+
+        p, svc = self.pilot, self.svc
+        if self.args.procedure != BIRTH_REGISTRATION:
+            raise SystemExit("--keypad-only types the birth registration's answers (--procedure 1.001193)")
+        p.wait_state("attract")
+        self.choose_modes()
+        self.keys(A.SELECT)  # the first press turns speech and keypad mode on; the screen is read out
+        self.shot("attract")
+        self.keys(A.SELECT)
+        p.wait_state("procedure")
+        guide = p.app.appliance.guide
+        self.keys(str(guide.procedure_choices.index(self.args.procedure) + 1))
+        p.wait_state("procedure_info")
+        self.shot("procedure_info")
+        self.keys(A.SELECT)
+        p.wait_state("consent")
+        self.keys(A.SELECT)
+        p.wait_state("login")
+        self.shot("login")
+        svc.reader.present(self.args.login_code)
+        p.wait_state("form", timeout=20)
+        born = (dt.date.today() - dt.timedelta(days=10)).strftime("%d%m%Y")
+        answers = [type_keys("lee minh khooi") + "#", born + "#", "1",
+                   type_keys("tram y tee") + "*" + type_keys(" xa") + "#",
+                   type_keys("lee thi hoong nhung") + "#", "#", "#"]
+        for i, keys in enumerate(answers):
+            self.keys(*keys)
+            if i == 0:
+                self.shot("form")
+        for _ in range(3):  # where the centre offers results by post: "where do you want the result?" 1 = here
+            if p.state != "form":
+                break
+            self.keys("1")
+        p.wait_state("documents")
+        while p.state == "documents":
+            comp = p.session.component
+            svc.scanner.load(max(1, comp.min_pages))  # the citizen puts the papers in the feeder
+            self.keys(A.SELECT, wait=0.5)  # scan
+            p.wait_idle(timeout=60)
+            if p.session.data.error is not None:
+                raise AssertionError(f"scan failed: {p.session.data.error.kind}")
+            if comp.blank:
+                self.keys(A.SELECT)  # keep the page the scanner thought blank
+            self.keys(A.SELECT)  # next
+        p.wait_state("review")
+        self.shot("review")
+        self.keys(A.SELECT)
+        p.wait_state("otp")
+        p.wait_until(lambda: p.session.data.otp is not None, 20, "the one-time code to be sent")
+        code = sandbox_otp(self.args.portal, p.session.data.otp.otp_id)
+        self.keys(*code)  # complete: submitted by itself
+        p.wait_state("done", timeout=90)
+        p.wait_idle(timeout=30)
+        self.shot("done")
+        data = p.session.data
+        result = {"dossier_code": data.dossier_code, "local_reference": data.local_reference,
+                  "delivered": data.delivered, "procedure_code": self.args.procedure,
+                  "queue_number": data.ticket.number if data.ticket else None,
+                  "shown_code": data.dossier_code or data.local_reference,
+                  "answers": {k: v for k, v in data.form_values.items() if k == "child_full_name"}}
+        self.keys(A.SELECT)
+        p.wait_state("rating")
+        self.shot("rating")
+        self.keys(A.SELECT)  # skip: the session is wiped
+        p.wait_state("attract")
+        result["wiped"] = p.session.data.citizen is None and not p.session.data.components
+        result["modes_reset"] = self.modes_reset()
+        speech = svc.speech
+        result["spoken"] = len(getattr(speech, "utterances", []))
+        result["touches"] = 0
+        return result
+
+
+BIRTH_REGISTRATION = "1.001193"
+
+
 def add_arguments(p) -> None:
     p.add_argument("--portal", required=True, help="portal base URL, e.g. http://127.0.0.1:8765")
     p.add_argument("--out", type=Path, required=True,
@@ -424,6 +538,22 @@ def add_arguments(p) -> None:
     p.add_argument("--portal-down-at-submit", action="store_true",
                    help="the sandbox portal fails from the moment the citizen confirms (offline receipt), "
                         "then recovers")
+    # accessibility (issue 12): the header's modes, chosen on the first screen; the keypad instead of the touch screen
+    p.add_argument("--keypad-only", action="store_true",
+                   help="the whole session with the tactile keypad (fake) and spoken guidance (fake speech)")
+    p.add_argument("--large-text", action="store_true", help="press “Chữ to” (large text) first")
+    p.add_argument("--high-contrast", action="store_true", help="press “Tương phản” (high contrast) first")
+    p.add_argument("--lang", choices=("vi", "en"), default="vi", help="en: press “English” first")
+
+
+def _assistive_devices(args) -> dict[str, Any]:
+    """--keypad-only: a fake keypad the scenario presses and a fake speech output that records what is said."""
+    if not getattr(args, "keypad_only", False):
+        return {}
+    from drivers.fakes.keypad import FakeKeypad
+    from drivers.fakes.speech import FakeSpeechOutput
+
+    return {"keypad": FakeKeypad(), "speech": FakeSpeechOutput(headphones=False, time_scale=0.001)}
 
 
 DOORS = ("app-code", "qr-shown", "chip", "assisted")
@@ -485,12 +615,12 @@ def _simulate(args, out: Path, data_dir: Path) -> int:
         settings, data_dir=data_dir, sandbox=SandboxTestClient(args.portal),
         scanner=FakeScanner(delay=0.05, pages=0, fault=args.scanner_fault),
         printer=FakePrinter(width_dots=settings.printer.width_dots),
-        reader=FakeCodeReader(delay=0.2))
+        reader=FakeCodeReader(delay=0.2), **_assistive_devices(args))
     outcome: dict[str, Any] = {"ok": False}
 
     def script(app) -> None:
         pilot = Pilot(app)
-        scenario = Scenario(pilot, out, args, svc)
+        scenario = (KeypadScenario if getattr(args, "keypad_only", False) else Scenario)(pilot, out, args, svc)
         try:
             result = scenario.run()
             outcome.update(result, ok=True)

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from kivy.app import App
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.event import EventDispatcher
+from kivy.properties import (BooleanProperty, ColorProperty, NumericProperty, ObjectProperty,
+                             StringProperty)
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.button import Button
 from kivy.uix.label import Label
@@ -16,13 +18,89 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk.messages import UserMessage
 
-# High-contrast palette (body text on background >= 7:1; meaning never carried by colour alone).
-INK = (0.07, 0.07, 0.07, 1)
-PRIMARY = (0.04, 0.23, 0.50, 1)
-PAPER = (1, 1, 1, 1)
-PANEL = (0.94, 0.95, 0.97, 1)
-WARN_BG = (1.0, 0.96, 0.81, 1)
-WARN_INK = (0.35, 0.10, 0.0, 1)
+from screens.palette import (INK, LARGE_TEXT_FACTOR, PALETTES, PANEL, PAPER, PRIMARY,  # noqa: F401 - re-exported
+                             WARN_BG, WARN_INK)
+
+
+class Theme(EventDispatcher):
+    """What the kv files read for colours and text sizes: `theme.ink`, `app.px(40) * theme.k`, ... The session's
+    accessibility choices (large text, high contrast, language) set it through `apply`; the wipe resets them."""
+
+    k = NumericProperty(1.0)  # text size factor: 1 by default, LARGE_TEXT_FACTOR in large-text mode
+    large = BooleanProperty(False)
+    contrast = BooleanProperty(False)
+    lang = StringProperty("vi")
+    ink = ColorProperty(INK)
+    primary = ColorProperty(PRIMARY)
+    paper = ColorProperty(PAPER)
+    panel = ColorProperty(PANEL)
+    warn_bg = ColorProperty(WARN_BG)
+    warn_ink = ColorProperty(WARN_INK)
+    pressed = ColorProperty(PALETTES["default"]["pressed"])
+    line = ColorProperty(PALETTES["default"]["line"])
+    key_line = ColorProperty(PALETTES["default"]["key_line"])
+    hint = ColorProperty(PALETTES["default"]["hint"])
+    soft = ColorProperty(PALETTES["default"]["soft"])
+    ok_bg = ColorProperty(PALETTES["default"]["ok_bg"])
+    disabled_bg = ColorProperty(PALETTES["default"]["disabled_bg"])
+    disabled_ink = ColorProperty(PALETTES["default"]["disabled_ink"])
+    face_bg = ColorProperty(PALETTES["default"]["face_bg"])
+    face_ink = ColorProperty(PALETTES["default"]["face_ink"])
+    focus = ColorProperty(PALETTES["default"]["focus"])
+    sel_bg = ColorProperty(PALETTES["default"]["sel_bg"])
+    sel_ink = ColorProperty(PALETTES["default"]["sel_ink"])
+
+    def apply(self, *, large: bool = False, contrast: bool = False, lang: str = "vi") -> bool:
+        """Set the modes; True when anything changed."""
+        lang = lang if lang in ("vi", "en") else "vi"
+        changed = (large, contrast, lang) != (self.large, self.contrast, self.lang)
+        self.large, self.contrast = large, contrast
+        self.k = LARGE_TEXT_FACTOR if large else 1.0
+        for role, value in PALETTES["high_contrast" if contrast else "default"].items():
+            setattr(self, role, value)
+        self.lang = lang
+        return changed
+
+
+theme = Theme()
+
+
+# ---------------------------------------------------------------------------------------------- languages
+def translate_label(label) -> None:
+    """Show a label in the displayed language: its Vietnamese text (kv, Python or kiosk.messages) through the
+    catalogue (kiosk.messages.i18n). Runs on every text change (the `<Label>` rule) and after each render; the
+    Vietnamese stays on the label (`source_text`) so a switch back, and the simulated citizen, find it."""
+    from kiosk.messages.i18n import tr
+
+    text = label.text
+    pair = getattr(label, "_i18n", None)
+    if theme.lang == "vi":
+        if pair is not None and text == pair[1]:
+            label._i18n = None
+            label.text = pair[0]
+        return
+    if pair is not None and text == pair[1]:
+        return
+    en = tr(text, theme.lang)
+    label._i18n = (text, en) if en != text else None
+    if en != text:
+        label.text = en
+
+
+def source_text(widget) -> str:
+    """The Vietnamese a label was made with (its text, unless shown translated)."""
+    pair = getattr(widget, "_i18n", None)
+    return pair[0] if (pair is not None and widget.text == pair[1]) else widget.text
+
+
+def relabel(*roots) -> None:
+    for root in roots:
+        stack = [root]
+        while stack:
+            w = stack.pop()
+            if isinstance(w, Label):
+                translate_label(w)
+            stack.extend(w.children)
 
 
 class KioskScreen(Screen):
@@ -59,6 +137,22 @@ class BigButton(Button):
     min_width = NumericProperty(0)
     collapsed = BooleanProperty(False)
     icon = StringProperty("")  # a path from icon(): drawn left of the words (never instead of them)
+    focused = BooleanProperty(False)  # the keypad's focus: what its select key does now (a thick ring around it)
+
+
+class ModeButton(Button):
+    """A header switch (listen, large text, contrast, language): an icon beside the word, `on` while active (then
+    filled and ticked: the state is never shown by colour alone). `event` is the session event it sends."""
+
+    on = BooleanProperty(False)
+    icon = StringProperty("")
+    event = StringProperty("")
+
+    def on_release(self) -> None:
+        if self.event == "set_lang":
+            App.get_running_app().send("set_lang", lang="vi" if theme.lang == "en" else "en")
+        elif self.event:
+            App.get_running_app().send(self.event)
 
 
 class ChoiceButton(Button):
@@ -250,7 +344,7 @@ def choice_text(title: str, subtitle: str = "") -> str:
     """Markup for a two-line choice: the official name in bold, a plain explanation smaller under it."""
     out = f"[b]{escape_markup(title)}[/b]"
     if subtitle:
-        out += f"\n[size={int(App.get_running_app().px(40))}]{escape_markup(subtitle)}[/size]"
+        out += f"\n[size={int(App.get_running_app().px(40) * theme.k)}]{escape_markup(subtitle)}[/size]"
     return out
 
 
@@ -265,6 +359,16 @@ def icon(name: str) -> str:
 
     name = f"{ICON_DIR}/{name}.png"
     return str(resources.resource_path(name)) if resources.exists(name) else ""
+
+
+def light_icon(path: str) -> str | None:
+    """The light version (assets/icons/light/, for dark backgrounds in high contrast) of an icon path, if drawn."""
+    from pathlib import Path
+
+    if not path:
+        return None
+    light = Path(path).parent / "light" / Path(path).name
+    return str(light) if light.exists() else path
 
 
 def icon_for(procedure) -> str:

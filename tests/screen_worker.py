@@ -4,9 +4,10 @@ it is clipped or overflows its box. Usage:
 
     python tests/screen_worker.py OUT_DIR [CASE ...]
 
-Cases are named "<state>-<variant>"; each runs in landscape 1920×1080 and portrait 1080×1920 (file names end
-in -landscape / -portrait). The session is a real `Session` with fake devices and a clock that never moves; its
-state and data are set directly (nothing is sent to a portal)."""
+Cases are named "<state>-<variant>", or "<state>-<variant>@<mode>" for an accessibility mode (MODES: large text,
+high contrast, English — set in the session's data as the header's buttons would); each runs in landscape
+1920×1080 and portrait 1080×1920 (file names end in -landscape / -portrait). The session is a real `Session` with
+fake devices and a clock that never moves; its state and data are set directly (nothing is sent to a portal)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -265,7 +266,27 @@ CASES = ["attract-idle", "attract-cancelled", "procedure-list", "procedure-typin
          "done-paper-out", "rating-faces", "help-attract", "help-form-called",
          "queue_ticket-number", "queue_ticket-portal-down", "out_of_service-printer",
          "login-doors", "login-app-code", "login-qr-waiting", "login-qr-denied", "login-qr-expired", "login-chip-card",
-         "login-chip-removed", "login-chip-failed", "login-staff-pin"]
+         "login-chip-removed", "login-chip-failed", "login-staff-pin",
+         # accessibility modes (issue 12): a lean set of screens in large text, high contrast, English, keypad
+         "attract-idle@large", "procedure_info-birth@large", "form-name-typing@large", "documents-first@large",
+         "otp-typed@large", "done-printed@large", "rating-faces@large",
+         "attract-idle@contrast", "form-name-error@contrast", "review-all@contrast",
+         "attract-idle@en", "consent-notice@en", "form-name-error@en", "review-all@en", "done-paper-out@en",
+         "help-form-called@en", "queue_ticket-number@en", "out_of_service-printer@large",
+         "form-name-typing@large+contrast", "documents-first@keypad+contrast"]
+
+#: mode -> what the header's buttons set in the session's data (a "+" joins modes).
+MODES = {"large": {"large_text": True}, "contrast": {"high_contrast": True}, "en": {"lang": "en"},
+         "keypad": {"keypad_mode": True, "speech_mode": True}}
+
+
+def with_mode(name: str, session: Session):
+    base, _, mode = name.partition("@")
+    state, data, action = case_state(base, session)
+    for part in filter(None, mode.split("+")):
+        for key, value in MODES[part].items():
+            setattr(data, key, value)
+    return state, data, action
 
 
 # ---------------------------------------------------------------------------------------------- drawing
@@ -379,7 +400,7 @@ def main() -> int:
         Window.add_widget(app.manager)
         frames(2)
         for name in wanted:
-            state, data, action = case_state(name, session)
+            state, data, action = with_mode(name, session)
             session.state, session.data = state, data
             app._render()
             frames(3)
@@ -418,7 +439,12 @@ def main() -> int:
             else:
                 app.manager.export_to_png(str(path))
                 seen = facts(screen)
-            report[f"{name}-{orientation}"] = {"state": state.value, "size": list(Window.size), **seen}
+            header = next((w.ids.header for w in _walk(screen) if type(w).__name__ == "Frame"), None)
+            report[f"{name}-{orientation}"] = {"state": state.value, "size": list(Window.size),
+                                               "header": round(header.height) if header is not None else 0,
+                                               "modes": {"large": app.session.data.large_text,
+                                                         "contrast": app.session.data.high_contrast,
+                                                         "lang": app.session.data.lang}, **seen}
             screen.on_leave()
     (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

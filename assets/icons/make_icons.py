@@ -1,6 +1,7 @@
 """Draws the kiosk's flat icons (no downloads): `python assets/icons/make_icons.py` writes assets/icons/*.png.
 
 One icon per procedure field (the catalogue's `field` picks it: screens.widgets.icon_for) and one per main action.
+Header: listen, large text, contrast, language.
 Drawn at 4× and scaled down for smooth edges; dark blue on transparent, so they read on the light tiles and next to
 the words they stand beside (an icon never replaces a word)."""
 from __future__ import annotations
@@ -27,7 +28,8 @@ def u(*v):  # units of 1/128 of the icon → supersampled pixels
     return [int(round(x * S)) for x in v]
 
 
-def person(d, cx, top, scale=1.0, fill=BLUE):
+def person(d, cx, top, scale=1.0, fill=None):
+    fill = fill or BLUE
     r = 13 * scale
     d.ellipse(u(cx - r, top, cx + r, top + 2 * r), fill=fill)
     w = 24 * scale
@@ -94,6 +96,38 @@ def tro_giup(d):  # help: a question mark in a circle
     d.arc(u(40, 26, 88, 74), start=180, end=70, fill=WHITE, width=12 * S)
     d.line(u(72, 66, 64, 80), fill=WHITE, width=12 * S)
     d.ellipse(u(56, 90, 72, 106), fill=WHITE)
+
+
+def nghe(d):  # listen: a loudspeaker with sound waves
+    d.polygon(u(10, 46, 34, 46, 64, 18, 64, 110, 34, 82, 10, 82), fill=BLUE)
+    for r in (22, 40):
+        d.arc(u(70 - r, 64 - r, 70 + r, 64 + r), start=-50, end=50, fill=BLUE, width=9 * S)
+
+
+def letter_a(d, left, bottom, h, width):  # a capital A of height h from strokes
+    top, mid = bottom - h, left + h * 0.4
+    d.line(u(left, bottom, mid, top), fill=BLUE, width=width * S)
+    d.line(u(mid, top, left + h * 0.8, bottom), fill=BLUE, width=width * S)
+    d.line(u(left + h * 0.2, bottom - h * 0.38, left + h * 0.6, bottom - h * 0.38), fill=BLUE, width=width * S)
+
+
+def chu_to(d):  # large text: a small A and a big A
+    letter_a(d, 6, 112, 48, 8)
+    letter_a(d, 46, 116, 100, 13)
+
+
+def tuong_phan(d):  # contrast: a circle, one half filled
+    d.ellipse(u(8, 8, 120, 120), outline=BLUE, width=9 * S)
+    d.pieslice(u(8, 8, 120, 120), start=90, end=270, fill=BLUE)
+
+
+def ngon_ngu(d):  # language: a globe
+    d.ellipse(u(8, 8, 120, 120), outline=BLUE, width=8 * S)
+    d.ellipse(u(40, 8, 88, 120), outline=BLUE, width=7 * S)
+    d.line(u(64, 8, 64, 120), fill=BLUE, width=7 * S)
+    d.line(u(10, 64, 118, 64), fill=BLUE, width=7 * S)
+    d.line(u(20, 36, 108, 36), fill=BLUE, width=6 * S)
+    d.line(u(20, 92, 108, 92), fill=BLUE, width=6 * S)
 
 
 GREEN = (30, 120, 60, 255)
@@ -173,19 +207,27 @@ def quet_qr(d):  # a phone scanning a QR on a screen
 
 ICONS = {"ho_tich": ho_tich, "chung_thuc": chung_thuc, "cu_tru": cu_tru, "giay_to": giay_to,
          "bat_dau": bat_dau, "tra_cuu": tra_cuu, "so_thu_tu": so_thu_tu, "goi_can_bo": goi_can_bo,
-         "tro_giup": tro_giup, "dien_thoai": dien_thoai, "the_chip": the_chip, "ho_tro": ho_tro, "the_qr": the_qr,
+         "tro_giup": tro_giup, "nghe": nghe, "chu_to": chu_to, "tuong_phan": tuong_phan, "ngon_ngu": ngon_ngu,
+         "dien_thoai": dien_thoai, "the_chip": the_chip, "ho_tro": ho_tro, "the_qr": the_qr,
          "dat_the": dat_the, "quet_qr": quet_qr}
 #: The login doors' pictures are shown large (up to ~200 px at 1080p): written at twice the size.
 LARGE = {"dien_thoai", "the_chip", "ho_tro", "the_qr", "dat_the", "quet_qr"}
+#: High contrast draws the same shapes light on dark (assets/icons/light/): blue strokes white, white fills black.
+LIGHT = {"BLUE": (255, 255, 255, 255), "WHITE": (0, 0, 0, 255)}
 
 
 def main(names: list[str] | None = None) -> None:
-    """Draw every icon, or only `names` (`python make_icons.py dien_thoai the_chip`)."""
-    for name in names or list(ICONS):
-        im, d = canvas()
-        ICONS[name](d)
-        size = SIZE * 2 if name in LARGE else SIZE
-        im.resize((size, size), Image.LANCZOS).save(HERE / f"{name}.png", optimize=True)
+    """Draw every icon, or only `names` (`python make_icons.py dien_thoai the_chip`), and its light version."""
+    default = {name: globals()[name] for name in LIGHT}
+    (HERE / "light").mkdir(exist_ok=True)
+    for colours, out in ((default, HERE), (LIGHT, HERE / "light")):
+        globals().update(colours)
+        for name in names or list(ICONS):
+            im, d = canvas()
+            ICONS[name](d)
+            size = SIZE * 2 if name in LARGE else SIZE
+            im.resize((size, size), Image.LANCZOS).save(out / f"{name}.png", optimize=True)
+    globals().update(default)
 
 
 if __name__ == "__main__":

@@ -140,8 +140,19 @@ class Guide:
     def _say_lines(self, lines: list[Line], interrupt: bool = True) -> None:
         for i, line in enumerate(lines):
             if line.text:
-                self.speech.say(spoken(line.text, self.lang), lang=self.lang, private=line.private,
-                                interrupt=interrupt and i == 0)
+                text, lang = self.in_language(line.text)
+                self.speech.say(spoken(text, lang), lang=lang, private=line.private, interrupt=interrupt and i == 0)
+
+    def in_language(self, text: str) -> tuple[str, str]:
+        """(words, voice) for a line in the displayed language: English through the catalogue
+        (kiosk.messages.i18n) with the `en` voice; a line the catalogue cannot translate (a procedure's own
+        name, a citizen's answer) keeps the Vietnamese voice, so it is never read with English sounds."""
+        if self.lang == "vi":
+            return text, "vi"
+        from kiosk.messages.i18n import is_vietnamese, tr
+
+        out = tr(text, self.lang)
+        return (out, self.lang) if not is_vietnamese(out) else (text, "vi")
 
     # ------------------------------------------------------------------ the scripts
     def script(self) -> list[Line]:

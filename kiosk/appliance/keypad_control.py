@@ -244,3 +244,26 @@ class KeypadController:
         self._entry, self._digits = None, ""
         self.session.send("set", field=field, value=value)
         self.session.send("next_question")
+
+
+def select_target(session: Any) -> str:
+    """What the select key does now, for the on-screen focus ring (the same choices as `_primary`): "primary"
+    (the footer's main button), "scan", "keep_page", "choice" (the first procedure read out), "retry", or ""
+    (nothing: the kiosk is working)."""
+    s, d = session, session.data
+    state = s.state
+    if state is State.PROCEDURE:
+        return "choice"
+    if state in (State.LOGIN, State.STATUS_LOOKUP):
+        return "retry"
+    if state in (State.SUBMITTING, State.OUT_OF_SERVICE):
+        return ""
+    if state is State.DOCUMENTS:
+        comp = s.component
+        if d.scanning:
+            return ""
+        if comp is not None and comp.blank:
+            return "keep_page"
+        if comp is not None and not comp.complete:
+            return "scan"
+    return "primary"

@@ -1,0 +1,55 @@
+"""Whole sessions in the accessibility modes (issue 12), through the real Kivy screens against the sandbox portal:
+`kiosk simulate --keypad-only` (keys of the fake keypad only, guided by speech) and the header's modes chosen on
+the first screen (`--large-text --high-contrast --lang en`, in portrait). Each must deliver its dossier, write its
+screenshots in the chosen mode, and leave the next citizen the default modes."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from kiosk.sandbox.server import start_sandbox
+from test_ui_flow import run_simulate
+
+pytestmark = pytest.mark.ui
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    base = tmp_path_factory.mktemp("a11y-portal")
+    with start_sandbox(base / "portal.sqlite3") as sb:
+        yield sb
+
+
+def _session(out):
+    return json.loads((out / "session.json").read_text(encoding="utf-8"))
+
+
+def test_keypad_only_completes_a_whole_session(sandbox, tmp_path):
+    out = tmp_path / "out"
+    result = run_simulate(sandbox.url, out, "--keypad-only")
+    assert result.returncode == 0, result.stderr[-3000:]
+    s = _session(out)
+    assert s["ok"] and s["dossier_code"] and s["wiped"] and s["modes_reset"], s
+    assert s["answers"] == {"child_full_name": "Lê Minh Khôi"}  # typed by multi-tap with Telex
+    assert s["spoken"] > 20  # the guide spoke every screen
+    steps = [st["step"] for st in s["steps"]]
+    assert steps == ["attract", "procedure_info", "login", "form", "review", "done", "rating"]
+    # the focus ring shows what the select key does (orange in the default palette), on the review screen
+    review = np.asarray(Image.open(out / s["steps"][4]["screenshot"]).convert("RGB")).astype(int)
+    assert (np.abs(review - np.array([217, 84, 0])).max(axis=2) < 24).sum() > 2000
+
+
+def test_large_text_high_contrast_english_portrait_session(sandbox, tmp_path):
+    out = tmp_path / "out"
+    result = run_simulate(sandbox.url, out, "--large-text", "--high-contrast", "--lang", "en", "--size", "1080x1920")
+    assert result.returncode == 0, result.stderr[-3000:]
+    s = _session(out)
+    assert s["ok"] and s["dossier_code"] and s["wiped"] and s["modes_reset"], s
+    for step in s["steps"]:
+        if step["step"] in ("status_lookup", "queue_ticket"):  # after the session: the next citizen's defaults
+            continue
+        img = np.asarray(Image.open(out / step["screenshot"]).convert("L")).astype(float) / 255
+        assert img[400:1600].mean() < 0.3, f"{step['step']}: not light on dark"
