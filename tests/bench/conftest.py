@@ -21,6 +21,12 @@ Use it from any benchmark through the ``bench_report`` fixture::
 
 The files are written when the test session ends, only if something was added (a run of unrelated tests
 does not clobber the last report). A row added twice (same section and name) replaces the first.
+
+A missed target is a row marked NO, not a failing test: benchmarks report their figures and assert only
+invariants (nothing wrong decoded, every dossier delivered). When a benchmark's assertion fails all the same,
+the report gets a row for it in "Failed checks" and, once the report is written, `make bench` still exits 0:
+the report is the result. A benchmark that crashes (any other exception, or a setup error) still fails the
+run.
 """
 from __future__ import annotations
 
@@ -33,6 +39,7 @@ from pathlib import Path
 import pytest
 
 REPORT_DIR = Path(__file__).resolve().parents[2] / "out" / "bench"
+FAILED_CHECKS = "Failed checks (assertions in benchmarks; the run still exits 0 once the report is written)"
 _TARGET = re.compile(r"^\s*(>=|<=|==|=|>|<|≥|≤)\s*([-+]?\d+(?:\.\d+)?)")
 
 
@@ -99,8 +106,35 @@ class BenchReport:
                                                encoding="utf-8")
 
 
+_SESSION = BenchReport()  # one per pytest run: the fixture hands it out, the session's end writes it
+_OUTCOMES: dict[str, list] = {"assertions": [], "errors": []}
+
+
 @pytest.fixture(scope="session")
 def bench_report():
-    report = BenchReport()
-    yield report
-    report.write()
+    yield _SESSION
+    _SESSION.write()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if not rep.failed or item.get_closest_marker("bench") is None:
+        return
+    if rep.when == "call" and call.excinfo is not None and call.excinfo.errisinstance(AssertionError):
+        message = str(call.excinfo.value).strip().splitlines()
+        _OUTCOMES["assertions"].append((item.nodeid, (message[0] if message else "assertion failed")[:300]))
+    else:
+        _OUTCOMES["errors"].append(item.nodeid)
+
+
+@pytest.hookimpl(trylast=True)  # after the session fixtures are torn down (the report written once already)
+def pytest_sessionfinish(session, exitstatus):
+    for nodeid, message in _OUTCOMES["assertions"]:
+        _SESSION.add(FAILED_CHECKS, nodeid.split("::", 1)[-1], "failed", note=message)
+    if _OUTCOMES["assertions"]:
+        _SESSION.write()
+    if (_SESSION.rows and exitstatus == pytest.ExitCode.TESTS_FAILED and _OUTCOMES["assertions"]
+            and not _OUTCOMES["errors"]):
+        session.exitstatus = pytest.ExitCode.OK
