@@ -39,7 +39,13 @@ PHOTO_DPI = 150  # photos are stored on the pixel grid a viewer draws at 150 dpi
 BACKGROUND_QUALITY = 40
 PHOTO_SSIM_GOAL = 0.935  # each photo gets the lowest JPEG quality whose SSIM (at PHOTO_DPI) reaches this
 PHOTO_SSIM_GOAL_TURNED = 0.965  # a deskewed page's photos already lost some SSIM to the rotation's resampling
-PHOTO_SSIM_FALLBACKS = (0.92, 0.90, 0.88, 0.85, 0.80, 0.70, 0.0)  # ...lower goals when the page is over budget
+PHOTO_SSIM_STEP = 0.005  # over budget, the goal steps down by this much at a time to 0.80...
+PHOTO_SSIM_FALLBACKS = (0.70, 0.0)  # ...then to these
+PHOTO_SSIM_FLOOR_GOAL = 0.92  # below this goal a page over budget first gets its text mask at MASK_REDUCED_DPI
+MASK_REDUCED_DPI = 200  # fax "fine": letters and diacritics stay readable (OCR is measured in the bench)
+BACKGROUND_TILE_GAP_PX = 24  # background content closer than this (at BACKGROUND_DPI) shares one JPEG tile
+BACKGROUND_MAX_TILES = 8
+BACKGROUND_SPECK_PX = 6  # smaller islands in the background (at BACKGROUND_DPI) are dust or text edges
 PHOTO_QUALITY_MIN, PHOTO_QUALITY_MAX = 20, 95
 PHOTO_PAD_MM = 1.0  # photo tiles reach this far beyond the detected area
 PHOTO_EDGE_DEPTH = 10  # grey levels from the surround (paper or tint) that count as "not surround"...
@@ -47,11 +53,16 @@ PHOTO_EDGE_SHARE = 0.3  # ...a photo grows over a row/column with at least this 
 PHOTO_GROW_MM = 40  # ...by at most this much on each side
 PLACEMENT_INSET_PT = 0.01  # see _add_page
 COLOURED_INK_CHROMA = 60  # max-min of R, G, B above which ink counts as coloured (seal red: ~150)
-PHOTO_MIN_TONE_SPREAD = 25  # grey levels between the quartiles of a photo's mid-tones; a tint has ~5
+PHOTO_MIN_TONE_SPREAD = 25  # grey levels between the quartiles of a photo's mid-tones; a tint has ~5...
+PHOTO_SOLID_DARKNESS = 0.3  # ...or a photo's median at least this share of the paper-ink span below the paper
+PHOTO_SOLID_OPEN_MM = 1.5  # an opening this wide removes text strokes, seal rings and QR modules
 EMPTY_BACKGROUND_SHARE = 0.0005  # a background with fewer non-white pixels is left out (a flat JPEG is ~4 KB)
 ANALYSIS_DPI = 100
 DESKEW_MIN_DEG = 0.2  # below this a rotation costs more sharpness than it gains
+ROTATE_INTERPOLATION = cv2.INTER_CUBIC
 MAX_SKEW_DEG = 10.0
+SKEW_SUBROWS = 2  # the refinement bins the ink's projection in half rows, each point shared by its two nearest
+SKEW_REFINE_POINTS = 50_000  # ink points the refinement looks at (a fixed stride over the page)
 SKEW_REFINE_DPI = 200  # the skew of a page that is turned is measured again at up to this resolution
 SKEW_MIN_GAIN = 1.01  # how much sharper the ink's projection must get before a measured skew is believed
 BLANK_INK_FRACTION = 0.0003  # share of the page (outside the margins) that must carry ink
@@ -161,16 +172,28 @@ def _estimate_skew(ink: np.ndarray, around: float | None = None) -> float:
     ys, xs = np.nonzero(ink)
     if ys.size < 200:
         return 0.0 if around is None else around
-    cap = 40_000 if around is None else 120_000
+    cap = 40_000 if around is None else SKEW_REFINE_POINTS
     if ys.size > cap:  # a fixed stride keeps it deterministic and fast; lines stay well sampled
         ys, xs = ys[:: ys.size // cap + 1], xs[:: xs.size // cap + 1]
     ys = ys.astype(np.float64)
     xs = xs.astype(np.float64) - ink.shape[1] / 2
     span = ink.shape[0] + ink.shape[1]
 
+    sub = SKEW_SUBROWS if around is not None else 1
+
+    length = (2 * span + ink.shape[0]) * sub + 2
+
     def score(deg: float) -> float:
-        rows = np.round(ys + xs * math.tan(math.radians(deg))).astype(np.int64) + span
-        counts = np.bincount(rows, minlength=2 * span + ink.shape[0])
+        if sub == 1:
+            rows = np.round(ys + xs * math.tan(math.radians(deg))).astype(np.int64) + span
+            counts = np.bincount(rows, minlength=length)
+        else:  # each point shared between its two nearest bins: the score moves smoothly with the angle
+            pos = (ys + xs * math.tan(math.radians(deg)) + span) * sub
+            low = np.floor(pos)
+            frac = pos - low
+            low = low.astype(np.int64)
+            counts = (np.bincount(low, weights=1.0 - frac, minlength=length)
+                      + np.bincount(low + 1, weights=frac, minlength=length))
         return float(np.dot(counts, counts))
 
     if around is not None:
@@ -220,7 +243,8 @@ def _refine_skew(gray: np.ndarray, dpi: int, paper: float, coarse: float) -> flo
     ink = (finer < paper - 50).astype(np.uint8)
     win = max(3, round(3 / 25.4 * dpi / factor) | 1)
     dense = cv2.blur(ink.astype(np.float32), (win, win)) > 0.45
-    return _estimate_skew((ink > 0) & ~dense, around=coarse)
+    thin = (ink > 0) & ~dense
+    return _estimate_skew(thin, around=coarse)
 
 
 def _rotate(img: Image.Image, angle_deg: float, fill: float) -> Image.Image:
@@ -228,7 +252,7 @@ def _rotate(img: Image.Image, angle_deg: float, fill: float) -> Image.Image:
     h, w = arr.shape[:2]
     matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle_deg, 1.0)
     border = (fill,) * (3 if arr.ndim == 3 else 1)
-    out = cv2.warpAffine(arr, matrix, (w, h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_CONSTANT,
+    out = cv2.warpAffine(arr, matrix, (w, h), flags=ROTATE_INTERPOLATION, borderMode=cv2.BORDER_CONSTANT,
                          borderValue=border)
     result = Image.fromarray(out)
     result.info["dpi"] = img.info.get("dpi", (DEFAULT_DPI, DEFAULT_DPI))
@@ -315,7 +339,8 @@ def _photo_regions(small: np.ndarray, paper: float, ink: float) -> list[tuple[in
     light or halftoned parts, until a row or column is (nearly) paper."""
     span = max(paper - ink, 40.0)
     mid = (small > ink + 0.12 * span) & (small < paper - 0.12 * span)
-    seeds = _continuous_tone_regions(small, mid, depth=1)
+    seeds = _continuous_tone_regions(small, mid, depth=1, paper=paper, span=span)
+    seeds += _solid_regions(small, paper, span)
     boxes = [_grow(box, small) for box in seeds]
     merged: list[tuple[int, int, int, int]] = []
     for box in sorted(boxes, key=lambda b: -b[2] * b[3]):  # a seed inside a grown photo is that photo
@@ -371,9 +396,34 @@ def _inside(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return ix * iy >= 0.5 * a[2] * a[3]
 
 
-def _continuous_tone_regions(small: np.ndarray, mid: np.ndarray, depth: int) -> list[tuple[int, int, int, int]]:
+def _solid_regions(small: np.ndarray, paper: float, span: float) -> list[tuple[int, int, int, int]]:
+    """Boxes where the page is covered, not just written on: pixels unlike paper that survive an opening wider
+    than any text stroke (PHOTO_SOLID_OPEN_MM), dense over 8 mm, at least 12 mm a side, and on the whole darker
+    than a tint could be (PHOTO_SOLID_DARKNESS of the paper-to-ink span). What the mid-tone seeds miss: dark
+    photos (a night sky, a black background), low-contrast and faded photos, fine even textures (tiles,
+    cloth, sand) whose tones sit within a few grey levels."""
+    covered = (small < paper - 0.12 * span).astype(np.uint8)
+    side = max(3, round(PHOTO_SOLID_OPEN_MM / 25.4 * ANALYSIS_DPI))
+    covered = cv2.morphologyEx(covered, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
+    win = max(3, round(8 / 25.4 * ANALYSIS_DPI) | 1)
+    dense = cv2.boxFilter(covered.astype(np.float32), -1, (win, win)) > 0.55
+    dense = cv2.morphologyEx(dense.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((win, win), np.uint8))
+    _, _, stats, _ = cv2.connectedComponentsWithStats(dense, connectivity=8)
+    min_side = 12 / 25.4 * ANALYSIS_DPI
+    found = []
+    for x, y, w, h, area in stats[1:]:
+        if w < min_side or h < min_side or area < 0.5 * w * h:
+            continue
+        if float(np.median(small[y:y + h, x:x + w])) < paper - PHOTO_SOLID_DARKNESS * span:
+            found.append((int(x), int(y), int(w), int(h)))
+    return found
+
+
+def _continuous_tone_regions(small: np.ndarray, mid: np.ndarray, depth: int, paper: float = 255.0,
+                             span: float = 255.0) -> list[tuple[int, int, int, int]]:
     """Boxes (at analysis resolution) where mid-tones are dense, at least 12 mm a side, and spread over
-    many grey levels; `mid` marks the mid-tone pixels."""
+    many grey levels, or darker on the whole than a tint could be (a low-contrast photo, an even texture);
+    `mid` marks the mid-tone pixels."""
     opened = cv2.morphologyEx(mid.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     win = max(3, round(8 / 25.4 * ANALYSIS_DPI) | 1)
     density = cv2.boxFilter(opened.astype(np.float32), -1, (win, win))
@@ -387,12 +437,13 @@ def _continuous_tone_regions(small: np.ndarray, mid: np.ndarray, depth: int) -> 
         window, window_mid = small[y:y + h, x:x + w], opened[y:y + h, x:x + w] > 0
         tones = window[window_mid]
         low, high = np.percentile(tones, (25, 75)) if tones.size else (0.0, 0.0)
-        if high - low >= PHOTO_MIN_TONE_SPREAD:
+        if high - low >= PHOTO_MIN_TONE_SPREAD or (
+                tones.size and float(np.median(tones)) < paper - PHOTO_SOLID_DARKNESS * span):
             found.append((int(x), int(y), int(w), int(h)))
         elif depth > 0:  # a flat tint: its text stays in the mask, but it may hold a portrait
             off_tint = window_mid & ((window < low - 15) | (window > high + 15))
             found += [(x + sx, y + sy, sw, sh)
-                      for sx, sy, sw, sh in _continuous_tone_regions(window, off_tint, depth - 1)]
+                      for sx, sy, sw, sh in _continuous_tone_regions(window, off_tint, depth - 1, paper, span)]
     return found
 
 
@@ -542,6 +593,36 @@ def _background(arr: np.ndarray, mask: np.ndarray, boxes: list[tuple[int, int, i
     return small
 
 
+def _background_tiles(bg: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Boxes (x0, y0, x1, y1, background pixels) around what is not white (specks of fewer than
+    BACKGROUND_SPECK_PX pixels are turned white first, in `bg`): a white JPEG block still costs a few
+    bits, and an A4 colour background at 100 dpi has 45,000 of them (~10 KB for nothing). Content closer than
+    BACKGROUND_TILE_GAP_PX shares a box; past BACKGROUND_MAX_TILES boxes, one box around all. Nothing when the
+    background is (nearly) white paper."""
+    ink = (bg if bg.ndim == 2 else cv2.min(cv2.min(bg[..., 0], bg[..., 1]), bg[..., 2])) < 255
+    count, labels, specks, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    dust = np.flatnonzero(specks[:, cv2.CC_STAT_AREA] < BACKGROUND_SPECK_PX)
+    dust = dust[dust > 0]
+    if dust.size:  # left-overs of text edges and sensor noise: paper (the bg is the caller's copy)
+        gone = np.isin(labels, dust)
+        bg[gone] = 255
+        ink &= ~gone
+    if np.count_nonzero(ink) <= EMPTY_BACKGROUND_SHARE * ink.size:
+        return []
+    gap = BACKGROUND_TILE_GAP_PX
+    near = cv2.dilate(ink.astype(np.uint8), np.ones((gap, gap), np.uint8))
+    _, _, stats, _ = cv2.connectedComponentsWithStats(near, connectivity=8)
+    H, W = ink.shape
+    boxes = []
+    for x, y, bw, bh, _area in stats[1:]:
+        # the dilation reaches gap/2 beyond the content on each side: that margin stays, white, around it
+        boxes.append((max(0, x), max(0, y), min(W, x + bw), min(H, y + bh)))
+    if len(boxes) > BACKGROUND_MAX_TILES:
+        boxes = [(min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                  max(b[3] for b in boxes))]
+    return boxes
+
+
 def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
                 budget: int = PAGE_BUDGET_BYTES - PDF_OVERHEAD_BYTES, turned: bool = False) -> list[_Layer]:
     """The layers of one page: background JPEG, photo JPEGs (each at the lowest quality that keeps it at
@@ -563,13 +644,15 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
 
     layers: list[_Layer] = []
     bg = _background(arr, mask, boxes, paper, BACKGROUND_DPI / dpi)
-    if np.count_nonzero(bg < 255) > EMPTY_BACKGROUND_SHARE * bg.size:  # else white paper: no image at all
-        data = _jpeg(bg, BACKGROUND_QUALITY, full_chroma=colour)
-        factor = dpi / BACKGROUND_DPI  # the reduction may have cropped a pixel or two at the right and bottom
-        covered = (0.0, 0.0, min(w, round(bg.shape[1] * factor)) * k, min(h, round(bg.shape[0] * factor)) * k)
-        layers.append(_Layer(_jpeg_stream(pdf, data, bg.shape[1], bg.shape[0], colour, smooth=True), covered,
+    factor = dpi / BACKGROUND_DPI  # the reduction may have cropped a pixel or two at the right and bottom
+    for x0, y0, x1, y1 in _background_tiles(bg):  # white paper between them costs nothing
+        part = np.ascontiguousarray(bg[y0:y1, x0:x1])
+        data = _jpeg(part, BACKGROUND_QUALITY, full_chroma=colour)
+        covered = (x0 * factor * k, y0 * factor * k, (min(w, round(x1 * factor)) - x0 * factor) * k,
+                   (min(h, round(y1 * factor)) - y0 * factor) * k)
+        layers.append(_Layer(_jpeg_stream(pdf, data, part.shape[1], part.shape[0], colour, smooth=True), covered,
                              len(data)))
-    mask_layer = None
+    paint = b""
     inked = mask[::4, ::4] > 0
     if inked.any():
         sample = arr[::4, ::4][inked]
@@ -578,16 +661,49 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
             paint = f"{r:.3f} {g:.3f} {b:.3f} rg".encode()
         else:
             paint = f"{float(np.median(sample)) / 255:.3f} g".encode()
-        stream = _mask_stream(pdf, mask > 0)
-        mask_layer = _Layer(stream, (0.0, 0.0, w * k, h * k), len(stream.read_raw_bytes()), paint)
 
-    left = budget - sum(layer.size for layer in layers) - (mask_layer.size if mask_layer else 0)
+    masks: dict[int, _Layer | None] = {}
+
+    def mask_at(mask_dpi: int) -> _Layer | None:
+        """The text mask at the scan's resolution, or reduced to `mask_dpi` (a page over budget)."""
+        if mask_dpi not in masks:
+            masks[mask_dpi] = None
+            if inked.any():
+                bits = mask > 0
+                if mask_dpi < dpi:
+                    size = (max(1, round(w * mask_dpi / dpi)), max(1, round(h * mask_dpi / dpi)))
+                    bits = cv2.resize(mask, size, interpolation=cv2.INTER_AREA) > 127
+                stream = _mask_stream(pdf, bits)
+                masks[mask_dpi] = _Layer(stream, (0.0, 0.0, w * k, h * k), len(stream.read_raw_bytes()), paint)
+        return masks[mask_dpi]
+
     goal = PHOTO_SSIM_GOAL_TURNED if turned else PHOTO_SSIM_GOAL
     qualities = [tile.lowest_quality_for(goal) for tile in tiles]
-    for goal in PHOTO_SSIM_FALLBACKS:  # over budget: the photos give up SSIM step by step, never the text
-        if sum(tile.encode(q)[0].__len__() for tile, q in zip(tiles, qualities)) <= left:
+    background_bytes = sum(layer.size for layer in layers)
+    photo_bytes = lambda qs: sum(len(tile.encode(q)[0]) for tile, q in zip(tiles, qs))  # noqa: E731
+    mask_dpi = dpi
+    # Over budget: first the photos' goal steps down to PHOTO_SSIM_FLOOR_GOAL; then the text mask is stored at
+    # MASK_REDUCED_DPI (still sharp for reading and OCR) and the photos get their goal back; only then do the
+    # photos give up SSIM step by step.
+    steps = [round(goal - PHOTO_SSIM_STEP * n, 4) for n in range(1, 1 + round((goal - 0.80) / PHOTO_SSIM_STEP))]
+    steps += [g for g in PHOTO_SSIM_FALLBACKS if g < steps[-1]]
+    plan = [(dpi, g) for g in steps if g >= PHOTO_SSIM_FLOOR_GOAL]
+    if tiles and dpi > MASK_REDUCED_DPI:
+        plan += [(MASK_REDUCED_DPI, goal)] + [(MASK_REDUCED_DPI, g) for g in steps]
+    else:
+        plan += [(dpi, g) for g in steps if g < PHOTO_SSIM_FLOOR_GOAL]
+    chosen = qualities
+    for step_dpi, step_goal in [(dpi, goal)] + plan:
+        text = mask_at(step_dpi)
+        left = budget - background_bytes - (text.size if text else 0)
+        if step_dpi != mask_dpi:
+            chosen = qualities  # the full goal again, with the room the smaller mask leaves
+        chosen = [min(q, tile.lowest_quality_for(step_goal)) for tile, q in zip(tiles, chosen)]
+        mask_dpi = step_dpi
+        if photo_bytes(chosen) <= left:
             break
-        qualities = [min(q, tile.lowest_quality_for(goal)) for tile, q in zip(tiles, qualities)]
+    qualities = chosen
+    mask_layer = mask_at(mask_dpi)
     pk = 72.0 / PHOTO_DPI if dpi > PHOTO_DPI else k
     for tile, q in zip(tiles, qualities):
         data = tile.encode(q)[0]
