@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_DPI = 300
 PAGE_BUDGET_BYTES = 60_000  # issue 3: at most 60 KB per page
-PDF_OVERHEAD_BYTES = 1_400  # page object, content stream, xref: kept out of the images' share
+PDF_OVERHEAD_BYTES = 1_000  # page object, content stream, xref: kept out of the images' share...
+PDF_LAYER_OVERHEAD_BYTES = 250  # ...and for each image on the page (its dictionary, xref entry, drawing operator)
 MAX_PAGES = 500  # kiosk.portal.models.DocumentRef.pages
 BACKGROUND_DPI = 100
 PHOTO_DPI = 150  # photos are stored on the pixel grid a viewer draws at 150 dpi (issue 13 measures there)
@@ -693,9 +694,10 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
     else:
         plan += [(dpi, g) for g in steps if g < PHOTO_SSIM_FLOOR_GOAL]
     chosen = qualities
+    structure = PDF_LAYER_OVERHEAD_BYTES * (len(layers) + len(tiles) + (1 if inked.any() else 0))
     for step_dpi, step_goal in [(dpi, goal)] + plan:
         text = mask_at(step_dpi)
-        left = budget - background_bytes - (text.size if text else 0)
+        left = budget - structure - background_bytes - (text.size if text else 0)
         if step_dpi != mask_dpi:
             chosen = qualities  # the full goal again, with the room the smaller mask leaves
         chosen = [min(q, tile.lowest_quality_for(step_goal)) for tile, q in zip(tiles, chosen)]
