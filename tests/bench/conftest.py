@@ -20,7 +20,9 @@ Use it from any benchmark through the ``bench_report`` fixture::
 - ``note``: free text for the row (conditions, counts).
 
 The files are written when the test session ends, only if something was added (a run of unrelated tests
-does not clobber the last report). A row added twice (same section and name) replaces the first.
+does not clobber the last report). A row added twice (same section and name) replaces the first. Sections
+of the last report that this run did not measure are carried over, their title marked *(time of the run
+that measured them)*; `make bench` measures all of them in one run.
 
 A missed target is a row marked NO, not a failing test: benchmarks report their figures and assert only
 invariants (nothing wrong decoded, every dossier delivered). When a benchmark's assertion fails all the same,
@@ -97,9 +99,25 @@ class BenchReport:
             lines.append("")
         return "\n".join(lines)
 
+    def carry_over(self, directory: Path) -> None:
+        """Sections of the last report that this run did not measure (a run of some benchmarks only) are kept,
+        after this run's, each marked with the time of the run that measured it. `make bench` runs them all."""
+        try:
+            last = json.loads((directory / "report.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        for section in last.get("sections", []):
+            name = section.get("section", "")
+            base, stamp = name, last.get("written", "?")
+            if name.endswith(")*") and " *(" in name:  # already carried over once: keep its own time
+                base, stamp = name[:-2].rsplit(" *(", 1)
+            if base not in self.rows:
+                self.rows[f"{base} *({stamp})*"] = {row["name"]: row for row in section.get("rows", [])}
+
     def write(self, directory: Path = REPORT_DIR) -> None:
         if not self.rows:
             return
+        self.carry_over(directory)
         directory.mkdir(parents=True, exist_ok=True)
         (directory / "report.md").write_text(self.to_markdown(), encoding="utf-8")
         (directory / "report.json").write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=2),
