@@ -13,7 +13,7 @@ export KIVY_HOME := $(CURDIR)/.kivy
 export KIVY_NO_ARGS := 1
 export KIVY_LOG_MODE := PYTHON
 
-.PHONY: setup apt venv demo test bench chaos clean
+.PHONY: setup apt venv demo test lint wheel-check lock bench chaos clean
 
 setup: apt $(STAMP)
 
@@ -30,14 +30,34 @@ apt:
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -e '.[test,sane]'
+	$(PIP) install -q -e '.[test,sane,sandbox]'
 	@touch $(STAMP)
 
 demo: setup
 	$(VENV)/bin/kiosk demo
 
+# Both cores: whole test files go to one worker each (module fixtures such as the golden renderer run once).
+TEST_WORKERS ?= 2
+
+# The suite, then the lint (ruff + mypy). CI (.ci/run) also runs `make wheel-check` after it.
 test: setup
-	$(VENV)/bin/python -m pytest -q -m "not slow and not bench"
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow and not bench"
+	$(MAKE) --no-print-directory lint
+
+# ruff (pyflakes, pycodestyle, bugbear, pyupgrade) and mypy; settings in pyproject.toml. No reformatting.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+# The wheel built outside the checkout, installed in a new venv and run from elsewhere (tests/wheel_check.py).
+wheel-check: setup
+	$(PY) tests/wheel_check.py
+
+# Re-pin the appliance's dependencies (requirements/appliance.lock) after changing them in pyproject.toml.
+lock: setup
+	$(PIP) install -q 'pip-tools>=7.4,<8'
+	$(VENV)/bin/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --extra sane --extra sandbox --output-file requirements/appliance.lock pyproject.toml
 
 bench: setup
 	$(VENV)/bin/python -m pytest -q -m bench -s tests/bench
@@ -46,4 +66,4 @@ chaos: setup
 	$(VENV)/bin/python -m pytest -q -m slow -s
 
 clean:
-	rm -rf $(VENV) .kivy build *.egg-info
+	rm -rf $(VENV) .kivy build *.egg-info .mypy_cache .ruff_cache

@@ -8,9 +8,9 @@ with a timeout and can kill and restart this process. Run as a script:
 
 Requests arrive as pickled dicts on <request-fd>; replies go back on <reply-fd> as tuples:
 ("hello", info) once at start, then per request ("page", {...})*, and one ("done", result) or
-("error", kind, detail); a scan is then cleaned up (cancelled) and followed by ("ready",). `kind` is one of the driver error kinds of drivers.base (this file imports
-nothing from the kiosk's packages so it can run by path). Status strings are matched in English: the
-parent starts this process with LC_ALL=C / LANGUAGE=C.
+("error", kind, detail); a scan is then cleaned up (cancelled) and followed by ("ready",). `kind` is one of
+the driver error kinds of drivers.base (this file imports nothing from the kiosk's packages so it can run by
+path). Status strings are matched in English: the parent starts this process with LC_ALL=C / LANGUAGE=C.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ import os
 import signal
 import sys
 from multiprocessing.connection import Connection
+from collections.abc import Mapping
 from typing import Any
 
 # sane_strstatus() texts (SANE 1.x, C locale) -> error kinds of drivers.base.
@@ -65,8 +66,8 @@ def classify(error: BaseException) -> str:
     return STATUS_KINDS.get(str(error), "io_error")
 
 
-def pick_choice(wanted: str, choices: list[str], names: dict[str, tuple[str, ...]],
-                words: dict[str, tuple[str, ...]] | None = None) -> str | None:
+def pick_choice(wanted: str, choices: list[str], names: Mapping[str, tuple[str, ...]],
+                words: Mapping[str, tuple[str, ...]] | None = None) -> str | None:
     """The device's own name for `wanted`: exact known names first, then any choice containing a keyword."""
     lowered = {c.lower().strip(): c for c in choices if isinstance(c, str)}
     for name in names.get(wanted, ()):

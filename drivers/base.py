@@ -9,7 +9,8 @@ from __future__ import annotations
 import abc
 import dataclasses
 import enum
-from typing import Callable, ClassVar, Sequence
+from typing import ClassVar
+from collections.abc import Callable, Sequence
 
 from PIL import Image
 

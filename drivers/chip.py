@@ -39,7 +39,8 @@ import hashlib
 import logging
 import time
 import unicodedata
-from typing import Callable, ClassVar
+from typing import ClassVar
+from collections.abc import Callable
 
 from drivers.base import Device, DeviceError, DeviceGone, DeviceStatus, DeviceTimeout
 from drivers.icao import lds, pa
@@ -99,7 +100,7 @@ class CardExpired(ChipError):
 
     kind = "card_expired"
 
-    def __init__(self, detail: str = "", *, device: str = "", identity: "ChipIdentity | None" = None) -> None:
+    def __init__(self, detail: str = "", *, device: str = "", identity: ChipIdentity | None = None) -> None:
         super().__init__(detail, device=device)
         self.identity = identity
 
@@ -159,7 +160,7 @@ class BacKeys:
         return "BacKeys(<redacted>)"
 
     @classmethod
-    def from_id_number(cls, id_number: str, birth_date: dt.date, expiry_date: dt.date | None) -> "BacKeys":
+    def from_id_number(cls, id_number: str, birth_date: dt.date, expiry_date: dt.date | None) -> BacKeys:
         digits = id_number.strip()
         if len(digits) != 12 or not digits.isdigit():
             raise ValueError("a CCCD number has 12 digits")
@@ -167,13 +168,13 @@ class BacKeys:
         return cls(digits[-9:], _yymmdd(birth_date), exp)
 
     @classmethod
-    def from_qr(cls, id_number: str, birth_date: dt.date, issue_date: dt.date) -> "BacKeys":
+    def from_qr(cls, id_number: str, birth_date: dt.date, issue_date: dt.date) -> BacKeys:
         """Keys from the card's front QR: 12-digit ID, birth date and issue date (fields 1, 4, 7); the expiry
         is computed with `card_expiry` (the QR does not carry it)."""
         return cls.from_id_number(id_number, birth_date, card_expiry(birth_date, issue_date))
 
     @classmethod
-    def from_qr_text(cls, text: str) -> "BacKeys":
+    def from_qr_text(cls, text: str) -> BacKeys:
         """Parse a raw CCCD QR payload `ID|old ID|name|ddmmyyyy|sex|address|ddmmyyyy[|...]`."""
         parts = unicodedata.normalize("NFC", text.strip()).split("|")
         if len(parts) < 6:
@@ -184,7 +185,7 @@ class BacKeys:
         return cls.from_qr(parts[0].strip(), parse(parts[3]), parse(parts[6]))
 
     @classmethod
-    def from_mrz(cls, mrz_text: str) -> "BacKeys":
+    def from_mrz(cls, mrz_text: str) -> BacKeys:
         """Keys from the printed MRZ (back side, OCR) or DG1. Check digits are verified."""
         m = lds.parse_mrz(mrz_text.strip().upper())
         raw = m.raw

@@ -129,9 +129,9 @@ def decode_stream(stream: bytes) -> list[Command]:
                 out.append(command)
             elif byte == GS and cmd == 0x28 and i + 5 <= n:  # GS ( k / GS ( L / ...
                 if stream[i + 2] == 0x6B:
-                    command, i = _two_d_code(stream, i, qr)
-                    if command:
-                        out.append(command)
+                    code_command, i = _two_d_code(stream, i, qr)
+                    if code_command:
+                        out.append(code_command)
                 else:
                     i = _gs_paren(stream, i)
                     out.append(Command("GS ("))

@@ -21,7 +21,8 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import TypeVar
+from collections.abc import Callable
 
 import qrcode
 from escpos.capabilities import get_profile

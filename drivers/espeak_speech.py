@@ -38,7 +38,8 @@ import threading
 import time
 import wave
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
+from collections.abc import Callable
 
 import numpy as np
 
@@ -315,7 +316,8 @@ class EspeakSpeech(QueuedSpeechOutput):
                 if time.monotonic() > deadline:
                     self._kill(proc)
                     raise DeviceTimeout(f"{what} did not finish in {timeout:.1f} s", device=self.driver)
-            proc.stderr_text = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
+            # kept on the process for the caller's error message
+            proc.stderr_text = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""  # type: ignore[attr-defined]
             return proc
         finally:
             if proc.stderr:

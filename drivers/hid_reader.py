@@ -11,19 +11,14 @@ keypad), which `KeyTranslator` understands; otherwise configure the scanner for 
 """
 from __future__ import annotations
 
-import errno
 import os
-import select
 import time
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
-from drivers.base import DeviceBusy, DeviceGone, DeviceStatus, Health
+from drivers.base import DeviceGone, DeviceStatus, Health
+from drivers.evdev_input import GrabbedInput, ecodes
 from drivers.serial_reader import MAX_CODE_BYTES, ThreadedCodeReader
-
-try:
-    from evdev import InputDevice, ecodes
-except ImportError:  # non-Linux development machines: the reader reports itself gone
-    InputDevice, ecodes = None, None  # type: ignore[assignment,misc]
 
 _US_LAYOUT = {
     # key name: (plain, shifted)
@@ -121,51 +116,28 @@ class HidReader(ThreadedCodeReader):
                  open_device: Callable[[str], Any] | None = None) -> None:
         super().__init__(device_path)
         self.idle_end_s = idle_end_s
-        self._open_device = open_device or (InputDevice if InputDevice is not None else None)
-        self._dev: Any = None  # evdev.InputDevice (or a stand-in with the same methods)
+        self._input = GrabbedInput(device_path, what="input device", open_device=open_device)
 
     def _open(self) -> None:
-        if self._open_device is None:
-            raise DeviceGone("evdev is not available on this system", device=self.device)
-        try:
-            self._dev = self._open_device(self.device)
-            self._dev.grab()  # exclusive: scans never type into the kiosk's text fields
-        except OSError as e:
-            self._close()
-            if e.errno == errno.EBUSY:  # another program grabbed it (a stray kiosk instance, a desktop)
-                raise DeviceBusy("input device is grabbed by another program", device=self.device) from e
-            raise DeviceGone(f"cannot open/grab input device: {type(e).__name__}", device=self.device) from e
+        self._input.open()  # grabbed: scans never type into the kiosk's text fields
 
     def _watch(self) -> None:
         translator, last_key = KeyTranslator(), time.monotonic()
-        dev = self._dev
-        assert dev is not None
-        while not self._stopping.is_set():
-            ready, _, _ = select.select([dev.fd], [], [], 0.05)
-            if not ready:
-                if translator.pending and time.monotonic() - last_key > self.idle_end_s:
-                    self._deliver_if_any(translator.flush())
-                continue
-            event = dev.read_one()  # OSError (ENODEV) when unplugged: reported as DeviceGone
-            while event is not None:
-                if event.type == ecodes.EV_KEY:
-                    last_key = time.monotonic()
-                    self._deliver_if_any(translator.feed(event.code, event.value))
-                event = dev.read_one()
+
+        def end_after_a_gap() -> None:  # scanners set to send no suffix
+            if translator.pending and time.monotonic() - last_key > self.idle_end_s:
+                self._deliver_if_any(translator.flush())
+
+        for code, value in self._input.key_events(self._stopping, on_idle=end_after_a_gap):
+            last_key = time.monotonic()
+            self._deliver_if_any(translator.feed(code, value))
 
     def _deliver_if_any(self, text: str | None) -> None:
         if text:
             self._deliver(text)
 
     def _close(self) -> None:
-        dev, self._dev = self._dev, None
-        if dev is None:
-            return
-        try:
-            dev.ungrab()
-        except OSError:
-            pass
-        dev.close()
+        self._input.close()
 
     def _idle_status(self) -> DeviceStatus:
         if not os.path.exists(self.device):

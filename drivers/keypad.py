@@ -2,7 +2,8 @@
 
 Every key becomes an abstract `KeypadAction`; screens never see key codes. The keypad is grabbed (its keys
 never reach Kivy as keyboard input) and read on a background thread like the HID code reader
-(drivers/hid_reader.py). Actions come out through `read(timeout)` / `events(timeout)` or through callbacks
+(drivers/hid_reader.py; both open it through drivers/evdev_input.py).
+Actions come out through `read(timeout)` / `events(timeout)` or through callbacks
 registered with `on_action()`; callbacks run on the reader thread, so the UI hops to its own thread
 (Kivy: `Clock.schedule_once`).
 
@@ -35,21 +36,16 @@ from __future__ import annotations
 import abc
 import dataclasses
 import enum
-import errno
 import logging
 import os
 import queue
-import select
 import threading
 import time
-from typing import Any, Callable, ClassVar, Mapping
+from typing import Any, ClassVar
+from collections.abc import Callable, Mapping
 
-from drivers.base import Device, DeviceBusy, DeviceGone, DeviceStatus, Health
-
-try:
-    from evdev import InputDevice, ecodes
-except ImportError:  # non-Linux development machines: the keypad reports itself gone
-    InputDevice, ecodes = None, None  # type: ignore[assignment,misc]
+from drivers.base import Device, DeviceGone, DeviceStatus, Health
+from drivers.evdev_input import GrabbedInput, ecodes
 
 log = logging.getLogger(__name__)
 
@@ -276,8 +272,7 @@ class EvdevKeypad(QueuedKeypad):
         super().__init__(device_path)
         self.keymap = dict(keymap or {})
         build_keymap(self.keymap)  # validate now
-        self._open_device = open_device or (InputDevice if InputDevice is not None else None)
-        self._dev: Any = None
+        self._input = GrabbedInput(device_path, what="keypad", open_device=open_device)
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -308,16 +303,7 @@ class EvdevKeypad(QueuedKeypad):
         self.stop()
 
     def _open(self) -> None:
-        if self._open_device is None or ecodes is None:
-            raise DeviceGone("evdev is not available on this system", device=self.device)
-        try:
-            self._dev = self._open_device(self.device)
-            self._dev.grab()  # exclusive: keypad keys never reach the kiosk's text fields
-        except OSError as e:
-            self._close()
-            if e.errno == errno.EBUSY:
-                raise DeviceBusy("keypad is grabbed by another program", device=self.device) from e
-            raise DeviceGone(f"cannot open/grab keypad: {type(e).__name__}", device=self.device) from e
+        self._input.open()  # grabbed: keypad keys never reach the kiosk's text fields
 
     def _run(self) -> None:
         try:
@@ -332,29 +318,13 @@ class EvdevKeypad(QueuedKeypad):
 
     def _watch(self) -> None:
         translator = KeyActionTranslator(self.keymap)
-        dev = self._dev
-        assert dev is not None
-        while not self._stopping.is_set():
-            ready, _, _ = select.select([dev.fd], [], [], 0.05)
-            if not ready:
-                continue
-            event = dev.read_one()  # OSError (ENODEV) when unplugged: reported as DeviceGone
-            while event is not None:
-                if event.type == ecodes.EV_KEY:
-                    action = translator.feed(event.code, event.value)
-                    if action is not None:
-                        self._deliver(action)
-                event = dev.read_one()
+        for code, value in self._input.key_events(self._stopping):
+            action = translator.feed(code, value)
+            if action is not None:
+                self._deliver(action)
 
     def _close(self) -> None:
-        dev, self._dev = self._dev, None
-        if dev is None:
-            return
-        try:
-            dev.ungrab()
-        except OSError:
-            pass
-        dev.close()
+        self._input.close()
 
     def status(self) -> DeviceStatus:
         if self._gone_detail:

@@ -200,12 +200,12 @@ def _seal(canvas: _Canvas, cx_mm: float, cy_mm: float, rng: random.Random) -> No
     font = canvas.font("sans_bold", 7)
     radius = (r + inner) / 2
     glyph_box = font.getbbox("Ư")
-    box = max(glyph_box[2], glyph_box[3]) + 4
+    box = int(max(glyph_box[2], glyph_box[3])) + 4
     for k, ch in enumerate(ring_text):
         angle = -math.pi / 2 + 2 * math.pi * k / len(ring_text)
         tile = Image.new("L", (box, box), 0)
         ImageDraw.Draw(tile).text((box / 2, box / 2), ch, font=font, fill=255, anchor="mm")
-        tile = tile.rotate(-math.degrees(angle) - 90, resample=Image.BILINEAR)
+        tile = tile.rotate(-math.degrees(angle) - 90, resample=Image.Resampling.BILINEAR)
         x = round(cx + radius * math.cos(angle) - box / 2)
         y = round(cy + radius * math.sin(angle) - box / 2)
         canvas.image.paste(ink, (x, y), tile)
@@ -341,7 +341,7 @@ def _scan_artifacts(image: Image.Image, kind: str, nrng: np.random.Generator,
     fill = (255, 255, 255) if image.mode == "RGB" else 255
     # Bilinear resampling of the skew also softens edges about as much as a scanner's optics do, so
     # no separate blur pass (that would cost a third of a colour page's time).
-    image = image.rotate(angle, resample=Image.BILINEAR, fillcolor=fill)
+    image = image.rotate(angle, resample=Image.Resampling.BILINEAR, fillcolor=fill)
 
     # Done with Pillow's C operations, not numpy arithmetic: a colour page has 11 million samples.
     w, h = image.size
@@ -351,11 +351,12 @@ def _scan_artifacts(image: Image.Image, kind: str, nrng: np.random.Generator,
         ramp = np.stack([ramp + 2, ramp, ramp - 6], axis=1)
     lamp = Image.fromarray(ramp.astype(np.uint8).reshape(h, 1, -1).squeeze(-1) if image.mode == "L"
                            else ramp.astype(np.uint8).reshape(h, 1, 3), image.mode)
-    image = ImageChops.multiply(image, lamp.resize((w, h), Image.NEAREST))
+    image = ImageChops.multiply(image, lamp.resize((w, h), Image.Resampling.NEAREST))
     if kind == "id_copy":  # photocopier toner specks
         count = int(w * h * 0.0006)
         xs, ys = nrng.integers(0, w, count), nrng.integers(0, h, count)
-        ImageDraw.Draw(image).point(list(zip(xs.tolist(), ys.tolist())), fill=60 if image.mode == "L" else (60,) * 3)
+        ImageDraw.Draw(image).point(list(zip(xs.tolist(), ys.tolist(), strict=True)),
+                                    fill=60 if image.mode == "L" else (60,) * 3)
     noise = Image.fromarray(nrng.integers(0, 15, size=(h, w), dtype=np.uint8), "L")
     if image.mode == "RGB":
         noise = Image.merge("RGB", (noise, noise, noise))

@@ -17,7 +17,8 @@ import pathlib
 import queue
 import threading
 import time
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from drivers.base import DeviceGone, DeviceStatus, DeviceTimeout, Health
 from drivers.chip import BacKeys, CardRemoved, ChipIdentity, ChipReader, CscaStore, NoCard, read_identity
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 try:
     from smartcard import scard
 except ImportError:  # pragma: no cover - reported by status()/calls
-    scard = None  # type: ignore[assignment]
+    scard = None
 
 _NO_SERVICE = {0x8010001D, 0x8010001E}  # no service, service stopped
 _NO_READER = {0x8010002E, 0x80100009, 0x80100017}  # no readers, unknown reader, reader unavailable

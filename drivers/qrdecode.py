@@ -23,12 +23,9 @@ costs little and a slow one costs latency: the budget wins.
 """
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 import time
 from pathlib import Path
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import cv2
 import numpy as np
@@ -72,8 +69,8 @@ def _read(gray: np.ndarray, *, formats=_FORMATS, binarizer=zxingcpp.Binarizer.Lo
         for r in results:
             if not r.valid:
                 p = r.position
-                failed.append(np.float32([[q.x, q.y] for q in (p.top_left, p.top_right, p.bottom_right,
-                                                                 p.bottom_left)]))
+                failed.append(np.array([[q.x, q.y] for q in (p.top_left, p.top_right, p.bottom_right,
+                                                              p.bottom_left)], dtype=np.float32))
     return codes, failed
 
 
@@ -103,8 +100,8 @@ def _candidate_boxes(gray: np.ndarray, limit: int) -> list[tuple[float, float, f
         aspect = np.maximum(bw, bh) / np.maximum(np.minimum(bw, bh), 1)
         keep = np.nonzero((bw >= 12) & (bh >= 12) & (aspect <= 2.5))[0]
         for i in keep[np.argsort(-area[keep])][:3 * limit]:
-            box = (slice(int(y[i]), int(y[i] + bh[i])), slice(int(x[i]), int(x[i] + bw[i])))
-            mean = float(energy[box][labels[box] == i + 1].mean())
+            region = (slice(int(y[i]), int(y[i] + bh[i])), slice(int(x[i]), int(x[i] + bw[i])))
+            mean = float(energy[region][labels[region] == i + 1].mean())
             # dense, squarish and large: a code beats a word or a glyph of the same sharpness
             found.append((mean * area[i] / (bw[i] * bh[i]) / aspect[i] * area[i] ** 0.25,
                           (x[i] / f, y[i] / f, bw[i] / f, bh[i] / f)))
@@ -174,6 +171,7 @@ def _wiener(region: np.ndarray, sigma: float, nsr: float) -> np.ndarray:
     for column, row in terms:
         part = cv2.sepFilter2D(src, cv2.CV_32F, row, column, borderType=cv2.BORDER_REPLICATE)
         out = part if out is None else cv2.add(out, part)
+    assert out is not None, "no filter terms"
     return np.clip(out, 0, 255).astype(np.uint8)
 
 

@@ -2,7 +2,8 @@
 imports python-sane and one without a camera never opens OpenCV."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from drivers.base import CodeReader, Printer, Scanner
 
@@ -82,8 +83,8 @@ def _no_chip(s):
 
 
 def _fake_chip(s):
-    from drivers.fakes.chip import FakeChipReader
-    return FakeChipReader()
+    from drivers.fakes.chip import FakeChipReader, demo_csca_bundle
+    return FakeChipReader(csca=s.csca_bundle or demo_csca_bundle())  # the demo card chains to the demo CSCA
 
 
 def _pcsc_chip(s):

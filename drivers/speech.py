@@ -31,7 +31,8 @@ import logging
 import re
 import threading
 import time
-from typing import Callable, ClassVar
+from typing import ClassVar
+from collections.abc import Callable
 
 from drivers.base import Device, DeviceError, DeviceGone, DeviceStatus, DeviceTimeout, Health
 

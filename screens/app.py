@@ -9,7 +9,8 @@ import importlib
 import logging
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
 
 from screens import kivy_env  # noqa: F401 - configured by callers before this import
 
@@ -20,8 +21,13 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk.appliance.runtime import EXIT_RESTART, Appliance
+from kiosk.appliance.runtime import Appliance
 from kiosk.session.machine import STEP_COUNT, Session, State
+
+if TYPE_CHECKING:
+    from kiosk.appliance.monitor import HealthMonitor
+    from kiosk.outbox.store import Sender
+    from screens.widgets import TimeoutWarning
 
 log = logging.getLogger("kiosk.ui")
 HERE = Path(__file__).resolve().parent
@@ -73,6 +79,25 @@ class ThreadRunner:
         Clock.schedule_once(lambda _dt: fn(), 0)
 
 
+def with_sandbox_text_message(svc: Any) -> None:
+    """The demo's simulator (fake devices) also reads "the text message on the citizen's phone" when the
+    portal is the sandbox on this machine: its test-only endpoint knows the one-time code. A kiosk with real
+    devices has no simulator, and one talking to a real portal gets no such hook."""
+    from drivers import registry
+    from kiosk.portal.client import is_loopback_url
+
+    sim = getattr(svc, "simulator", None)
+    if sim is None or (sim.can_read_text_message and sim.can_approve_login) \
+            or not is_loopback_url(svc.config.portal.url):
+        return
+    from kiosk.sandbox.testing import SandboxTestClient
+
+    sandbox = SandboxTestClient(svc.config.portal.url)  # also the VNeID app approving the kiosk's QR (issue 11)
+    svc.simulator = registry.simulator(reader=svc.reader, scanner=svc.scanner,
+                                       chip_reader=getattr(svc, "chip_reader", None), text_message=sandbox.otp_code,
+                                       approve_login=sandbox.approve_login)
+
+
 class KioskApp(App):
     """`px(n)`: n pixels at 1080 on the short side of the window, so layouts hold in landscape and portrait."""
 
@@ -89,14 +114,15 @@ class KioskApp(App):
     def __init__(self, session: Session, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.session = session
+        with_sandbox_text_message(session.services)
         self.centre_name = session.services.config.kiosk.centre_name
         self.manager: ScreenManager | None = None
         self.appliance: Appliance | None = None
-        self.monitor = None
-        self.sender = None
+        self.monitor: HealthMonitor | None = None
+        self.sender: Sender | None = None
         self.exit_code = 0
         self._render_pending = False
-        self._warning = None
+        self._warning: TimeoutWarning | None = None
         self.on_started: list[Callable[[], None]] = []
 
     def px(self, n: float) -> float:
@@ -144,9 +170,11 @@ class KioskApp(App):
         s = self.session
         step = s.step
         self.step_text = f"Bước {step}/{STEP_COUNT}" if step else ""
-        screen = self.manager.get_screen(s.state.value)
-        if self.manager.current != screen.name:
-            self.manager.current = screen.name
+        manager = self.manager
+        assert manager is not None, "rendered before build()"
+        screen = manager.get_screen(s.state.value)
+        if manager.current != screen.name:
+            manager.current = screen.name
         screen.render(s)
         self._render_warning()
 
@@ -208,17 +236,20 @@ class KioskApp(App):
             written = Window.screenshot(name=str(path.with_name(path.stem + "%(counter)04d.png")))
             Path(written).replace(path)
         else:
+            assert self.manager is not None, "a screenshot before build()"
             self.manager.export_to_png(str(path))
         return path
 
 
-def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None, with_fleet: bool = True) -> int:
+def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None, with_fleet: bool = True,
+            session_clock: Callable[[], float] | None = None) -> int:
     """Run the kiosk: the UI over one session, and the appliance's background parts (kiosk.appliance.runtime)
-    driven from the UI loop."""
+    driven from the UI loop. `session_clock` (tests) replaces the session's monotonic clock, so a test can let the
+    inactivity time pass without waiting for it."""
     import signal
 
     runner = ThreadRunner()
-    session = Session(svc, runner)
+    session = Session(svc, runner) if session_clock is None else Session(svc, runner, clock=session_clock)
     app = KioskApp(session)
 
     def request_stop(exit_code: int) -> None:

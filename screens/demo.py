@@ -21,6 +21,11 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
+    from kiosk.sandbox import NEEDS_EXTRA, missing_library
+
+    if (missing := missing_library()) is not None:
+        print(f"kiosk demo: {missing} is not installed; {NEEDS_EXTRA}")
+        return 2
     from kiosk.sandbox.server import start_sandbox
     from screens import kivy_env
 
@@ -72,9 +77,14 @@ def _windowed(portal_url: str, work: Path) -> int:
     from kiosk.appliance import services as services_mod
     from screens.app import run_app
 
+    from kiosk.sandbox.testing import SandboxTestClient
+
     settings = config.load(portal={"url": portal_url}, kiosk={"data_dir": str(work / "data"), "fullscreen": False})
-    svc = services_mod.build(settings, data_dir=work / "data", scanner=FakeScanner(delay=0.4, pages=0),
+    # the sandbox stands in for the citizen's phone: "Mô phỏng" approves the kiosk's login QR
+    svc = services_mod.build(settings, data_dir=work / "data", sandbox=SandboxTestClient(portal_url),
+                             scanner=FakeScanner(delay=0.4, pages=0),
                              printer=FakePrinter(width_dots=settings.printer.width_dots, speed=250.0),
                              reader=FakeCodeReader(delay=0.3))
-    print("Demo kiosk: use the 'Mô phỏng' buttons to show the test VNeID code and to put papers in the feeder.")
+    print("Demo kiosk: use the 'Mô phỏng' buttons to show the test VNeID code, approve the kiosk's login QR, "
+          "show and lay down the demo chip card, and put papers in the feeder (clerk: CB-0001, PIN 246810).")
     return run_app(svc)

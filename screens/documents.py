@@ -39,20 +39,17 @@ class DocumentsScreen(KioskScreen):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._textures: dict[int, Texture] = {}
-        self._scanner = None
         self._shown: tuple | None = None
 
+    #: The demo's hooks (drivers.fakes.simulator.Simulator; None on a kiosk with real devices): the "Mô phỏng"
+    #: button puts papers in the fake feeder through it.
+    simulator = ObjectProperty(None, allownone=True)
     simulated = BooleanProperty(False)
-
-    def load_demo_papers(self) -> None:
-        """Demo only (fake scanner): as if the citizen put two sheets in the feeder."""
-        if self._scanner is not None and hasattr(self._scanner, "load"):
-            self._scanner.load(2)
 
     def render(self, session) -> None:
         super().render(session)
-        self._scanner = session.services.scanner
-        self.simulated = getattr(self._scanner, "driver", "") == "fake"
+        self.simulator = getattr(session.services, "simulator", None)
+        self.simulated = self.simulator is not None and self.simulator.can_feed_papers
         d = session.data
         comps = d.components
         current = comps[d.current_component] if 0 <= d.current_component < len(comps) else None

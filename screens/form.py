@@ -6,6 +6,8 @@ Landscape: while typing, the question, its help, its message and the answer box 
 keyboard on the right, so nothing the citizen needs is ever under the keyboard. Portrait: the keyboard is below."""
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.factory import Factory
 from kivy.properties import BooleanProperty, StringProperty
 
@@ -37,8 +39,8 @@ class FormScreen(KioskScreen):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self._shown = None
-        self._field = None
+        self._shown: tuple[int, str, int] | None = None  # (citizen's data, procedure, question)
+        self._field: Any = None
 
     def render(self, session) -> None:
         super().render(session)

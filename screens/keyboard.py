@@ -9,7 +9,8 @@ already in the field (a prefill, earlier words) is kept as it is.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from kivy.factory import Factory
 from kivy.properties import NumericProperty, OptionProperty, StringProperty
@@ -17,18 +18,23 @@ from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.domain.text import nfc
 
+if TYPE_CHECKING:
+    from kiosk.domain.telex import Composer
+
 TONE_KEYS = {"á": "tone1", "à": "tone2", "ả": "tone3", "ã": "tone4", "ạ": "tone5"}
 METHOD_LABEL = {"plain": "Bật gõ Telex", "telex": "Tắt gõ Telex", "vni": "Tắt gõ VNI"}
 
 #: mode -> rows of (label, key, width). Labels are what the citizen sees; keys what `press` receives.
-_LETTERS = [[(c.upper(), c, 1) for c in row] for row in ("qwertyuiop", "asdfghjkl", "zxcvbnm")]
-_TONES = [(t, t, 1) for t in TONE_KEYS] + [("â ê ô", "hat", 1.3), ("ă ơ ư", "horn", 1.3), ("đ", "dd", 1)]
-_DIGITS = [(c, c, 1) for c in "1234567890"]
-LAYOUTS: dict[str, list[list[tuple[str, str, float]]]] = {
+_Key = tuple[str, str, float]
+_LETTERS: list[list[_Key]] = [[(c.upper(), c, 1) for c in row] for row in ("qwertyuiop", "asdfghjkl", "zxcvbnm")]
+_TONES: list[_Key] = [(t, t, 1) for t in TONE_KEYS] + [("â ê ô", "hat", 1.3), ("ă ơ ư", "horn", 1.3), ("đ", "dd", 1)]
+_DIGITS: list[_Key] = [(c, c, 1) for c in "1234567890"]
+LAYOUTS: dict[str, list[list[_Key]]] = {
     "text": [_TONES, _DIGITS, *_LETTERS,
              [("Xóa hết", "clear", 1.5), ("Bật gõ Telex", "method", 2.2), ("'", "'", 0.7), ("-", "-", 0.7),
               ("Dấu cách", "space", 2.6), ("Xóa lùi", "backspace", 1.5)]],
-    "code": [_DIGITS, *_LETTERS, [("Xóa hết", "clear", 1.4), ("-", "-", 1), (".", ".", 1), ("Xóa lùi", "backspace", 1.4)]],
+    "code": [_DIGITS, *_LETTERS,
+             [("Xóa hết", "clear", 1.4), ("-", "-", 1), (".", ".", 1), ("Xóa lùi", "backspace", 1.4)]],
     "number": [[(c, c, 1) for c in "123"], [(c, c, 1) for c in "456"], [(c, c, 1) for c in "789"],
                [("Xóa hết", "clear", 1), ("0", "0", 1), ("Xóa lùi", "backspace", 1)]],
     "date": [[(c, c, 1) for c in "123"], [(c, c, 1) for c in "456"], [(c, c, 1) for c in "789"],
@@ -47,7 +53,7 @@ class VietKeyboard(BoxLayout):
         super().__init__(**kwargs)
         self._on_change: Callable[[str], None] | None = None
         self._prefix = ""
-        self._composer = None
+        self._composer: Composer | None = None
         self._built = ""
         self._build_rows()
 
@@ -150,7 +156,8 @@ class VietKeyboard(BoxLayout):
 
     def _commit(self, suffix: str) -> None:
         self._prefix = self._prefix + self._word + suffix
-        self._composer.clear()
+        if self._composer is not None:
+            self._composer.clear()
 
     def _emit(self) -> None:
         self.text = nfc(self._prefix + self._word)

@@ -17,13 +17,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kiosk.appliance import config
-    from kiosk.appliance import services as services_mod
+    from kiosk.appliance.runtime import start_services
     from kiosk.appliance.doctor import simulated_devices
     from kiosk.appliance.logs import add_file_handler
     from screens import kivy_env
 
-    settings = config.load()
-    add_file_handler(settings.kiosk.log_dir)
+    add_file_handler(config.load(_ignore_remote=True).kiosk.log_dir)  # the portal cannot move the logs
+    # the devices open here; pushed settings they cannot start with fall back to the last known good ones
+    svc = start_services()
+    settings = svc.config
     simulated = simulated_devices(settings)
     if simulated:
         log.warning("SIMULATED devices (driver \"fake\"): %s. This kiosk cannot serve citizens with them; set the "
@@ -33,4 +35,4 @@ def run(args: argparse.Namespace) -> int:
     kivy_env.configure(size=size, fullscreen=settings.kiosk.fullscreen and not args.windowed)
     from screens.app import run_app  # creates the window: only now
 
-    return run_app(services_mod.build(settings))
+    return run_app(svc)

@@ -1,7 +1,7 @@
 """One-time code: the citizen types the 6-digit code sent to their phone on a large numeric pad."""
 from __future__ import annotations
 
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 
 from screens.widgets import KioskScreen
 
@@ -11,6 +11,8 @@ class OtpScreen(KioskScreen):
     length = NumericProperty(6)
     attempts = StringProperty("")
     locked = BooleanProperty(False)
+    #: The demo's hooks (drivers.fakes.simulator.Simulator; None on a kiosk with real devices).
+    simulator = ObjectProperty(None, allownone=True)
     simulated = BooleanProperty(False)
     display = StringProperty("_ _ _ _ _ _")  # what the code box shows: the digits typed, a _ for each still missing
 
@@ -28,33 +30,30 @@ class OtpScreen(KioskScreen):
         super().__init__(**kwargs)
         self._session = None
 
-    def show_demo_code(self) -> None:
-        """Demo only (simulated devices, sandbox portal): read the code 'sent to the phone' from the sandbox's
-        test-only endpoint, as if the citizen read their text message."""
+    def read_text_message(self) -> None:
+        """Demo only: as if the citizen read the code on their phone (the simulator asks the sandbox portal, off
+        the UI thread); nothing happens when there is no way to know it."""
         import threading
 
         from kivy.clock import Clock
 
-        s = self._session
-        if s is None or s.data.otp is None:
+        s, simulator = self._session, self.simulator
+        if s is None or s.data.otp is None or simulator is None or not simulator.can_read_text_message:
             return
-        from kiosk.sandbox.testing import SandboxTestClient, SandboxUnavailable
-
-        sandbox, otp_id = SandboxTestClient(s.services.config.portal.url), s.data.otp.otp_id
+        otp_id = s.data.otp.otp_id
 
         def fetch() -> None:
-            try:
-                code = sandbox.otp_code(otp_id)
-            except SandboxUnavailable:  # not a sandbox: nothing to show
-                return
-            Clock.schedule_once(lambda _dt: setattr(self, "code", code), 0)
+            code = simulator.text_message(otp_id)
+            if code is not None:
+                Clock.schedule_once(lambda _dt: setattr(self, "code", code), 0)
 
-        threading.Thread(target=fetch, daemon=True).start()
+        threading.Thread(target=fetch, name="demo-text-message", daemon=True).start()
 
     def render(self, session) -> None:
         super().render(session)
         self._session = session
-        self.simulated = getattr(session.services.reader, "driver", "") == "fake"
+        self.simulator = getattr(session.services, "simulator", None)
+        self.simulated = self.simulator is not None and self.simulator.can_read_text_message
         d = session.data
         if d.otp is not None:
             self.length = d.otp.length

@@ -12,7 +12,8 @@ import threading
 import time
 import unicodedata
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 from kivy.clock import Clock
 from kivy.core.window import Window
@@ -128,7 +129,8 @@ class Pilot:
 
     def wait_idle(self, timeout: float = 30.0) -> None:
         """Until the session is not busy (no spinner shown)."""
-        self.wait_until(lambda: not self.session.data.busy and not self.session.data.scanning, timeout, "work to finish")
+        self.wait_until(lambda: not self.session.data.busy and not self.session.data.scanning, timeout,
+                        "work to finish")
 
     # ------------------------------------------------------------------------------------------ looking
     def _roots(self) -> list[Widget]:
@@ -164,10 +166,14 @@ class Pilot:
     # ------------------------------------------------------------------------------------------ doing
     def tap(self, text: str | None = None, *, widget: Widget | None = None, contains: bool = False) -> None:
         """Find (or take) the button, bring it into view if a list hides it, and press it with a finger."""
-        from kivy.tests.common import UnitTestTouch
+        from screens.finger import Finger
 
         def locate() -> Widget:
-            return widget if widget is not None else self._find_now(text, contains)
+            if widget is not None:
+                return widget
+            if text is None:
+                raise ValueError("tap() needs the button's text or the widget")
+            return self._find_now(text, contains)
 
         def press(scrolled: bool = False):
             target = locate()
@@ -175,7 +181,7 @@ class Pilot:
                 self._scroll_now(target)
                 return None
             x, y = target.to_window(*target.center)
-            touch = UnitTestTouch(x, y)
+            touch = Finger(x, y)
             touch.touch_down()
             return touch, _in_scrollview(target)
 

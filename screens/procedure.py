@@ -33,7 +33,8 @@ class ProcedureScreen(KioskScreen):
         self._render_fields(catalog)
         if self.query.strip():
             procedures = [hit.procedure for hit in catalog.search(self.query, limit=MAX_RESULTS)]
-            heading = "Kết quả tìm kiếm:" if procedures else "Không tìm thấy thủ tục phù hợp. Hãy thử từ khác, ví dụ “khai sinh”."
+            heading = ("Kết quả tìm kiếm:" if procedures
+                       else "Không tìm thấy thủ tục phù hợp. Hãy thử từ khác, ví dụ “khai sinh”.")
         elif self.field:
             procedures, heading = catalog.in_field(self.field)[:MAX_RESULTS], f"Lĩnh vực {self.field}:"
         else:

@@ -24,8 +24,9 @@ def processing_text(p) -> str:
 
 
 class ProcedureInfoScreen(KioskScreen):
-    title = StringProperty("")
-    plain = StringProperty("")
+    title = StringProperty("")        # the official name
+    plain_title = StringProperty("")  # the short plain title the tile showed ("Khai sinh cho con")
+    plain = StringProperty("")        # the plain explanation
     documents = StringProperty("")
     fee = StringProperty("")
     processing = StringProperty("")
@@ -38,6 +39,7 @@ class ProcedureInfoScreen(KioskScreen):
         if proc is None:
             return
         self.title, self.plain = proc.name, proc.plain
+        self.plain_title = proc.plain_name if proc.plain_name and proc.plain_name != proc.name else ""
         lines = []
         for doc in proc.documents:
             how = "quét tại máy" if doc.scan_at_kiosk else "mang theo khi nhận kết quả"

@@ -10,6 +10,7 @@ class QueueTicketScreen(KioskScreen):
     number = StringProperty("")
     details = StringProperty("")
     printing = StringProperty("")
+    instead = StringProperty("")  # no number could be had: what to do instead, in the middle of the screen
 
     def render(self, session) -> None:
         super().render(session)
@@ -24,3 +25,10 @@ class QueueTicketScreen(KioskScreen):
             self.printing = "Mời Ông/Bà nhận phiếu ở khe máy in."
         else:
             self.printing = ""
+        self.instead = NO_NUMBER if t is None and d.error is not None else ""
+
+
+#: Shown when no number could be had (the portal did not answer): the citizen is never left without a way on.
+NO_NUMBER = ("Máy chưa lấy được số thứ tự cho Ông/Bà.\n\n"
+             "Ông/Bà có thể bấm \u201cThử lại\u201d, hoặc đến thẳng quầy tiếp nhận hồ sơ: "
+             "cán bộ sẽ cấp số và hướng dẫn.")

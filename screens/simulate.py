@@ -76,6 +76,82 @@ class Scenario:
         self._t0 = now
 
     def run(self) -> dict[str, Any]:
+        """One citizen per login door asked for (`--login`, comma-separated); the side paths after the last."""
+        doors = self.args.login
+        results = []
+        for door in doors:
+            results.append(self.citizen(door))
+        result = dict(results[-1])
+        result["status_seen"] = self.look_up(result["shown_code"])
+        result["status_text"] = self.status_text
+        result["queue_only_number"] = self.queue_only()
+        if len(results) > 1:
+            result["sessions"] = results
+        return result
+
+    def login(self, door: str) -> None:
+        """The citizen (and for the chip and assisted doors, the clerk) gets through the login screen by `door`."""
+        p, svc = self.pilot, self.svc
+        chip = getattr(svc, "chip_reader", None)
+        if chip is not None and hasattr(chip, "fault"):
+            # the assisted door's citizen: the chip cannot be read (reader down), the clerk goes on with the QR
+            chip.fault = "gone" if door == "assisted" else ""
+        if door == "app-code":
+            p.tap("Tôi có điện thoại có VNeID", contains=True)
+            svc.reader.present(self.args.login_code)
+            return
+        if door == "qr-shown":
+            p.tap("Tôi có điện thoại có VNeID", contains=True)
+            p.tap("Quét mã QR của máy bằng điện thoại")
+            p.wait_until(lambda: p.session.data.login is not None and p.session.data.login.qr is not None, 20,
+                         "the kiosk's login QR")
+            p.wait_until(lambda: p.has_button("Mô phỏng: đồng ý trên điện thoại"), 10, "the QR on screen")
+            self.shot("login-qr")
+            p.tap("Mô phỏng: đồng ý trên điện thoại")  # the citizen scans it with VNeID and taps "Đồng ý"
+            return
+        if door == "chip":
+            p.tap("Tôi có thẻ căn cước gắn chip", contains=True)
+            self.show_id_card()
+            p.wait_until(lambda: p.has_button("Mô phỏng: đặt thẻ lên ô đọc"), 10, "the reader to wait for the card")
+            self.shot("login-chip")
+            p.tap("Mô phỏng: đặt thẻ lên ô đọc")
+            p.wait_until(lambda: p.session.data.login.step == "staff_pin" or p.session.data.login.step == "counter",
+                         30, "the chip to be read")
+            if p.session.data.login.step != "staff_pin":
+                raise AssertionError(f"chip not read: {p.session.data.error and p.session.data.error.kind}")
+            self.staff_sign_in()
+            return
+        if door == "assisted":
+            p.tap("Tôi cần cán bộ hỗ trợ", contains=True)
+            # the clerk signs in with their own VNeID (the code their app shows, to the camera)
+            p.wait_until(lambda: p.has_button("Mô phỏng: cán bộ đưa mã VNeID"), 10, "the clerk's sign-in")
+            p.tap("Mô phỏng: cán bộ đưa mã VNeID")
+            p.wait_until(lambda: p.session.data.login.step == "id_qr", 20, "the clerk's sign-in")
+            self.show_id_card()
+            p.wait_until(lambda: p.has_button("Tiếp tục bằng mã QR trên thẻ"), 30, "the chip to fail and the QR way")
+            self.shot("login-assisted")
+            p.tap("Tiếp tục bằng mã QR trên thẻ")
+            return
+        raise SystemExit(f"unknown login door {door!r}")
+
+    def show_id_card(self) -> None:
+        p = self.pilot
+        p.wait_until(lambda: p.has_button("Mô phỏng: đưa mặt trước thẻ vào camera"), 10, "the card's QR step")
+        p.tap("Mô phỏng: đưa mặt trước thẻ vào camera")
+
+    def staff_sign_in(self) -> None:
+        """The clerk types their staff number and PIN (the sandbox's test clerk) on the pad and signs in."""
+        p = self.pilot
+        staff_id, pin = self.args.staff
+        kind, _, number = staff_id.partition("-")
+        p.wait_until(lambda: p.has_button("Cán bộ (CB)"), 10, "the clerk's pad")
+        p.tap("Cán bộ (CB)" if kind == "CB" else "Tình nguyện viên (TNV)")
+        for digit in number + pin:
+            p.tap(digit)
+        self.shot("login-staff")
+        p.tap("Đăng nhập")
+
+    def citizen(self, door: str) -> dict[str, Any]:
         p, svc = self.pilot, self.svc
         proc = svc.catalog.get(self.args.procedure)
         if proc is None:
@@ -97,8 +173,10 @@ class Scenario:
         p.tap("Tôi đồng ý")
         p.wait_state("login")
         self.shot("login")
-        svc.reader.present(self.args.login_code)
-        p.wait_state("form", timeout=20)
+        self.login(door)
+        p.wait_state("form", timeout=40)
+        login = p.session.data.login
+        identity_source = (login.identity_source if login is not None else "") or "vneid"
         self.fill_form(proc)
         p.wait_state("documents")
         self.scan_documents()
@@ -137,6 +215,9 @@ class Scenario:
             "print_error": data.print_error.kind if data.print_error else None,
             "shown_code": data.dossier_code or data.local_reference,
             "jams_cleared": self.jams,
+            "login": door,
+            "identity_source": identity_source,
+            "seals": _seals(self.args.portal, data.dossier_code),
         }
         printed = svc.last_print or {}
         if printed.get("receipt"):
@@ -148,13 +229,14 @@ class Scenario:
         self.shot("rating")
         p.tap(widget=p.call(lambda: _face(p.app.manager.current_screen, 5)))  # the face labelled "Rất hài lòng"
         p.wait_state("attract")
-        result["wiped"] = p.session.data.citizen is None and not p.session.data.components
+        result["wiped"] = (p.session.data.citizen is None and not p.session.data.components
+                           and p.session.data.login is None)
+        chip = getattr(svc, "chip_reader", None)
+        if chip is not None and hasattr(chip, "remove"):
+            chip.remove()  # the citizen takes the card back
         if not data.delivered:
             # the portal is back: the outbox delivers by itself (with its backoff); nobody presses anything
             p.wait_until(lambda: svc.outbox.depth() == 0, 180, "the outbox to deliver the saved dossier")
-        result["status_seen"] = self.look_up(result["shown_code"])
-        result["status_text"] = self.status_text
-        result["queue_only_number"] = self.queue_only()
         return result
 
     def look_up(self, code: str) -> str:
@@ -263,6 +345,48 @@ def sandbox_faults(portal_url: str, faults: dict) -> None:
     SandboxTestClient(portal_url).set_faults(faults)
 
 
+def _seals(portal_url: str, dossier_code: str | None) -> list[str]:
+    """What the sandbox recorded for each document's seal ("verified" / "unsealed"), in the dossier's order."""
+    from kiosk.sandbox.testing import SandboxTestClient, SandboxUnavailable
+
+    try:
+        dossiers = SandboxTestClient(portal_url).dossiers()
+    except SandboxUnavailable:
+        return []
+    return [d.get("seal", "") for x in dossiers if x["dossier_code"] == dossier_code for d in x["documents"]]
+
+
+def _enrol(portal_url: str, kiosk_id: str, folder: Path) -> str:
+    """The simulated kiosk enrols as `kiosk provision` does (a sandbox test enrolment code, then the seal key and
+    its certificate), in its throw-away data folder, so its dossiers are sealed. Returns the credentials file,
+    or "" when the portal would not enrol it (the session then runs unsealed)."""
+    import secrets
+
+    from kiosk.appliance.fleet import save_credentials
+    from kiosk.appliance.provision import enrol_seal
+    from kiosk.outbox.seal import SealError
+    from kiosk.portal.client import PortalClient, PortalError
+
+    try:
+        with PortalClient(portal_url, kiosk_id=kiosk_id, read_timeout=15.0) as client:
+            for _ in range(8):  # a test code another kiosk id used already is refused: draw another
+                try:
+                    credentials = client.register_kiosk(f"ENROL-TEST-{secrets.randbelow(10_000):04d}")
+                    break
+                except PortalError as e:
+                    if e.code != "enrolment_code_used":
+                        raise
+            else:
+                return ""
+            target = folder / "credentials.json"
+            save_credentials(target, credentials)
+            enrol_seal(client, credentials.kiosk_token, folder)
+    except (PortalError, SealError) as e:
+        log.warning("simulate: the portal did not enrol this kiosk (%s): dossiers go unsealed", e.code)
+        return ""
+    return str(target)
+
+
 def sandbox_otp(portal_url: str, otp_id: str) -> str:
     """The code the citizen would read on their phone: the sandbox shows it through its test-only endpoint."""
     from kiosk.sandbox.testing import SandboxTestClient
@@ -280,13 +404,45 @@ def add_arguments(p) -> None:
                    help="output folder (screens/, receipt.bin, ticket.bin, session.json)")
     p.add_argument("--procedure", default="1.001193", help="procedure code (default: birth registration)")
     p.add_argument("--size", default="1920x1080", help="window size WxH (1080x1920 for portrait kiosks)")
+    p.add_argument("--login", type=_doors, default=["app-code"], metavar="DOOR[,DOOR...]",
+                   help="how the citizen logs in: app-code (the VNeID app's code to the camera; default), qr-shown "
+                        "(the kiosk's QR, approved in the app: identity vneid), chip (chip card read, passive "
+                        "authentication, a clerk confirms with the staff PIN: chip_pa), assisted (a clerk signs "
+                        "in with their own VNeID, the chip cannot be read, the card's QR: qr_only); several, "
+                        "comma-separated: one citizen each, in order")
+    p.add_argument("--staff", type=_staff, default=("CB-0001", "246810"), metavar="ID:PIN",
+                   help="the clerk's staff number and PIN for the chip and assisted doors (sandbox test clerk)")
     p.add_argument("--login-code", default="VNEID-TEST-0001", help="the sandbox login code the simulated citizen shows")
     p.add_argument("--scanner-fault", default="",
                    help="fake scanner fault, e.g. jam_at:2 (the citizen clears it and goes on)")
     p.add_argument("--printer-fault", default="",
                    help="fake printer fault from the moment the citizen confirms, e.g. paper_out")
     p.add_argument("--portal-down-at-submit", action="store_true",
-                   help="the sandbox portal fails from the moment the citizen confirms (offline receipt), then recovers")
+                   help="the sandbox portal fails from the moment the citizen confirms (offline receipt), "
+                        "then recovers")
+
+
+DOORS = ("app-code", "qr-shown", "chip", "assisted")
+
+
+def _doors(text: str) -> list[str]:
+    import argparse
+
+    doors = [d.strip() for d in text.split(",") if d.strip()]
+    bad = [d for d in doors if d not in DOORS]
+    if bad or not doors or len(doors) > 8:
+        raise argparse.ArgumentTypeError(f"login doors are {', '.join(DOORS)}")
+    return doors
+
+
+def _staff(text: str) -> tuple[str, str]:
+    import argparse
+    import re
+
+    m = re.fullmatch(r"(CB|TNV)-(\d{4}):(\d{4,8})", text.strip())
+    if m is None:
+        raise argparse.ArgumentTypeError("--staff is CB-0001:246810 (or TNV-....:PIN)")
+    return f"{m.group(1)}-{m.group(2)}", m.group(3)
 
 
 def run(args) -> int:
@@ -314,9 +470,15 @@ def _simulate(args, out: Path, data_dir: Path) -> int:
     from screens.app import run_app
     from screens.pilot import Pilot
 
+    from kiosk.sandbox.testing import SandboxTestClient
+
     settings = config.load(portal={"url": args.portal}, kiosk={"data_dir": str(data_dir)})
+    credentials = _enrol(args.portal, settings.kiosk.id, data_dir / "site")
+    if credentials:
+        settings = config.load(portal={"url": args.portal, "credentials_file": credentials},
+                               kiosk={"data_dir": str(data_dir)})
     svc = services_mod.build(
-        settings, data_dir=data_dir,
+        settings, data_dir=data_dir, sandbox=SandboxTestClient(args.portal),
         scanner=FakeScanner(delay=0.05, pages=0, fault=args.scanner_fault),
         printer=FakePrinter(width_dots=settings.printer.width_dots),
         reader=FakeCodeReader(delay=0.2))

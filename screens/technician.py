@@ -118,8 +118,8 @@ class TechnicianPanel(ModalView):
 
         def show(result) -> None:
             rows = [f"{c.name}: {c.severity} — {c.detail}" for c in result]
-            self.devices = "\n".join(r for r, c in zip(rows, result) if c.name != "portal")
-            self.portal = "\n".join(r for r, c in zip(rows, result) if c.name in ("portal", "clock"))
+            self.devices = "\n".join(r for r, c in zip(rows, result, strict=True) if c.name != "portal")
+            self.portal = "\n".join(r for r, c in zip(rows, result, strict=True) if c.name in ("portal", "clock"))
 
         self._job("Kiểm tra thiết bị", checks, show)
 

@@ -2,8 +2,8 @@
 inactivity warning and the help popup. Their look is in widgets.kv."""
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kivy.app import App
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
@@ -254,15 +254,17 @@ def choice_text(title: str, subtitle: str = "") -> str:
     return out
 
 
-ICON_DIR = Path(__file__).resolve().parent.parent / "assets" / "icons"  # drawn by assets/icons/make_icons.py
+ICON_DIR = "assets/icons"  # shipped files (kiosk.resources), drawn by assets/icons/make_icons.py
 #: The catalogue's `field` picks a procedure's icon; any other field gets a plain paper.
 FIELD_ICONS = {"hộ tịch": "ho_tich", "chứng thực": "chung_thuc", "cư trú": "cu_tru"}
 
 
 def icon(name: str) -> str:
     """The path of assets/icons/<name>.png, or "" when it is missing (the words still say everything)."""
-    path = ICON_DIR / f"{name}.png"
-    return str(path) if path.exists() else ""
+    from kiosk import resources
+
+    name = f"{ICON_DIR}/{name}.png"
+    return str(resources.resource_path(name)) if resources.exists(name) else ""
 
 
 def icon_for(procedure) -> str:

@@ -83,9 +83,9 @@ def _submission(ref: str, token: str):
             for c, b, p in docs]
     submission = DossierSubmission(
         procedure_code="1.001193", form={"ho_ten_tre": "Trẻ Thử Nghiệm", "noi_sinh": "Hà Nội"}, documents=refs,
-        kiosk_id=KIOSK_ID, local_reference=ref, confirmed_at=dt.datetime.now(dt.timezone.utc),
+        kiosk_id=KIOSK_ID, local_reference=ref, confirmed_at=dt.datetime.now(dt.UTC),
         confirmation_token=token, appointment_date=None)
-    return submission, {r.sha256: b for r, (_, b, _) in zip(refs, docs)}
+    return submission, {r.sha256: b for r, (_, b, _) in zip(refs, docs, strict=True)}
 
 
 def _deliver_one(outbox, sender, ref: str) -> None:

@@ -2,8 +2,9 @@
 
 `pcscd_vpcd` makes sure the packages are installed (apt-get as root when missing), that pcscd runs (it starts
 the `pcscd` daemon when none is running and leaves it running, as the system service would) and that the
-"Virtual PCD" reader is listed. `vpcd_slot` holds the virtual slot for the session (a lock file queues parallel sessions). Nothing is skipped: when pcscd cannot be made to work the test FAILS with the
-reason. Import the fixtures into a test module with `from tests.chip_fixtures import *  # noqa: F401,F403`.
+"Virtual PCD" reader is listed. `vpcd_slot` holds the virtual slot for the session (a lock file queues parallel
+sessions). Nothing is skipped: when pcscd cannot be made to work the test FAILS with the reason. Import the
+fixtures into a test module with `from tests.chip_fixtures import *  # noqa: F401,F403`.
 """
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ def _install() -> None:
     if _installed():
         return
     if os.geteuid() != 0:
-        pytest.fail(f"pcscd/vsmartcard-vpcd missing and not root: run `sudo apt-get install -y {' '.join(APT_PACKAGES)}`")
+        pytest.fail("pcscd/vsmartcard-vpcd missing and not root: "
+                    f"run `sudo apt-get install -y {' '.join(APT_PACKAGES)}`")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     r = subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", *APT_PACKAGES],
                        env=env, capture_output=True, text=True, timeout=600)

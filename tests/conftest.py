@@ -51,6 +51,8 @@ def _isolated_from_the_machine(monkeypatch: pytest.MonkeyPatch, _no_site_dir: Pa
     empty_site = _no_site_dir / "kiosk.toml"
     empty_site.write_text("# tests: no site settings\n", encoding="utf-8")  # whatever a test did to it
     monkeypatch.setenv("KIOSK_CONFIG", str(empty_site))
+    # tesseract costs seconds a page: the OCR text layer is tested in tests/test_seal.py, off everywhere else
+    monkeypatch.setenv("KIOSK_SCANNER__TEXT_LAYER", "false")
     from kiosk.appliance import config
 
     monkeypatch.setattr(config, "SITE_FILE", _no_site_dir / "absent" / "kiosk.toml")

@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import socket
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -75,7 +75,7 @@ def submission(token: str, documents: list[DocumentRef], local_reference: str = 
     return DossierSubmission(
         procedure_code=procedure_code, form={"ho_ten_tre": "Nguyễn Thị Mai", "noi_sinh": "Hà Nội"},
         documents=documents, kiosk_id=KIOSK_ID, local_reference=local_reference,
-        confirmed_at=dt.datetime.now(dt.timezone.utc), confirmation_token=token,
+        confirmed_at=dt.datetime.now(dt.UTC), confirmation_token=token,
         appointment_date=dt.date(2026, 11, 24))
 
 

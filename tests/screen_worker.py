@@ -190,6 +190,20 @@ def case_state(name: str, session: Session):
         return State.SUBMITTING, d, none
     if name == "rating-faces":
         return State.RATING, birth_data(s), none
+    if name.startswith("login-"):
+        return login_case(name, s)
+    if name.startswith("queue_ticket-"):
+        d = SessionData()
+        if name == "queue_ticket-number":
+            d.ticket = QueueTicket(number="A015", counter="Quầy 2", waiting=3, issued_at=NOW)
+        else:  # the portal did not answer: no number, what to do instead
+            from kiosk.portal.client import PortalUnreachable
+
+            d.error = messages.for_exception(PortalUnreachable("connect timeout"))
+        return State.QUEUE_TICKET, d, none
+    if name == "out_of_service-printer":
+        s.out_of_service_reason = "printer: paper_out"
+        return State.OUT_OF_SERVICE, SessionData(), none
     if name.startswith("help-"):  # the "Trợ giúp" panel over a screen; "called": after "Gọi cán bộ" arrived
         from screens.widgets import open_help
 
@@ -201,10 +215,56 @@ def case_state(name: str, session: Session):
     raise KeyError(name)
 
 
+def login_case(name: str, session: Session):
+    """The login doors (issue 11): the choice, the kiosk's QR in its states, the chip card, the clerk's PIN."""
+    from drivers.chip import BacKeys
+    from kiosk.messages import identity as idmsg
+    from kiosk.portal.oidc import QrLogin
+    from kiosk.session.login_doors import DoorState
+
+    d = birth_data(session, citizen=None, form_values={})
+    st = d.login = DoorState()
+    variant = name[len("login-"):]
+    if variant == "app-code":
+        st.door = "app_code"
+    elif variant.startswith("qr-"):
+        st.door, st.step = "qr_shown", "qr"
+        st.qr = QrLogin(device_code="golden", user_code="BCDFGHJK", nonce="n", expires_at=1045.0, interval=1.0,
+                        qr_text="http://127.0.0.1:8765/oidc/device?user_code=BCDFGHJK")
+        st.qr_state = variant[3:]
+        if st.qr_state == "denied":
+            d.error = idmsg.message("oidc_denied")
+        if st.qr_state == "expired":
+            d.error = idmsg.message("oidc_expired")
+    elif variant.startswith("chip-"):
+        st.door = "chip"
+        st.chip_keys = BacKeys("090012345", "900101", "300101")
+        st.id_card = {"id_number": "001090012345"}
+        if variant == "chip-card":
+            st.step, d.busy = "card", "Đang đọc thẻ căn cước… Giữ yên thẻ trên ô đọc."
+        elif variant == "chip-removed":
+            st.step, d.error = "card", idmsg.message("card_removed")
+        elif variant == "chip-failed":
+            st.step, st.chip_blocked, st.chip_keys = "counter", True, None
+            d.error = idmsg.message("card_not_trusted")
+    elif variant == "staff-pin":
+        st.door, st.step = "assisted", "staff_pin"
+
+        def type_pin(screen):
+            for key in "0001" + "2468":
+                screen.press(key)
+        return State.LOGIN, d, type_pin
+    return State.LOGIN, d, None
+
+
 CASES = ["attract-idle", "attract-cancelled", "procedure-list", "procedure-typing", "consent-notice",
          "form-name-empty", "form-name-typing", "form-name-error", "form-place-typing", "form-sex-choice",
-         "form-date-typing", "procedure_info-birth", "documents-first", "review-all", "submitting-wait", "otp-empty", "otp-typed", "done-printed", "done-portal-down",
-         "done-paper-out", "rating-faces", "help-attract", "help-form-called"]
+         "form-date-typing", "procedure_info-birth", "documents-first", "review-all", "submitting-wait", "otp-empty",
+         "otp-typed", "done-printed", "done-portal-down",
+         "done-paper-out", "rating-faces", "help-attract", "help-form-called",
+         "queue_ticket-number", "queue_ticket-portal-down", "out_of_service-printer",
+         "login-doors", "login-app-code", "login-qr-waiting", "login-qr-denied", "login-qr-expired", "login-chip-card",
+         "login-chip-removed", "login-chip-failed", "login-staff-pin"]
 
 
 # ---------------------------------------------------------------------------------------------- drawing
@@ -264,7 +324,7 @@ def _in_scrollview(widget) -> bool:
 
 def facts(screen) -> dict:
     """What is drawn: each shown label's text and box, and the problems a reader would see."""
-    labels, problems = [], []
+    labels, problems, boxes = [], [], []
     for w in _walk(screen):
         if not isinstance(w, Label) or not w.text.strip() or not _shown(w):
             continue
@@ -282,6 +342,15 @@ def facts(screen) -> dict:
             problems.append(f"overflows horizontally ({tw:.0f} > {w.width:.0f}): {where}")
         if not _on_screen(w, screen) and not _in_scrollview(w):  # a list scrolls; anything else must show
             problems.append(f"off screen: {where}")
+        boxes.append((x, y, w.width, w.height, where, _in_scrollview(w)))
+    for i, (x1, y1, w1, h1, what1, list1) in enumerate(boxes):  # a box pushed over another (a column too full)
+        for x2, y2, w2, h2, what2, list2 in boxes[i + 1:]:
+            if list1 or list2:
+                continue
+            dx = min(x1 + w1, x2 + w2) - max(x1, x2)
+            dy = min(y1 + h1, y2 + h2) - max(y1, y2)
+            if dx > 4 and dy > 4:
+                problems.append(f"overlaps: {what1} and {what2}")
     return {"labels": labels, "problems": problems}
 
 
@@ -290,7 +359,10 @@ def main() -> int:
     wanted = sys.argv[2:] or CASES
     out.mkdir(parents=True, exist_ok=True)
     session = make_session()
+    from screens import attract
     from screens.app import KioskApp
+
+    attract.TIP_SECONDS = 1e9  # the screen saver's tips stay on the first one: a golden is one moment
 
     app = KioskApp(session)
     App._running_app = app

@@ -250,7 +250,7 @@ class Kiosk:
         assert self.state is State.RATING
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _settings(portal_url: str, data_dir: str) -> config.Settings:
     return config.load(
         kiosk={"id": KIOSK_ID, "data_dir": data_dir, "log_dir": data_dir + "/log",
@@ -289,8 +289,8 @@ def build_kiosk(tmp_path: Path, sandbox: SandboxHandle, *, scanner: Scanner | No
         holidays=holidays,
     )
     clock, runner = FakeClock(), ManualRunner()
-    return Kiosk(Session(svc, runner, clock=clock, strict=True), runner, svc, clock, svc.scanner, svc.printer, svc.reader,
-                 sandbox)
+    return Kiosk(Session(svc, runner, clock=clock, strict=True), runner, svc, clock, svc.scanner, svc.printer,
+                 svc.reader, sandbox)
 
 
 def close_kiosk(k: Kiosk, *, keep_outbox: bool = False) -> None:

@@ -48,7 +48,7 @@ def main() -> int:
         data = SessionData()
         data.status_view = DossierView(
             dossier_code=CODE, status=status, procedure_code="1.001193", procedure_name="Thủ tục đăng ký khai sinh",
-            received_at=dt.datetime(2026, 3, 16, 2, 30, tzinfo=dt.timezone.utc),
+            received_at=dt.datetime(2026, 3, 16, 2, 30, tzinfo=dt.UTC),
             appointment_date=dt.date(2026, 3, 17), documents=3, pages=3, **_status_details(CODE, status))
         session.state, session.data = State.STATUS_LOOKUP, data
         app._render()

@@ -133,7 +133,7 @@ def test_years_without_a_decision_use_the_labour_code(calendar: HolidayCalendar)
 
 
 def test_aware_times_are_converted_to_vietnam_time(calendar: HolidayCalendar) -> None:
-    utc = dt.timezone.utc
+    utc = dt.UTC
     # 08:30 UTC = 15:30 in Hà Nội: after the cut-off.
     assert appointment_date(SAME_DAY, dt.datetime(2026, 11, 23, 8, 30, tzinfo=utc), calendar) == dt.date(2026, 11, 24)
     # 20:00 UTC on Sunday 22/11 = 03:00 Monday 23/11 in Hà Nội: a working day, before the cut-off.

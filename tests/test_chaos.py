@@ -185,7 +185,7 @@ def check_portal_holds_exactly_the_confirmed(sandbox: SandboxHandle, report: Cha
         expected = documents_for(d["local_reference"])
         assert [(doc["component"], doc["size"], doc["pages"]) for doc in d["documents"]] == \
             [(c, len(b), p) for c, b, p in expected], d["local_reference"]
-        for doc, (_, data, _) in zip(d["documents"], expected):
+        for doc, (_, data, _) in zip(d["documents"], expected, strict=True):
             assert sandbox.store.blob_path(doc["sha256"]).read_bytes() == data, (d["local_reference"], doc["component"])
 
 

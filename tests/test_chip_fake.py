@@ -90,3 +90,24 @@ def test_fake_default_delays_resemble_a_real_read():
     assert 0.8 <= fake.base_delay <= 2.0 and 1.0 <= fake.photo_delay <= 4.0
     with pytest.raises(ValueError):
         FakeChipReader(fault="melted")
+
+
+def test_the_demo_card_passes_real_passive_authentication_against_the_configured_demo_csca(tmp_path, chip_pki):
+    """The demo card's EF.SOD is signed by the demo CSCA (not a placeholder): the bundle the demo configures
+    verifies it, any other CSCA refuses it, and the SOD hash the portal gets is the hash of those bytes."""
+    from drivers import registry
+    from drivers.fakes.chip import DEMO_ID_CARD_QR, demo_csca_bundle
+    from kiosk.appliance.config import ChipReaderSection
+
+    bundle = demo_csca_bundle(tmp_path)
+    assert b"BEGIN CERTIFICATE" in bundle.read_bytes() and demo_csca_bundle(tmp_path) == bundle
+    fake = registry.build_chip_reader(ChipReaderSection(driver="fake", csca_bundle=str(bundle)))
+    fake.base_delay = fake.photo_delay = 0
+    fake.present()
+    ident = fake.read(BacKeys.from_qr_text(DEMO_ID_CARD_QR), timeout=10)
+    pa = ident.passive_auth
+    assert pa.ok and pa.signature_ok and pa.chain_ok and all(pa.dg_hashes.values()) and set(pa.dg_hashes) >= {1, 2, 13}
+    assert ident.full_name == "Nguyễn Văn An" and len(ident.sod_sha256) == 64
+    stranger = FakeChipReader(csca=CscaStore([chip_pki.csca_cert]), present=True, base_delay=0, photo_delay=0)
+    with pytest.raises(CardNotTrusted):
+        stranger.read(fake.DEMO_KEYS, timeout=10)

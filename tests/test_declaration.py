@@ -11,7 +11,6 @@ from xml.etree import ElementTree
 
 import numpy as np
 import pikepdf
-import pytest
 from PIL import Image
 
 from kiosk.domain import declaration as decl

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import namedtuple
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from PIL import Image
@@ -72,6 +72,7 @@ def make_services(portal: SandboxHandle, tmp_path: Path) -> Iterator[Callable[..
         # Real drivers in the config (the fakes stand in for them): a "fake" driver is reported as simulated.
         sections["printer"] = {"driver": "escpos", **sections.get("printer", {})}
         sections["code_reader"] = {"driver": "hid", "device": "/dev/input/event0", **sections.get("code_reader", {})}
+        sections.setdefault("chip_reader", {"driver": "none"})  # the chip reader's checks are below
         settings = config.load(portal={"url": url or portal.url, "connect_timeout": 1.0, "read_timeout": 2.0},
                                kiosk={"id": KIOSK_ID, "data_dir": str(tmp_path / "data")}, **sections)
         services = build(settings, scanner=scanner or FakeScanner(delay=0.0),
@@ -141,7 +142,8 @@ def test_printer_paper_low_warns_but_still_prints_the_slip(make_services) -> Non
 
 def test_no_print_checks_the_printer_status_only(make_services) -> None:
     printer = FakePrinter()
-    check = by_name(run_checks(make_services(printer=printer), scan=False, print_slip=False, read_code=False))["printer"]
+    checks = run_checks(make_services(printer=printer), scan=False, print_slip=False, read_code=False)
+    check = by_name(checks)["printer"]
     assert check.severity == "ok"
     assert printer.jobs == []
 
@@ -329,7 +331,7 @@ def test_clock_skew_with_the_portal(make_services, portal: SandboxHandle, ahead:
 # ----------------------------------------------------------------------------------------- outbox and disk
 def _submission(ref: str) -> DossierSubmission:
     return DossierSubmission(procedure_code="1.001193", kiosk_id=KIOSK_ID, local_reference=ref,
-                             confirmed_at=dt.datetime.now(dt.timezone.utc), confirmation_token="tok-test")
+                             confirmed_at=dt.datetime.now(dt.UTC), confirmation_token="tok-test")
 
 
 def test_outbox_undelivered_for_over_an_hour_warns(make_services, tmp_path: Path) -> None:
@@ -399,7 +401,7 @@ def test_doctor_json_with_the_default_fake_devices(doctor_env, capsys) -> None:
     assert [c["name"] for c in document["checks"]] == list(CHECK_NAMES)
     for check in document["checks"]:
         assert set(check) >= {"name", "ok", "severity", "detail", "seconds"}
-        if check["name"] in ("scanner", "printer", "code_reader"):  # the repo defaults: every device simulated
+        if check["name"] in ("scanner", "printer", "code_reader", "chip_reader"):  # repo defaults: all simulated
             assert check["severity"] == "warning" and 'SIMULATED (driver "fake"' in check["detail"], check
         else:
             assert check["severity"] == "ok", check
@@ -543,3 +545,50 @@ def test_doctor_as_root_hands_the_files_it_made_back_to_the_data_folder_owner(do
     made = [p for p in data.rglob("*") if p.lstat().st_uid == me]
     assert made, "the doctor created nothing in the data folder: the test proves nothing"
     assert {p: chowned.get(p) for p in made} == {p: (4242, 4243) for p in made}
+
+
+# ----------------------------------------------------------------------------------------- the NFC chip reader
+from tests.chip_fixtures import *  # noqa: E402,F401,F403  (pcscd_vpcd, empty_slot, csca_bundle, ...)
+
+_CHIP_DOCTOR = """
+import json, sys
+from kiosk.appliance import config
+from kiosk.appliance.doctor import quick_checks
+from kiosk.appliance.services import build
+settings = config.load(portal={"url": sys.argv[1], "connect_timeout": 0.5, "read_timeout": 0.5},
+                       kiosk={"data_dir": sys.argv[2]}, chip_reader={"driver": "pcsc", "csca_bundle": sys.argv[3]})
+services = build(settings)
+check = next(c for c in quick_checks(services) if c.name == "chip_reader")
+print(json.dumps(check.as_dict()))
+"""
+
+
+def test_doctor_reports_the_nfc_reader_ok_missing_and_pcscd_down(make_services, empty_slot, csca_bundle, tmp_path):
+    """`kiosk doctor` names the chip reader (the real pcscd with the vpcd reader), a configured reader that is
+    not plugged in, and pcscd not running — each within its own deadline and never blocking sessions."""
+    import os
+    import subprocess
+    import sys
+
+    ok = by_name(quick_checks(make_services(sections={"chip_reader": {
+        "driver": "pcsc", "reader": "Virtual PCD", "csca_bundle": str(csca_bundle)}})))["chip_reader"]
+    assert ok.severity == "ok" and "Virtual PCD" in ok.detail and "1 CSCA certificate" in ok.detail, ok
+    assert ok.seconds < 8 + WATCHDOG_GRACE
+
+    missing = by_name(quick_checks(make_services(sections={"chip_reader": {
+        "driver": "pcsc", "reader": "ACS ACR1252", "csca_bundle": str(csca_bundle)}})))
+    assert missing["chip_reader"].severity == "failed" and "not found" in missing["chip_reader"].detail
+    assert "pcscd" in missing["chip_reader"].detail  # what to check next
+    assert blocking_failure(list(missing.values())) is None  # the other doors still serve citizens
+
+    none = by_name(quick_checks(make_services()))["chip_reader"]
+    assert none.severity == "ok" and "no chip reader configured" in none.detail
+
+    # pcscd not running: libpcsclite finds pcscd through PCSCLITE_CSOCK_NAME; a child process gets a dead socket
+    env = dict(os.environ, PCSCLITE_CSOCK_NAME=str(tmp_path / "no-pcscd.comm"))
+    r = subprocess.run([sys.executable, "-c", _CHIP_DOCTOR, closed_port_url(), str(tmp_path / "data"),
+                        str(csca_bundle)], env=env, capture_output=True, text=True, timeout=60,
+                       cwd=str(Path(__file__).resolve().parent.parent))
+    assert r.returncode == 0, r.stderr[-2000:]
+    down = json.loads(r.stdout.strip().splitlines()[-1])
+    assert down["severity"] == "failed" and "pcscd" in down["detail"], down

@@ -2,7 +2,6 @@
 a confirmed dossier still gets its receipt, and every event a screen sends is one the session knows."""
 from __future__ import annotations
 
-import ast
 import logging
 import re
 from pathlib import Path

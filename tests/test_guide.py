@@ -23,7 +23,8 @@ from kiosk.domain.multitap import MultiTap, type_keys
 from kiosk.domain.speech_text import digits_words, spoken
 from kiosk.session.machine import State
 from session_fixtures import (  # noqa: F401  (fixtures)
-    BIRTH, CITIZEN_ID_NUMBER, birth_form_values, CITIZEN_NAME, LOGIN_LEVEL2, Kiosk, kiosk, portal, sandbox_server, shared_outbox,
+    BIRTH, CITIZEN_ID_NUMBER, birth_form_values, CITIZEN_NAME, LOGIN_LEVEL2, Kiosk, kiosk, portal, sandbox_server,
+    shared_outbox,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -113,7 +114,7 @@ def test_a_whole_session_keypad_only_is_guided_by_speech(kiosk: Kiosk) -> None:
         assert [s for s in SPINE if s in w.visited] == SPINE
         announced = {st for st, _ in w.guide.announcements}
         assert set(SPINE) <= announced, set(SPINE) - announced
-        for st, lines in w.guide.announcements:
+        for _state, lines in w.guide.announcements:
             assert lines and spoken(lines[0].text) in _texts(speech)
         # personal data never reached the loudspeaker: the privacy notice instead
         said = " ".join(speech.said)

@@ -4,7 +4,6 @@ and the assisted path (a clerk's staff PIN, the citizen's chip or QR-only identi
 the citizen's behalf and marked so at the portal)."""
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 
@@ -381,3 +380,24 @@ def test_chip_door_on_the_real_pcscd_virtual_card(k, chip_reader, insert_card, c
     assert re.fullmatch(r"[0-9a-f]{64}", st.chip.sod_sha256) and st.step == "staff_pin"
     print(f"\nchip read inside the session (pcscd + vpcd virtual card, with DG2): {st.chip_seconds:.2f} s")
     assert st.chip_seconds < login_doors.CHIP_READ_SECONDS
+
+
+def test_a_clerk_signs_in_with_their_own_vneid_then_the_citizens_card(k):
+    """Mode 1 for the clerk: at the clerk's step a VNeID code read signs the CLERK in (their registered staff
+    account), never the citizen; a VNeID account that is not staff is refused plainly."""
+    k.to_login()
+    k.send("login_door", door="assisted")
+    st = k.data.login
+    read_code(k, "VNEID-TEST-0001")  # a citizen's VNeID, not a clerk's
+    run_jobs(k)
+    assert k.data.error.kind == "staff_not_registered" and st.staff is None and k.data.citizen is None
+    assert k.state is State.LOGIN and st.step == "staff_pin"
+    read_code(k, "VNEID-STAFF-0001")
+    run_jobs(k)
+    assert st.staff is not None and st.staff.staff.staff_id == "CB-0001" and st.step == "id_qr", k.data.error
+    assert k.data.citizen is None and k.state is State.LOGIN  # the clerk is signed in, no citizen yet
+    k.services.chip_reader.present()
+    read_code(k, ID_CARD_QR)
+    run_jobs(k, 2)  # the chip, then the assisted session
+    assert k.state is State.FORM and st.identity_source == "chip_pa", k.data.error
+    assert login_doors.assisted(k.session)["helper"] == "Trần Thị Hoa (CB-0001)"

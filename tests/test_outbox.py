@@ -48,7 +48,8 @@ def scan_pdf(label: str) -> bytes:
 
 
 def confirmed_dossier(client: PortalClient, sandbox, ref: str, *, login_code: str = "VNEID-TEST-0001",
-                      labels: tuple[str, ...] = ("to-khai", "giay-chung-sinh"), documents: dict[str, bytes] | None = None):
+                      labels: tuple[str, ...] = ("to-khai", "giay-chung-sinh"),
+                      documents: dict[str, bytes] | None = None):
     """Log in, confirm with a one-time code, and build the dossier the session would enqueue. Each document is
     `documents[label]` when given, else a scan unique to this dossier."""
     if not client.logged_in:
@@ -176,7 +177,8 @@ def test_acknowledged_dossier_leaves_no_personal_data_on_disk(data_dir, client, 
     assert not any(s in all_bytes(data_dir) for s in personal)
 
 
-def test_a_document_shared_with_a_waiting_dossier_is_kept_until_that_one_is_delivered(data_dir, client, sandbox, sender_portal):
+def test_a_document_shared_with_a_waiting_dossier_is_kept_until_that_one_is_delivered(data_dir, client, sandbox,
+                                                                                      sender_portal):
     cccd = scan_pdf("the same ID card, scanned for both dossiers")
     first, first_blobs = confirmed_dossier(client, sandbox, "KIOSK-TEST-01-000106", labels=("cccd", "a"),
                                            documents={"cccd": cccd})
@@ -601,7 +603,8 @@ def test_an_outbox_saved_under_the_old_single_key_stays_readable_until_delivered
     db = sqlite3.connect(data_dir / "outbox.sqlite3")
     db.execute("UPDATE items SET payload=?, dek=NULL", (old.encrypt(sub.model_dump_json().encode()),))
     db.execute("DELETE FROM blob_keys")
-    db.commit(); db.close()
+    db.commit()
+    db.close()
     for sha, data in blobs.items():
         (data_dir / "outbox-blobs" / f"{sha}.enc").write_bytes(old.encrypt(data))
     with Outbox(data_dir) as outbox:

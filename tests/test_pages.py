@@ -67,7 +67,7 @@ def test_packed_pages_render_like_the_scan(small_pages, tmp_path):
     doc = pages.pack_pages(small_pages, 150)
     rendered = _render(doc.pdf, tmp_path, dpi=150)
     assert len(rendered) == 2
-    for original, shown in zip(small_pages, rendered):
+    for original, shown in zip(small_pages, rendered, strict=True):
         assert shown.size == original.size
         a = np.asarray(original) < 128
         b = np.asarray(shown) < 128

@@ -3,7 +3,6 @@ printed receipt carries a VietQR payment code for that amount with the dossier c
 the centre has a collecting account configured, and only then."""
 from __future__ import annotations
 
-import pytest
 import zxingcpp
 
 from drivers.escpos_decode import decode_raster, decoded_qr_payloads, stack_vertically

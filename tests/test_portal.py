@@ -283,7 +283,8 @@ def test_faulty_portal_maps_to_one_error_each(client, sandbox, mode, error):
 
 # ------------------------------------------------------------------------------------------ any answer at all
 _json = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
+                     lambda inner: (st.lists(inner, max_size=4)
+                                    | st.dictionaries(st.text(max_size=12), inner, max_size=5)),
                      max_leaves=12)
 _plausible = st.fixed_dictionaries({}, optional={
     "error": st.text(max_size=20), "remaining_attempts": st.integers(-5, 5) | st.text(max_size=3),
@@ -307,12 +308,14 @@ _calls = {
 
 
 _answer: dict = {}
-_fuzz_client = PortalClient("http://portal.invalid", kiosk_id=KIOSK_ID, allow_insecure_http=True, transport=httpx.MockTransport(
-    lambda request: httpx.Response(_answer["status"], content=_answer["body"], headers=_answer["headers"])))
+_fuzz_client = PortalClient("http://portal.invalid", kiosk_id=KIOSK_ID, allow_insecure_http=True,
+                            transport=httpx.MockTransport(lambda request: httpx.Response(
+                                _answer["status"], content=_answer["body"], headers=_answer["headers"])))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(status=st.sampled_from([200, 201, 204, 301, 400, 401, 403, 404, 409, 422, 429, 500, 502, 503]) | st.integers(200, 599),
+@given(status=(st.sampled_from([200, 201, 204, 301, 400, 401, 403, 404, 409, 422, 429, 500, 502, 503])
+               | st.integers(200, 599)),
        body=_bodies, retry_after=st.none() | st.text(max_size=30), call=st.sampled_from(sorted(_calls)))
 def test_any_answer_becomes_a_model_or_a_portal_error(status, body, retry_after, call):
     headers = {"content-type": "application/json"} | ({"retry-after": retry_after} if retry_after else {})

@@ -14,7 +14,6 @@ import pytest
 
 from kiosk.appliance import config
 
-from kiosk.appliance import provision
 from kiosk.cli import main as kiosk_main
 from kiosk.cli import provision as provision_cli
 from kiosk.sandbox import start_sandbox
@@ -134,7 +133,7 @@ def test_rerun_is_idempotent_and_keeps_credentials(tmp_path, sandbox, monkeypatc
     assert code == 0
     statuses = {s["name"]: s["status"] for s in json.loads(out)["steps"]}
     assert statuses == {"kiosk user": "skipped", "site config": "unchanged", "credentials": "unchanged",
-                        "units": "unchanged", "self-test": "skipped"}
+                        "units": "unchanged", "outbox key": "skipped", "self-test": "skipped"}
     assert snapshot(root) == before  # not one byte, mode or timestamp changed
 
 
@@ -181,7 +180,8 @@ def test_missing_enrolment_code_fails_but_writes_the_rest(tmp_path, sandbox, mon
 def test_refused_enrolment_code_is_explained(tmp_path, sandbox, monkeypatch, capsys):
     root = tmp_path / "root"
     code, out = run(["--root", str(root), "--from-file", str(answers_file(tmp_path, sandbox)), "--non-interactive",
-                     "--no-self-test", "--enrolment-code", "ENROL-TEST-EXPIRED"], monkeypatch=monkeypatch, capsys=capsys)
+                     "--no-self-test", "--enrolment-code", "ENROL-TEST-EXPIRED"],
+                    monkeypatch=monkeypatch, capsys=capsys)
     assert code == 1 and "enrolment_code_expired" in out and "new one" in out
 
 

@@ -129,7 +129,8 @@ def _ocr(image: Image.Image, psm: int = 6) -> str:
 
 
 def test_vietnamese_reads_back_from_the_printed_receipt(printed_receipt):
-    top = printed_receipt.crop((0, 0, printed_receipt.width, min(printed_receipt.height, 700)))  # the text part; keeps OCR quick
+    # the text part; keeps OCR quick
+    top = printed_receipt.crop((0, 0, printed_receipt.width, min(printed_receipt.height, 700)))
     text = _ocr(top)
     assert _similarity(PROCEDURE, text) >= 0.9, text
     assert _similarity(CITIZEN, text) >= 0.9, text
@@ -188,7 +189,7 @@ def test_preview_matches_what_the_printer_prints(printed_receipt):
 
 
 def test_times_are_printed_in_vietnam_time():
-    utc_evening = dt.datetime(2026, 11, 23, 20, 5, tzinfo=dt.timezone.utc)
+    utc_evening = dt.datetime(2026, 11, 23, 20, 5, tzinfo=dt.UTC)
     assert receipt.format_datetime(utc_evening) == "24/11/2026 03:05"
     assert receipt.format_datetime(dt.datetime(2026, 1, 2, 9, 7)) == "02/01/2026 09:07"
 

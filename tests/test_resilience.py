@@ -87,4 +87,5 @@ def test_twenty_sessions_complete_on_a_flaky_portal_and_each_dossier_is_held_onc
     retries = sum(run["retries"] for run in runs)
     assert sum(injected.values()) > 0 and retries > 0
     print(f"\n{SESSIONS} sessions on {KIOSKS} kiosks, all delivered, in {seconds:.1f} s; faults injected "
-          f"{injected}; interactive retries {retries} (waited {sum(run['waited'] for run in runs):.1f} s)", file=sys.__stderr__)
+          f"{injected}; interactive retries {retries} (waited {sum(run['waited'] for run in runs):.1f} s)",
+          file=sys.__stderr__)

@@ -52,7 +52,8 @@ def _login(http: httpx.Client, code: str = "VNEID-TEST-0001") -> dict[str, str]:
 def test_published_openapi_is_what_the_server_serves(sandbox):
     served = sandbox_get(sandbox, "/openapi.json").json()
     published = json.loads((REPO / "docs" / "openapi.json").read_text(encoding="utf-8"))
-    assert published == served, "docs/openapi.json is stale: run `.venv/bin/python -m kiosk.sandbox.app > docs/openapi.json`"
+    assert published == served, \
+        "docs/openapi.json is stale: run `.venv/bin/python -m kiosk.sandbox.app > docs/openapi.json`"
     assert not any(p.startswith("/api/v1/sandbox") for p in served["paths"]), "test-only routes are not the contract"
 
 
@@ -161,7 +162,7 @@ def test_numbers_follow_the_vietnamese_day_and_names_come_from_the_catalogue(tmp
     catalog = tmp_path / "procedures.json"
     catalog.write_text(json.dumps({"procedures": [{"code": "1.001193", "name": "Đăng ký khai sinh"}]},
                                   ensure_ascii=False), encoding="utf-8")
-    late_evening = dt.datetime(2026, 11, 23, 16, 59, tzinfo=dt.timezone.utc)  # 23:59 in Hà Nội
+    late_evening = dt.datetime(2026, 11, 23, 16, 59, tzinfo=dt.UTC)  # 23:59 in Hà Nội
     with start_sandbox(tmp_path / "p.sqlite3", catalog_path=catalog, clock=lambda: late_evening) as portal, \
             PortalClient(portal.url, kiosk_id=KIOSK_ID) as client:
         assert client.catalog() == [{"code": "1.001193", "name": "Đăng ký khai sinh"}]

@@ -1,6 +1,7 @@
 """Synthetic scans and the fake feeder scanner: what the documents screen and the tests rely on."""
 from __future__ import annotations
 
+import itertools
 import shutil
 import statistics
 import threading
@@ -141,7 +142,7 @@ def test_pages_arrive_one_by_one_through_on_page() -> None:
     assert [p.index for _, p in arrivals] == [0, 1, 2]
     assert [p for _, p in arrivals] == pages
     assert arrivals[0][0] < finished - 0.08  # the first preview came well before the batch ended
-    assert all(b[0] - a[0] >= 0.04 for a, b in zip(arrivals, arrivals[1:]))
+    assert all(b[0] - a[0] >= 0.04 for a, b in itertools.pairwise(arrivals))
     assert pages[0].image.size == synth_page(0, dpi=LOW_DPI).size
     assert scanner.pages_in_feeder == 0
     with pytest.raises(NoDocuments):

@@ -151,6 +151,14 @@ def test_done_shows_queue_number_or_what_to_do(rendered, case, orientation):
 
 
 @pytest.mark.parametrize("orientation", list(SIZES))
+def test_queue_ticket_shows_the_number_or_says_to_go_to_the_counter(rendered, orientation):
+    _out, report = rendered
+    assert "A015" in _texts(report, f"queue_ticket-number-{orientation}")
+    down = _texts(report, f"queue_ticket-portal-down-{orientation}")
+    assert "chưa lấy được số thứ tự" in down and "quầy tiếp nhận" in down and "Thử lại" in down
+
+
+@pytest.mark.parametrize("orientation", list(SIZES))
 def test_help_panel_says_what_to_do_here_and_that_staff_are_coming(rendered, orientation):
     from kiosk import messages
 
@@ -200,3 +208,51 @@ def test_every_procedure_has_a_plain_title_and_every_icon_is_drawn():
         with Image.open(icons / f"{name}.png") as im:
             assert im.size == (128, 128) and im.mode == "RGBA"
     assert load_catalog  # the catalogue model accepts plain_name (test_catalog loads the file)
+
+
+# ----------------------------------------------------------------------------------------- login doors (issue 11)
+@pytest.mark.parametrize("orientation", list(SIZES))
+def test_login_offers_the_three_doors_in_plain_words(rendered, orientation):
+    text = _texts(rendered[1], f"login-doors-{orientation}")
+    for words in ("Tôi có điện thoại có VNeID", "Tôi có thẻ căn cước gắn chip", "Tôi cần cán bộ hỗ trợ"):
+        assert words in text
+
+
+@pytest.mark.parametrize("orientation", list(SIZES))
+def test_login_qr_is_large_and_scans_to_the_verification_uri(rendered, orientation):
+    """The kiosk's QR must scan from a phone at arm's length: it decodes from the screenshot and is at least
+    half the screen's short side (modules >= 12 px at 1080p), with its countdown beside it."""
+    import zxingcpp
+
+    out, report = rendered
+    name = f"login-qr-waiting-{orientation}"
+    found = zxingcpp.read_barcodes(Image.open(out / f"{name}.png").convert("L"))
+    qrs = [b for b in found if b.text == "http://127.0.0.1:8765/oidc/device?user_code=BCDFGHJK"]
+    assert qrs, [b.text for b in found]
+    pos = qrs[0].position
+    side = max(abs(pos.top_right.x - pos.top_left.x), abs(pos.bottom_left.y - pos.top_left.y))
+    assert side >= 0.5 * min(report[name]["size"]), side  # e.g. 33 modules of >= 16 px at 1080p
+    text = _texts(report, name)
+    assert "45 giây" in text and "Mã: BCDF-GHJK" in text and "Đồng ý" in text
+    denied = _texts(report, f"login-qr-denied-{orientation}")
+    assert "từ chối" in denied and "Tạo mã mới" in denied
+    assert "hết hạn" in _texts(report, f"login-qr-expired-{orientation}")
+
+
+@pytest.mark.parametrize("orientation", list(SIZES))
+def test_login_chip_steps_and_failures_say_what_to_do(rendered, orientation):
+    report = rendered[1]
+    card = _texts(report, f"login-chip-card-{orientation}")
+    assert "Đặt thẻ" in card and "Đang đọc thẻ" in card and "Đã xong" in card
+    removed = _texts(report, f"login-chip-removed-{orientation}")
+    assert "lấy ra quá sớm" in removed and "Đọc lại thẻ" in removed
+    failed = _texts(report, f"login-chip-failed-{orientation}")
+    assert "Không xác thực được thẻ" in failed and "quầy tiếp nhận" in failed and "Đọc lại thẻ" not in failed
+
+
+@pytest.mark.parametrize("orientation", list(SIZES))
+def test_staff_pin_shows_dots_never_the_digits(rendered, orientation):
+    labels = [lab["text"] for lab in _labels(rendered[1], f"login-staff-pin-{orientation}")]
+    assert "CB-0001" in labels
+    assert any(t.count("•") == 4 for t in labels), labels
+    assert not any("2468" in "".join(t.split()) for t in labels)

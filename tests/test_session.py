@@ -347,7 +347,8 @@ def test_login_with_vneid_code_prefills_the_form(kiosk: Kiosk) -> None:
     assert kiosk.services.portal.logged_in
 
 
-@pytest.mark.parametrize("code,kind", [(LOGIN_EXPIRED, "login_code_expired"), ("VNEID-TEST-9999", "login_code_unknown")])
+@pytest.mark.parametrize("code,kind", [(LOGIN_EXPIRED, "login_code_expired"),
+                                       ("VNEID-TEST-9999", "login_code_unknown")])
 def test_refused_login_code_explains_and_keeps_reading(kiosk: Kiosk, code: str, kind: str) -> None:
     kiosk.to_login()
     kiosk.present(code)
@@ -358,7 +359,8 @@ def test_refused_login_code_explains_and_keeps_reading(kiosk: Kiosk, code: str, 
     assert kiosk.state is State.FORM and kiosk.data.error is None
 
 
-@pytest.mark.parametrize("payload,kind", [(ID_CARD_QR, "id_card_at_login"), ("DVCK1|H38.01-261123-0001", "receipt_at_login")],
+@pytest.mark.parametrize("payload,kind", [(ID_CARD_QR, "id_card_at_login"),
+                                          ("DVCK1|H38.01-261123-0001", "receipt_at_login")],
                          ids=["id_card", "receipt"])
 def test_wrong_kind_of_qr_at_login(kiosk: Kiosk, payload: str, kind: str) -> None:
     kiosk.to_login()
@@ -621,7 +623,8 @@ def test_optional_paper_is_offered_and_can_be_skipped(kiosk: Kiosk) -> None:
     kiosk.runner.run_next()
     assert kiosk.state is State.DONE and kiosk.data.delivered, kiosk.data.error
     held = next(d for d in portal_dossiers(kiosk.sandbox) if d["dossier_code"] == kiosk.data.dossier_code)
-    assert [doc["component"] for doc in held["documents"]] == ["to_khai_dien_tu", "to_khai"]  # the filled declaration form comes first
+    # the filled declaration form comes first
+    assert [doc["component"] for doc in held["documents"]] == ["to_khai_dien_tu", "to_khai"]
 
 
 # ---------------------------------------------------------------------------------------------- OTP

@@ -37,3 +37,34 @@ def test_a_mixed_kiosk_only_fakes_what_is_fake() -> None:
     assert sim is not None and not sim.can_show_code and sim.can_feed_papers
     sim.show_code()  # a no-op: the real reader is never touched
     assert sim.text_message("otp-1") == "123456"
+
+
+def test_the_demo_approves_the_kiosks_login_qr_and_shows_the_chip_card(tmp_path) -> None:
+    """"Mô phỏng" on the QR door approves the QR at the sandbox (as the VNeID app would); on the chip door it
+    holds up the demo card's front QR and lays the card on the reader. Without a sandbox there is no approve."""
+    from drivers.fakes.chip import DEMO_ID_CARD_QR, FakeChipReader
+    from kiosk.portal.oidc import VneidQrLogin, issuer_for
+    from kiosk.sandbox.server import start_sandbox
+    from kiosk.sandbox.testing import SandboxTestClient
+
+    reader, chip = FakeCodeReader(delay=0.0), FakeChipReader(base_delay=0, photo_delay=0)
+    assert not registry.simulator(reader=reader).can_approve_login
+    assert registry.simulator(reader=reader).approve_login("BCDFGHJK") is False
+    with start_sandbox(tmp_path / "s.sqlite3") as sandbox:
+        sim = registry.simulator(reader=reader, chip_reader=chip,
+                                 approve_login=SandboxTestClient(sandbox.url).approve_login)
+        assert sim.can_approve_login and sim.can_present_card
+        oidc = VneidQrLogin(issuer_for(sandbox.url))
+        qr = oidc.start()
+        assert oidc.poll(qr) is None  # waiting for the phone
+        assert sim.approve_login(qr.user_code) is True
+        approved = oidc.poll(qr)
+        assert approved is not None and approved.claims["sub"] == TEST_VNEID_CODE
+        assert sim.approve_login(qr.user_code) is False  # no longer pending: the demo says so, never raises
+        oidc.close()
+    reader.start()
+    sim.show_id_card()
+    assert reader.read(timeout=1.0).text == DEMO_ID_CARD_QR
+    assert chip.wait_for_card(0.05) is False
+    sim.present_card()
+    assert chip.wait_for_card(0.05) is True

@@ -120,7 +120,7 @@ def test_private_text_without_headphones_is_replaced_by_the_notice_once():
     after = speech.say("Bấm Tiếp tục nếu đúng.", interrupt=False)
     late = speech.say("Số CCCD không không một", private=True, interrupt=False)
     assert speech.wait_idle(5)
-    assert intro.state is UtteranceState.SPOKEN
+    assert intro.state is UtteranceState.SPOKEN and after.state is UtteranceState.SPOKEN
     assert name.withheld and name.spoken_text == PRIVACY_NOTICE
     assert address.withheld and address.spoken_text == ""  # the notice is not repeated for a run of private items
     assert late.withheld and late.spoken_text == PRIVACY_NOTICE  # public speech came between: said again

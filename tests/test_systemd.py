@@ -285,3 +285,109 @@ def test_outside_systemd_everything_is_a_no_op(monkeypatch, tmp_path):
     # A socket that went away is logged, never raised.
     monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "gone.sock"))
     assert watchdog.notify("WATCHDOG=1") is False
+
+
+# ---------------------------------------------------------------------------------------------- outbox master key
+from kiosk.appliance import outbox_key  # noqa: E402
+
+DROPIN = SYSTEMD / outbox_key.SHIPPED_DROPIN
+
+
+def test_the_outbox_key_drop_in_loads_the_encrypted_credential_the_store_reads():
+    from kiosk.outbox.store import CREDENTIAL_NAME
+
+    assert values(DROPIN, "Service", "LoadCredentialEncrypted") == [f"{CREDENTIAL_NAME}:{outbox_key.CREDENTIAL_FILE}"]
+    assert set(unit_entries(DROPIN)) == {"Service"}
+
+
+@pytest.fixture
+def sealed_root(tmp_path) -> Path:
+    """A provisioned root whose outbox credential exists (sealed on the kiosk, copied into the image)."""
+    root = tmp_path / "root"
+    plan = provision.Plan(root=root, site={}, kiosk_bin="/usr/bin/kiosk")
+    assert provision.step_units(plan).status == "done"
+    assert provision.step_outbox_key(plan).status == "skipped"  # nothing sealed yet: the outbox.key fallback
+    assert not (root / "etc/systemd/system/dvc-kiosk.service.d" / outbox_key.DROPIN_NAME).exists()
+    credential = plan.path(outbox_key.CREDENTIAL_FILE)
+    credential.parent.mkdir(parents=True)
+    credential.write_bytes(b"sealed")
+    result = provision.step_outbox_key(plan)
+    assert result.status == "done" and outbox_key.DROPIN_NAME in result.detail
+    assert provision.step_outbox_key(plan).status == "unchanged"
+    return root
+
+
+@needs_analyze
+def test_the_kiosk_unit_with_the_outbox_key_drop_in_passes_verify(sealed_root):
+    dropin = sealed_root / "etc/systemd/system/dvc-kiosk.service.d" / outbox_key.DROPIN_NAME
+    assert dropin.read_bytes() == DROPIN.read_bytes()
+    stock = sealed_root / "usr/lib/systemd/system"
+    stock.mkdir(parents=True)
+    if HOST_UNITS.is_dir():
+        for unit in HOST_UNITS.iterdir():
+            if unit.is_file() and not unit.is_symlink():
+                shutil.copy(unit, stock / unit.name)
+    code, output = analyze_verify(sealed_root, sealed_root / "etc/systemd/system/dvc-kiosk.service")
+    assert code == 0 and output == "", output
+    broken = dropin.with_name("30-broken.conf")  # the check sees the drop-in's lines
+    broken.write_text(DROPIN.read_text().replace("LoadCredentialEncrypted=", "LoadCredentialEncryptd="))
+    code, output = analyze_verify(sealed_root, sealed_root / "etc/systemd/system/dvc-kiosk.service")
+    broken.unlink()
+    assert "LoadCredentialEncryptd" in output
+
+
+@pytest.fixture
+def fake_creds(tmp_path, monkeypatch) -> Path:
+    """A `systemd-creds` that records its arguments and 'seals' stdin by prefixing it (no TPM or host key here)."""
+    bindir = tmp_path / "credsbin"
+    bindir.mkdir()
+    script = bindir / "systemd-creds"
+    script.write_text(f'#!/bin/sh\necho "$*" > "{tmp_path}/creds-args"\n'
+                      'out=""; for a in "$@"; do out="$a"; done\n'
+                      '[ -n "$FAIL_SEAL" ] && { echo "no TPM2 and no host key" >&2; exit 1; }\n'
+                      '{ printf "SEALED:"; cat; } > "$out"\n')
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
+    return tmp_path
+
+
+def test_seal_pipes_a_new_fernet_key_through_systemd_creds_into_a_private_file(fake_creds, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    target = fake_creds / "credstore.encrypted" / "dvc-kiosk-outbox-key"
+    assert outbox_key.seal(target) == target
+    sealed = target.read_bytes()
+    assert sealed.startswith(b"SEALED:")
+    Fernet(sealed[len(b"SEALED:"):])  # a valid key went in on stdin, never on the command line
+    args = (fake_creds / "creds-args").read_text().split()
+    assert args[:3] == ["encrypt", "--name=dvc-kiosk-outbox-key", "-"]
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert outbox_key.seal(target).read_bytes() == sealed, "an existing key is kept (waiting dossiers need it)"
+    other = fake_creds / "credstore.encrypted" / "other"
+    monkeypatch.setenv("FAIL_SEAL", "1")
+    with pytest.raises(outbox_key.SealFailed, match="no TPM2"):
+        outbox_key.seal(other)
+    assert sorted(p.name for p in other.parent.iterdir()) == ["dvc-kiosk-outbox-key"]
+
+
+def test_the_outbox_takes_its_master_key_from_the_credentials_directory(tmp_path, monkeypatch):
+    from cryptography.fernet import Fernet
+
+    from kiosk.outbox.store import KEY_FILE, Outbox, OutboxError
+
+    creds = tmp_path / "run-credentials"  # what systemd mounts for the unit, off the data disk
+    creds.mkdir()
+    (creds / outbox_key.CREDENTIAL_NAME).write_bytes(Fernet.generate_key() + b"\n")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    with Outbox(tmp_path / "data") as outbox:
+        assert outbox.master_source == "credential"
+    assert not (tmp_path / "data" / KEY_FILE).exists(), "no key may be written beside the data"
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY")
+    with Outbox(tmp_path / "fallback") as outbox:  # the documented fallback
+        assert outbox.master_source == "file"
+    assert (tmp_path / "fallback" / KEY_FILE).stat().st_mode & 0o777 == 0o600
+    (creds / outbox_key.CREDENTIAL_NAME).write_bytes(b"short")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(creds))
+    with pytest.raises(OutboxError) as refused:
+        Outbox(tmp_path / "data2")
+    assert refused.value.code == "key_unreadable"

@@ -131,12 +131,12 @@ def test_no_pin_configured_keeps_technician_mode_closed(tmp_path):
 
 
 def test_hash_command_reads_stdin(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "kiosk.appliance.technician", "hash"], input="975310\n", capture_output=True,
-                         text=True, timeout=30)
+    out = subprocess.run([sys.executable, "-m", "kiosk.appliance.technician", "hash"], input="975310\n",
+                         capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
     assert verify_pin("975310", out.stdout.strip())
-    bad = subprocess.run([sys.executable, "-m", "kiosk.appliance.technician", "hash"], input="12\n", capture_output=True,
-                         text=True, timeout=30)
+    bad = subprocess.run([sys.executable, "-m", "kiosk.appliance.technician", "hash"], input="12\n",
+                         capture_output=True, text=True, timeout=30)
     assert bad.returncode == 2 and "6 đến 12" in bad.stderr
 
 

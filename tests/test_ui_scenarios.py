@@ -59,7 +59,8 @@ def test_bad_day_in_portrait(sandbox, tmp_path):
     assert session["status_seen"] == "received", "the saved dossier was not found by its reference later"
     ours = [d for d in portal_dossiers(sandbox) if d["local_reference"] == session["local_reference"]]
     assert len(ours) == 1, "the dossier must reach the portal exactly once"
-    scanned = [d for d in ours[0]["documents"] if d["component"] != "to_khai_dien_tu"]  # the declaration is made, not scanned
+    # the declaration is made, not scanned
+    scanned = [d for d in ours[0]["documents"] if d["component"] != "to_khai_dien_tu"]
     assert {d["component"]: d["pages"] for d in scanned} == session["pages"]
     assert all(p == 2 for p in session["pages"].values()), "the jam lost or doubled a page"
     for shot in (out / "screens").glob("*.png"):
@@ -85,6 +86,6 @@ def test_technician_panel_behind_pin(sandbox, tmp_path):
 
 def test_walking_away_wipes_the_session(sandbox, tmp_path):
     result = run_scenario("inactivity", sandbox.url, tmp_path / "idle")
-    assert result["had_citizen"] and result["kept_after_touch"]
+    assert result["had_citizen"] and result["kept_after_touch"] and result["warned_again"]
     assert result["wiped"] and result["portal_logged_out"]
     assert drawn(tmp_path / "idle" / "inactivity_warning.png")

@@ -24,7 +24,7 @@ from drivers.fakes.printer import FakePrinter  # noqa: E402
 from drivers.fakes.reader import FakeCodeReader  # noqa: E402
 from drivers.fakes.scanner import FakeScanner  # noqa: E402
 from kiosk.appliance import config  # noqa: E402
-from kiosk.appliance import services as services_mod
+from kiosk.appliance import services as services_mod  # noqa: E402
 from kiosk.appliance.technician import hash_pin  # noqa: E402
 
 TECH_PIN = "135790"
@@ -80,8 +80,25 @@ def technician(pilot, svc, out: Path) -> dict:
     return {"wrong_pin_refused": wrong_pin_refused, "test_slip_printed": len(svc.printer.jobs) > jobs_before}
 
 
+class SteppedClock:
+    """The session's clock, which the inactivity scenario moves forward instead of waiting (the app ticks it)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+CLOCK = SteppedClock()
+
+
 def inactivity(pilot, svc, out: Path) -> dict:
-    """A citizen walks away mid-form: a countdown warns, then everything is wiped and the kiosk is idle again."""
+    """A citizen walks away mid-form: a countdown warns, then everything is wiped and the kiosk is idle again.
+    The session's clock is moved forward past the warning, then past the timeout: nothing else is faked."""
     session = pilot.session
     pilot.tap("Bắt đầu nộp hồ sơ")
     pilot.wait_state("procedure")
@@ -92,12 +109,18 @@ def inactivity(pilot, svc, out: Path) -> dict:
     svc.reader.present("VNEID-TEST-0001")
     pilot.wait_state("form", timeout=20)
     had_citizen = session.data.citizen is not None
-    pilot.wait_until(lambda: pilot.has_button("Tôi vẫn đang dùng"), 20, "the inactivity warning")
+    timeout, warning = session.timeouts()
+    CLOCK.advance(timeout - warning + 0.5)
+    pilot.wait_until(lambda: pilot.has_button("Tôi vẫn đang dùng"), 10, "the inactivity warning")
     pilot.screenshot(out / "inactivity_warning.png")
     pilot.tap("Tôi vẫn đang dùng")
     kept = session.state.value == "form" and session.data.citizen is not None
-    pilot.wait_state("attract", timeout=30)
-    return {"had_citizen": had_citizen, "kept_after_touch": kept,
+    CLOCK.advance(timeout - warning + 0.5)
+    pilot.wait_until(lambda: pilot.has_button("Tôi vẫn đang dùng"), 10, "the warning again")
+    warned_again = session.state.value == "form"
+    CLOCK.advance(warning + 0.5)
+    pilot.wait_state("attract", timeout=10)
+    return {"had_citizen": had_citizen, "kept_after_touch": kept, "warned_again": warned_again,
             "wiped": session.data.citizen is None and not session.data.form_values,
             "portal_logged_out": not svc.portal.logged_in}
 
@@ -163,7 +186,7 @@ def main() -> int:
             Clock.schedule_once(lambda _dt: app.stop(), 0)
 
     run_app(svc, on_started=lambda app: threading.Thread(target=script, args=(app,), daemon=True).start(),
-            with_fleet=False)
+            with_fleet=False, session_clock=CLOCK)
     (out / "result.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0 if result["ok"] else 1
 

@@ -96,17 +96,99 @@ def tro_giup(d):  # help: a question mark in a circle
     d.ellipse(u(56, 90, 72, 106), fill=WHITE)
 
 
+GREEN = (30, 120, 60, 255)
+
+
+def _card(d, x0, y0, x1, y1, fill=WHITE):  # an ID card outline
+    d.rounded_rectangle(u(x0, y0, x1, y1), radius=8 * S, fill=fill, outline=BLUE, width=5 * S)
+
+
+def _chip(d, x, y, w=22, h=18):  # the gold contact chip
+    d.rounded_rectangle(u(x, y, x + w, y + h), radius=3 * S, fill=YELLOW, outline=(150, 110, 20, 255), width=2 * S)
+    d.line(u(x + w / 2, y, x + w / 2, y + h), fill=(150, 110, 20, 255), width=2 * S)
+    d.line(u(x, y + h / 2, x + w, y + h / 2), fill=(150, 110, 20, 255), width=2 * S)
+
+
+def _qr(d, x, y, size, fill=BLUE):  # a small QR-like pattern: three finder squares and some modules
+    m = size / 7
+    for fx, fy in ((0, 0), (4, 0), (0, 4)):
+        d.rectangle(u(x + fx * m, y + fy * m, x + (fx + 3) * m, y + (fy + 3) * m), fill=fill)
+        d.rectangle(u(x + (fx + 0.8) * m, y + (fy + 0.8) * m, x + (fx + 2.2) * m, y + (fy + 2.2) * m), fill=WHITE)
+        d.rectangle(u(x + (fx + 1.2) * m, y + (fy + 1.2) * m, x + (fx + 1.8) * m, y + (fy + 1.8) * m), fill=fill)
+    for mx, my in ((4, 4), (5, 5), (6, 4), (4, 6), (6, 6), (5, 3.5)):
+        d.rectangle(u(x + mx * m, y + my * m, x + (mx + 0.9) * m, y + (my + 0.9) * m), fill=fill)
+
+
+def _phone(d, x0, y0, x1, y1):
+    d.rounded_rectangle(u(x0, y0, x1, y1), radius=10 * S, fill=BLUE)
+    d.rounded_rectangle(u(x0 + 6, y0 + 12, x1 - 6, y1 - 14), radius=3 * S, fill=WHITE)
+    d.ellipse(u((x0 + x1) / 2 - 4, y1 - 11, (x0 + x1) / 2 + 4, y1 - 3), fill=WHITE)
+
+
+def dien_thoai(d):  # "I have a phone with VNeID": a phone showing a QR, a red star (the VNeID mark) above it
+    _phone(d, 34, 6, 94, 122)
+    _qr(d, 44, 36, 40)
+    d.regular_polygon((64 * S, 26 * S, 7 * S), 5, fill=RED)
+
+
+def the_chip(d):  # "I have a chip ID card": a card with the gold chip and a portrait
+    _card(d, 6, 26, 122, 102)
+    _chip(d, 18, 52, 26, 22)
+    person(d, 96, 38, 0.55)
+    for y in (44, 58, 72):
+        d.rectangle(u(52, y, 78, y + 6), fill=BLUE)
+
+
+def ho_tro(d):  # "I need staff help": a clerk (with a badge) beside a citizen
+    person(d, 40, 14)
+    d.rectangle(u(46, 58, 58, 68), fill=YELLOW)  # the clerk's badge
+    person(d, 92, 30, 0.8, fill=GREEN)
+    d.line(u(62, 70, 78, 62), fill=BLUE, width=8 * S)  # a hand towards the citizen
+    d.rectangle(u(8, 112, 120, 118), fill=BLUE)
+
+
+def the_qr(d):  # the card's front with its QR, held up to the camera
+    _card(d, 6, 20, 122, 108)
+    _qr(d, 72, 34, 40)
+    person(d, 30, 36, 0.6)
+    d.rectangle(u(16, 90, 62, 96), fill=BLUE)
+
+
+def dat_the(d):  # lay the card on the reader: a card over a reader with radio waves
+    d.rounded_rectangle(u(10, 86, 118, 120), radius=8 * S, fill=BLUE)
+    d.rectangle(u(40, 104, 88, 110), fill=WHITE)
+    _card(d, 22, 40, 106, 80)
+    _chip(d, 32, 52, 20, 16)
+    for r in (10, 20, 30):
+        d.arc(u(64 - r, 28 - r, 64 + r, 28 + r), start=200, end=340, fill=GREEN, width=4 * S)
+
+
+def quet_qr(d):  # a phone scanning a QR on a screen
+    d.rounded_rectangle(u(4, 10, 76, 82), radius=4 * S, fill=WHITE, outline=BLUE, width=5 * S)
+    _qr(d, 12, 18, 56)
+    _phone(d, 70, 40, 118, 124)
+    d.line(u(70, 62, 50, 46), fill=RED, width=4 * S)
+    d.line(u(70, 78, 50, 64), fill=RED, width=4 * S)
+
+
 ICONS = {"ho_tich": ho_tich, "chung_thuc": chung_thuc, "cu_tru": cu_tru, "giay_to": giay_to,
          "bat_dau": bat_dau, "tra_cuu": tra_cuu, "so_thu_tu": so_thu_tu, "goi_can_bo": goi_can_bo,
-         "tro_giup": tro_giup}
+         "tro_giup": tro_giup, "dien_thoai": dien_thoai, "the_chip": the_chip, "ho_tro": ho_tro, "the_qr": the_qr,
+         "dat_the": dat_the, "quet_qr": quet_qr}
+#: The login doors' pictures are shown large (up to ~200 px at 1080p): written at twice the size.
+LARGE = {"dien_thoai", "the_chip", "ho_tro", "the_qr", "dat_the", "quet_qr"}
 
 
-def main() -> None:
-    for name, draw in ICONS.items():
+def main(names: list[str] | None = None) -> None:
+    """Draw every icon, or only `names` (`python make_icons.py dien_thoai the_chip`)."""
+    for name in names or list(ICONS):
         im, d = canvas()
-        draw(d)
-        im.resize((SIZE, SIZE), Image.LANCZOS).save(HERE / f"{name}.png", optimize=True)
+        ICONS[name](d)
+        size = SIZE * 2 if name in LARGE else SIZE
+        im.resize((size, size), Image.LANCZOS).save(HERE / f"{name}.png", optimize=True)
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])

@@ -6,11 +6,15 @@ secure messaging: ~1.2 s for BAC + EF.COM + DG1 + DG13 + EF.SOD, ~2 s more for a
 on real hardware), honours its timeout, and fails with the same typed errors.
 
 Two ways to give it a card:
-* nothing: a synthetic demo citizen (the `domain.md` example person) with a generated photo; the keys must match
-  (`FakeChipReader.DEMO_KEYS`, or the demo QR) or the read fails with CardAccessDenied like a real chip;
+* nothing: the demo card — the synthetic citizen of `domain.md` on the virtual CCCD (drivers/fakes/vcard_card.py),
+  personalised at first use (cached per process) with an EF.SOD signed by the demo CSCA (`demo_pki()`: fixed
+  keys, never a real authority; its certificate is written to `demo_csca_bundle()`, the bundle the demo
+  configures). The real ICAO code reads it: BAC (the keys must match: `FakeChipReader.DEMO_KEYS` or the demo QR
+  `DEMO_ID_CARD_QR`, else CardAccessDenied like a real chip), secure messaging, passive authentication;
 * `card=`: any card-side APDU responder with `respond(apdu: bytes) -> bytes` (the tests pass the virtual CCCD
-  of tests/vcard) — then the real ICAO code runs in-process (BAC, secure messaging, passive authentication
-  against `csca`), so the bytes and the verdict are real.
+  of tests/vcard).
+Either way the bytes and the verdict are real; `csca=` (a CscaStore or a bundle path) is what is trusted,
+by default the demo CSCA.
 
 Faults: "removed" (CardRemoved half-way), "access_denied", "not_trusted", "expired", "gone" (DeviceGone: reader
 unplugged or pcscd down), "timeout" (hangs until the call's timeout, then DeviceTimeout).
@@ -19,12 +23,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
+import functools
+import os
+import pathlib
 import threading
 import time
 from typing import Protocol
-
-from PIL import Image, ImageDraw
 
 from drivers.base import DeviceGone, DeviceStatus, DeviceTimeout, Health
 from drivers.chip import (
@@ -37,7 +41,6 @@ from drivers.chip import (
     ChipReader,
     CscaStore,
     NoCard,
-    PassiveAuthResult,
     read_identity,
 )
 
@@ -48,44 +51,68 @@ class CardResponder(Protocol):
     def respond(self, apdu: bytes) -> bytes: ...
 
 
-def _demo_photo() -> bytes:
-    img = Image.new("RGB", (120, 160), (235, 235, 240))
-    d = ImageDraw.Draw(img)
-    d.ellipse((25, 25, 95, 120), fill=(224, 189, 160))
-    d.rectangle((20, 125, 100, 160), fill=(30, 60, 120))
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=80)
-    return buf.getvalue()
+#: The demo card's front QR (the domain.md example; its BAC keys are FakeChipReader.DEMO_KEYS).
+DEMO_ID_CARD_QR = "001090012345|123456789|Nguyễn Văn An|01011990|Nam|Số 12 Tràng Tiền, Hoàn Kiếm, Hà Nội|15082021"
+DEMO_PKI_SEED = b"DVC Kiosk demo CSCA - not a real authority"
+DEMO_CSCA_NAME = "CSCA Demo VN (DVC Kiosk, not a real authority)"
+_demo_lock = threading.Lock()
 
 
-def demo_identity() -> ChipIdentity:
-    """The synthetic citizen of shared/domain.md (QR example `001090012345|123456789|Nguyễn Văn An|...`)."""
-    return ChipIdentity(
-        id_number="001090012345", full_name="Nguyễn Văn An", birth_date=dt.date(1990, 1, 1), sex="Nam",
-        nationality="Việt Nam", ethnicity="Kinh", religion="Không", home_town="Xã Đông Hưng, Tỉnh Thái Bình",
-        residence="Số 12 Tràng Tiền, Hoàn Kiếm, Hà Nội", identifying_marks="Nốt ruồi cách 1cm trên lông mày phải",
-        issue_date=dt.date(2021, 8, 15), expiry_date=dt.date(2030, 1, 1), father_name="Nguyễn Văn Bình",
-        mother_name="Trần Thị Cúc", spouse_name="", old_id_number="123456789", mrz=None, photo=_demo_photo(),
-        photo_mime="image/jpeg",
-        passive_auth=PassiveAuthResult(True, "", "sha256", {1: True, 2: True, 13: True}, True, True,
-                                       "CN=Fake Document Signer", "CN=Fake CSCA"),
-        data_groups=(1, 2, 13),
-    )
+@functools.lru_cache(maxsize=1)
+def demo_pki():
+    """The demo CSCA and Document Signer: the same keys in every process (derived from DEMO_PKI_SEED)."""
+    from drivers.fakes.vcard_files import TestPki
+
+    return TestPki.generate(DEMO_CSCA_NAME, seed=DEMO_PKI_SEED)
+
+
+def demo_csca_bundle(cache_dir: str | os.PathLike | None = None) -> pathlib.Path:
+    """The demo CSCA's certificate as a PEM bundle, written at first use to the user's cache (atomically)."""
+    base = pathlib.Path(cache_dir or os.environ.get("XDG_CACHE_HOME") or pathlib.Path.home() / ".cache")
+    path = base / "dvc-kiosk" / "demo-csca.pem"
+    pem = demo_pki().csca_pem()
+    with _demo_lock:
+        try:
+            if path.read_bytes() == pem:
+                return path
+        except OSError:
+            pass
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pem)
+        os.replace(tmp, path)
+    return path
+
+
+@functools.lru_cache(maxsize=1)
+def _demo_files() -> dict[int, bytes]:
+    from drivers.fakes.vcard_files import build_card_files, default_profile
+
+    return build_card_files(default_profile(), demo_pki())
+
+
+def demo_card():
+    """A fresh demo CCCD (the card side answers APDUs; its files are built once per process)."""
+    from drivers.fakes.vcard_card import VirtualCccd
+
+    return VirtualCccd(_demo_files(), (FakeChipReader.DEMO_KEYS.document_number, FakeChipReader.DEMO_KEYS.birth_date,
+                                       FakeChipReader.DEMO_KEYS.expiry_date))
 
 
 class FakeChipReader(ChipReader):
     driver = "fake"
     DEMO_KEYS = BacKeys("090012345", "900101", "300101")
 
-    def __init__(self, *, card: CardResponder | None = None, csca: CscaStore | None = None,
-                 identity: ChipIdentity | None = None, keys: BacKeys | None = None, fault: str = "",
-                 base_delay: float = 1.2, photo_delay: float = 2.0, present: bool = False) -> None:
+    def __init__(self, *, card: CardResponder | None = None, csca: CscaStore | str | os.PathLike | None = None,
+                 fault: str = "", base_delay: float = 1.2, photo_delay: float = 2.0, present: bool = False) -> None:
         if fault not in FAULTS:
             raise ValueError(f"unknown fake chip-reader fault {fault!r}; use one of {FAULTS}")
         self.card = card
+        if csca is None:
+            csca = CscaStore([demo_pki().csca_cert])
+        elif not isinstance(csca, CscaStore):
+            csca = CscaStore.load(csca)
         self.csca = csca
-        self._identity = identity
-        self.keys = keys or self.DEMO_KEYS
         self.fault = fault
         self.base_delay = base_delay
         self.photo_delay = photo_delay
@@ -155,19 +182,9 @@ class FakeChipReader(ChipReader):
         if self.fault == "access_denied":
             self._sleep(0.2 * self.base_delay, deadline)
             raise CardAccessDenied("BAC refused by the chip (wrong keys or PACE-only chip)", device=self.driver)
-        if self.card is not None:
-            started = time.monotonic()
-            ident = self._read_card(keys, include_photo, deadline)
-            self._sleep(max(0.0, total - (time.monotonic() - started)), deadline)
-        else:
-            if keys != self.keys:
-                self._sleep(0.2 * self.base_delay, deadline)
-                raise CardAccessDenied("BAC refused by the chip (wrong keys or PACE-only chip)", device=self.driver)
-            self._sleep(total, deadline)
-            ident = self._identity or demo_identity()
-            if not include_photo:
-                ident = dataclasses.replace(ident, photo=b"", photo_mime="",
-                                            data_groups=tuple(n for n in ident.data_groups if n != 2))
+        started = time.monotonic()
+        ident = self._read_card(keys, include_photo, deadline)
+        self._sleep(max(0.0, total - (time.monotonic() - started)), deadline)
         if self.fault == "not_trusted":
             res = dataclasses.replace(ident.passive_auth, ok=False, failure="dg_hash_mismatch")
             raise CardNotTrusted("passive authentication failed: dg_hash_mismatch", device=self.driver, result=res)
@@ -178,8 +195,11 @@ class FakeChipReader(ChipReader):
         return ident
 
     def _read_card(self, keys: BacKeys, include_photo: bool, deadline: float) -> ChipIdentity:
+        if self.card is None:
+            self.card = demo_card()
         card = self.card
-        assert card is not None
+        if hasattr(card, "reset"):
+            card.reset()  # each read connects afresh (like SCardConnect powering the card): a new BAC session
 
         def transmit(apdu: bytes) -> bytes:
             if not self._present:

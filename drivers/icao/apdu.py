@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 # A transport: takes a whole command APDU, returns response data followed by SW1 SW2.
 Transmit = Callable[[bytes], bytes]
@@ -59,7 +59,7 @@ class Response:
     sw: int
 
     @classmethod
-    def parse(cls, raw: bytes) -> "Response":
+    def parse(cls, raw: bytes) -> Response:
         if len(raw) < 2:
             raise ApduError(0x0000, "short response")
         return cls(bytes(raw[:-2]), int.from_bytes(raw[-2:], "big"))

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import pathlib
+from typing import Any
 
 from asn1crypto import algos, cms, core
 from cryptography import x509
@@ -57,7 +59,7 @@ class LdsSecurityObject(core.Sequence):
     ]
 
 
-_HASHES = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
+_HASHES: dict[str, type[hashes.HashAlgorithm]] = {"sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
            "sha384": hashes.SHA384, "sha512": hashes.SHA512}
 
 
@@ -82,7 +84,7 @@ class CscaStore:
         self.certs = list(certs or [])
 
     @classmethod
-    def load(cls, path: str | pathlib.Path) -> "CscaStore":
+    def load(cls, path: str | os.PathLike[str]) -> CscaStore:
         p = pathlib.Path(path)
         files = sorted(f for f in p.iterdir() if f.is_file()) if p.is_dir() else [p]
         certs: list[x509.Certificate] = []
@@ -179,7 +181,7 @@ def verify(sod_bytes: bytes, data_groups: dict[int, bytes], csca: CscaStore | No
         checked[num] = _digest(sod.hash_algorithm, data) == expected
         if not checked[num]:
             failure = failure or DG_HASH_MISMATCH
-    base = dict(hash_algorithm=sod.hash_algorithm, dg_hashes=checked)
+    base: dict[str, Any] = dict(hash_algorithm=sod.hash_algorithm, dg_hashes=checked)
     # signature of the Document Signer over the signed attributes
     try:
         signer = sod.signed_data["signer_infos"][0]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from drivers.icao import crypto, sm, tlv
 from drivers.icao.apdu import (
@@ -88,7 +88,7 @@ class IcaoReader:
         if plain[:8] != rnd_ic or plain[8:16] != rnd_ifd:
             raise BacError("MUTUAL AUTHENTICATE answer does not match our challenge")
         k_ic = plain[16:32]
-        seed2 = bytes(a ^ b for a, b in zip(k_ifd, k_ic))
+        seed2 = bytes(a ^ b for a, b in zip(k_ifd, k_ic, strict=True))
         self.keys = sm.SessionKeys(
             crypto.kdf(seed2, crypto.ENC_COUNTER), crypto.kdf(seed2, crypto.MAC_COUNTER),
             rnd_ic[-4:] + rnd_ifd[-4:],

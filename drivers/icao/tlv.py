@@ -6,7 +6,7 @@ Tags are kept as integers of their full encoding (0x5F1F, 0x7F61, 0x6D ...), len
 from __future__ import annotations
 
 import dataclasses
-from typing import Iterator
+from collections.abc import Iterator
 
 
 class TlvError(ValueError):
@@ -27,7 +27,7 @@ class Tlv:
             first >>= 8
         return bool(first & 0x20)
 
-    def children(self) -> list["Tlv"]:
+    def children(self) -> list[Tlv]:
         return list(iter_tlv(self.value))
 
 

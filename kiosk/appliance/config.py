@@ -1,8 +1,8 @@
 """Kiosk configuration: defaults in config/kiosk.toml, then the site file, then `KIOSK_...` environment.
 
-Precedence (later wins): shipped defaults (config/kiosk.toml, through kiosk.resources) < site file (`KIOSK_CONFIG` or /etc/dvc-kiosk/kiosk.toml)
-< environment (`KIOSK_PRINTER__DRIVER=escpos`, nested keys joined by a double underscore).
-A bad value stops start-up with `ConfigError`, whose message names the key and what is wrong.
+Precedence (later wins): shipped defaults (config/kiosk.toml, through kiosk.resources) < site file
+(`KIOSK_CONFIG` or /etc/dvc-kiosk/kiosk.toml) < environment (`KIOSK_PRINTER__DRIVER=escpos`, nested keys joined
+by a double underscore). A bad value stops start-up with `ConfigError`, whose message names the key and what is wrong.
 """
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ class PortalSection(_Section):
     call_deadline: float = Field(20.0, gt=0, le=300)
 
     @model_validator(mode="after")
-    def _no_plain_http_off_this_machine(self) -> "PortalSection":
+    def _no_plain_http_off_this_machine(self) -> PortalSection:
         from kiosk.portal.client import insecure_url_refused
 
         refused = insecure_url_refused(self.url, self.allow_insecure_http)
@@ -79,6 +79,8 @@ class ScannerSection(_Section):
     timeout: float = Field(90.0, gt=1, le=600)
     fake_delay: float = Field(0.15, ge=0, le=10)
     fake_fault: str = ""
+    # The outbox gives scanned pages an invisible OCR text layer (tesseract, vie) before delivery (issue 14).
+    text_layer: bool = True
 
 
 class PrinterSection(_Section):
@@ -122,7 +124,7 @@ class SpeechSection(_Section):
     rate_wpm: int = Field(160, ge=80, le=400)
 
     @model_validator(mode="after")
-    def _wav_dir_named(self) -> "SpeechSection":
+    def _wav_dir_named(self) -> SpeechSection:
         if self.driver == "espeak" and self.output == "wav_dir" and not self.wav_dir:
             raise ValueError("speech.output = 'wav_dir' needs speech.wav_dir")
         return self
@@ -145,9 +147,10 @@ class ChipReaderSection(_Section):
     timeout: float = Field(15.0, gt=0, le=120)  # one chip read (BAC, DG1, DG13, DG2, SOD)
 
     @model_validator(mode="after")
-    def _csca_for_pcsc(self) -> "ChipReaderSection":
+    def _csca_for_pcsc(self) -> ChipReaderSection:
         if self.driver == "pcsc" and not self.csca_bundle:
-            raise ValueError("chip_reader.driver = 'pcsc' needs chip_reader.csca_bundle (no card is trusted without it)")
+            raise ValueError("chip_reader.driver = 'pcsc' needs chip_reader.csca_bundle "
+                             "(no card is trusted without it)")
         return self
 
 
@@ -250,7 +253,9 @@ def load(path: Path | str | None = None, **overrides: Any) -> Settings:
         data = _deep_merge(data, overrides)
     if not ignore_remote:
         from kiosk.appliance import remote_config
-        data_dir = data.get("kiosk", {}).get("data_dir", KioskSection.model_fields["data_dir"].default)
+        # the data folder as the settings will have it: the environment wins there too
+        data_dir = next((v for k, v in os.environ.items() if k.upper() == "KIOSK_KIOSK__DATA_DIR" and v), None) \
+            or data.get("kiosk", {}).get("data_dir", KioskSection.model_fields["data_dir"].default)
         _, pushed = remote_config.read_overlay(data_dir)
         if pushed:
             data = _deep_merge(data, pushed)

@@ -27,7 +27,8 @@ import shutil
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
+from collections.abc import Callable
 
 from drivers.base import DeviceError, DeviceStatus, Health, NoDocuments, ScanSettings, ScanSource
 from kiosk.appliance.logs import redact
@@ -42,13 +43,15 @@ WARNING: Severity = "warning"
 FAILED: Severity = "failed"
 
 #: The order checks are reported in (tables, JSON).
-CHECK_NAMES = ("scanner", "printer", "code_reader", "portal", "clock", "outbox", "disk", "speech", "keypad")
+CHECK_NAMES = ("scanner", "printer", "code_reader", "portal", "clock", "outbox", "disk", "speech", "keypad",
+               "chip_reader")
 #: Devices without which a citizen's session cannot finish: one of these failed puts the kiosk out of service.
 SESSION_DEVICES = ("scanner", "printer", "code_reader")
 
 WATCHDOG_GRACE = 1.0  # seconds allowed on top of a device's own timeout before the check gives up on it
 STATUS_TIMEOUT_CAP = 15.0  # a status query never gets longer than this, whatever the device's timeout
 READER_STATUS_TIMEOUT = 5.0
+CHIP_STATUS_TIMEOUT = 8.0  # the NFC reader's status: pcscd's reader list and a card-presence poll (each capped)
 LOCAL_CHECK_TIMEOUT = 5.0  # outbox (SQLite) and disk: local, but a wedged disk must not wedge the kiosk
 UNIFORM_STDDEV = 2.0  # a scanned page whose grey levels vary less than this is "all one colour"
 CLOCK_WARNING_SECONDS = 30.0
@@ -101,7 +104,7 @@ Probe = Callable[[_Progress], Outcome]
 
 #: Probes abandoned while still running, by (check name, id of the device or service they talk to). The app
 #: repeats quick checks between sessions; a driver hung for good must not collect one stuck thread per round.
-_ABANDONED: dict[tuple[str, int], "_Running"] = {}
+_ABANDONED: dict[tuple[str, int], _Running] = {}
 _ABANDONED_LOCK = threading.Lock()
 
 
@@ -323,6 +326,25 @@ def _accessibility_probe(services: Any, name: str) -> Probe:
     return probe
 
 
+def _chip_probe(services: Any) -> Probe:
+    """The NFC reader for the chip ID card (issue 11): pcscd answering, the reader plugged in, the CSCA bundle
+    loaded. Never blocks sessions: the chip is one door of four (the clerk can go on with the card's QR)."""
+    device = getattr(services, "chip_reader", None)
+
+    def probe(progress: _Progress) -> Outcome:
+        if device is None:
+            return OK, "no chip reader configured (chip_reader.driver = \"none\"): the chip door is not offered"
+        progress.step = "status query (pcscd, reader, CSCA bundle)"
+        status = device.status()
+        detail = f"{getattr(device, 'driver', '?')}: {_status_text(status)}"
+        if status.health is Health.FAILED:
+            detail += ("; citizens can still log in with VNeID, and a clerk can go on with the ID card's QR. "
+                       "Check that pcscd runs (systemctl status pcscd) and the reader is plugged in")
+        return _SEVERITY_OF[status.health], detail
+
+    return probe
+
+
 # ---------------------------------------------------------------------------------------------- portal
 class _PortalProbe:
     """One health call serves two checks: the portal (reachable, latency) and the clock (its time)."""
@@ -339,8 +361,8 @@ class _PortalProbe:
         latency = time.monotonic() - started
         # The portal read its clock about half-way through the call; compare with the system clock (what
         # NTP sets and `services.now` derives from) at that moment.
-        local = dt.datetime.fromtimestamp(before + latency / 2, dt.timezone.utc)
-        portal_time = health.time if health.time.tzinfo else health.time.replace(tzinfo=dt.timezone.utc)
+        local = dt.datetime.fromtimestamp(before + latency / 2, dt.UTC)
+        portal_time = health.time if health.time.tzinfo else health.time.replace(tzinfo=dt.UTC)
         self.skew = (portal_time - local).total_seconds()
         version = f", version {health.version}" if health.version else ""
         detail = f"{self.services.config.portal.url} answered {health.status!r} in {latency * 1000:.0f} ms{version}"
@@ -473,8 +495,12 @@ def run_checks(services: Any, *, scan: bool = True, print_slip: bool = True, rea
     for name in ("speech", "keypad"):
         results[name] = _Running(name, STATUS_TIMEOUT_CAP, _accessibility_probe(services, name),
                                  getattr(services, name, None), report).result()
+    results["chip_reader"] = _Running("chip_reader", CHIP_STATUS_TIMEOUT + WATCHDOG_GRACE, _chip_probe(services),
+                                      getattr(services, "chip_reader", None), report).result()
     for name in simulated_devices(services.config):
         results[name] = _simulated(results[name])
+    if getattr(getattr(services, "chip_reader", None), "driver", "") == "fake":
+        results["chip_reader"] = _simulated(results["chip_reader"])
     for name, running in background.items():
         results[name] = running.result()
     results["portal"] = _insecure_portal(services, _with_portal_note(results["portal"]))
@@ -529,7 +555,7 @@ def _build_devices(settings: Any) -> dict[str, Any]:
             devices[keyword] = registry.build(kind, section)
         except Exception as error:  # noqa: BLE001 - shown as that device's failed check
             devices[keyword] = _Unavailable(kind, error)
-    for kind in ("speech", "keypad"):  # issue 12
+    for kind in ("speech", "keypad", "chip_reader"):  # issues 12 and 11
         section = getattr(settings, kind, None)
         if section is None:
             continue

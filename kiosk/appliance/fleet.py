@@ -21,12 +21,13 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 from pydantic import ValidationError
 
 from kiosk import __version__
-from kiosk.portal.client import DeviceHealthReport, Heartbeat, KioskCredentials, PortalError
+from kiosk.portal.client import DeviceHealthReport, Heartbeat, KioskCredentials, PortalError, SettingsReport
 
 log = logging.getLogger("kiosk.appliance.fleet")
 
@@ -171,7 +172,7 @@ class FleetMonitor:
 
     def outbox_figures(self) -> tuple[int, float | None]:
         """(pending dossiers, age in seconds of the oldest); (0, None) when the outbox cannot be read."""
-        outbox = getattr(self.services, "outbox", None)
+        outbox: Any = getattr(self.services, "outbox", None)
         try:
             return int(outbox.depth()), outbox.oldest_pending_age()
         except Exception as e:  # noqa: BLE001
@@ -181,6 +182,16 @@ class FleetMonitor:
     def uptime(self) -> float:
         return max(0.0, self._clock() - self._started)
 
+    def settings_report(self) -> SettingsReport:
+        """Which pushed settings run, and a pushed version rolled back after a failed start (never raises)."""
+        from kiosk.appliance import remote_config
+
+        try:
+            return SettingsReport(**remote_config.status(self.services.config.kiosk.data_dir))
+        except Exception as e:  # noqa: BLE001
+            log.warning("fleet: cannot read the settings status: %s", type(e).__name__)
+            return SettingsReport()
+
     def heartbeat(self) -> Heartbeat:
         depth, oldest = self.outbox_figures()
         try:
@@ -188,12 +199,12 @@ class FleetMonitor:
         except Exception:  # noqa: BLE001
             in_service = False
         return Heartbeat(
-            sent_at=dt.datetime.now(dt.timezone.utc), app_version=self.version, uptime_seconds=round(self.uptime(), 1),
+            sent_at=dt.datetime.now(dt.UTC), app_version=self.version, uptime_seconds=round(self.uptime(), 1),
             in_service=in_service, devices=self.devices(), outbox_depth=depth,
             outbox_oldest_seconds=None if oldest is None else round(oldest, 1),
             sessions_total=self.metrics.sessions_total,
             dossiers_submitted_total=self.metrics.dossiers_submitted_total,
-            last_error_kind=self.metrics.last_error_kind)
+            last_error_kind=self.metrics.last_error_kind, settings=self.settings_report())
 
     # prometheus_client custom collector protocol: called on every scrape.
     def collect(self) -> Iterator[Any]:
@@ -283,9 +294,9 @@ class HeartbeatSender:
     def _pull_config(self, version: int, kiosk_token: str) -> None:
         """The portal holds newer settings for this kiosk: fetch, check and keep them (never raises)."""
         from kiosk.appliance import remote_config
-        if self.data_dir is None or not isinstance(version, int) or version <= remote_config.read_overlay(
-                self.data_dir)[0]:
-            return
+        if self.data_dir is None or not isinstance(version, int) or version <= remote_config.known_version(
+                self.data_dir):
+            return  # nothing newer (a version rolled back after a failed start is never fetched again)
         try:
             pushed = self._portal.kiosk_config(kiosk_token=kiosk_token)
             if remote_config.apply(self.data_dir, pushed.version, pushed.settings):

@@ -104,7 +104,8 @@ class Guide:
         field_err = ""
         if s.state is State.FORM and d.procedure is not None and 0 <= d.form_index < len(d.procedure.form):
             field_err = d.form_errors.get(d.procedure.form[d.form_index].id, "")
-        comp = (d.current_component, len(s.component.pages) if s.component else 0, bool(s.component and s.component.blank))
+        comp = (d.current_component, len(s.component.pages) if s.component else 0,
+                bool(s.component and s.component.blank))
         return (s.state, s.epoch, d.form_index, field_err, err, comp, bool(d.busy), d.otp is not None,
                 d.receipt_printed, d.ticket is not None, d.print_error is not None, d.speech_mode,
                 d.status_view is not None)
@@ -214,7 +215,7 @@ class Guide:
         value = d.form_values.get(field.id, "")
         if value:
             lines.append(_priv(f"Câu trả lời hiện có: {value}."))
-            lines.append(_pub(f"Bấm phím thăng để giữ câu trả lời này, hoặc nhập câu trả lời mới."))
+            lines.append(_pub("Bấm phím thăng để giữ câu trả lời này, hoặc nhập câu trả lời mới."))
         if field.type == "choice":
             lines += [_pub(f"Phím số {n}: {c}.") for n, c in enumerate(field.choices, 1)]
         elif field.type == "yesno":
@@ -319,5 +320,6 @@ class Guide:
     def _ticket_text(ticket) -> str:
         text = f"Số thứ tự của bạn là {ticket.number}."
         if ticket.counter:
-            text += f" Mời đến {ticket.counter}." if not ticket.counter.isdigit() else f" Mời đến quầy số {ticket.counter}."
+            text += (f" Mời đến {ticket.counter}." if not ticket.counter.isdigit()
+                     else f" Mời đến quầy số {ticket.counter}.")
         return text

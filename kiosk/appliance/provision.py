@@ -7,16 +7,23 @@ Steps, each reported as done / unchanged / skipped / failed:
    technician PIN hash), validated with kiosk.appliance.config before it replaces the old file; mode 0640, group kiosk.
 3. credentials  /etc/dvc-kiosk/credentials.json from the portal for a one-time enrolment code; mode 0600, owned
    by the kiosk user. Existing credentials for the same kiosk id are kept: re-running never re-enrols.
+   Then the seal (issue 14): a key pair made here (seal-key.pem, mode 0600, kiosk user) and a certificate
+   signing request, which the portal's CA answers with seal-cert.pem (the kiosk's certificate + the CA's);
+   a kiosk enrolled before sealing gets them on its next run.
 4. units        systemd units, the cage session script, udev rules, a drop-in naming this install's `kiosk`;
    enabled for graphical.target (the boot target).
-5. self-test    kiosk.appliance.doctor's quick checks (no paper moves).
+5. outbox key   the outbox master key sealed with `systemd-creds encrypt` (TPM2 where there is one) in
+   /etc/credstore.encrypted/ and the unit drop-in that loads it (`LoadCredentialEncrypted=`); skipped, with the
+   key left in outbox.key beside the data, where systemd-creds is missing or under --root.
+6. self-test    kiosk.appliance.doctor's quick checks (no paper moves).
 
 Answers come, later winning: repo defaults < the existing site file < `--from-file` (a kiosk.toml plus an
 optional [provision] table: enrolment_code, technician_pin, kiosk_user) < flags (`--kiosk-id`, ...,
 `--set section.key=value`). Interactive by default: each value is asked with the current one as the default.
 `--non-interactive` never reads stdin (mass roll-out) and fails, naming them, when required answers are
-missing (left to the repo defaults they would be the demo's: KIOSK-DEMO-01, a loopback portal, fake drivers). `--root DIR` writes everything under DIR and runs no
-system command except offline `systemctl --root` (tests, image building).
+missing (left to the repo defaults they would be the demo's: KIOSK-DEMO-01, a loopback portal, fake drivers).
+`--root DIR` writes everything under DIR and runs no system command except offline `systemctl --root` (tests,
+image building).
 
 Exit status: 0 nothing failed, 1 a step failed, 2 the answers are invalid.
 """
@@ -34,7 +41,8 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
-from typing import Any, Callable, Iterable, TextIO
+from typing import Any, TextIO
+from collections.abc import Callable, Iterable
 
 log = logging.getLogger("kiosk.appliance.provision")
 
@@ -92,7 +100,8 @@ def _printer(connection: str | None = None) -> Callable[[dict[str, dict[str, Any
 
 QUESTIONS: tuple[Question, ...] = (
     Question("kiosk", "id", "Kiosk id (as registered on the portal, e.g. KIOSK-HN-0042)", "--kiosk-id"),
-    Question("kiosk", "centre_name", "One-stop centre name (shown at the top of the screen, in Vietnamese)", "--centre-name"),
+    Question("kiosk", "centre_name", "One-stop centre name (shown at the top of the screen, in Vietnamese)",
+             "--centre-name"),
     Question("kiosk", "commune", "Commune / ward (xã / phường)", "--commune"),
     Question("kiosk", "agency_code", "Agency code on the public-service portal", "--agency-code"),
     Question("kiosk", "orientation", "Screen orientation (landscape/portrait)", "--orientation", required=False),
@@ -107,7 +116,8 @@ QUESTIONS: tuple[Question, ...] = (
              _printer(), required=False),
     Question("printer", "host", "Printer IP address", "--printer-host", _printer("network")),
     Question("printer", "port", "Printer TCP port", "--printer-port", _printer("network"), required=False),
-    Question("printer", "serial_device", "Printer serial device (e.g. /dev/ttyUSB0)", "--printer-serial", _printer("serial")),
+    Question("printer", "serial_device", "Printer serial device (e.g. /dev/ttyUSB0)", "--printer-serial",
+             _printer("serial")),
     Question("printer", "usb_vendor", "Printer USB vendor id (decimal or 0x..., as lsusb shows)", "", _printer("usb")),
     Question("printer", "usb_product", "Printer USB product id", "", _printer("usb")),
     Question("printer", "cups_queue", "Printer CUPS queue (raw)", "--printer-queue", _printer("cups")),
@@ -209,16 +219,17 @@ def _flag_values(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
 
 
 def _validate(site: dict[str, dict[str, Any]], where: str = "") -> dict[str, dict[str, Any]]:
-    """Check `site` with kiosk.appliance.config exactly as the kiosk will load it; returns the values typed as the config
-    types them (so "576" from a flag is written as the integer 576)."""
+    """Check `site` with kiosk.appliance.config exactly as the kiosk will load it; returns the values typed as the
+    config types them (so "576" from a flag is written as the integer 576)."""
     from kiosk.appliance import config
     defaults = _read_toml(config.defaults_file())
     try:
         settings = config.Settings(**_merge(defaults, site))
     except Exception as e:  # pydantic ValidationError
-        errors = getattr(e, "errors", lambda: [])()
+        errors: list[dict[str, Any]] = getattr(e, "errors", lambda: [])()
         lines = [f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in errors] or [f"  {e}"]
-        raise ProvisionError("invalid site settings" + (f" ({where})" if where else "") + ":\n" + "\n".join(lines))
+        raise ProvisionError("invalid site settings" + (f" ({where})" if where else "") + ":\n"
+                             + "\n".join(lines)) from e
     typed: dict[str, dict[str, Any]] = {}
     for section, values in site.items():
         model = getattr(settings, section, None)
@@ -269,7 +280,7 @@ def _field_check(q: Question) -> Callable[[str], str | None]:
         try:
             model(**{q.key: value})
         except Exception as e:  # pydantic ValidationError
-            errors = getattr(e, "errors", lambda: [])()
+            errors: list[dict[str, Any]] = getattr(e, "errors", lambda: [])()
             return errors[0]["msg"] if errors else str(e)
         return None
 
@@ -443,7 +454,8 @@ def render_site_config(site: dict[str, dict[str, Any]]) -> bytes:
     import tomli_w
 
     header = ("# DVC Kiosk site configuration, written by `kiosk provision`.\n"
-              "# Re-running it keeps every value here unless told otherwise; edit with care and run `kiosk doctor`.\n\n")
+              "# Re-running it keeps every value here unless told otherwise; "
+              "edit with care and run `kiosk doctor`.\n\n")
     rank = {name: i for i, name in enumerate(("kiosk", "portal", "printer", "scanner", "code_reader"))}
     ordered = {section: dict(sorted(site[section].items()))
                for section in sorted(site, key=lambda name: (rank.get(name, len(rank)), name))}
@@ -535,33 +547,87 @@ ENROLMENT_MESSAGES = {
 }
 
 
+def _portal_client(plan: Plan) -> Any:
+    from kiosk.portal.client import PortalClient
+
+    portal = plan.site["portal"]
+    return PortalClient(portal["url"], kiosk_id=plan.site["kiosk"]["id"], ca_file=portal.get("ca_file") or None,
+                        connect_timeout=float(portal.get("connect_timeout", 3.0)),
+                        read_timeout=float(portal.get("read_timeout", 15.0)))
+
+
+def _seal_ready(plan: Plan) -> bool:
+    """The seal key and a certificate for it naming this kiosk id are in place."""
+    from kiosk.outbox import seal
+
+    folder = plan.path(CREDENTIALS_FILE).parent
+    try:
+        key = seal.load_key(folder / seal.KEY_FILE)  # the same reader the outbox uses
+        cert = seal.read_certificates(folder / seal.CERT_FILE)[0]
+    except (OSError, seal.SealError, IndexError):
+        return False
+    return seal.certificate_matches(key, cert) and seal.certificate_kiosk_id(cert) == plan.site["kiosk"]["id"]
+
+
+def _enrol_seal(plan: Plan, credentials: Any, ids: tuple[int, int] | None) -> str:
+    """Issue 14: the kiosk's seal key (made here, mode 0600, reused when a run was cut short) and its certificate
+    from the portal's CA, beside credentials.json. Returns "" when done, else why it failed."""
+    from kiosk.outbox import seal
+    from kiosk.portal.client import PortalError
+
+    try:
+        with _portal_client(plan) as client:
+            enrol_seal(client, credentials.kiosk_token, plan.path(CREDENTIALS_FILE).parent, owner=ids)
+    except (PortalError, seal.SealError) as e:
+        return f"{e.code}: the portal did not certify the seal key; re-run `kiosk provision` when it is reachable"
+    return ""
+
+
+def enrol_seal(client: Any, kiosk_token: str, folder: Path, *, owner: tuple[int, int] | None = None) -> None:
+    """Make (or reuse) the seal key in `folder`, send its CSR with `client` (a PortalClient for this kiosk id) and
+    save the certificate the portal's CA answers. Raises PortalError / SealError."""
+    from kiosk.outbox import seal
+
+    key = seal.load_or_create_key(folder / seal.KEY_FILE, owner=owner)
+    answer = client.seal_certificate(seal.make_csr(key, client.kiosk_id).decode(), kiosk_token=kiosk_token)
+    seal.save_certificate(folder / seal.CERT_FILE, answer.certificate_pem, key, client.kiosk_id, owner=owner)
+
+
 def step_credentials(plan: Plan) -> StepResult:
     from kiosk.appliance.fleet import save_credentials
-    from kiosk.portal.client import PortalClient, PortalError
+    from kiosk.outbox import seal
+    from kiosk.portal.client import PortalError
 
     target = plan.path(CREDENTIALS_FILE)
     ids = _kiosk_ids(plan)
-    if _current_credentials(plan) is not None:
+    credentials = _current_credentials(plan)
+    if credentials is not None:
         if os.stat(target).st_mode & 0o077:
             os.chmod(target, 0o600)
         if ids and (os.stat(target).st_uid, os.stat(target).st_gid) != ids:
             os.chown(target, *ids)
-        return StepResult("credentials", "unchanged", f"kept {target}")
+        if _seal_ready(plan):
+            return StepResult("credentials", "unchanged", f"kept {target} and the seal certificate")
+        failed = _enrol_seal(plan, credentials, ids)  # enrolled before kiosks sealed their dossiers
+        if failed:
+            return StepResult("credentials", "failed", f"kept {target}; seal: {failed}")
+        return StepResult("credentials", "done", f"kept {target}; seal certificate {seal.CERT_FILE} issued")
     if not plan.enrolment_code:
         return StepResult("credentials", "failed",
                           "no portal credentials for this kiosk id and no enrolment code: pass --enrolment-code "
                           "(or [provision] enrolment_code) from the portal admin")
-    portal = plan.site["portal"]
     try:
-        with PortalClient(portal["url"], kiosk_id=plan.site["kiosk"]["id"], ca_file=portal.get("ca_file") or None,
-                          connect_timeout=float(portal.get("connect_timeout", 3.0)),
-                          read_timeout=float(portal.get("read_timeout", 15.0))) as client:
+        with _portal_client(plan) as client:
             credentials = client.register_kiosk(plan.enrolment_code)
     except PortalError as e:
         advice = ENROLMENT_MESSAGES.get(e.code, "check the portal URL, the network and the CA file")
         return StepResult("credentials", "failed", f"{e.code}: {advice}")
     save_credentials(target, credentials, owner=ids)
-    return StepResult("credentials", "done", f"{target} (mode 0600)")
+    failed = _enrol_seal(plan, credentials, ids)
+    if failed:
+        return StepResult("credentials", "failed", f"{target} (mode 0600); seal: {failed}")
+    return StepResult("credentials", "done", f"{target} (mode 0600), seal key {seal.KEY_FILE} (mode 0600) and "
+                                             "its certificate")
 
 
 def _dropin(plan: Plan) -> bytes:
@@ -578,14 +644,14 @@ def installed_files(plan: Plan) -> list[tuple[Path, bytes, int]]:
         (UNIT_DIR / MAIN_UNIT, (source / MAIN_UNIT).read_bytes(), 0o644),
         (UNIT_DIR / SANDBOX_UNIT, (source / SANDBOX_UNIT).read_bytes(), 0o644),
         (SESSION_SCRIPT, (source / "dvc-kiosk-session").read_bytes(), 0o755),
-        (UDEV_DIR / UDEV_RULES, (source / UDEV_RULES).read_bytes().replace(b'"dvc-kiosk"', f'"{plan.kiosk_user}"'.encode()),
-         0o644),
+        (UDEV_DIR / UDEV_RULES,
+         (source / UDEV_RULES).read_bytes().replace(b'"dvc-kiosk"', f'"{plan.kiosk_user}"'.encode()), 0o644),
     ]
     for unit in (MAIN_UNIT, SANDBOX_UNIT):
         files.append((UNIT_DIR / f"{unit}.d" / "10-provision.conf", _dropin(plan), 0o644))
     if plan.kiosk_user != KIOSK_USER:
-        unit = files[0][1].replace(f"User={KIOSK_USER}".encode(), f"User={plan.kiosk_user}".encode())
-        files[0] = (files[0][0], unit.replace(f"Group={KIOSK_USER}".encode(), f"Group={plan.kiosk_user}".encode()),
+        main_unit = files[0][1].replace(f"User={KIOSK_USER}".encode(), f"User={plan.kiosk_user}".encode())
+        files[0] = (files[0][0], main_unit.replace(f"Group={KIOSK_USER}".encode(), f"Group={plan.kiosk_user}".encode()),
                     0o644)
     return files
 
@@ -628,6 +694,36 @@ def step_units(plan: Plan) -> StepResult:
     return StepResult("units", "done" if changed else "unchanged", ", ".join(changed) or "all up to date")
 
 
+def step_outbox_key(plan: Plan) -> StepResult:
+    """The outbox master key off the data disk: sealed with systemd-creds (TPM2 where there is one) and handed
+    to the kiosk by the drop-in systemd/dvc-kiosk-outbox-key.conf. Without systemd-creds, or under --root (a
+    credential must be sealed on the machine that will open it), the key stays in outbox.key beside the data."""
+    from kiosk.appliance import outbox_key
+
+    credential = plan.path(outbox_key.CREDENTIAL_FILE)
+    dropin = UNIT_DIR / f"{MAIN_UNIT}.d" / outbox_key.DROPIN_NAME
+    sealed = ""
+    if not credential.exists():
+        if not plan.real_system:
+            return StepResult("outbox key", "skipped", "under --root: seal it on the kiosk itself (`kiosk provision`"
+                              " there); until then the master key is outbox.key beside the data")
+        try:
+            outbox_key.seal(credential)
+        except outbox_key.SealFailed as e:
+            return StepResult("outbox key", "skipped", f"{e.detail}; the master key stays in outbox.key beside the "
+                              "data (kiosk doctor warns)")
+        sealed = f"sealed {outbox_key.CREDENTIAL_FILE}"
+    written = _write_if_changed(plan.path(dropin), (_systemd_source_dir() / outbox_key.SHIPPED_DROPIN).read_bytes(),
+                                0o644)
+    if written and plan.real_system:
+        ok, out = _run(["systemctl", "daemon-reload"])
+        if not ok:
+            return StepResult("outbox key", "failed", f"systemctl daemon-reload: {out}")
+    changes = [c for c in (sealed, f"{dropin.parent.name}/{dropin.name}" if written else "") if c]
+    return StepResult("outbox key", "done" if changes else "unchanged",
+                      ", ".join(changes) or f"credential {outbox_key.CREDENTIAL_FILE} in use")
+
+
 def step_self_test(plan: Plan) -> StepResult:
     if not plan.self_test:
         return StepResult("self-test", "skipped", "--no-self-test")
@@ -658,7 +754,7 @@ def step_self_test(plan: Plan) -> StepResult:
             pass
     failed = [c for c in checks if not getattr(c, "ok", False)]
     summary = ", ".join(f"{getattr(c, 'name', '?')}: {getattr(c, 'severity', '')}" for c in checks)
-    simulated = getattr(doctor, "simulated_devices", lambda _: [])(settings)
+    simulated: list[str] = getattr(doctor, "simulated_devices", lambda _: [])(settings)
     if simulated:
         log.warning("provision: SIMULATED devices (driver \"fake\"): %s; this kiosk cannot serve citizens with "
                     "them", ", ".join(simulated))
@@ -670,7 +766,7 @@ def step_self_test(plan: Plan) -> StepResult:
 
 
 STEPS: tuple[Callable[[Plan], StepResult], ...] = (step_kiosk_user, step_site_config, step_credentials, step_units,
-                                                  step_self_test)
+                                                  step_outbox_key, step_self_test)
 
 
 def provision(plan: Plan) -> list[StepResult]:
@@ -695,5 +791,5 @@ def format_results(results: Iterable[StepResult]) -> str:
     return "\n".join(f"{r[0]:<{width[0]}}  {r[1]:<{width[1]}}  {r[2]}" for r in rows)
 
 
-__all__ = ["build_plan", "missing_answers", "provision", "Plan", "StepResult", "ProvisionError",
+__all__ = ["build_plan", "missing_answers", "provision", "enrol_seal", "Plan", "StepResult", "ProvisionError",
            "QUESTIONS", "render_site_config", "installed_files", "useradd_command"]

@@ -9,7 +9,8 @@ systemd restarts the kiosk.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from kiosk.appliance import fleet, watchdog
 from kiosk.appliance.monitor import HealthMonitor
@@ -23,6 +24,38 @@ log = logging.getLogger(__name__)
 EXIT_RESTART = 75
 #: How often the restart policy looks for pushed settings (they wait for the kiosk to be idle).
 RESTART_CHECK_SECONDS = 5.0
+
+
+def start_services(load: Callable[..., Any] | None = None, build: Callable[[Any], Any] | None = None) -> Any:
+    """Load the settings and build the services (the devices open here). When that fails while settings pushed
+    by the portal are in use that never started before, go back to the last known good settings
+    (kiosk.appliance.remote_config.fall_back: the heartbeat reports it, the failed version is never fetched
+    again) and try once more; a second failure is raised, and systemd's start limit stops the unit instead of
+    a restart loop. A start that succeeds makes the settings in use the last known good ones.
+
+    `load` is kiosk.appliance.config.load or one taking the same keywords; `build` kiosk.appliance.services.build."""
+    from kiosk.appliance import config, remote_config
+    from kiosk.appliance import services as services_mod
+
+    load = load or config.load
+    build = build or services_mod.build
+    try:
+        settings = load()
+        svc = build(settings)
+    except Exception as e:  # noqa: BLE001 - any failure to start with pushed settings is a reason to fall back
+        reason = str(getattr(e, "code", "") or type(e).__name__)
+        try:
+            data_dir = load(_ignore_remote=True).kiosk.data_dir
+        except Exception:  # noqa: BLE001 - the site file itself is broken: nothing pushed to undo
+            raise e from None
+        if not remote_config.fall_back(data_dir, reason):
+            raise
+        log.error("the kiosk did not start with the settings pushed by the portal (%s); starting with the last "
+                  "known good settings", reason)
+        settings = load()
+        svc = build(settings)
+    remote_config.mark_good(settings.kiosk.data_dir)
+    return svc
 
 
 class Appliance:

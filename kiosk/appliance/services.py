@@ -5,7 +5,8 @@ import dataclasses
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from drivers import registry
 from drivers.base import CodeReader, Printer, Scanner
@@ -53,8 +54,30 @@ class Services:
             log.exception("closing the outbox failed")
 
 
-def build(settings: Settings, *, data_dir: Path | None = None, **devices: Any) -> Services:
-    """Build the services. Devices given as keywords (scanner=, printer=, reader=) replace configured ones."""
+def outbox_preparer(settings: Settings) -> Any:
+    """What the outbox does to a dossier's PDFs before delivery (issue 14): the OCR text layer on scans when
+    `scanner.text_layer`, and the kiosk's seal once enrolment gave it a certificate (beside credentials.json)."""
+    from kiosk.appliance.fleet import credentials_path
+    from kiosk.outbox.prepare import Preparer
+    from kiosk.outbox.seal import Sealer, SealError
+
+    sealer: Sealer | SealError | None
+    try:
+        sealer = Sealer.from_folder(credentials_path(settings).parent)
+    except SealError as e:  # the outbox then holds dossiers back (seal_*): doctor and the logs tell the technician
+        log.error("the kiosk's seal key or certificate is unusable: %s", e.code)
+        sealer = e
+    if sealer is None:
+        log.info("no seal certificate beside the portal credentials: dossiers go unsealed (run `kiosk provision`)")
+    if sealer is None and not settings.scanner.text_layer:
+        return None
+    return Preparer(sealer, ocr=settings.scanner.text_layer)
+
+
+def build(settings: Settings, *, data_dir: Path | None = None, sandbox: Any = None, **devices: Any) -> Services:
+    """Build the services. Devices given as keywords (scanner=, printer=, reader=) replace configured ones.
+    `sandbox` (the composition root's kiosk.sandbox.testing.SandboxTestClient, demo and `kiosk simulate` only)
+    gives the simulator the phone's side: the one-time code's text message and the VNeID app's "approve"."""
     from kiosk.domain.appointment import HolidayCalendar
     from kiosk.domain.catalog import CatalogStore
     from kiosk.outbox.store import Outbox
@@ -66,6 +89,7 @@ def build(settings: Settings, *, data_dir: Path | None = None, **devices: Any) -
     store = CatalogStore(data_dir, settings.catalog.path)
     scanner = devices.get("scanner") or registry.build_scanner(settings.scanner)
     reader = devices.get("reader") or registry.build_reader(settings.code_reader)
+    chip_reader = devices.get("chip_reader") or registry.build_chip_reader(settings.chip_reader)
     return Services(
         config=settings,
         catalog=store.current(),
@@ -73,11 +97,13 @@ def build(settings: Settings, *, data_dir: Path | None = None, **devices: Any) -
         scanner=scanner,
         printer=devices.get("printer") or registry.build_printer(settings.printer),
         reader=reader,
-        outbox=Outbox(data_dir),
+        outbox=Outbox(data_dir, preparer=outbox_preparer(settings)),
         holidays=HolidayCalendar.from_file(settings.holidays.path),
         catalog_store=store,
-        simulator=registry.simulator(reader=reader, scanner=scanner),
+        simulator=registry.simulator(reader=reader, scanner=scanner, chip_reader=chip_reader,
+                                     text_message=getattr(sandbox, "otp_code", None),
+                                     approve_login=getattr(sandbox, "approve_login", None)),
         speech=devices.get("speech") or registry.build_speech(settings.speech),
         keypad=devices.get("keypad") or registry.build_keypad(settings.keypad),
-        chip_reader=devices.get("chip_reader") or registry.build_chip_reader(settings.chip_reader),
+        chip_reader=chip_reader,
     )

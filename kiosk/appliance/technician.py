@@ -26,7 +26,7 @@ import threading
 import time
 import unicodedata
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 log = logging.getLogger("kiosk.appliance.technician")
 
@@ -214,7 +214,8 @@ def read_pin_from(stream, *, prompt: str = "") -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m kiosk.appliance.technician hash`: read a PIN on stdin, print its hash for kiosk.technician_pin_hash."""
+    """`python -m kiosk.appliance.technician hash`: read a PIN on stdin, print its hash for
+    kiosk.technician_pin_hash."""
     args = sys.argv[1:] if argv is None else argv
     if args != ["hash"]:
         print("usage: python -m kiosk.appliance.technician hash   (reads the PIN from stdin)", file=sys.stderr)

@@ -15,7 +15,7 @@ import argparse
 import os
 import sys
 from types import ModuleType
-from typing import Sequence
+from collections.abc import Sequence
 
 
 #: The commands screens.main adds (kiosk/ cannot import them).

@@ -5,16 +5,22 @@ import argparse
 import json
 import sys
 import time
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 
-def open_configured(args: argparse.Namespace, command: str) -> tuple[Any, Any] | None:
-    """(the configured outbox, the settings), or None after telling the technician why it cannot be opened."""
+def open_configured(args: argparse.Namespace, command: str, *, delivering: bool = False) -> tuple[Any, Any] | None:
+    """(the configured outbox, the settings), or None after telling the technician why it cannot be opened.
+    `delivering`: with the kiosk's preparation step (OCR text layer, seal), as the kiosk itself delivers."""
     from kiosk.appliance import config
     from kiosk.outbox.store import Outbox, OutboxError
 
     settings = config.load()
     try:
+        if delivering:
+            from kiosk.appliance.services import outbox_preparer
+
+            return Outbox(settings.kiosk.data_dir, preparer=outbox_preparer(settings)), settings
         return Outbox(settings.kiosk.data_dir), settings
     except (OutboxError, PermissionError) as e:
         code = getattr(e, "code", "permission_denied")

@@ -17,7 +17,7 @@ def run(args: argparse.Namespace) -> int:
     from kiosk.outbox.store import DELIVERED
     from kiosk.portal.client import PortalClient, PortalError
 
-    opened = open_configured(args, "retry")
+    opened = open_configured(args, "retry", delivering=True)
     if opened is None:
         return 2
     outbox, settings = opened

@@ -21,7 +21,8 @@ def run(args: argparse.Namespace) -> int:
 
     from kiosk.domain.pages import DEFAULT_DPI, PagesError, _dpi_of, _pack
 
-    images, dpis = [], []
+    images: list[Image.Image] = []
+    dpis: list[int] = []
     for path in args.pages:
         try:
             img = Image.open(path)
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     args.output.write_bytes(doc.pdf)
     print(f"{'page':>4} {'KB':>7} {'blank':>5} {'skew°':>6} {'method':<16} size mm", file=sys.stderr)
-    for r, path in zip(doc.report, args.pages):
+    for r, path in zip(doc.report, args.pages, strict=True):
         print(f"{r.index:>4} {r.size_bytes / 1000:>7.1f} {'yes' if r.blank else 'no':>5} {r.skew_deg:>6.2f} "
               f"{r.method:<16} {r.width_mm:.0f}x{r.height_mm:.0f}  {path.name}"
               + ("  (blank? the kiosk asks the citizen before dropping it)" if r.blank else ""), file=sys.stderr)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 from types import ModuleType
-from typing import Sequence
+from collections.abc import Sequence
 
 from kiosk import __version__
 from kiosk.cli import (appointment, catalog_list, catalog_search, doctor, outbox_list, outbox_purge_delivered,

@@ -24,6 +24,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from kiosk.sandbox import NEEDS_EXTRA, missing_library
+
+    if (missing := missing_library()) is not None:
+        print(f"kiosk sandbox: {missing} is not installed; {NEEDS_EXTRA}", file=sys.stderr)
+        return 2
     import uvicorn
 
     from kiosk.sandbox.app import create_app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import Any
 
 NAME = "status"
 HELP = "the portal's view of one dossier"
@@ -37,7 +38,8 @@ def _table(view) -> str:
 def run(args: argparse.Namespace) -> int:
     from kiosk.portal.client import STATUS_LABELS, PortalClient, PortalError, lookup_dossier
 
-    portal_url, kiosk_id, timeouts, ca_file = args.portal, "kiosk-cli", {}, None
+    timeouts: dict[str, Any] = {}
+    portal_url, kiosk_id, ca_file = args.portal, "kiosk-cli", None
     if not portal_url:
         from kiosk.appliance.config import load
 

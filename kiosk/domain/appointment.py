@@ -9,14 +9,12 @@ the Labour Code 2019 with the Vietnamese lunar calendar, and the result says so.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
-import sys
 import tomllib
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import pydantic
 

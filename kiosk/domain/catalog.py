@@ -12,12 +12,12 @@ import logging
 import math
 import os
 import re
-import sys
 import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Callable, Iterable, Literal
+from typing import Annotated, Any, Literal
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
@@ -121,7 +121,8 @@ class FormField(_Model):
     label: Text
     help: ShortText = ""
     required: bool = True
-    choices: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(default_factory=list, max_length=30)
+    choices: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(default_factory=list,
+                                                                                         max_length=30)
     min: float | None = None
     max: float | None = None
     pattern: Annotated[str, StringConstraints(max_length=MAX_PATTERN_CHARS)] | None = None
@@ -144,6 +145,13 @@ class FormField(_Model):
         return self
 
 
+Delivery = Literal["office", "post"]
+
+
+def _at_the_office() -> list[Delivery]:
+    return ["office"]
+
+
 class Procedure(_Model):
     """One administrative procedure (thủ tục hành chính) as the kiosk offers it."""
 
@@ -158,10 +166,12 @@ class Procedure(_Model):
     fees: list[Fee] = Field(default_factory=list, max_length=10)
     documents: list[DocumentComponent] = Field(default_factory=list, max_length=20)
     form: list[FormField] = Field(default_factory=list, max_length=MAX_FORM_FIELDS)
-    result_delivery: list[Literal["office", "post"]] = Field(default_factory=lambda: ["office"], min_length=1)
-    declaration: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")] | None = None  # config/declarations/<id>.json
+    result_delivery: list[Delivery] = Field(default_factory=_at_the_office, min_length=1)
+    # config/declarations/<id>.json
+    declaration: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")] | None = None
     popularity: int = Field(0, ge=0)
-    keywords: list[Annotated[str, StringConstraints(max_length=100)]] = Field(default_factory=list, max_length=50)  # words citizens use that the official name lacks
+    # words citizens use that the official name lacks
+    keywords: list[Annotated[str, StringConstraints(max_length=100)]] = Field(default_factory=list, max_length=50)
     assumed: list[ShortText] = Field(default_factory=list, max_length=20)
     source: Text
 

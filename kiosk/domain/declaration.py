@@ -21,7 +21,8 @@ import hashlib
 import json
 import unicodedata
 from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -220,7 +221,7 @@ def declaration_pdf(plan: Plan, *, created: dt.datetime | None = None) -> bytes:
     from fpdf.output import PDFICCProfile
 
     pdf = FPDF(unit="mm", format="A4", enforce_compliance=DocumentCompliance.PDFA_2B)
-    pdf.set_creation_date(created or dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc))
+    pdf.set_creation_date(created or dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     pdf.set_title(plan.title)
     pdf.set_creator("DVC Kiosk")
     pdf.set_lang("vi-VN")
@@ -263,7 +264,7 @@ def print_image(plan: Plan, width_dots: int = 576) -> Image.Image:
     """A paper copy for the receipt printer: the page scaled to the head width, 1-bit."""
     page = render_page(plan, dpi=200)
     height = round(page.height * width_dots / page.width)
-    return page.resize((width_dots, height), Image.LANCZOS).point(lambda v: 0 if v < 160 else 255, "1")
+    return page.resize((width_dots, height), Image.Resampling.LANCZOS).point(lambda v: 0 if v < 160 else 255, "1")
 
 
 __all__ = ["Run", "Plan", "DeclarationError", "load_template", "layout", "declaration_pdf", "render_page",

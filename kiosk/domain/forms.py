@@ -10,7 +10,8 @@ import datetime as dt
 import re
 import unicodedata
 from functools import lru_cache
-from typing import TYPE_CHECKING, Annotated, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Callable, Mapping
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 from pydantic_core import PydanticCustomError
@@ -263,7 +264,7 @@ def _form_model(form_json: str, today: dt.date) -> type[BaseModel]:
         _internal_name(n): (Annotated[Any, BeforeValidator(_parser(f, today))], Field(default=None, alias=f.id))
         for n, f in enumerate(fields)
     }
-    return create_model(  # type: ignore[call-overload]
+    return create_model(
         "ProcedureForm", __config__=ConfigDict(extra="ignore", validate_default=True), **definitions)
 
 

@@ -17,13 +17,12 @@ import hashlib
 import io
 import logging
 import math
-import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pikepdf
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, TiffImagePlugin
 
 __all__ = ["MESSAGES", "PAGE_BUDGET_BYTES", "PackedDocument", "PageInfo", "PageReport", "PagesError",
            "analyse_page", "deskew", "pack_pages"]
@@ -317,6 +316,7 @@ def _g4(mask: np.ndarray) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="TIFF", compression="group4", strip_size=1 << 30)
     tiff = Image.open(io.BytesIO(buf.getvalue()))
+    assert isinstance(tiff, TiffImagePlugin.TiffImageFile) and tiff.tag_v2 is not None
     offsets, counts = tiff.tag_v2[273], tiff.tag_v2[279]
     if len(offsets) != 1:
         raise PagesError("unreadable_page", "G4 mask was split into strips")
@@ -372,8 +372,8 @@ def _grow(box: tuple[int, int, int, int], small: np.ndarray) -> tuple[int, int, 
     H, W = small.shape
     wx0, wy0, wx1, wy1 = max(0, x - limit), max(0, y - limit), min(W, x + w + limit), min(H, y + h + limit)
     window = small[wy0:wy1, wx0:wx1].astype(np.int16)
-    unlike = (np.abs(window - int(_surround_tone(small, box))) > PHOTO_EDGE_DEPTH).astype(np.uint8)
-    unlike = cv2.morphologyEx(unlike, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0  # no text strokes
+    differs = (np.abs(window - int(_surround_tone(small, box))) > PHOTO_EDGE_DEPTH).astype(np.uint8)
+    unlike = cv2.morphologyEx(differs, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0  # no text strokes
     x0, y0, x1, y1 = x - wx0, y - wy0, x + w - wx0, y + h - wy0
     hh, ww = unlike.shape
     grown = True
@@ -403,13 +403,13 @@ def _solid_regions(small: np.ndarray, paper: float, span: float) -> list[tuple[i
     than a tint could be (PHOTO_SOLID_DARKNESS of the paper-to-ink span). What the mid-tone seeds miss: dark
     photos (a night sky, a black background), low-contrast and faded photos, fine even textures (tiles,
     cloth, sand) whose tones sit within a few grey levels."""
-    covered = (small < paper - 0.12 * span).astype(np.uint8)
+    unlike_paper = (small < paper - 0.12 * span).astype(np.uint8)
     side = max(3, round(PHOTO_SOLID_OPEN_MM / 25.4 * ANALYSIS_DPI))
-    covered = cv2.morphologyEx(covered, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
+    covered = cv2.morphologyEx(unlike_paper, cv2.MORPH_OPEN, np.ones((side, side), np.uint8))
     win = max(3, round(8 / 25.4 * ANALYSIS_DPI) | 1)
-    dense = cv2.boxFilter(covered.astype(np.float32), -1, (win, win)) > 0.55
-    dense = cv2.morphologyEx(dense.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((win, win), np.uint8))
-    _, _, stats, _ = cv2.connectedComponentsWithStats(dense, connectivity=8)
+    dense = (cv2.boxFilter(covered.astype(np.float32), -1, (win, win)) > 0.55).astype(np.uint8)
+    closed = cv2.morphologyEx(dense, cv2.MORPH_CLOSE, np.ones((win, win), np.uint8))
+    _, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     min_side = 12 / 25.4 * ANALYSIS_DPI
     found = []
     for x, y, w, h, area in stats[1:]:
@@ -459,7 +459,7 @@ class _Grid:
     rows: int
 
     @classmethod
-    def of(cls, width: int, height: int, dpi: int) -> "_Grid":
+    def of(cls, width: int, height: int, dpi: int) -> _Grid:
         scale = min(1.0, PHOTO_DPI / dpi)
         return cls(width, height, max(1, round(width * scale)), max(1, round(height * scale)))
 
@@ -477,7 +477,7 @@ def _photo_pixels(arr: np.ndarray, grid: _Grid, cols: tuple[int, int], rows: tup
     if grid.cols == grid.width and grid.rows == grid.height:
         return np.ascontiguousarray(arr[rows[0]:rows[1], cols[0]:cols[1]])
     source = (grid.x_to_scan(cols[0]), grid.y_to_scan(rows[0]), grid.x_to_scan(cols[1]), grid.y_to_scan(rows[1]))
-    tile = Image.fromarray(arr).resize((cols[1] - cols[0], rows[1] - rows[0]), Image.BOX, box=source)
+    tile = Image.fromarray(arr).resize((cols[1] - cols[0], rows[1] - rows[0]), Image.Resampling.BOX, box=source)
     return np.asarray(tile)
 
 
@@ -510,6 +510,7 @@ class _PhotoTile:
             data = _jpeg(self.pixels, quality)
             flag = cv2.IMREAD_GRAYSCALE
             decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+            assert decoded is not None, "OpenCV cannot read back the JPEG it wrote"
             self._tried[quality] = (data, _ssim(self.grey, decoded))
         return self._tried[quality]
 
@@ -587,7 +588,8 @@ def _background(arr: np.ndarray, mask: np.ndarray, boxes: list[tuple[int, int, i
         filled = cv2.boxFilter(values * keep, -1, (9, 9), normalize=False)
     filled = np.where(around > 0.5, filled / np.maximum(around, 1e-6), 255.0)
     small[inked] = np.clip(filled, 0, 255).astype(np.uint8)[inked]
-    near_paper = (small if small.ndim == 2 else cv2.min(cv2.min(small[..., 0], small[..., 1]), small[..., 2])) > paper - 25
+    darkest = small if small.ndim == 2 else cv2.min(cv2.min(small[..., 0], small[..., 1]), small[..., 2])
+    near_paper = darkest > paper - 25
     small[near_paper] = 255  # all channels at once, so a light red stays red
     for x0, y0, x1, y1 in boxes:
         small[math.floor(y0 * scale):math.ceil(y1 * scale), math.floor(x0 * scale):math.ceil(x1 * scale)] = 255
@@ -681,7 +683,7 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
     goal = PHOTO_SSIM_GOAL_TURNED if turned else PHOTO_SSIM_GOAL
     qualities = [tile.lowest_quality_for(goal) for tile in tiles]
     background_bytes = sum(layer.size for layer in layers)
-    photo_bytes = lambda qs: sum(len(tile.encode(q)[0]) for tile, q in zip(tiles, qs))  # noqa: E731
+    photo_bytes = lambda qs: sum(len(tile.encode(q)[0]) for tile, q in zip(tiles, qs, strict=True))  # noqa: E731
     mask_dpi = dpi
     # Over budget: first the photos' goal steps down to PHOTO_SSIM_FLOOR_GOAL; then the text mask is stored at
     # MASK_REDUCED_DPI (still sharp for reading and OCR) and the photos get their goal back; only then do the
@@ -700,14 +702,14 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
         left = budget - structure - background_bytes - (text.size if text else 0)
         if step_dpi != mask_dpi:
             chosen = qualities  # the full goal again, with the room the smaller mask leaves
-        chosen = [min(q, tile.lowest_quality_for(step_goal)) for tile, q in zip(tiles, chosen)]
+        chosen = [min(q, tile.lowest_quality_for(step_goal)) for tile, q in zip(tiles, chosen, strict=True)]
         mask_dpi = step_dpi
         if photo_bytes(chosen) <= left:
             break
     qualities = chosen
     mask_layer = mask_at(mask_dpi)
     pk = 72.0 / PHOTO_DPI if dpi > PHOTO_DPI else k
-    for tile, q in zip(tiles, qualities):
+    for tile, q in zip(tiles, qualities, strict=True):
         data = tile.encode(q)[0]
         box = (tile.cols[0] * pk, tile.rows[0] * pk, (tile.cols[1] - tile.cols[0]) * pk,
                (tile.rows[1] - tile.rows[0]) * pk)
@@ -723,10 +725,11 @@ def _original_jpeg(img: Image.Image) -> bytes | None:
     if img.format != "JPEG" or img.mode not in ("L", "RGB"):
         return None
     try:
-        if getattr(img, "filename", ""):
-            data = Path(img.filename).read_bytes()
-        elif getattr(img, "fp", None) is not None and hasattr(img.fp, "getvalue"):
-            data = img.fp.getvalue()
+        filename, fp = getattr(img, "filename", ""), getattr(img, "fp", None)
+        if filename:
+            data = Path(filename).read_bytes()
+        elif fp is not None and hasattr(fp, "getvalue"):
+            data = fp.getvalue()
         else:
             return None
     except (OSError, ValueError):
@@ -766,7 +769,7 @@ def _pack(images: list[Image.Image], dpis: list[int]) -> PackedDocument:
         raise PagesError("too_many_pages", f"{len(images)} pages")
     pdf = pikepdf.new()
     reports: list[PageReport] = []
-    for index, (source, dpi) in enumerate(zip(images, dpis), start=1):
+    for index, (source, dpi) in enumerate(zip(images, dpis, strict=True), start=1):
         if not 50 <= dpi <= 1200:
             raise PagesError("bad_resolution", f"{dpi} dpi")
         try:

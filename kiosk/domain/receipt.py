@@ -144,7 +144,7 @@ def _extent(f: ImageFont.FreeTypeFont) -> tuple[int, int]:
     ascent, descent = f.getmetrics()
     top = f.getbbox("ẤỀỂỄỖỮ", anchor="ls")[1]
     bottom = f.getbbox("gjpqyỵỹỴ", anchor="ls")[3]
-    return max(ascent, -top), max(descent, bottom)
+    return max(ascent, -int(top)), max(descent, int(bottom))
 
 
 def _split_long(word: str, f: ImageFont.FreeTypeFont, limit: float) -> list[str]:

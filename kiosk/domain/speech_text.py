@@ -10,11 +10,11 @@ What is rewritten (Vietnamese; English follows the same shapes):
 | 21 / 105 / 2026 | hai mươi mốt / một trăm linh năm / hai nghìn không trăm hai mươi sáu | integers below |
 | 1.000.000, 1,5 | một triệu, một phẩy năm | "." groups thousands, "," is the decimal comma |
 | 50.000đ, 50.000 đ, 50.000 VNĐ, 50.000 đồng | năm mươi nghìn đồng | money |
-| 02/12/2026 (also 2-12-2026, 2.12.2026) | ngày hai tháng mười hai năm hai nghìn không trăm hai mươi sáu | dates dd/mm/yyyy; month 4 is "tháng tư" |
+| 02/12/2026 (also 2-12-2026, 2.12.2026) | ngày hai tháng mười hai năm hai nghìn ... | dates dd/mm/yyyy; 4 is "tư" |
 | 12/2026 | tháng mười hai năm hai nghìn ... | month/year |
 | 15:30, 15h30, 15h | mười lăm giờ ba mươi phút, mười lăm giờ | times |
 | 15%, 2,5% | mười lăm phần trăm, hai phẩy năm phần trăm | percentages |
-| 0912 345 678, +84 912 345 678, 1900 1234 | không chín một hai, ba bốn năm, ... | phone numbers digit by digit, a pause per group |
+| 0912 345 678, +84 912 345 678, 1900 1234 | không chín một hai, ba bốn năm, ... | phones: by digit, pause per group |
 | Bước 3/7 | Bước ba trên bảy | n/m that is not a date |
 | H38.01-261202-0001, 1.001193 | hát ba tám chấm không một gạch ngang ... | codes: `spell()` |
 | A012 | a không một hai | queue numbers: spelled like any code (letter name, then each digit) |
@@ -98,8 +98,7 @@ def _vi_triple(n: int, full: bool) -> list[str]:
 def _vi_int(n: int, full: bool = False) -> list[str]:
     if n >= 10**9:
         high, low = divmod(n, 10**9)
-        words = _vi_int(high, full) + ["tỷ"]
-        return words + (_vi_int(low, True) if low else [])
+        return _vi_int(high, full) + ["tỷ"] + (_vi_int(low, True) if low else [])
     words: list[str] = []
     started = full
     for group, scale in ((n // 10**6, "triệu"), (n // 1000 % 1000, "nghìn"), (n % 1000, "")):

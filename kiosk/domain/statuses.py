@@ -52,7 +52,8 @@ def status_lines(code: int | None, *, note: str = "", fee_amount: int | None = N
     if code == 5 and note:
         lines.append("Cần bổ sung: " + note)
     if code == 6 and fee_amount is not None:
-        lines.append(f"Số tiền: {format_vnd(fee_amount)}" + (f" — mã thanh toán: {payment_code}" if payment_code else ""))
+        lines.append(f"Số tiền: {format_vnd(fee_amount)}"
+                     + (f" — mã thanh toán: {payment_code}" if payment_code else ""))
     if code == 9 and result_at:
         lines.append("Nơi nhận kết quả: " + result_at)
     return lines

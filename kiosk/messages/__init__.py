@@ -25,7 +25,7 @@ class UserMessage:
     next_step: str = ASK_STAFF
     kind: str = "error"  # machine name, for logs and tests
 
-    def with_next_step(self, next_step: str) -> "UserMessage":
+    def with_next_step(self, next_step: str) -> UserMessage:
         return dataclasses.replace(self, next_step=next_step)
 
 
@@ -121,7 +121,8 @@ _PORTAL: dict[str, tuple[str, str, str]] = {
                     "Bấm “Gửi mã mới” để nhận mã xác nhận khác."),
     "blob_too_large": ("Giấy tờ quá lớn", "Giấy tờ đã quét quá lớn để gửi.",
                        "Vui lòng báo cán bộ tại quầy để được hỗ trợ."),
-    "idempotency_conflict": ("Hồ sơ bị trùng", "Mã gửi của hồ sơ này đã được dùng cho một hồ sơ khác.", "Vui lòng báo cán bộ tại quầy."),
+    "idempotency_conflict": ("Hồ sơ bị trùng", "Mã gửi của hồ sơ này đã được dùng cho một hồ sơ khác.",
+                             "Vui lòng báo cán bộ tại quầy."),
     "not_confirmed": ("Chưa xác nhận hồ sơ", "Hồ sơ chưa được xác nhận bằng mã một lần.",
                       "Vui lòng nhập lại mã xác nhận."),
 }
@@ -151,7 +152,8 @@ def for_exception(exc: BaseException, *, device_kind: str = "") -> UserMessage:
     if isinstance(exc, InputRejected):
         return UserMessage("Máy không dùng được thông tin này", "Thông tin vừa nhận quá dài hoặc không đúng dạng.",
                            "Vui lòng thử lại, hoặc hỏi cán bộ tại quầy.", kind=exc.code)
-    return UserMessage("Đã có lỗi xảy ra", "Máy gặp lỗi khi xử lý yêu cầu của Ông/Bà. Thông tin Ông/Bà đã nhập vẫn được giữ.",
+    return UserMessage("Đã có lỗi xảy ra",
+                       "Máy gặp lỗi khi xử lý yêu cầu của Ông/Bà. Thông tin Ông/Bà đã nhập vẫn được giữ.",
                        "Bấm “Thử lại”. Nếu vẫn lỗi, vui lòng báo cán bộ tại quầy.", kind="internal")
 
 

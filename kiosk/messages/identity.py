@@ -31,6 +31,9 @@ _BY_CODE: dict[str, tuple[str, str, str]] = {
     # staff sign-in
     "staff_pin_wrong": ("Mã cán bộ hoặc mã PIN chưa đúng", "Máy không nhận ra mã cán bộ hoặc mã PIN vừa nhập.",
                         "Cán bộ vui lòng nhập lại mã cán bộ và mã PIN do trung tâm cấp."),
+    "staff_not_registered": ("Tài khoản VNeID này chưa được đăng ký là cán bộ",
+                             "Máy chỉ nhận VNeID của cán bộ, tình nguyện viên đã được trung tâm đăng ký.",
+                             "Cán bộ vui lòng nhập mã cán bộ và mã PIN do trung tâm cấp."),
     "staff_auth_required": ("Cần cán bộ đăng nhập", "Phiên đăng nhập của cán bộ đã hết.",
                             "Cán bộ vui lòng nhập lại mã cán bộ và mã PIN."),
     # the chip in the ID card

@@ -14,8 +14,10 @@ portal exactly once, whatever happens to the network, the portal or the kiosk.
   those are sent; documents over `part_size` go in resumable parts, so a dropped link costs one part), and
   the dossier is submitted with the local reference as its idempotency key, so a retry after a lost answer
   gets the first receipt back instead of a second dossier.
+- Before its first upload each dossier goes once through the `preparer` given (kiosk.outbox.prepare: OCR text
+  layer on scans, then the kiosk's PAdES seal), in the same write order as saving (see `_prepare_locked`).
 
-Public API: `Outbox(data_dir)` with `enqueue`, `deliver`, `deliver_due`, `has`, `get`, `items`, `depth`,
+Public API: `Outbox(data_dir, preparer=None)` with `enqueue`, `deliver`, `deliver_due`, `has`, `get`, `items`, `depth`,
 `oldest_pending_age`, `retry_now`, `purge_delivered`, `reference_for`, `close`; `Sender(outbox, portal_factory)`
 with `start`, `wake`, `flush`, `stop`; `OutboxError` and `MESSAGES`. The `kiosk outbox ...`
 commands are kiosk.cli.outbox_*.
@@ -23,6 +25,7 @@ commands are kiosk.cli.outbox_*.
 from __future__ import annotations
 
 import base64
+import concurrent.futures
 import contextlib
 import dataclasses
 import datetime as dt
@@ -34,12 +37,12 @@ import os
 import random
 import sqlite3
 import stat
-import sys
 import threading
 import time
 import unicodedata
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -54,6 +57,8 @@ RETRYABLE = frozenset({"unreachable", "timeout", "server_error", "rate_limited",
 #: Failures that say the portal as a whole is unusable right now: the rest of a sending round would only
 #: wait for the same timeouts (or make a rate limit worse), so the round stops.
 PORTAL_WIDE = frozenset({"unreachable", "rate_limited"})
+#: Local failures of the preparation step (OCR, seal) that a later attempt can fix (a full disk, a crash of ours).
+LOCAL_RETRYABLE = frozenset({"disk_full", "storage_error", "prepare_failed"})
 KEY_FILE, DB_FILE, BLOB_DIR, LOCK_FILE = "outbox.key", "outbox.sqlite3", "outbox-blobs", "outbox.lock"
 #: The systemd credential holding the master key (`LoadCredentialEncrypted=` in systemd/dvc-kiosk.service).
 CREDENTIAL_NAME = "dvc-kiosk-outbox-key"
@@ -223,8 +228,10 @@ class Outbox:
 
     def __init__(self, data_dir: Path | str, *, clock: Callable[[], float] = time.time,
                  backoff_base: float = 2.0, backoff_cap: float = 300.0, rng: random.Random | None = None,
-                 part_size: int = 512 * 1024):
+                 part_size: int = 512 * 1024, preparer: Callable[[Any, bytes], bytes] | None = None):
         self.dir = Path(data_dir)
+        # Run once per dossier before its first upload (kiosk.outbox.prepare: OCR text layer, then the seal).
+        self._preparer = preparer
         self.blob_dir = self.dir / BLOB_DIR
         self.blob_dir.mkdir(parents=True, exist_ok=True)
         for folder in (self.dir, self.blob_dir):
@@ -257,6 +264,9 @@ class Outbox:
         self._db.executescript(_SCHEMA)
         if "dek" not in {r[1] for r in self._db.execute("PRAGMA table_info(items)")}:
             self._db.execute("ALTER TABLE items ADD COLUMN dek BLOB")  # NULL: saved under the old single key
+        if "prepared" not in {r[1] for r in self._db.execute("PRAGMA table_info(items)")}:
+            # 0: its documents are as the session packed them; 1: text layer and seal added (see _prepare_locked)
+            self._db.execute("ALTER TABLE items ADD COLUMN prepared INTEGER NOT NULL DEFAULT 0")
         for name in (DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"):
             with contextlib.suppress(FileNotFoundError, PermissionError):
                 os.chmod(self.dir / name, 0o600)
@@ -279,7 +289,7 @@ class Outbox:
                 os.close(self._owner_fd)  # releases the flock
                 self._owner_fd = None
 
-    def __enter__(self) -> "Outbox":
+    def __enter__(self) -> Outbox:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -459,7 +469,9 @@ class Outbox:
 
     @staticmethod
     def _item(row: tuple) -> OutboxItem:
-        return OutboxItem(*row[:8], documents=len(json.loads(row[8])))
+        ref, created_at, procedure_code, state, attempts, next_attempt_at, last_error, dossier_code, hashes = row
+        return OutboxItem(ref, created_at, procedure_code, state, attempts, next_attempt_at, last_error, dossier_code,
+                          documents=len(json.loads(hashes)))
 
     @contextlib.contextmanager
     def _claim(self, ref: str, *, blocking: bool = True) -> Iterator[bool]:
@@ -486,7 +498,7 @@ class Outbox:
         if item.state == DELIVERED:
             return self._delivered_receipt(ref)
         try:
-            submission = self.submission(ref)
+            submission = self._prepare_locked(ref)
             token = submission.confirmation_token
             for doc in {d.sha256: d for d in submission.documents}.values():
                 state = portal.blob_state(doc.sha256, confirmation_token=token)
@@ -494,11 +506,21 @@ class Outbox:
                     self._upload(portal, self.blob(doc.sha256), token)
             receipt = portal.submit(submission, idempotency_key=ref)
         except OutboxError as e:
+            if e.code in LOCAL_RETRYABLE:
+                self._schedule_retry(item, e.code, None)
+                return None
             self._mark(ref, REJECTED, last_error=e.code)
             log.error("outbox: %s cannot be sent: %s", ref, e.code)
+            if e.code.startswith("seal_"):
+                return None  # the kiosk's seal is broken: for the technician (doctor, logs), not the citizen
             raise
         except Exception as e:
             code = getattr(e, "code", "")
+            if code == "seal_invalid":  # the portal refused a document's seal: a kiosk fault, not the citizen's
+                self._mark(ref, REJECTED, last_error=code)
+                log.error("outbox: %s refused by the portal: its seal did not verify (%s); see `kiosk outbox list`",
+                          ref, str(getattr(e, "detail", ""))[:200])
+                return None
             if code in RETRYABLE or getattr(e, "retryable", False) or (isinstance(e, OSError) and not code):
                 self._schedule_retry(item, code or type(e).__name__, getattr(e, "retry_after", None))
                 return None
@@ -512,6 +534,83 @@ class Outbox:
         self._mark_delivered(ref, receipt)
         return receipt
 
+    def _prepare_locked(self, ref: str) -> DossierSubmission:
+        """The dossier as it is to be uploaded: once per dossier, each document goes through the preparer (OCR text
+        layer, seal) and the result replaces it, in the outbox's write order: the new documents are written
+        durably under new keys first, then ONE commit swaps the dossier's payload, hashes and document keys and
+        sets `prepared`; the old documents are dropped after it. A crash before the commit leaves the dossier
+        as it was (the new files are orphans that the next start removes) and it is prepared again; a crash
+        after it leaves the prepared dossier (the old files are orphans). Nothing was uploaded before: either
+        way exactly one version of each document reaches the portal."""
+        submission = self.submission(ref)
+        preparer = self._preparer
+        if preparer is None:
+            return submission
+        with self._lock:
+            done = self._db.execute("SELECT prepared FROM items WHERE ref=?", (ref,)).fetchone()[0]
+        if done:
+            return submission
+        replaced: dict[str, tuple[str, bytes]] = {}  # old sha -> (new sha, new data)
+        unique = list({d.sha256: d for d in submission.documents}.values())
+        try:
+            # Documents side by side (the preparer bounds its OCR processes to the cores).
+            with concurrent.futures.ThreadPoolExecutor(max_workers=len(unique) or 1,
+                                                       thread_name_prefix="outbox-prepare") as pool:
+                results = list(pool.map(lambda d: preparer(d, self.blob(d.sha256)), unique))
+            for doc, data in zip(unique, results, strict=True):
+                if data:
+                    new_sha = hashlib.sha256(data).hexdigest()
+                    if new_sha != doc.sha256:
+                        replaced[doc.sha256] = (new_sha, data)
+        except OutboxError:
+            raise
+        except KioskError as e:  # the seal key or certificate is unusable: a technician must look
+            log.error("outbox: %s cannot be prepared: %s", ref, e.code)
+            raise OutboxError(e.code if e.code.startswith("seal_") else "prepare_failed", e.detail) from e
+        except Exception as e:
+            log.exception("outbox: %s: preparing its documents failed", ref)
+            raise OutboxError("prepare_failed", type(e).__name__) from e
+        docs = [d.model_copy(update={"sha256": replaced[d.sha256][0], "size": len(replaced[d.sha256][1])})
+                if d.sha256 in replaced else d for d in submission.documents]
+        prepared = submission.model_copy(update={"documents": docs})
+        hashes = [d.sha256 for d in docs]
+        try:
+            with self._lock:
+                new_keys: dict[str, bytes] = {}
+                for new_sha, data in replaced.values():
+                    if self._blob_path(new_sha).exists() and self._blob_fernet(new_sha) is not None:
+                        continue
+                    key = Fernet.generate_key()
+                    _write_durably(self._blob_path(new_sha), Fernet(key).encrypt(data))
+                    new_keys[new_sha] = key
+                dek = Fernet.generate_key()
+                payload = Fernet(dek).encrypt(prepared.model_dump_json().encode())
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    for sha, key in new_keys.items():
+                        self._db.execute("INSERT OR REPLACE INTO blob_keys(sha, wrapped) VALUES (?,?)",
+                                         (sha, self._master.encrypt(key)))
+                    _shred(self._db, "items", "dek", "ref=?", (ref,))
+                    self._db.execute("UPDATE items SET payload=?, dek=?, hashes=?, prepared=1 WHERE ref=?",
+                                     (payload, self._master.encrypt(dek), json.dumps(hashes), ref))
+                    gone = set(replaced) - self._needed_hashes()
+                    for sha in gone:
+                        _shred(self._db, "blob_keys", "wrapped", "sha=?", (sha,))
+                        self._db.execute("DELETE FROM blob_keys WHERE sha=?", (sha,))
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                for sha in gone:
+                    self._blob_path(sha).unlink(missing_ok=True)
+        except OSError as e:
+            raise OutboxError("disk_full" if e.errno == 28 else "storage_error", type(e).__name__) from e
+        except sqlite3.Error as e:
+            raise OutboxError("storage_error", type(e).__name__) from e
+        log.info("outbox: %s prepared (%d of %d documents changed)", ref, len(replaced), len(hashes))
+        return prepared
+
     def _upload(self, portal: Any, data: bytes, token: str) -> None:
         """Large documents go in resumable parts (a dropped link costs one part); small ones in one request."""
         resumable = getattr(portal, "upload_blob_resumable", None)
@@ -524,7 +623,7 @@ class Outbox:
         with self._lock:
             code, at = self._db.execute("SELECT dossier_code, delivered_at FROM items WHERE ref=?", (ref,)).fetchone()
         return DossierReceipt(dossier_code=code, local_reference=ref,
-                              received_at=dt.datetime.fromtimestamp(at or 0, dt.timezone.utc), duplicate=True)
+                              received_at=dt.datetime.fromtimestamp(at or 0, dt.UTC), duplicate=True)
 
     def backoff(self, attempts: int) -> float:
         """Seconds before attempt `attempts + 1`: exponential, capped, with full jitter in [0.5, 1.5) so a

@@ -40,17 +40,16 @@ import dataclasses
 import datetime as dt
 import email.utils
 import hashlib
-import json
 import logging
 import random
 import re
 import ssl
-import sys
 import threading
 import time
 import unicodedata
 import uuid
-from typing import Annotated, Any, Callable, Literal, Mapping, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
+from collections.abc import Callable, Mapping
 from urllib.parse import quote, urlsplit
 
 import httpcore
@@ -58,7 +57,6 @@ import httpx
 from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from kiosk import __version__
-from kiosk.domain.clock import to_centre
 from kiosk.errors import KioskError
 from kiosk.domain.codes import decode_receipt_qr, is_dossier_code, is_lookup_code
 from kiosk.portal.models import (
@@ -116,6 +114,21 @@ class KioskCredentials(BaseModel):
     heartbeat_seconds: int = Field(60, ge=10, le=3600)
 
 
+class SealCertificateRequest(BaseModel):
+    """POST /kiosks/{kiosk_id}/certificate: the certificate signing request (PEM) for the kiosk's seal key, made at
+    enrolment; the portal's CA answers a certificate naming the kiosk (issue 14)."""
+
+    csr_pem: Annotated[str, StringConstraints(min_length=64, max_length=8192)]
+
+
+class SealCertificate(BaseModel):
+    """The kiosk's seal certificate and the issuing CA's, as one PEM chain (the kiosk's first)."""
+
+    kiosk_id: KioskId
+    certificate_pem: Annotated[str, StringConstraints(min_length=64, max_length=32768)]
+    issued_at: dt.datetime
+
+
 class DeviceHealthReport(BaseModel):
     """One device in a heartbeat: its kind, driver and health, never its technical detail (no serials, no paths)."""
 
@@ -123,6 +136,15 @@ class DeviceHealthReport(BaseModel):
     driver: Annotated[str, StringConstraints(max_length=32)] = ""
     health: Literal["ok", "warning", "failed"]
     error_kind: Annotated[str, StringConstraints(max_length=64)] = ""
+
+
+class SettingsReport(BaseModel):
+    """The settings part of a heartbeat: which pushed version runs, and a pushed version the kiosk could not
+    start with and rolled back from (to its last known good settings) until a newer push replaces it."""
+
+    version: int = Field(0, ge=0)  # the pushed settings version in use; 0: the site file's settings alone
+    rolled_back_from: int | None = Field(None, ge=0)  # a pushed version that failed to start, None when none did
+    reason: Annotated[str, StringConstraints(max_length=64)] = ""  # the failure's kind (an exception type or code)
 
 
 class Heartbeat(BaseModel):
@@ -139,6 +161,7 @@ class Heartbeat(BaseModel):
     sessions_total: int = Field(0, ge=0)
     dossiers_submitted_total: int = Field(0, ge=0)
     last_error_kind: Annotated[str, StringConstraints(max_length=64)] = ""
+    settings: SettingsReport = Field(default_factory=SettingsReport)
 
 
 class HeartbeatAck(BaseModel):
@@ -346,7 +369,7 @@ class PortalClient:
     """Synchronous portal client; safe to share between worker threads. Holds the login session token."""
 
     @classmethod
-    def from_settings(cls, settings: Any) -> "PortalClient":
+    def from_settings(cls, settings: Any) -> PortalClient:
         """A client for the configured portal (URL, CA, timeouts): each user of the portal builds its own, so the
         outbox and the fleet never send as whichever citizen is logged in."""
         p = settings.portal
@@ -407,7 +430,7 @@ class PortalClient:
         self._token = None
         self._http.close()
 
-    def __enter__(self) -> "PortalClient":
+    def __enter__(self) -> PortalClient:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -567,6 +590,17 @@ class PortalClient:
         return self._call("POST", f"/kiosks/{_segment(self.kiosk_id)}/heartbeat", HeartbeatAck, body=beat,
                           auth=False, headers={"X-Kiosk-Token": kiosk_token})
 
+    def seal_certificate(self, csr_pem: str, *, kiosk_token: str) -> SealCertificate:
+        """Have the portal's CA certify this kiosk's seal key (enrolment, `kiosk provision`)."""
+        if not isinstance(kiosk_token, str) or not kiosk_token.isascii() or not kiosk_token.isprintable():
+            raise PortalError("the kiosk token is not printable ASCII", code="invalid_request")
+        answer = self._call("POST", f"/kiosks/{_segment(self.kiosk_id)}/certificate", SealCertificate,
+                            body=_build(SealCertificateRequest, csr_pem=csr_pem), auth=False,
+                            headers={"X-Kiosk-Token": kiosk_token})
+        if answer.kiosk_id != self.kiosk_id:
+            raise PortalBadResponse("the portal certified another kiosk")
+        return answer
+
     def kiosk_config(self, *, kiosk_token: str) -> KioskConfig:
         """The settings the portal holds for this kiosk (pulled when a heartbeat says there is a newer version)."""
         return self._call("GET", f"/kiosks/{_segment(self.kiosk_id)}/config", KioskConfig, auth=False,
@@ -692,8 +726,8 @@ def _retry_after(value: str | None) -> float | None:
         except (TypeError, ValueError):
             return None
         if when.tzinfo is None:
-            when = when.replace(tzinfo=dt.timezone.utc)
-        seconds = (when - dt.datetime.now(dt.timezone.utc)).total_seconds()
+            when = when.replace(tzinfo=dt.UTC)
+        seconds = (when - dt.datetime.now(dt.UTC)).total_seconds()
     return max(0.0, min(seconds, 3600.0)) if seconds == seconds else None  # NaN guard
 
 
@@ -743,5 +777,5 @@ __all__ = [
     "PortalRateLimited", "PortalRejected", "OtpCodeInvalid", "RetryPolicy", "NO_RETRY", "is_loopback_url",
     "insecure_url_refused", "STATUS_LABELS", "parse_receipt_qr",
     "lookup_dossier", "ProcedureCatalog", "BlobUpload", "KioskRegistration", "KioskCredentials",
-    "DeviceHealthReport", "Heartbeat", "HeartbeatAck",
+    "DeviceHealthReport", "Heartbeat", "HeartbeatAck", "SettingsReport", "SealCertificateRequest", "SealCertificate",
 ]

@@ -8,7 +8,8 @@ Three identity sources, recorded by the portal with every dossier (never chosen 
   to the CSCA, every data-group hash matches). Chip data is *identity*, not authentication (anyone holding the
   card, or a copy of its SOD, can present it), so it is never a login by itself: a chip-identified citizen
   submits through the **assisted path**: a clerk signs in (`POST /api/v1/staff/login`, staff PIN issued by the
-  centre), then `POST /api/v1/auth/assisted` opens a session *on the citizen's behalf* carrying the chip identity
+  centre, or their own VNeID: `POST /api/v1/staff/login/vneid`), then `POST /api/v1/auth/assisted` opens a
+  session *on the citizen's behalf* carrying the chip identity
   and the SOD's SHA-256. The one-time code of that session goes to the clerk's phone (the clerk confirms), and
   every dossier of it is marked assisted (who helped), with the identity source, and flagged for an identity
   check at the counter; its queue ticket goes to the verification counter.
@@ -52,6 +53,14 @@ class OidcLoginRequest(_Model):
 class StaffLoginRequest(_Model):
     staff_id: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     pin: Annotated[str, StringConstraints(pattern=r"^[0-9]{4,8}$")]
+    kiosk_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class StaffVneidLoginRequest(_Model):
+    """A clerk or volunteer signs in with their OWN VNeID: the login code their VNeID app shows (mode 1). The
+    portal accepts it only for a VNeID account the centre registered as staff (error staff_not_registered)."""
+
+    login_code: Annotated[str, StringConstraints(min_length=1, max_length=512)]
     kiosk_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 

@@ -25,7 +25,8 @@ import dataclasses
 import logging
 import secrets
 import time
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import httpx
@@ -43,6 +44,7 @@ from kiosk.portal.identity import (
     OidcLoginRequest,
     StaffLoginRequest,
     StaffLoginResponse,
+    StaffVneidLoginRequest,
 )
 from kiosk.portal.models import LoginResponse
 
@@ -134,7 +136,8 @@ class VneidQrLogin:
 
     def keys(self, *, refresh: bool = False) -> KeySet:
         if self._keys is None or refresh:
-            self._keys = KeySet.import_key_set(self._get(self.metadata()["jwks_uri"]))
+            jwks: Any = self._get(self.metadata()["jwks_uri"])  # JSON from the provider; joserfc checks its shape
+            self._keys = KeySet.import_key_set(jwks)
         return self._keys
 
     # ------------------------------------------------------------------ the grant
@@ -188,7 +191,8 @@ class VneidQrLogin:
         except (JoseError, ValueError):
             raise IdentityRejected("ID token signature invalid", code="id_token_signature") from None
         claims = decoded.claims
-        checks = [("exp", "id_token_expired", {"essential": True}),  # first: the registry checks exp every time
+        checks: list[tuple[str, str, jwt.ClaimsOption]] = [
+                  ("exp", "id_token_expired", {"essential": True}),  # first: the registry checks exp every time
                   ("iss", "id_token_issuer", {"essential": True, "value": self.issuer}),
                   ("aud", "id_token_audience", {"essential": True, "value": self.client_id}),
                   ("nonce", "id_token_nonce", {"essential": True, "value": nonce}),
@@ -215,6 +219,12 @@ def staff_login(portal: PortalClient, staff_id: str, pin: str) -> StaffLoginResp
         raise IdentityRejected("staff id or PIN malformed", code="staff_pin_wrong")
     body = StaffLoginRequest(staff_id=staff_id.strip().upper(), pin=pin, kiosk_id=portal.kiosk_id)
     return portal._call("POST", "/staff/login", StaffLoginResponse, body=body, auth=False, interactive=True)
+
+
+def staff_login_vneid(portal: PortalClient, login_code: str) -> StaffLoginResponse:
+    """A clerk signs in with their own VNeID: the login code their app shows (POST /api/v1/staff/login/vneid)."""
+    body = StaffVneidLoginRequest(login_code=login_code[:512], kiosk_id=portal.kiosk_id)
+    return portal._call("POST", "/staff/login/vneid", StaffLoginResponse, body=body, auth=False, interactive=True)
 
 
 def assisted_login(portal: PortalClient, staff_token: str, *, source: IdentitySource, id_number: str,

@@ -16,7 +16,18 @@ if TYPE_CHECKING:
     from kiosk.sandbox.faults import FaultConfig
     from kiosk.sandbox.server import SandboxHandle, start_sandbox
 
-__all__ = ["FaultConfig", "SandboxHandle", "start_sandbox"]
+__all__ = ["FaultConfig", "SandboxHandle", "start_sandbox", "missing_library", "NEEDS_EXTRA"]
+
+#: The sandbox's web stack is the package's `sandbox` extra (pyproject.toml): a production kiosk goes without it.
+NEEDS_EXTRA = "the sandbox portal needs the package's 'sandbox' extra: pip install 'dvc-kiosk[sandbox]'"
+_LIBRARIES = ("fastapi", "uvicorn")
+
+
+def missing_library() -> str | None:
+    """The first library of the `sandbox` extra that is not installed, or None when the sandbox can run."""
+    import importlib.util
+
+    return next((name for name in _LIBRARIES if importlib.util.find_spec(name) is None), None)
 
 
 def __getattr__(name: str) -> Any:

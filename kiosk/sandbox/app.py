@@ -43,6 +43,8 @@ from kiosk.portal.models import (
 )
 from kiosk.portal.models import AssistanceRequest, BlobUpload, ProcedureCatalog
 from kiosk.portal.client import Heartbeat, HeartbeatAck, KioskConfig, KioskCredentials, KioskRegistration
+from kiosk.portal.client import SealCertificate, SealCertificateRequest
+from kiosk.sandbox import seals
 from kiosk.sandbox.faults import FaultConfig, FaultInjector, FaultMiddleware
 from kiosk.sandbox.idempotency import IdempotencyMiddleware
 from kiosk.sandbox.store import HEARTBEAT_SECONDS, SandboxError, SandboxStore, Session
@@ -189,7 +191,8 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
     def health(store: Store) -> Health:
         return Health(status="ok", time=store.now(), version=__version__)
 
-    @api.post("/auth/vneid", response_model=LoginResponse, tags=["login"], responses=_errors(401), dependencies=[Replay])
+    @api.post("/auth/vneid", response_model=LoginResponse, tags=["login"], responses=_errors(401),
+              dependencies=[Replay])
     def login(body: LoginRequest, store: Store) -> LoginResponse:
         """Exchange the code the citizen shows in the VNeID app for a session and their profile."""
         return store.login(body.login_code, body.kiosk_id)
@@ -199,7 +202,8 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
         """Send a one-time code to the citizen's phone (6 digits, 5 minutes, 3 attempts)."""
         return store.request_otp(who)
 
-    @api.post("/otp/verify", response_model=OtpVerifyResponse, tags=["login"], responses=_errors(400, 401, 404), dependencies=[Replay])
+    @api.post("/otp/verify", response_model=OtpVerifyResponse, tags=["login"], responses=_errors(400, 401, 404),
+              dependencies=[Replay])
     def verify_otp(body: OtpVerifyRequest, who: Auth, store: Store) -> OtpVerifyResponse:
         """Check a one-time code. Errors: otp_wrong (with remaining_attempts), otp_locked, otp_expired."""
         return store.verify_otp(who, body.otp_id, body.code)
@@ -268,15 +272,19 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
 
     @api.post("/dossiers", response_model=DossierReceipt, status_code=201, tags=["dossiers"],
               responses={200: {"model": DossierReceipt, "description": "replay of an Idempotency-Key"},
-                         **_errors(401, 403, 409)})
+                         **_errors(401, 403, 409, 422)})
     def submit(body: DossierSubmission, who: LiveSession, response: Response,
                idempotency_key: Annotated[str, Header(alias="Idempotency-Key", min_length=8, max_length=128)],
                store: Store,
                ) -> DossierReceipt:
         """Submit a confirmed dossier, in the citizen's session or (outbox, later) under its confirmation_token
         alone. Replaying the same Idempotency-Key returns the first receipt (200, duplicate=true).
-        Errors: level_insufficient, not_confirmed, blob_missing (detail: the missing hashes)."""
+        Errors: level_insufficient, not_confirmed, blob_missing (detail: the missing hashes), seal_invalid (422:
+        a document's kiosk seal does not verify against the portal's CA, or a certified kiosk sent one unsealed)."""
+        checks = seals.check_submission(store, body)
         receipt = store.submit(who, body, idempotency_key, _procedure_name(catalog_file, body.procedure_code))
+        if not receipt.duplicate:
+            seals.record(store, receipt.dossier_code, checks)
         if receipt.duplicate:
             response.status_code = 200
         return receipt
@@ -319,9 +327,24 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
         return KioskCredentials(kiosk_id=body.kiosk_id, kiosk_token=token, issued_at=issued_at,
                                 heartbeat_seconds=HEARTBEAT_SECONDS)
 
+    @api.post("/kiosks/{kiosk_id}/certificate", response_model=SealCertificate, tags=["fleet"],
+              responses=_errors(401, 422))
+    def seal_certificate(kiosk_id: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9._\-]{1,64}$")],
+                         body: SealCertificateRequest, store: Store,
+                         kiosk_token: Annotated[str | None, Header(alias="X-Kiosk-Token", max_length=256)] = None,
+                         ) -> SealCertificate:
+        """Enrolment: the portal's CA certifies the kiosk's seal key (a PEM certificate signing request, EC P-256).
+        The answer is a PEM chain: the kiosk's certificate (subject CN = the kiosk id, O = "DVC Kiosk seal",
+        signing only), then the CA's. Every dossier PDF the kiosk sends afterwards must carry its PAdES seal.
+        Errors: kiosk_auth_required, kiosk_unknown, csr_invalid."""
+        store._check_kiosk(kiosk_id, kiosk_token)  # noqa: SLF001 - the same check as heartbeats
+        chain = seals.ca_for(store).issue(body.csr_pem, kiosk_id)
+        return SealCertificate(kiosk_id=kiosk_id, certificate_pem=chain, issued_at=store.now())
+
     @api.post("/kiosks/{kiosk_id}/heartbeat", response_model=HeartbeatAck, tags=["fleet"], responses=_errors(401))
     def heartbeat(kiosk_id: Annotated[str, PathParam(pattern=r"^[A-Za-z0-9._\-]{1,64}$")], body: Heartbeat,
-                  store: Store, kiosk_token: Annotated[str | None, Header(alias="X-Kiosk-Token", max_length=256)] = None,
+                  store: Store,
+                  kiosk_token: Annotated[str | None, Header(alias="X-Kiosk-Token", max_length=256)] = None,
                   ) -> HeartbeatAck:
         """A kiosk's health, once a minute: devices, outbox depth, version, last error kind (no personal data).
         Errors: kiosk_auth_required, kiosk_unknown."""
@@ -347,7 +370,11 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
 
     @test.get("/dossiers")
     def all_dossiers(store: Store) -> list[dict[str, Any]]:
-        return store.all_dossiers()
+        dossiers, states = store.all_dossiers(), seals.seal_states(store)
+        for d in dossiers:
+            for doc in d["documents"]:
+                doc["seal"] = states.get((d["dossier_code"], doc["sha256"]), "")
+        return dossiers
 
     @test.post("/dossiers/{code}/status", response_model=DossierView)
     def set_status(code: str, body: StatusChange, store: Store) -> DossierView:
@@ -373,7 +400,8 @@ def create_app(store: SandboxStore, *, faults: FaultInjector | None = None,
     @test.put("/faults")
     def set_faults(body: dict[str, Any]) -> dict[str, Any]:
         try:
-            cfg = FaultConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in body.items()})
+            values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in body.items()}
+            cfg = FaultConfig(**values)
         except (TypeError, ValueError) as e:
             raise SandboxError(422, "invalid_request", str(e)) from None
         injector.configure(cfg)

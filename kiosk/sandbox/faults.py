@@ -25,7 +25,8 @@ import logging
 import random
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, MutableMapping
+from typing import Any
+from collections.abc import Awaitable, Callable, MutableMapping
 
 FAULT_MODES: tuple[str, ...] = ("500", "429", "timeout", "reset", "drip", "drip_headers", "badjson", "lose_response")
 #: Connections (client host, port) whose next answer the server's socket drips from its first byte, with

@@ -9,7 +9,7 @@ Identity provider (under /oidc, like a real IdP, outside the portal's /api/v1):
                                            access_denied, expired_token, invalid_grant (used or unknown)
   GET  /oidc/userinfo                      the citizen's claims (bearer access token)
 Portal identity routes (kiosk.portal.identity has the contract): /api/v1/auth/oidc, /api/v1/staff/login,
-/api/v1/auth/assisted, /api/v1/staff/dossiers/{code}.
+/api/v1/staff/login/vneid, /api/v1/auth/assisted, /api/v1/staff/dossiers/{code}.
 Test-only (not in the OpenAPI document): /api/v1/sandbox/oidc/{approve,deny,fault} stand in for the phone
 approving or denying, and make the provider sign a bad token (wrong key, issuer, audience, nonce; expired).
 
@@ -22,9 +22,9 @@ import datetime as dt
 import logging
 import secrets
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Header, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.responses import JSONResponse
 from joserfc import jwt
@@ -40,6 +40,7 @@ from kiosk.portal.identity import (
     StaffLoginRequest,
     StaffLoginResponse,
     StaffMember,
+    StaffVneidLoginRequest,
 )
 from kiosk.portal.models import CitizenProfile, LoginResponse, VneidLevel
 from kiosk.sandbox.store import SESSION_LIFETIME, TEST_CITIZENS, SandboxError, SandboxStore
@@ -56,6 +57,8 @@ STAFF_ACCOUNTS: dict[str, tuple[str, StaffMember]] = {
     "CB-0001": ("246810", StaffMember(staff_id="CB-0001", display_name="Trần Thị Hoa", phone_masked="09******11")),
     "TNV-0002": ("135790", StaffMember(staff_id="TNV-0002", display_name="Đỗ Minh Quân", phone_masked="08******22")),
 }
+#: Staff whose own VNeID account the centre registered (test login codes the clerk's VNeID app shows).
+STAFF_VNEID: dict[str, str] = {"VNEID-STAFF-0001": "CB-0001"}
 TOKEN_FAULTS = ("", "wrong_signature", "wrong_issuer", "wrong_audience", "wrong_nonce", "expired")
 
 _SCHEMA = """
@@ -87,8 +90,9 @@ class Provider:
     """The IdP's state: one signing key, device grants (in memory: they live 60 s), access tokens."""
 
     def __init__(self, store_ref) -> None:
-        self.key = RSAKey.generate_key(2048, parameters={"kid": secrets.token_hex(8), "use": "sig", "alg": "RS256"})
-        self.other_key = RSAKey.generate_key(2048, parameters={"kid": self.key.kid, "alg": "RS256"})
+        kid = secrets.token_hex(8)
+        self.key = RSAKey.generate_key(2048, parameters={"kid": kid, "use": "sig", "alg": "RS256"})
+        self.other_key = RSAKey.generate_key(2048, parameters={"kid": kid, "alg": "RS256"})
         self.grants: dict[str, DeviceGrant] = {}
         self.access: dict[str, str] = {}
         self.fault = ""
@@ -170,7 +174,8 @@ def mount(app: FastAPI) -> None:
         token = secrets.token_urlsafe(32)
         expires_at = store.now() + SESSION_LIFETIME
         with store._tx() as db:
-            db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)", (token, login_code, kiosk_id, expires_at.isoformat()))
+            db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)",
+                       (token, login_code, kiosk_id, expires_at.isoformat()))
             db.execute("INSERT INTO identity_marks VALUES (?, ?, ?, ?, ?)",
                        (token, source.value, helper, int(source is not IdentitySource.VNEID or bool(helper)), sod))
         return LoginResponse(session_token=token, expires_at=expires_at, citizen=TEST_CITIZENS[login_code])
@@ -190,7 +195,7 @@ def mount(app: FastAPI) -> None:
 
     @idp.get("/oidc/jwks")
     def jwks() -> dict[str, Any]:
-        return KeySet([provider.key]).as_dict(private=False)
+        return cast(dict[str, Any], KeySet([provider.key]).as_dict(private=False))
 
     @idp.get("/oidc/authorize")
     def authorize() -> JSONResponse:
@@ -232,7 +237,8 @@ def mount(app: FastAPI) -> None:
         grant.state = "used"
         access = secrets.token_urlsafe(32)
         provider.access[access] = grant.sub
-        return JSONResponse({"access_token": access, "token_type": "Bearer", "expires_in": 300, "scope": "openid profile",
+        return JSONResponse({"access_token": access, "token_type": "Bearer", "expires_in": 300,
+                             "scope": "openid profile",
                              "id_token": provider.id_token(_issuer(request), grant.sub, grant.nonce)},
                             headers={"Cache-Control": "no-store"})
 
@@ -265,6 +271,19 @@ def mount(app: FastAPI) -> None:
             db.execute("INSERT INTO staff_sessions VALUES (?, ?, ?)", (token, body.staff_id, expires_at.isoformat()))
         return StaffLoginResponse(staff_token=token, expires_at=expires_at, staff=account[1])
 
+    @api.post("/staff/login/vneid", response_model=StaffLoginResponse, tags=["assisted"])
+    def staff_login_vneid(body: StaffVneidLoginRequest, store: Store) -> StaffLoginResponse:
+        """A clerk or volunteer signs in with their own VNeID (the code their app shows). Errors:
+        staff_not_registered (a VNeID account the centre has not registered as staff)."""
+        staff_id = STAFF_VNEID.get(body.login_code.strip())
+        if staff_id is None:
+            raise SandboxError(403, "staff_not_registered", "this VNeID account is not registered as staff")
+        token, expires_at = secrets.token_urlsafe(32), store.now() + STAFF_SESSION
+        with store._tx() as db:
+            db.execute("INSERT INTO staff_sessions VALUES (?, ?, ?)", (token, staff_id, expires_at.isoformat()))
+        log.info("sandbox staff sign-in by VNeID: %s on kiosk %s", staff_id, body.kiosk_id)
+        return StaffLoginResponse(staff_token=token, expires_at=expires_at, staff=STAFF_ACCOUNTS[staff_id][1])
+
     @api.post("/auth/assisted", response_model=LoginResponse, tags=["assisted"])
     def login_assisted(body: AssistedLoginRequest, staff: Staff, store: Store) -> LoginResponse:
         """A session on a citizen's behalf (staff bearer): identity from the chip (chip_pa, with the SOD hash) or
@@ -288,8 +307,8 @@ def mount(app: FastAPI) -> None:
         """A dossier as staff see it: how the citizen was identified, who helped, whether to check identity."""
         view = store.dossier(code)
         with store._lock:
-            row = store._db.execute("SELECT m.* FROM dossiers d JOIN identity_marks m ON m.session_token = d.session_token "
-                                    "WHERE d.code = ?", (code,)).fetchone()
+            row = store._db.execute("SELECT m.* FROM dossiers d JOIN identity_marks m "
+                                    "ON m.session_token = d.session_token WHERE d.code = ?", (code,)).fetchone()
         extra: dict[str, Any] = {}
         if row is not None:
             extra = {"identity_source": row["identity_source"], "assisted_by": row["assisted_by"],
@@ -335,4 +354,4 @@ def mount(app: FastAPI) -> None:
     app.include_router(test)
 
 
-__all__ = ["CLIENT_ID", "DEVICE_GRANT", "STAFF_ACCOUNTS", "mount", "time"]
+__all__ = ["CLIENT_ID", "DEVICE_GRANT", "STAFF_ACCOUNTS", "STAFF_VNEID", "mount", "time"]

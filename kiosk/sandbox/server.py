@@ -8,12 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import socket
-import sys
 import threading
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Callable
+from collections.abc import Callable
 
 import asyncio
 from typing import Any
@@ -84,7 +83,8 @@ class _Protocol(H11Protocol):
 def _uvicorn_config(app, *, grace: float, **kwargs) -> uvicorn.Config:
     logging.getLogger("uvicorn.error").addFilter(DropLogFilter())
     return uvicorn.Config(app, http=_Protocol, ws="none", lifespan="off", access_log=False, log_config=None,
-                          timeout_graceful_shutdown=grace, **kwargs)
+                          timeout_graceful_shutdown=grace,  # type: ignore[arg-type]  # declared int; seconds work
+                          **kwargs)
 
 
 class SandboxHandle:
@@ -121,7 +121,7 @@ class SandboxHandle:
             self._thread.join(timeout)
         self.store.close()
 
-    def __enter__(self) -> "SandboxHandle":
+    def __enter__(self) -> SandboxHandle:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

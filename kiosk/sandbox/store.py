@@ -21,7 +21,8 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 from kiosk.domain.clock import CENTRE_TZ
 from kiosk.portal.models import (
@@ -129,7 +130,7 @@ COUNTERS = ("Quầy 1", "Quầy 2", "Quầy 3")
 
 
 def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 class SandboxStore:
@@ -306,7 +307,7 @@ class SandboxStore:
         except FileNotFoundError:
             return BlobState(sha256=sha256, present=False, size=0)
 
-    def open_blob_writer(self) -> "BlobWriter":
+    def open_blob_writer(self) -> BlobWriter:
         return BlobWriter(self)
 
     # Resumable uploads: a large document arrives in parts, each at the offset the portal says it holds, so
@@ -435,7 +436,8 @@ class SandboxStore:
             dossier_code=row["code"], status=DossierStatus(row["status"]), procedure_code=row["procedure_code"],
             procedure_name=row["procedure_name"], received_at=dt.datetime.fromisoformat(row["received_at"]),
             appointment_date=dt.date.fromisoformat(row["appointment_date"]) if row["appointment_date"] else None,
-            documents=int(counts[0]), pages=int(counts[1]), **_status_details(row["code"], DossierStatus(row["status"])))
+            documents=int(counts[0]), pages=int(counts[1]),
+            **_status_details(row["code"], DossierStatus(row["status"])))
 
     def set_status(self, code: str, status: DossierStatus) -> DossierView:
         """Move a dossier along (test-only: what portal staff would do)."""

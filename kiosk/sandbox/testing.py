@@ -38,6 +38,14 @@ class SandboxTestClient:
         """The code 'sent to the citizen's phone'."""
         return str(self._call("GET", f"/otp/{otp_id}")["code"])
 
+    def approve_login(self, user_code: str, login_code: str = "VNEID-TEST-0001") -> None:
+        """The citizen's VNeID app scans the kiosk's login QR (`user_code`) and approves it."""
+        self._call("POST", "/oidc/approve", json={"user_code": user_code[:32], "login_code": login_code[:64]})
+
+    def deny_login(self, user_code: str) -> None:
+        """... or declines it on the phone."""
+        self._call("POST", "/oidc/deny", json={"user_code": user_code[:32], "login_code": ""})
+
     def set_faults(self, faults: dict[str, Any]) -> None:
         """Switch the sandbox's injected faults (see kiosk.sandbox.faults), e.g. {"fail_rate": 1, "modes": ["500"]}."""
         self._call("PUT", "/faults", json=faults)

@@ -7,7 +7,8 @@ page 1 for the review screen, from the same layout, so the citizen sees the form
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from kiosk.domain import declaration as decl
 from kiosk.domain.clock import to_centre

@@ -100,7 +100,7 @@ class Result(str, enum.Enum):
 ALL_NAMES: frozenset[str] = frozenset(e.value for e in Event) | frozenset(r.value for r in Result)
 
 
-def event_name(event: "Event | Result | str") -> str:
+def event_name(event: Event | Result | str) -> str:
     """The event's name, or `UnknownEvent` for one no state knows."""
     name = event.value if isinstance(event, enum.Enum) else event
     if not isinstance(name, str) or name not in ALL_NAMES:

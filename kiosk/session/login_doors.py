@@ -7,8 +7,9 @@
 * ``chip``      — "Tôi có thẻ căn cước gắn chip": the citizen shows the card's front QR (BAC keys) or types the
   MRZ, puts the card on the reader; passive authentication must pass. Chip data is identity, not a login
   (kiosk.portal.identity): a clerk then signs in with their staff PIN and the dossier goes the assisted way.
-* ``assisted``  — "Tôi cần cán bộ hỗ trợ": the clerk signs in first, then the citizen's chip is read (or, when
-  the chip cannot be read, the card's QR alone: ``qr_only``).
+* ``assisted``  — "Tôi cần cán bộ hỗ trợ": the clerk signs in first (staff PIN, or their own VNeID app's code
+  to the camera: a VNeID code read at the clerk's step signs the clerk in, never the citizen), then the citizen's
+  chip is read (or, when the chip cannot be read, the card's QR alone: ``qr_only``).
 
 `handle(session, event, payload)` is called first by `Session._on_login`; it returns True when it consumed the
 event. Everything lives in `session.data.login` (a `DoorState`), which the session's wipe drops: the chip
@@ -17,7 +18,6 @@ photo and data groups go with it. Nothing personal is logged.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import logging
 import time
 from typing import Any
@@ -168,6 +168,21 @@ def handle(session, event: str, p: dict) -> bool:
         else:
             st.step = "card"  # card removed, none put down, reader hung: put it down again and retry
         return True
+    if event == "code" and st.door in ("chip", "assisted") and st.step == "staff_pin" and st.staff is None:
+        # the clerk's own VNeID (mode 1): the code their app shows signs the CLERK in, never the citizen
+        from kiosk.domain.codes import VneidLogin, parse_code
+
+        parsed = parse_code(str(p.get("text", ""))[:2000])
+        if isinstance(parsed, VneidLogin):
+            if not session.data.busy:
+                from kiosk.portal.oidc import staff_login_vneid
+
+                portal, code = session.services.portal, parsed.token
+                _job(session, lambda: staff_login_vneid(portal, code), "_staff_ok", "_door_failed",
+                     busy="Đang kiểm tra tài khoản VNeID của cán bộ…")
+            session._read_code()
+            return True
+        return False
     if event == "staff_pin":
         if session.data.busy:
             return True
@@ -293,10 +308,8 @@ def _assisted(session) -> None:
     portal, token = session.services.portal, st.staff.staff_token
     if st.identity_source == "chip_pa" and st.chip is not None:
         c = st.chip
-        sod = c.sod_sha256 or (hashlib.sha256(b"fake-reader-demo-sod").hexdigest()
-                               if getattr(getattr(session.services, "chip_reader", None), "driver", "") == "fake"
-                               else None)
-        if sod is None:
+        sod = c.sod_sha256  # every reader (the demo's fake too) reads a real, signed EF.SOD
+        if not sod:
             session.data.error = idmsg.message("card_not_trusted")
             st.chip_blocked, st.step = True, "counter"
             return
@@ -316,7 +329,8 @@ def assisted(session) -> dict | None:
     """When this citizen's portal session was opened on their behalf by a clerk (chip_pa or qr_only): who helped
     and how the citizen was identified, for the receipt and the queue ticket. None for a VNeID login."""
     st = session.data.login
-    if st is None or st.staff is None or st.identity_source not in ("chip_pa", "qr_only") or session.data.citizen is None:
+    if (st is None or st.staff is None or st.identity_source not in ("chip_pa", "qr_only")
+            or session.data.citizen is None):
         return None
     staff = st.staff.staff
     return {"identity_source": st.identity_source, "helper": f"{staff.display_name} ({staff.staff_id})"}

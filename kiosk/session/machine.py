@@ -17,7 +17,8 @@ import enum
 import logging
 import time
 from collections import deque
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
+from collections.abc import Callable
 
 from drivers.base import DeviceError, ScannedPage, ScanSettings, ScanSource
 
@@ -242,7 +243,7 @@ class Session:
         # The latest steps only: the kiosk runs for weeks, one session after another.
         self.history: deque[StepRecord] = deque([StepRecord(State.ATTRACT.value, clock())], maxlen=HISTORY_STEPS)
         self.out_of_service_reason = ""
-        self._listeners: list[Callable[["Session"], None]] = []
+        self._listeners: list[Callable[[Session], None]] = []
         self._queue: deque[tuple[str, dict]] = deque()
         self._dispatching = False
         self._reader_down = False
@@ -254,7 +255,7 @@ class Session:
             services.portal.on_retry = lambda *_: self._post(lambda: self.send(Result.RETRYING, _epoch=self.epoch))
 
     # ------------------------------------------------------------------------------------------ public API
-    def subscribe(self, listener: Callable[["Session"], None]) -> None:
+    def subscribe(self, listener: Callable[[Session], None]) -> None:
         self._listeners.append(listener)
 
     def send(self, event: Event | Result | str, **payload: Any) -> None:
@@ -371,7 +372,7 @@ class Session:
             self._busy_since = None
         elif self._busy_since is None:
             self._busy_since = now
-        if busy and now - self._busy_since < BUSY_CEILING_SECONDS:
+        if self._busy_since is not None and now - self._busy_since < BUSY_CEILING_SECONDS:  # set only while busy
             # The citizen is watching work they started (a long batch of pages, a slow portal): not idle.
             self.last_activity = now
             if self.warning_remaining is not None:
@@ -526,7 +527,8 @@ class Session:
             log.exception("portal logout failed")
 
     def _job(self, fn: Callable[[], Any], ok: str, failed: str, *, busy: str = "", **extra: Any) -> None:
-        """Run `fn` off the caller's thread; its result comes back as event `ok` (result=...) or `failed` (error=...)."""
+        """Run `fn` off the caller's thread; its result comes back as event `ok` (result=...) or `failed`
+        (error=...)."""
         epoch = self.epoch
         if busy:
             self.data.busy = busy
@@ -577,7 +579,8 @@ class Session:
             procedure = self.services.catalog.get(p.get("code", ""))
             if procedure is None:
                 self.data.error = UserMessage("Không tìm thấy thủ tục", "Thủ tục này hiện không có trên máy.",
-                                              "Chọn một thủ tục khác hoặc hỏi cán bộ tại quầy.", kind="unknown_procedure")
+                                              "Chọn một thủ tục khác hoặc hỏi cán bộ tại quầy.",
+                                              kind="unknown_procedure")
                 return
             if self.data.procedure is not None and self.data.procedure.code != procedure.code:
                 self._forget_dossier()
@@ -1090,7 +1093,8 @@ class Session:
             amount = quote.amount_vnd if quote else 0
             if amount <= 0:
                 return None
-            return vietqr_payload(pay.bank_bin, pay.account, amount, self.data.dossier_code or self.data.local_reference)
+            return vietqr_payload(pay.bank_bin, pay.account, amount,
+                                  self.data.dossier_code or self.data.local_reference)
         except Exception:  # noqa: BLE001 - a missing payment code never blocks the receipt
             log.exception("payment QR unavailable")
             return None
@@ -1154,7 +1158,8 @@ class Session:
                 if isinstance(parsed, ReceiptQr):
                     self.send("lookup", code=parsed.code)
                 else:
-                    self.data.error = UserMessage("Không phải mã biên nhận", "Mã QR này không phải mã trên biên nhận hồ sơ.",
+                    self.data.error = UserMessage("Không phải mã biên nhận",
+                                                  "Mã QR này không phải mã trên biên nhận hồ sơ.",
                                                   "Đưa mã QR in trên biên nhận vào trước camera, hoặc nhập mã hồ sơ.",
                                                   kind="not_a_receipt")
             self._read_code()

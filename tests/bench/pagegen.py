@@ -96,8 +96,8 @@ class Variation:
 
 
 TUNING = Variation(photos=("camera", "astronaut", "coffee", "moon"), portraits=("astronaut", "camera"),
-                   textures=("brick", "tiles"), halftone=((100.0, 45.0), (75.0, 30.0)), paper=(238, 236, 230), ink=(36, 36, 40),
-                   seal=(196, 40, 44), tint=(214, 228, 222), noise=3.0, blur=0.8, faded=(110, 215))
+                   textures=("brick", "tiles"), halftone=((100.0, 45.0), (75.0, 30.0)), paper=(238, 236, 230),
+                   ink=(36, 36, 40), seal=(196, 40, 44), tint=(214, 228, 222), noise=3.0, blur=0.8, faded=(110, 215))
 # The first held-out set (seed 1013): looked at page by page while issue 13's packing was developed, so it is
 # no longer held out; it is reported as the "seen" set, next to the tuning set.
 SEEN = Variation(photos=("rocket", "chelsea", "immunohistochemistry", "clock"),

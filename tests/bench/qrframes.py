@@ -619,7 +619,8 @@ def make_frame(seed: int, kind: str | None = None, target_module_px: float | Non
             contrast = float((hi_v - lo_v) / 255)
     conditions = {"kind": kind, "module_px": round(measured, 2), "blur_sigma": round(sigma, 2),
                   "tilt": round(tilt, 3), "rotation": round(angle % 360, 1), "contrast": round(contrast, 3),
-                  "jpeg_q": quality, "colour": is_colour, "size": f"{width}x{height}", "motion_px": length, "motion_deg": round(motion_deg),
+                  "jpeg_q": quality, "colour": is_colour, "size": f"{width}x{height}", "motion_px": length,
+                  "motion_deg": round(motion_deg),
                   "glare": round(glare), "noise": round(noise, 1), "inverted": bool(info.get("inverted", False))}
     return Frame(image=out, payloads=[payload] if payload else [], module_px=measured, kind=kind,
                  conditions=conditions, quad=frame_quad)

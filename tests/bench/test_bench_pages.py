@@ -144,7 +144,7 @@ OURS = "ours (MRC)"
 BASELINE = "img2pdf lossless"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bench_page(set_name: str, index: int):
     return pagegen.set_page(set_name, index)
 

@@ -44,8 +44,8 @@ def test_bench_receipt(width, bench_report):
         stream = encode_job(job, profile="default", width_dots=width, native_qr=False)
         rows = sum(im.height for im in decode_raster(stream))
         layout = _median_ms(make)
-        encode = _median_ms(lambda: encode_job(job, profile="default", width_dots=width, native_qr=False))
-        decode = _median_ms(lambda: decode_raster(stream))
+        encode = _median_ms(lambda job=job: encode_job(job, profile="default", width_dots=width, native_qr=False))
+        decode = _median_ms(lambda stream=stream: decode_raster(stream))
         paper_mm = rows / DOTS_PER_MM
         print(f"\n{name} {width} dots: layout {layout:.1f} ms, encode {encode:.1f} ms, decode {decode:.1f} ms, "
               f"{len(stream) / 1024:.1f} KiB, {paper_mm:.0f} mm of paper, "

@@ -40,7 +40,7 @@ class VpcdCard:
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
 
-    def insert(self, timeout: float = 5.0) -> "VpcdCard":
+    def insert(self, timeout: float = 5.0) -> VpcdCard:
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -74,7 +74,7 @@ class VpcdCard:
 
     remove = close
 
-    def __enter__(self) -> "VpcdCard":
+    def __enter__(self) -> VpcdCard:
         return self
 
     def __exit__(self, *exc) -> None:
