@@ -36,8 +36,9 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(VENV)/bin/kiosk demo
 
-# Both cores: whole test files go to one worker each (module fixtures such as the golden renderer run once).
-TEST_WORKERS ?= 2
+# Whole test files go to one worker each (module fixtures such as the golden renderer run once). Four workers on
+# the two cores: the UI tests spend part of their time waiting for frames and for their Kivy subprocesses.
+TEST_WORKERS ?= 4
 
 # The suite, then the lint (ruff + mypy). CI (.ci/run) also runs `make wheel-check` after it.
 test: setup

@@ -56,3 +56,16 @@ def _isolated_from_the_machine(monkeypatch: pytest.MonkeyPatch, _no_site_dir: Pa
     from kiosk.appliance import config
 
     monkeypatch.setattr(config, "SITE_FILE", _no_site_dir / "absent" / "kiosk.toml")
+
+
+#: The test files that each take tens of seconds (whole Kivy sessions, the golden renderer), longest first.
+#: `make test` runs files on several workers (pytest-xdist, --dist loadfile), which hands files out in collection
+#: order: starting these first keeps one of them from being the last thing running while the other cores idle.
+HEAVY_FIRST = ["test_screen_goldens.py", "test_ui_scenarios.py", "test_login_ui.py", "test_ui_flow.py",
+               "test_ui_accessibility.py", "test_statuses.py", "test_demo_hooks.py", "test_demo_window.py",
+               "test_resilience.py", "test_lockdown.py", "test_chaos.py"]
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each file keeps its own order
