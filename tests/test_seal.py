@@ -280,9 +280,25 @@ def test_a_broken_seal_key_holds_dossiers_back_for_the_technician(tmp_path, clie
 
 
 # ---------------------------------------------------------------------------------------------- the whole path
-def test_a_session_delivers_searchable_sealed_pdfs_that_the_sandbox_verifies(tmp_path, sandbox_server):
+def test_a_session_delivers_searchable_sealed_pdfs_that_the_sandbox_verifies(tmp_path, sandbox_server,
+                                                                             monkeypatch):
+    """...and the OCR is done while the citizen is on the review and one-time-code screens: after confirming, no
+    scan is read again (the citizen's wait is the seal and the upload only)."""
+    import threading
+
+    from kiosk.outbox import prepare
     from session_fixtures import PaperScanner, build_kiosk, close_kiosk
 
+    reads: list[str] = []
+    real_text_layer = prepare.add_text_layer
+
+    def recording_text_layer(data: bytes, **kw):
+        out = real_text_layer(data, **kw)
+        if out != data:  # a scan was read (the declaration has its own text and comes back as it was)
+            reads.append(threading.current_thread().name)
+        return out
+
+    monkeypatch.setattr(prepare, "add_text_layer", recording_text_layer)
     sandbox_server.reset(tmp_path / "portal.sqlite3")
     sealer = enrol(sandbox_server, tmp_path / "site")
     outbox = Outbox(tmp_path / "kiosk", preparer=Preparer(sealer, workers=2))
@@ -296,6 +312,7 @@ def test_a_session_delivers_searchable_sealed_pdfs_that_the_sandbox_verifies(tmp
     [dossier] = SandboxTestClient(sandbox_server.url).dossiers()
     docs = dossier["documents"]
     assert docs[0]["component"] == "to_khai_dien_tu" and len(docs) >= 3
+    assert reads and all(name.startswith("ocr-warm") for name in reads), reads
     assert {d["seal"] for d in docs} == {"verified"}
     for d in docs[1:]:  # the scans: searchable now
         text = unicodedata.normalize("NFC", pdf_text(sandbox_server.store.blob_path(d["sha256"]).read_bytes()))
@@ -329,6 +346,31 @@ def test_the_technicians_retry_prepares_and_seals_like_the_kiosk(tmp_path, clien
     assert json.loads(capsys.readouterr().out) == {"delivered": 1, "pending": 0, "errors": []}
     [dossier] = SandboxTestClient(sandbox.url).dossiers()
     assert [d["seal"] for d in dossier["documents"]] == ["verified"]
+
+
+def test_a_warmed_text_layer_is_used_once_and_forgotten_with_the_session(monkeypatch):
+    """Preparer.warm starts the OCR before confirming; the preparation then takes that result (not reading the
+    page again); forget_warm (the session's wipe) drops what was never confirmed."""
+    from kiosk.outbox import prepare
+
+    pdf = pack_pages([text_scan(150)], 150).pdf
+    preparer = Preparer(None, workers=1)
+    preparer.warm(pdf)
+
+    def must_not_read(data: bytes, **kw):
+        raise AssertionError("the page was read again after confirming")
+
+    monkeypatch.setattr(prepare, "add_text_layer", must_not_read)
+    out = preparer(None, pdf)
+    assert "Nguyễn" in unicodedata.normalize("NFC", pdf_text(out))
+    with pytest.raises(AssertionError, match="read again"):  # used once: a second preparation reads it itself
+        preparer(None, pdf)
+    monkeypatch.setattr(prepare, "add_text_layer", lambda data, **kw: data)
+    preparer.warm(pdf)
+    preparer.forget_warm()
+    with pytest.raises(AssertionError, match="read again"):
+        monkeypatch.setattr(prepare, "add_text_layer", must_not_read)
+        preparer(None, pdf)
 
 
 def test_a_seal_can_be_made_after_a_chip_card_was_read_in_the_same_process():

@@ -14,10 +14,18 @@ Seal: `kiosk.outbox.seal.Sealer` (PAdES B-B, invisible field) on every document,
 
 `Preparer(sealer)` is the callable the outbox takes: `(DocumentRef, bytes) -> bytes`, idempotent (a sealed file
 comes back as it was; a page with text is not OCR'd again).
+
+Off the citizen's wait: the OCR of a document can start before the citizen confirms (`Preparer.warm`, called by
+the session when the review screen opens, while the citizen reads and types the one-time code). The preparation
+after confirming then finds the text layer done for a document whose bytes are the same (keyed by SHA-256), and
+only seals it. Warmed results live in memory only, a few at most, and are dropped when the session ends
+(`forget_warm`); a document that was not warmed is read as before.
 """
 from __future__ import annotations
 
+import collections
 import concurrent.futures
+import hashlib
 import io
 import logging
 import os
@@ -135,6 +143,9 @@ def add_text_layer(pdf_bytes: bytes, *, workers: int | None = None, dpi: int | N
         return out.getvalue()
 
 
+WARM_LIMIT = 8  # documents whose text layer may wait in memory for the citizen's confirmation
+
+
 class Preparer:
     """What the outbox does to each document before its first upload: OCR text layer (scans), then the seal.
     `sealer=None`: a kiosk not enrolled for sealing (no seal certificate) sends its documents unsealed; a
@@ -147,6 +158,40 @@ class Preparer:
         self.workers = workers
         if ocr and not self.ocr:
             log.warning("tesseract or pdftoppm is missing: scans are sent without a text layer")
+        self._warm: collections.OrderedDict[str, concurrent.futures.Future[bytes]] = collections.OrderedDict()
+        self._warm_lock = threading.Lock()
+        self._warm_pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+    def warm(self, data: bytes) -> None:
+        """Start the text layer of a document not confirmed yet, in the background (one document at a time)."""
+        if not self.ocr or not data:
+            return
+        key = hashlib.sha256(data).hexdigest()
+        with self._warm_lock:
+            if key in self._warm:
+                return
+            while len(self._warm) >= WARM_LIMIT:
+                self._warm.popitem(last=False)[1].cancel()
+            if self._warm_pool is None:
+                self._warm_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocr-warm")
+            self._warm[key] = self._warm_pool.submit(add_text_layer, data, workers=self.workers)
+
+    def forget_warm(self) -> None:
+        """The session ended: drop every warmed result (they hold the citizen's papers)."""
+        with self._warm_lock:
+            for future in self._warm.values():
+                future.cancel()
+            self._warm.clear()
+
+    def _text_layer(self, data: bytes) -> bytes:
+        with self._warm_lock:
+            future = self._warm.pop(hashlib.sha256(data).hexdigest(), None)
+        if future is not None and not future.cancelled():
+            try:
+                return future.result(timeout=PAGE_TIMEOUT_S * 4)
+            except Exception:  # noqa: BLE001 - the warm-up failed: read it now, as if it had not been warmed
+                log.warning("warmed text layer failed: reading the document again")
+        return add_text_layer(data, workers=self.workers)
 
     def __call__(self, document: Any, data: bytes) -> bytes:
         if isinstance(self.sealer, SealError):
@@ -154,7 +199,7 @@ class Preparer:
         if Sealer.is_sealed(data):
             return data  # prepared before (a crash after its commit): nothing more to add
         if self.ocr:
-            data = add_text_layer(data, workers=self.workers)
+            data = self._text_layer(data)
         if self.sealer is not None:
             data = self.sealer.seal(data)
         return data

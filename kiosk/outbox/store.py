@@ -414,6 +414,21 @@ class Outbox:
             row = self._db.execute("SELECT ref FROM items WHERE dossier_code=?", (dossier_code,)).fetchone()
         return row[0] if row else None
 
+    # ------------------------------------------------------------------------------------------ before confirming
+    @property
+    def warms(self) -> bool:
+        """Whether the preparation can start on a document before it is confirmed (see kiosk.outbox.prepare)."""
+        return bool(getattr(self._preparer, "ocr", False)) and hasattr(self._preparer, "warm")
+
+    def warm(self, data: bytes) -> None:
+        if self.warms:
+            self._preparer.warm(data)  # type: ignore[union-attr]
+
+    def forget_warm(self) -> None:
+        forget = getattr(self._preparer, "forget_warm", None)
+        if forget is not None:
+            forget()
+
     # ------------------------------------------------------------------------------------------ delivering
     def deliver(self, ref: str, portal: Any) -> DossierReceipt | None:
         """Try to deliver one dossier now. Returns the portal's receipt, or None when a retry later can fix

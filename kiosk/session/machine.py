@@ -522,6 +522,9 @@ class Session:
     def _wipe_and_go(self, target: State) -> None:
         """End the session: forget everything the citizen entered or scanned, log out of the portal."""
         self.data.wipe_pages()
+        forget_warm = getattr(self.services.outbox, "forget_warm", None)
+        if forget_warm is not None:
+            forget_warm()  # text layers started on review for papers that were never confirmed
         self.data = SessionData()
         self._portal_logout()
         self.goto(target)
@@ -921,6 +924,30 @@ class Session:
         by_post = forms.delivery_choice(self.data.clean_form)[0] == "post"
         self.data.postage_text = forms.postage_text(postal.postage_vnd, postal.paid_on_delivery) if by_post else ""
         self.data.appointment_date = self._appointment(self.data.procedure, self.services.now())
+        self._warm_documents()
+
+    def _warm_documents(self) -> None:
+        """While the citizen reads the review and types the one-time code, the outbox starts the text layer of the
+        scans as they would be packed now, so confirming does not wait for OCR (issue 14). Nothing is saved."""
+        outbox = self.services.outbox
+        if not getattr(outbox, "warms", False):
+            return
+        dpi = self.services.config.scanner.dpi
+        documents = [[p.image.copy() for p in c.pages] for c in self.data.components if c.pages]
+
+        def work() -> None:
+            from kiosk.domain.pages import pack_pages
+
+            for images in documents:
+                outbox.warm(pack_pages(images, dpi).pdf)
+                for image in images:
+                    image.close()
+
+        def done(_result: Any, error: BaseException | None) -> None:
+            if error is not None:
+                log.warning("warming the text layer failed: %s", type(error).__name__)
+
+        self.runner.submit(work, done)
 
     def _on_review(self, event: str, **p: Any):
         if event == "edit_form":
