@@ -269,7 +269,7 @@ CASES = ["attract-idle", "attract-cancelled", "procedure-list", "procedure-typin
          "login-chip-removed", "login-chip-failed", "login-staff-pin",
          # accessibility modes (issue 12): a lean set of screens in large text, high contrast, English, keypad
          "attract-idle@large", "procedure_info-birth@large", "form-name-typing@large", "documents-first@large",
-         "otp-typed@large", "done-printed@large", "rating-faces@large",
+         "otp-typed@large", "done-printed@large", "rating-faces@large", "review-all@large",
          "attract-idle@contrast", "form-name-error@contrast", "review-all@contrast",
          "attract-idle@en", "consent-notice@en", "form-name-error@en", "review-all@en", "done-paper-out@en",
          "help-form-called@en", "queue_ticket-number@en", "out_of_service-printer@large",
