@@ -25,6 +25,7 @@ from typing import TypeVar
 from collections.abc import Callable
 
 import qrcode
+from drivers import escpos_cache  # noqa: F401 - before escpos: its printer database from the cache
 from escpos.capabilities import get_profile
 from escpos.constants import QR_ECLEVEL_M
 from escpos.escpos import Escpos

@@ -18,8 +18,8 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
-from kivy.uix.screenmanager import NoTransition, ScreenManager
+from kivy.properties import AliasProperty, BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.screenmanager import NoTransition, Screen, ScreenManager
 
 from kiosk.appliance.runtime import Appliance
 from kiosk.session.machine import STEP_COUNT, Session, State
@@ -50,6 +50,84 @@ SCREENS: dict[State, str] = {
     State.QUEUE_TICKET: "queue_ticket:QueueTicketScreen",
     State.OUT_OF_SERVICE: "out_of_service:OutOfServiceScreen",
 }
+#: The order screens are made in ahead of need, once the first screen is drawn (one per frame): the attract
+#: screen's ways out first, then the path of a dossier. Any screen needed earlier is made when it is needed.
+BUILD_AHEAD: tuple[State, ...] = (
+    State.PROCEDURE, State.PROCEDURE_INFO, State.STATUS_LOOKUP, State.QUEUE_TICKET, State.CONSENT, State.LOGIN,
+    State.FORM, State.DOCUMENTS, State.REVIEW, State.OTP, State.SUBMITTING, State.DONE, State.RATING,
+    State.OUT_OF_SERVICE, State.ATTRACT,
+)
+SHARED_KV = ("widgets.kv", "keyboard.kv", "technician.kv")
+
+
+def load_shared_kv() -> None:
+    """The rules every screen uses (frame, buttons, keyboard, technician panel): before the first screen."""
+    from screens import keyboard, technician, widgets  # noqa: F401 - registers the shared widget classes
+
+    for shared in SHARED_KV:
+        kv = HERE / shared
+        if str(kv) not in Builder.files:
+            Builder.load_file(str(kv))
+
+
+def make_screen(state: State) -> Screen:
+    """The screen of `state`, its module imported and its .kv loaded at first use (each kv file holds the rules of
+    its own screen only, over the shared ones of `load_shared_kv`)."""
+    module_name, cls_name = SCREENS[state].split(":")
+    module = importlib.import_module(f"screens.{module_name}")
+    kv = HERE / f"{module_name}.kv"
+    if kv.exists() and str(kv) not in Builder.files:
+        Builder.load_file(str(kv))
+    return getattr(module, cls_name)(name=state.value)
+
+
+class KioskScreenManager(ScreenManager):
+    """A ScreenManager whose screens are made when first needed, so the kiosk starts with its first screen only.
+
+    To its users it has every screen of `SCREENS` from the start: `get_screen(name)` (and so `current = name`)
+    makes a screen not made yet, `has_screen` and `screen_names` count those too. `screens` holds the screens
+    made so far. `build_next()` makes one more ahead of need (the app calls it in idle frames)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._unmade: dict[str, State] = {state.value: state for state in SCREENS}
+        super().__init__(**kwargs)
+
+    def _get_screen_names(self) -> list[str]:
+        return [s.name for s in self.screens] + list(self._unmade)
+
+    screen_names = AliasProperty(_get_screen_names, bind=("screens",))
+
+    @property
+    def unmade(self) -> list[str]:
+        return list(self._unmade)
+
+    def _make(self, name: str) -> None:
+        state = self._unmade.get(name)
+        if state is None:
+            return
+        screen = make_screen(state)
+        del self._unmade[name]
+        self.add_widget(screen)
+
+    def get_screen(self, name: str) -> Screen:
+        self._make(name)
+        return super().get_screen(name)
+
+    def has_screen(self, name: str) -> bool:
+        return name in self._unmade or super().has_screen(name)
+
+    def build_next(self, order: tuple[State, ...] = BUILD_AHEAD) -> bool:
+        """Make the next screen of `order` not made yet; False when every screen is made."""
+        name = next((state.value for state in order if state.value in self._unmade), None) or next(
+            iter(self._unmade), None)
+        if name is None:
+            return False
+        self._make(name)
+        return True
+
+    def build_all(self) -> None:
+        while self.build_next():
+            pass
 
 
 class ThreadRunner:
@@ -84,7 +162,7 @@ def with_sandbox_text_message(svc: Any) -> None:
     portal is the sandbox on this machine: its test-only endpoint knows the one-time code. A kiosk with real
     devices has no simulator, and one talking to a real portal gets no such hook."""
     from drivers import registry
-    from kiosk.portal.client import is_loopback_url
+    from kiosk.portal.urls import is_loopback_url
 
     sim = getattr(svc, "simulator", None)
     if sim is None or (sim.can_read_text_message and sim.can_approve_login) \
@@ -135,20 +213,13 @@ class KioskApp(App):
         Window.clearcolor = (1, 1, 1, 1)
         self.scale = min(Window.size) / 1080.0
         self.portrait = Window.height > Window.width
-        from screens import keyboard, technician, widgets  # noqa: F401 - registers the shared widget classes
+        from screens import technician
 
         self.gesture = technician.SecretGesture(lambda: technician.open_pin_pad(self))
-        for shared in ("widgets.kv", "keyboard.kv", "technician.kv"):
-            Builder.load_file(str(HERE / shared))
-        self.manager = ScreenManager(transition=NoTransition())
-        for state, target in SCREENS.items():
-            module_name, cls_name = target.split(":")
-            module = importlib.import_module(f"screens.{module_name}")
-            kv = HERE / f"{module_name}.kv"
-            if kv.exists() and str(kv) not in Builder.files:
-                Builder.load_file(str(kv))
-            screen = getattr(module, cls_name)(name=state.value)
-            self.manager.add_widget(screen)
+        load_shared_kv()
+        # only the session's screen is made now (the attract screen): the others in idle frames once it is drawn
+        # (`_build_ahead`), or at once when needed before that
+        self.manager = KioskScreenManager(transition=NoTransition())
         self.session.subscribe(self._on_session_changed)
         Window.bind(on_touch_down=self._any_touch, on_key_down=self._any_key, on_request_close=self._refuse_close)
         Clock.schedule_interval(self._tick, 0.5)
@@ -160,6 +231,22 @@ class KioskApp(App):
     def on_start(self) -> None:
         for callback in self.on_started:
             callback()
+        Window.bind(on_flip=self._first_frame)
+
+    def _first_frame(self, *_args) -> None:
+        """The first screen is on the glass: make the other screens ahead of need, one per frame."""
+        Window.unbind(on_flip=self._first_frame)
+        Clock.schedule_interval(self._build_ahead, 0)
+
+    def _build_ahead(self, _dt: float) -> bool | None:
+        """One screen made per idle frame (a frame where no session change waits to be shown: a tap is answered
+        first). Returns False, ending the schedule, once every screen is made."""
+        manager = self.manager
+        if not isinstance(manager, KioskScreenManager):
+            return False
+        if self._render_pending:
+            return None
+        return manager.build_next()
 
     # ------------------------------------------------------------------------------------------ session
     def _on_session_changed(self, _session: Session) -> None:

@@ -297,17 +297,13 @@ def frames(n: int = 3) -> None:
 
 def build_manager(app) -> ScreenManager:
     """A fresh set of screens for the window's current size (kv rules read `app.px` once, when a widget is made)."""
-    import importlib
-
-    from screens.app import SCREENS
+    from screens.app import SCREENS, make_screen
 
     app.scale = min(Window.size) / 1080.0
     app.portrait = Window.height > Window.width
     manager = ScreenManager(transition=NoTransition())
-    for state, target in SCREENS.items():
-        module_name, cls_name = target.split(":")
-        module = importlib.import_module(f"screens.{module_name}")
-        manager.add_widget(getattr(module, cls_name)(name=state.value))
+    for state in SCREENS:
+        manager.add_widget(make_screen(state))  # its kv rules loaded first (the app loads them at first use)
     return manager
 
 
@@ -389,7 +385,7 @@ def main() -> int:
     app = KioskApp(session)
     App._running_app = app
     EventLoop.ensure_window()
-    app.build()  # loads the kv files once and builds the landscape screens
+    app.build()  # the shared kv files and the first screen; build_manager makes the rest
     report: dict = {}
     for orientation, size in SIZES.items():
         Window.size = size

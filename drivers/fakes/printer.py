@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 import time
 
+from drivers import escpos_cache  # noqa: F401 - before escpos: its printer database from the cache
 from escpos.escpos import Escpos
 from escpos.exceptions import DeviceNotFoundError
 

@@ -62,7 +62,7 @@ class PortalSection(_Section):
 
     @model_validator(mode="after")
     def _no_plain_http_off_this_machine(self) -> PortalSection:
-        from kiosk.portal.client import insecure_url_refused
+        from kiosk.portal.urls import insecure_url_refused
 
         refused = insecure_url_refused(self.url, self.allow_insecure_http)
         if refused:

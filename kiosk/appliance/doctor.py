@@ -389,7 +389,7 @@ def _portal_budget(services: Any) -> float:
 def _insecure_portal(services: Any, check: Check) -> Check:
     """Plain http:// to another machine is refused when the config loads; when a site allowed it
     (portal.allow_insecure_http, a closed test network), the portal line says so, as a warning at least."""
-    from kiosk.portal.client import insecure_url_refused
+    from kiosk.portal.urls import insecure_url_refused
 
     portal = services.config.portal
     if not insecure_url_refused(portal.url, False) or not getattr(portal, "allow_insecure_http", False):

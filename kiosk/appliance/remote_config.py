@@ -101,6 +101,7 @@ _TEXT_LIMITS = {("kiosk", "centre_name"): 120, ("kiosk", "commune"): 120, ("kios
 
 def _printer_profiles() -> set[str]:
     try:
+        from drivers import escpos_cache  # noqa: F401 - before escpos: its printer database from the cache
         from escpos.capabilities import CAPABILITIES
 
         return set(CAPABILITIES.get("profiles", {}))

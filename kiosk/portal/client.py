@@ -54,7 +54,7 @@ import unicodedata
 import uuid
 from typing import Annotated, Any, Literal, TypeVar
 from collections.abc import Callable, Mapping
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpcore
 import httpx
@@ -63,6 +63,7 @@ from pydantic import BaseModel, Field, StringConstraints, ValidationError
 from kiosk import __version__
 from kiosk.errors import KioskError
 from kiosk.domain.codes import decode_receipt_qr, is_lookup_code, normalize_secret
+from kiosk.portal.urls import LOOPBACK_HOSTS, insecure_url_refused, is_loopback_url  # noqa: F401 - re-exported
 from kiosk.portal.models import (
     AssistanceRequest,
     BlobState,
@@ -268,26 +269,6 @@ STATUS_LABELS: dict[DossierStatus, str] = {  # the national one-stop list's own 
 
 # ---------------------------------------------------------------------------------------------- deadlines, retries
 _OTP_CODE = re.compile(r"[0-9]{1,12}")  # ASCII only: str.isdigit() also accepts "١٢٣" and "１２３"
-LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
-
-
-def is_loopback_url(url: str) -> bool:
-    """True when the URL's host is this machine (the sandbox in demos and tests)."""
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:
-        return False
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
-
-
-def insecure_url_refused(url: str, allow_insecure_http: bool) -> str | None:
-    """Why a portal URL may not be used (plain http:// to another machine without the explicit flag), or None."""
-    if url.lower().startswith("http://") and not allow_insecure_http and not is_loopback_url(url):
-        return (f"the portal URL {url} is plain http:// to another machine: citizens' data would cross the network "
-                "unencrypted. Use https://, or set portal.allow_insecure_http = true for a test network only")
-    return None
-
-
 @dataclasses.dataclass(frozen=True)
 class RetryPolicy:
     """Bounded retries of interactive calls: at most `attempts` tries, waits of `min(cap, base * 2**n)` scaled by a
