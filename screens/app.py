@@ -118,10 +118,10 @@ class KioskScreenManager(ScreenManager):
 
     def build_next(self, order: tuple[State, ...] = BUILD_AHEAD) -> bool:
         """Make the next screen of `order` not made yet; False when every screen is made."""
-        name = next((state.value for state in order if state.value in self._unmade), None) or next(
-            iter(self._unmade), None)
-        if name is None:
+        if not self._unmade:
             return False
+        ahead = [state.value for state in order if state.value in self._unmade]
+        name: str = ahead[0] if ahead else next(iter(self._unmade))
         self._make(name)
         return True
 

@@ -12,10 +12,9 @@ import logging
 from typing import Any
 from collections.abc import Callable
 
-from kiosk.appliance import fleet, watchdog
+from kiosk.appliance import watchdog
 from kiosk.appliance.monitor import HealthMonitor
 from kiosk.outbox.store import Sender
-from kiosk.portal.client import PortalClient
 from kiosk.session.machine import Session, State
 
 log = logging.getLogger(__name__)
@@ -58,6 +57,14 @@ def start_services(load: Callable[..., Any] | None = None, build: Callable[[Any]
     return svc
 
 
+def portal_client(settings: Any) -> Any:
+    """A kiosk.portal.client.PortalClient for the configured portal, imported at first use (httpx and the portal's
+    models are not needed to show the attract screen)."""
+    from kiosk.portal.client import PortalClient
+
+    return PortalClient.from_settings(settings)
+
+
 class Appliance:
     """The kiosk's background parts for one `Session`. `request_stop(exit_code)` is how it asks the UI to
     leave (a technician's restart or pushed settings); the UI calls `stop()` afterwards."""
@@ -83,12 +90,14 @@ class Appliance:
         self._clock = clock or time.monotonic
         cfg = services.config
         # the outbox has its own client: it must never send as whichever citizen is logged in at the time
-        self.sender = Sender(services.outbox, lambda: PortalClient.from_settings(cfg))
+        self.sender = Sender(services.outbox, lambda: portal_client(cfg))
         self.monitor = HealthMonitor(session)
         self.watchdog = watchdog.Watchdog()
         self.fleet = None
         self.metrics = None
         if with_fleet:
+            from kiosk.appliance import fleet
+
             self.metrics = fleet.Metrics()
             self.metrics.watch(session)
             self.fleet = fleet.start_fleet(
