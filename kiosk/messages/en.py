@@ -47,11 +47,11 @@ EN: dict[str, str] = {
     "Cần làm thủ tục tại quầy? Bấm “Lấy số thứ tự”.": "Need the counter? Press “Get a queue number”.",
     # ------------------------------------------------------------------ procedure, procedure info
     "Ông/Bà muốn làm thủ tục gì?": "Which procedure do you need?",
-    "Chạm vào đây để tìm, ví dụ: khai sinh": "Touch here to search, for example: khai sinh (birth)",
+    "Chạm vào đây để tìm, ví dụ: khai sinh": "Touch here to search, for example: birth",
     "Xong": "Done",
     "Kết quả tìm kiếm:": "Search results:",
     "Không tìm thấy thủ tục phù hợp. Hãy thử từ khác, ví dụ “khai sinh”.":
-        "No matching procedure. Try other words, for example “khai sinh” (birth).",
+        "No matching procedure. Try other words, for example “birth”.",
     "Tất cả": "All",
     "Hộ tịch": "Civil status",
     "Chứng thực": "Certification",
@@ -558,6 +558,8 @@ EN: dict[str, str] = {
         "Each key beeps; the kiosk does not read the digits aloud.",
     "Khi đủ số, máy tự kiểm tra.": "When all digits are in, the kiosk checks them by itself.",
     "Nhập các chữ số bằng bàn phím số.": "Type the digits on the number keys.",
+    "Thông tin thủ tục:": "About the procedure:",
+    "Thông tin bạn đã khai.": "What you have entered.",
 }
 
 #: (Vietnamese with "{}" for a varying part, English): tried in order after an exact match.
@@ -589,7 +591,9 @@ TEMPLATES: list[tuple[str, str]] = [
     ("Người nộp: {}", "Applicant: {}"),
     ("Lưu ý: {}", "Note: {}"),
     ("Dành cho kỹ thuật viên: {}", "For the technician: {}"),
-    ("Lĩnh vực {}:", "Field {}:"),
+    ("Lĩnh vực {}:", "{} procedures:"),
+    ("•  {} ({} {}, {})", "•  {} ({} {}, {})"),  # procedure info: a paper, how many of which kind, scanned or shown
+    ("» {}", "» {}"),  # the paper being scanned
     ("•  {}: {} trang", "•  {}: {} page(s)"),
     ("{} ngày làm việc, tối đa {} ngày nếu cần xác minh", "{} working days, at most {} if checks are needed"),
     ("{} ngày làm việc", "{} working days"),
@@ -636,6 +640,7 @@ TEMPLATES: list[tuple[str, str]] = [
     ("{} để bỏ qua.", "{} skips."),
     ("Phím số {}:", "Key {}:"),
     ("Câu hỏi {} trên {}:", "Question {} of {}:"),
+    ("Câu trả lời hiện có: {}.", "Your answer now: {}."),
     ("Quét giấy tờ {} trên {}:", "Document {} of {}:"),
     ("Đã quét {} trang.", "{} page(s) scanned."),
     ("Giấy tờ đã quét: {} trang.", "Documents scanned: {} page(s)."),
