@@ -192,7 +192,7 @@ class Guide:
         self.procedure_choices = [p.code for p in procs]
         lines = [_pub("Chọn thủ tục bạn cần làm.")]
         # the explanation is several sentences: put in the citizen's language whole, before the line is composed
-        lines += [_pub(f"Phím số {i}: {self.shown(p.plain or p.name)}.") for i, p in enumerate(procs, 1)]
+        lines += [_pub(f"Phím số {i}: {self.shown(p.plain or p.name).rstrip('.')}.") for i, p in enumerate(procs, 1)]
         lines.append(_pub(f"{KEY_REPEAT} để nghe lại danh sách. {KEY_BACK} để quay lại."))
         return lines
 

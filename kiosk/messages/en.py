@@ -487,6 +487,9 @@ EN: dict[str, str] = {
     "Nhận tại Bộ phận Một cửa": "At the one-stop counter",
     "Nhận kết quả qua bưu điện": "By post",
     "Địa chỉ nhận kết quả qua bưu điện": "Address for the result by post",
+    "Đã điền sẵn theo địa chỉ trên VNeID hoặc căn cước. Sửa lại nếu muốn nhận ở nơi khác.":
+        "Filled in from the address on VNeID or the ID card. Change it to receive the result somewhere else.",
+    "Miễn phí": "Free",  # kiosk.domain.catalog.fee_for
     "Vui lòng nhập địa chỉ để bưu điện mang kết quả đến, hoặc chọn nhận tại Bộ phận Một cửa.":
         "Please enter the address the post office should bring the result to, or choose to collect it at the "
         "one-stop counter.",
@@ -583,6 +586,15 @@ TEMPLATES: list[tuple[str, str]] = [
     ("Kiểm tra lại: {}", "Check: {}"),
     ("Tên thủ tục: {}", "Procedure: {}"),
     ("+ Cước bưu điện: {}", "+ Postage: {}"),
+    ("Qua bưu điện: nhân viên bưu điện mang kết quả đến tận nhà, cước {}.",
+     "By post: a postal worker brings the result to your home; postage {}."),
+    ("{} (trả cho bưu điện khi nhận kết quả)", "{} (paid to the postal worker on delivery)"),
+    ("{} (nộp cùng lệ phí)", "{} (paid with the fee)"),
+    # kiosk.domain.catalog.fee_for: a per-page rate ("2.000 đ/trang, từ trang thứ 3: 1.000 đ/trang, tối đa …")
+    ("{}/trang, từ trang thứ {}:", "{} a page; from page {}:"),
+    ("{}/trang, tối đa {}/bản", "{} a page, at most {} a copy"),
+    ("{}/trang", "{} a page"),
+    ("Bạn chưa quét “{}”.", "You have not scanned “{}” yet."),
     ("Mã tra cứu: {}", "Look-up code: {}"),
     ("Mã còn dùng được {} giây. Máy tự đổi mã mới.",
      "The code works for {} more seconds. The kiosk then makes a new one."),

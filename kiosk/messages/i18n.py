@@ -73,18 +73,18 @@ def _shipped_english() -> dict[str, str]:
     return _shipped
 
 
-def _in_catalogue(text: str) -> str | None:
-    found = _served.get(text) or _shipped_english().get(text)
-    if found is None and text[:1].islower() and text[1:2].islower():
-        # a question's label inside a sentence ("Vui lòng nhập họ và tên của trẻ.", kiosk.domain.forms)
-        found = _in_catalogue(text[:1].upper() + text[1:])
-        if found is not None and found[1:2].islower():
-            found = found[:1].lower() + found[1:]
-    return found
+def _exact(text: str) -> str | None:
+    return _EN.get(text) or _served.get(text) or _shipped_english().get(text)
 
 
 def _whole(text: str) -> str | None:
-    return _EN.get(text) or _in_catalogue(text)
+    found = _exact(text)
+    if found is None and text[:1].islower():
+        # a question's label inside a sentence ("Vui lòng nhập họ và tên của trẻ.", kiosk.domain.forms)
+        found = _exact(text[:1].upper() + text[1:])
+        if found is not None and not found[:2].isupper():  # "ID number" keeps its capitals
+            found = found[:1].lower() + found[1:]
+    return found
 
 
 def _fill(m: re.Match, en: str) -> tuple[str, bool]:
@@ -93,6 +93,11 @@ def _fill(m: re.Match, en: str) -> tuple[str, bool]:
     out = en.format(*(t or g for t, g in parts))
     complete = all(t is not None or not is_vietnamese(g) for t, g in parts)
     return (out[:1].upper() + out[1:] if en.startswith("{}") else out), complete
+
+
+def _one_piece(m: re.Match) -> bool:
+    """A template's part never spans sentences or lines (a list of papers is translated line by line)."""
+    return not any(_SENTENCE.search(g) or "\n" in g for g in m.groups())
 
 
 def _one(text: str) -> str | None:
@@ -104,10 +109,9 @@ def _one(text: str) -> str | None:
         return found + text[-1]
     for shortest, first_longest, en in _TEMPLATES:
         m = shortest.match(text)
-        if m and not any(_SENTENCE.search(g) for g in m.groups()):  # a part never spans sentences
+        if m and _one_piece(m):
             out, complete = _fill(m, en)
-            if not complete and (m2 := first_longest.match(text)) and \
-                    not any(_SENTENCE.search(g) for g in m2.groups()):
+            if not complete and (m2 := first_longest.match(text)) and _one_piece(m2):
                 out2, complete2 = _fill(m2, en)
                 if complete2:
                     return out2
