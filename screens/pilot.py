@@ -146,6 +146,10 @@ class Pilot:
     def buttons(self) -> list[tuple[str, Widget]]:
         return self.call(self._buttons_now)
 
+    def shown_buttons(self) -> list[str]:
+        """The visible buttons' words as the citizen reads them (in the displayed language, markup dropped)."""
+        return self.call(lambda: [_plain(w.text) for _label, w in self._buttons_now()])
+
     def _find_now(self, text: str, contains: bool = False) -> Widget:
         want = unicodedata.normalize("NFC", text)
         buttons = self._buttons_now()

@@ -32,7 +32,7 @@ class ProcedureScreen(KioskScreen):
         self.query, self.field = d.search_query, d.field_filter
         self._render_fields(catalog)
         if self.query.strip():
-            procedures = [hit.procedure for hit in catalog.search(self.query, limit=MAX_RESULTS)]
+            procedures = [hit.procedure for hit in catalog.search(self.query, limit=MAX_RESULTS, lang=d.lang)]
             heading = ("Kết quả tìm kiếm:" if procedures
                        else "Không tìm thấy thủ tục phù hợp. Hãy thử từ khác, ví dụ “khai sinh”.")
         elif self.field:

@@ -72,7 +72,7 @@ class Scenario:
         self.pilot.screenshot(path)
         now = time.monotonic()
         self.steps.append({"step": name, "screenshot": str(path.relative_to(self.out)),
-                           "seconds": round(now - self._t0, 3)})
+                           "seconds": round(now - self._t0, 3), "buttons": self.pilot.shown_buttons()})
         self._t0 = now
 
     def run(self) -> dict[str, Any]:
@@ -162,7 +162,9 @@ class Scenario:
         p.tap("Bắt đầu nộp hồ sơ")
         p.wait_state("procedure")
         p.tap(widget=p.call(lambda: p.app.manager.current_screen.ids.search_box))
-        p.type_text(search_words(proc.name))
+        en_name = proc.en.name if proc.en is not None else None
+        english = getattr(self.args, "lang", "vi") == "en" and en_name
+        p.type_text(search_words(en_name if english and en_name else proc.name))  # English words in English mode
         self.shot("procedure")
         p.tap("Xong")
         p.tap(proc.plain_name or proc.name, contains=True)  # tiles show the plain title

@@ -272,7 +272,8 @@ CASES = ["attract-idle", "attract-cancelled", "procedure-list", "procedure-typin
          "otp-typed@large", "done-printed@large", "rating-faces@large", "review-all@large",
          "attract-idle@contrast", "form-name-error@contrast", "review-all@contrast",
          "attract-idle@en", "consent-notice@en", "form-name-error@en", "review-all@en", "done-paper-out@en",
-         "help-form-called@en", "queue_ticket-number@en", "out_of_service-printer@large",
+         "help-form-called@en", "queue_ticket-number@en", "procedure-list@en", "procedure_info-birth@en",
+         "form-sex-choice@en", "out_of_service-printer@large",
          "form-name-typing@large+contrast", "documents-first@keypad+contrast"]
 
 #: mode -> what the header's buttons set in the session's data (a "+" joins modes).

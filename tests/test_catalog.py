@@ -271,3 +271,131 @@ def test_search_never_fails_whatever_is_typed(catalog: Catalog, query: str, limi
     hits = catalog.search(query, limit=limit)
     assert len(hits) <= max(limit, 0)
     assert all(0 < h.score <= 1 for h in hits)
+
+
+# ------------------------------------------------------------------------------------------ English (issue 12 §5)
+def _text_bearing(p: Procedure) -> list[tuple[str, object, object]]:
+    """(where, Vietnamese, English) for every text of a procedure a citizen sees or hears."""
+    en = p.en
+    rows: list[tuple[str, object, object]] = [
+        (f"{p.code}.{key}", getattr(p, key), getattr(en, key, None))
+        for key in ("name", "plain_name", "plain", "field", "result_name") if getattr(p, key)]
+    if p.processing.note:
+        rows.append((f"{p.code}.processing.note", p.processing.note, getattr(en, "processing_note", None)))
+    rows += [(f"{p.code}.fees[{i}].condition", f.condition, getattr(f.en, "condition", None))
+             for i, f in enumerate(p.fees) if f.condition]
+    for d in p.documents:
+        rows += [(f"{p.code}.{d.id}.{key}", getattr(d, key), getattr(d.en, key, None))
+                 for key in ("name", "note") if getattr(d, key)]
+    for f in p.form:
+        rows += [(f"{p.code}.{f.id}.{key}", getattr(f, key), getattr(f.en, key, None))
+                 for key in ("label", "help", "choices") if getattr(f, key)]
+    return rows
+
+
+def test_every_text_of_the_shipped_catalogue_has_plain_english(catalog: Catalog) -> None:
+    from kiosk.messages.i18n import is_vietnamese
+
+    rows = [row for p in catalog.procedures for row in _text_bearing(p)]
+    assert len(rows) > 250
+    missing = [where for where, _vi, en in rows if not en]
+    assert not missing, missing
+    for where, vi, en in rows:
+        pairs = list(zip(vi, en, strict=True)) if isinstance(vi, list) else [(vi, en)]
+        for v, e in pairs:
+            assert isinstance(e, str) and e.strip() == e and e, where
+            assert e != v and not is_vietnamese(e), (where, e)  # translated, not copied: no Vietnamese letters
+    for p in catalog.procedures:
+        assert p.en is not None and 0 < len(p.en.plain_name or "") <= 30, p.code  # a tile's title
+        assert p.en.keywords, p.code  # English words to search with
+
+
+def test_the_english_leaves_the_vietnamese_as_it_was(catalog: Catalog) -> None:
+    """The Vietnamese stays the value (portal, receipt, declaration): the file's own text, NFC."""
+    raw = {p["code"]: p for p in _raw_procedures()}
+    for p in catalog.procedures:
+        r = raw[p.code]
+        assert (p.name, p.plain_name, p.plain, p.field) == (r["name"], r["plain_name"], r["plain"], r["field"])
+        assert [(f.label, f.choices) for f in p.form] == [(f["label"], f.get("choices", [])) for f in r["form"]]
+        assert [d.name for d in p.documents] == [d["name"] for d in r["documents"]]
+        for _where, vi, _en in _text_bearing(p):
+            for v in vi if isinstance(vi, list) else [vi]:
+                assert unicodedata.is_normalized("NFC", v), v
+    table = catalog.english()
+    assert table["Thủ tục đăng ký khai sinh"] == "Birth registration"
+    assert table["Chứng thực bản sao giấy tờ"] == "Certified copy of a paper"
+    assert table["Nữ"] == "Female"
+
+
+def _with_english(**en) -> dict:
+    entry = _minimal("1.000001", "Thủ tục đăng ký khai sinh")
+    entry["form"] = [{"id": "sex", "type": "choice", "label": "Giới tính", "choices": ["Nam", "Nữ"],
+                      "en": en.pop("form_en", {"label": "Sex"})}]
+    entry["en"] = en
+    return entry
+
+
+@pytest.mark.parametrize("entry, says", [
+    (_with_english(plain_name="Birth"), "no Vietnamese plain_name"),  # nothing to translate
+    (_with_english(name="x" * 1001), "at most 1000"),  # the Vietnamese limits
+    (_with_english(name="   "), "at least 1"),
+    (_with_english(form_en={"choices": ["Male"]}), "1 English texts for 2"),
+    (_with_english(form_en={"label": "Sex", "colour": "red"}), "Extra inputs"),
+    (_with_english(keywords=["k" * 101]), "at most 100"),
+    (_with_english(processing_note="Same day"), "no Vietnamese processing.note"),
+])
+def test_english_that_does_not_fit_the_vietnamese_is_refused(entry: dict, says: str) -> None:
+    with pytest.raises(CatalogError, match="1.000001") as err:
+        parse_procedures([entry])
+    assert says in str(err.value)
+
+
+def test_one_vietnamese_text_has_one_english() -> None:
+    a = _with_english(name="Birth registration")
+    b = {**_with_english(name="Registering a birth"), "code": "1.000002"}
+    with pytest.raises(CatalogError, match="two English texts"):
+        parse_procedures([a, b])
+    assert parse_procedures([a]).english()["Thủ tục đăng ký khai sinh"] == "Birth registration"
+    assert parse_procedures([_minimal("1.000003", "Thủ tục mới")]).english() == {}  # no English: none invented
+
+
+def test_a_synced_catalogue_keeps_its_english(tmp_path: Path) -> None:
+    store = CatalogStore(tmp_path, BUNDLED)
+    assert store.sync(lambda: _raw_procedures())
+    again = CatalogStore(tmp_path, BUNDLED).current()  # as the kiosk reads it after a reboot
+    assert again.english() == load_catalog(BUNDLED).english()
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("birth", "1.001193"),
+    ("birth registration", "1.001193"),
+    ("register a marriage", "1.000894"),
+    ("death certificate", "1.000656"),
+    ("certified copy", "2.000815"),
+    ("signature", "2.000884"),
+    ("temporary residence", "1.004194"),
+    ("single status", "1.004873"),
+    ("guardian", "1.004837"),
+    ("mariage", "1.000894"),  # a typo
+    ("khai sinh", "1.001193"),  # Vietnamese words still work in English mode
+    ("1.001193", "1.001193"),
+])
+def test_english_mode_finds_procedures_by_english_words(catalog: Catalog, query: str, expected: str) -> None:
+    hits = catalog.search(query, lang="en")
+    assert hits and hits[0].procedure.code == expected, [h.procedure.code for h in hits]
+
+
+def test_vietnamese_search_does_not_look_at_the_english(catalog: Catalog) -> None:
+    assert catalog.search("birth registration") == []
+    for query in ("khai sinh", "chung thuc ban sao", "kets hoon"):
+        assert catalog.search(query) == catalog.search(query, lang="vi")
+    # "a", "of", "the" do not decide: the English words that say something do
+    assert catalog.search("a copy of the", lang="en")[0].procedure.code in ("2.000815", "2.000635")
+
+
+def test_cli_search_in_english(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("KIOSK_KIOSK__DATA_DIR", str(tmp_path))
+    assert kiosk_main(["catalog", "search", "marriage", "--limit", "1", "--lang", "en"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert line["code"] == "1.000894" and line["name_en"] == "Marriage registration"
+    assert line["name"] == "Thủ tục đăng ký kết hôn"

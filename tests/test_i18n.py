@@ -124,9 +124,70 @@ def test_templates_sentences_and_what_stays_vietnamese():
     assert tr("Lưu ý: Máy in hết giấy", "en") == "Note: The printer is out of paper"
     assert tr("Máy in hết giấy. Vui lòng báo cán bộ tại quầy để được in lại.", "en") == \
         "The printer is out of paper. Please tell staff at the counter to print it again."
-    # a procedure's own name is the province's data: it stays as it is, never blank
-    assert tr("Kiểm tra lại: Đăng ký khai sinh", "en") == "Check: Đăng ký khai sinh"
+    # a catalogue text is shown in its English (issue 12 §5); a text no table knows stays as it is, never blank
+    assert tr("Kiểm tra lại: Khai sinh cho con", "en") == "Check: Register a child's birth"
+    assert tr("Kiểm tra lại: Một thủ tục mới", "en") == "Check: Một thủ tục mới"
     assert tr("Một câu không có trong danh mục.", "en") == "Một câu không có trong danh mục."
+
+
+# ------------------------------------------------------------------------------------------ the catalogue (§5)
+def _shown_in_english(text: str) -> str:
+    """What is left of a shown English text once amounts (Vietnamese money stays "8.000 đ") are taken out."""
+    return re.sub(r"[\d.]+ đ\b", "", tr(text, "en"))
+
+
+def test_every_catalogue_text_is_shown_in_english():
+    from kiosk.domain.catalog import load_catalog
+
+    table = load_catalog().english()
+    assert len(table) > 150
+    wrong = {vi: tr(vi, "en") for vi, en in table.items() if tr(vi, "en") != en}
+    assert not wrong, wrong
+    assert tr("Thủ tục đăng ký khai sinh", "vi") == "Thủ tục đăng ký khai sinh"  # Vietnamese mode: unchanged
+
+
+def test_what_the_screens_make_of_the_catalogue_is_english():
+    """The lines the screens and messages build around catalogue texts (kiosk.domain.forms, screens/*.py):
+    the papers list of the procedure info, the review, the scanner's instruction, each question's messages."""
+    from kiosk.domain.catalog import fee_for, load_catalog
+
+    left = []
+    for p in load_catalog().procedures:
+        p = forms.with_delivery(p, 25000)
+        shown = [f"Lĩnh vực {p.field}:", f"Kiểm tra lại: {p.plain_name}", f"Tên thủ tục: {p.name}",
+                 fee_for(p).text_vi, fee_for(p, pages=3).text_vi, p.processing.note]
+        for d in p.documents:
+            shown += [f"•  {d.name} (1 bản chính, quét tại máy)",
+                      f"•  {d.name} (2 tờ khai, mang theo khi nhận kết quả)",
+                      f"•  {d.name}: 2 trang", f"[b]» {d.name}[/b]\n[size=40]Đã quét 2 trang[/size]",
+                      f"Đặt “{d.name}” vào khay nạp giấy, mặt có chữ úp xuống, đầu trang vào trước. Sau đó bấm “Quét”.",
+                      f"Bạn chưa quét “{d.name}”."]
+        shown += list(forms.validate(p, {}).errors.values())  # "Vui lòng nhập họ và tên của trẻ." …
+        shown += [f"Câu hỏi 1 trên {len(p.form)}: {f.label}." for f in p.form]
+        left += [(p.code, t, tr(t, "en")) for t in shown if t and is_vietnamese(_shown_in_english(t))]
+    assert not left, left
+    assert tr("Vui lòng nhập họ và tên của trẻ.", "en") == "Please enter: child's full name."
+
+
+def test_a_portal_catalogue_without_english_keeps_the_shipped_english():
+    """The portal's catalogue may carry no English: a text the shipped catalogue translates (same Vietnamese)
+    keeps its English, a new one stays Vietnamese; the served catalogue's own English comes first."""
+    from kiosk.domain.catalog import parse_procedures
+    from kiosk.messages.i18n import use_catalog
+
+    birth = {"code": "1.001193", "name": "Thủ tục đăng ký khai sinh", "plain": "Giải thích mới.",
+             "field": "Hộ tịch", "source": "portal"}
+    renamed = {**birth, "code": "1.000001", "name": "Thủ tục mới của tỉnh", "plain": "Giải thích.",
+               "en": {"name": "The province's new procedure", "plain": "Explained."}}
+    try:
+        use_catalog(parse_procedures([birth, renamed], origin="portal"))
+        assert tr("Thủ tục đăng ký khai sinh", "en") == "Birth registration"  # from the shipped catalogue
+        assert tr("Giải thích mới.", "en") == "Giải thích mới."  # nobody translated it
+        assert tr("Tên thủ tục: Thủ tục mới của tỉnh", "en") == "Procedure: The province's new procedure"
+        use_catalog(None)
+        assert tr("Thủ tục mới của tỉnh", "en") == "Thủ tục mới của tỉnh"
+    finally:
+        use_catalog(None)
 
 
 def test_the_guide_speaks_english_with_the_english_voice(kiosk):
@@ -149,6 +210,19 @@ def test_the_guide_speaks_english_with_the_english_voice(kiosk):
         assert any(t.startswith("Keypad guide.") for t in english), said
         assert all(not is_vietnamese(t) for t in english)
         assert tr(HELP_TEXT, "en") != HELP_TEXT
+        # the procedure list and a procedure's page, read from the catalogue's English
+        kiosk.send("start")
+        kiosk.send("search", query="birth")  # English words find it in English mode
+        listed = [guide.in_language(line.text) for line in guide.script()]
+        assert ("Key 1: Get a birth certificate for a newborn child. Register within 60 days of the birth.",
+                "en") in listed, listed
+        assert guide.procedure_choices[0] == "1.001193"
+        kiosk.send("choose", code="1.001193")
+        info = [guide.in_language(line.text) for line in guide.script()]
+        assert ("About the procedure: Birth registration.", "en") in info, info
+        assert all(lang == "en" and not is_vietnamese(t.replace("đ", "")) for t, lang in info), info
+        kiosk.send("back")
+        kiosk.send("back")
         kiosk.send("set_lang", lang="vi")
         guide.help()
         assert speech.wait_idle(5)

@@ -53,3 +53,13 @@ def test_large_text_high_contrast_english_portrait_session(sandbox, tmp_path):
             continue
         img = np.asarray(Image.open(out / step["screenshot"]).convert("L")).astype(float) / 255
         assert img[400:1600].mean() < 0.3, f"{step['step']}: not light on dark"
+    # the catalogue in English (issue 12 §5): found by typing "birth registration", its tile, its questions' choices
+    buttons = {st["step"]: st["buttons"] for st in s["steps"]}
+    assert any(b.startswith("Register a child's birth") for b in buttons["procedure"]), buttons["procedure"]
+    from kiosk.messages.i18n import is_vietnamese
+
+    for step in ("procedure", "procedure_info", "consent", "form", "review", "done"):
+        keyboard = {"đ", "ă ơ ư", "â ê ô", "á", "à", "ả", "ã", "ạ"}  # the keyboard's Vietnamese letters
+        left = [b for b in buttons[step] if is_vietnamese(b) and b != "Tiếng Việt" and b not in keyboard
+                and not b.endswith("|")]  # the answer box: the citizen's own words
+        assert not left, (step, left)

@@ -154,6 +154,12 @@ class Guide:
         out = tr(text, self.lang)
         return (out, self.lang) if not is_vietnamese(out) else (text, "vi")
 
+    def shown(self, text: str) -> str:
+        """A catalogue text as the screen shows it (its English in English mode, kiosk.messages.i18n)."""
+        from kiosk.messages.i18n import tr
+
+        return tr(text, self.lang)
+
     # ------------------------------------------------------------------ the scripts
     def script(self) -> list[Line]:
         """What the current screen says, first line its title."""
@@ -178,14 +184,15 @@ class Guide:
     def _procedure(self, s, d) -> list[Line]:
         catalog = s.services.catalog
         if d.search_query:
-            procs = [h.procedure for h in catalog.search(d.search_query, MAX_CHOICES)]
+            procs = [h.procedure for h in catalog.search(d.search_query, MAX_CHOICES, lang=d.lang)]
         elif d.field_filter:
             procs = catalog.in_field(d.field_filter)[:MAX_CHOICES]
         else:
             procs = catalog.popular(MAX_CHOICES)
         self.procedure_choices = [p.code for p in procs]
         lines = [_pub("Chọn thủ tục bạn cần làm.")]
-        lines += [_pub(f"Phím số {i}: {p.plain or p.name}.") for i, p in enumerate(procs, 1)]
+        # the explanation is several sentences: put in the citizen's language whole, before the line is composed
+        lines += [_pub(f"Phím số {i}: {self.shown(p.plain or p.name).rstrip('.')}.") for i, p in enumerate(procs, 1)]
         lines.append(_pub(f"{KEY_REPEAT} để nghe lại danh sách. {KEY_BACK} để quay lại."))
         return lines
 

@@ -62,7 +62,10 @@ class HealthMonitor:
         def done(changed: Any, error: BaseException | None) -> None:
             self._syncing = False
             if error is None and changed:
+                from kiosk.messages.i18n import use_catalog
+
                 services.catalog = store.current()  # used from the next session on
+                use_catalog(services.catalog)  # and its English
 
         self.session.runner.submit(lambda: store.sync(services.portal.catalog), done)
 

@@ -80,6 +80,7 @@ def build(settings: Settings, *, data_dir: Path | None = None, sandbox: Any = No
     gives the simulator the phone's side: the one-time code's text message and the VNeID app's "approve"."""
     from kiosk.domain.appointment import HolidayCalendar
     from kiosk.domain.catalog import CatalogStore
+    from kiosk.messages.i18n import use_catalog
     from kiosk.outbox.store import Outbox
     from kiosk.portal.client import PortalClient
 
@@ -90,9 +91,11 @@ def build(settings: Settings, *, data_dir: Path | None = None, sandbox: Any = No
     scanner = devices.get("scanner") or registry.build_scanner(settings.scanner)
     reader = devices.get("reader") or registry.build_reader(settings.code_reader)
     chip_reader = devices.get("chip_reader") or registry.build_chip_reader(settings.chip_reader)
+    catalog = store.current()
+    use_catalog(catalog)  # its English is what English mode shows
     return Services(
         config=settings,
-        catalog=store.current(),
+        catalog=catalog,
         portal=portal,
         scanner=scanner,
         printer=devices.get("printer") or registry.build_printer(settings.printer),

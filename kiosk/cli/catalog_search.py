@@ -12,6 +12,8 @@ HELP = "ranked procedure matches as JSON lines"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("query", help="what a citizen would type (accents and Telex optional)")
     p.add_argument("--limit", type=int, default=10, help="at most this many matches (default 10)")
+    p.add_argument("--lang", choices=("vi", "en"), default="vi",
+                   help="the language shown: 'en' also finds English words and prints the English name")
 
 
 def configured_catalog():
@@ -32,7 +34,9 @@ def run(args: argparse.Namespace) -> int:
     catalog = configured_catalog()
     if catalog is None:
         return 2
-    for hit in catalog.search(args.query, limit=args.limit):
-        print(json.dumps({"code": hit.procedure.code, "name": hit.procedure.name, "score": hit.score},
-                         ensure_ascii=False))
+    for hit in catalog.search(args.query, limit=args.limit, lang=args.lang):
+        line = {"code": hit.procedure.code, "name": hit.procedure.name, "score": hit.score}
+        if args.lang == "en":
+            line["name_en"] = getattr(hit.procedure.en, "name", None)  # null: this catalogue has no English name
+        print(json.dumps(line, ensure_ascii=False))
     return 0

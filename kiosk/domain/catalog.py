@@ -3,6 +3,12 @@
 The catalogue ships with the kiosk (config/procedures.json) and is refreshed from the portal; the last good
 copy is kept on disk so a kiosk that boots offline still offers every procedure. Search is built for typing
 on a kiosk keyboard: with or without marks, with Telex keystrokes left in, with typos, or by code.
+
+English (issue 12): every text a citizen sees has its English beside it, in an `en` object on the same entry
+(`Procedure.en`, `DocumentComponent.en`, `FormField.en`, `Fee.en`), bounded like the Vietnamese. The Vietnamese
+stays the value: what is sent to the portal, printed on the receipt and the declaration. `Catalog.english()` is
+the table Vietnamese → English the screens and the guide read through kiosk.messages.i18n.tr; a text without
+English (a portal catalogue that has none) is shown in Vietnamese.
 """
 from __future__ import annotations
 
@@ -30,7 +36,8 @@ from kiosk.errors import InputRejected
 from kiosk.domain.text import fold, nfc, telex_to_plain, words
 
 __all__ = [
-    "Catalog", "CatalogError", "CatalogStore", "DocumentComponent", "Fee", "FeeQuote", "FormField",
+    "Catalog", "CatalogError", "CatalogStore", "DocumentComponent", "DocumentEnglish", "Fee", "FeeEnglish",
+    "FeeQuote", "FieldEnglish", "FormField", "ProcedureEnglish",
     "PageTier", "Procedure", "SearchHit", "fee_for", "format_vnd", "load_catalog", "parse_procedures",
 ]
 
@@ -51,6 +58,12 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 ShortText = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS)]
 
 
+MAX_CHOICE_CHARS = 200
+Choice = Annotated[str, StringConstraints(min_length=1, max_length=MAX_CHOICE_CHARS)]
+EnChoice = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_CHOICE_CHARS)]
+Keyword = Annotated[str, StringConstraints(max_length=100)]
+
+
 class CatalogError(Exception):
     """The catalogue cannot be used; the message names the procedure and field (for the technician)."""
 
@@ -67,6 +80,55 @@ class _Model(BaseModel):
         if isinstance(v, list):
             return [nfc(x) if isinstance(x, str) else x for x in v]
         return v
+
+
+class _English(_Model):
+    """The English of an entry's texts (issue 12). A key left out is shown in Vietnamese; a key whose Vietnamese
+    is empty is refused (nothing to translate)."""
+
+    def given(self) -> dict[str, Any]:
+        return {k: v for k, v in self if v is not None}
+
+
+def _check_english(entry: BaseModel, en: _English | None) -> None:
+    """Every English text translates a Vietnamese one of the same entry; a list has the Vietnamese's length."""
+    if en is None:
+        return
+    for key, value in en.given().items():
+        vi = getattr(entry, key)
+        if not vi:
+            raise ValueError(f"en.{key}: there is no Vietnamese {key} to translate")
+        if isinstance(vi, list) and len(value) != len(vi):
+            raise ValueError(f"en.{key}: {len(value)} English texts for {len(vi)} Vietnamese ones")
+
+
+class FeeEnglish(_English):
+    condition: Text | None = None
+
+
+class DocumentEnglish(_English):
+    name: Text | None = None
+    note: Text | None = None
+
+
+class FieldEnglish(_English):
+    label: Text | None = None
+    help: Text | None = None
+    choices: list[EnChoice] | None = Field(None, max_length=30)  # in the order of the Vietnamese choices
+
+
+class ProcedureEnglish(_English):
+    name: Text | None = None
+    plain_name: Text | None = None
+    plain: Text | None = None
+    field: Text | None = None
+    result_name: Text | None = None
+    processing_note: Text | None = None  # the English of `processing.note`
+    # words an English speaker would search with (not translations: they add to the Vietnamese keywords)
+    keywords: list[Keyword] = Field(default_factory=list, max_length=50)
+
+    def given(self) -> dict[str, Any]:
+        return {k: v for k, v in super().given().items() if k not in ("keywords", "processing_note")}
 
 
 class PageTier(_Model):
@@ -87,11 +149,13 @@ class Fee(_Model):
     amount_vnd: int = Field(0, ge=0)
     tiers: list[PageTier] = Field(default_factory=list)
     max_per_copy_vnd: int | None = Field(None, ge=0)
-    condition: str = ""
+    condition: ShortText = ""
     channel: Literal["any", "online", "counter"] = "any"
+    en: FeeEnglish | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Fee:
+        _check_english(self, self.en)
         if self.kind == "free" and self.amount_vnd:
             raise ValueError("a free case has no amount")
         if self.kind != "free" and not self.amount_vnd:
@@ -111,6 +175,12 @@ class DocumentComponent(_Model):
     scan_at_kiosk: bool = True
     min_pages: int = Field(1, ge=0, le=100)
     note: ShortText = ""
+    en: DocumentEnglish | None = None
+
+    @model_validator(mode="after")
+    def _english(self) -> DocumentComponent:
+        _check_english(self, self.en)
+        return self
 
 
 class FormField(_Model):
@@ -121,16 +191,17 @@ class FormField(_Model):
     label: Text
     help: ShortText = ""
     required: bool = True
-    choices: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = Field(default_factory=list,
-                                                                                         max_length=30)
+    choices: list[Choice] = Field(default_factory=list, max_length=30)
     min: float | None = None
     max: float | None = None
     pattern: Annotated[str, StringConstraints(max_length=MAX_PATTERN_CHARS)] | None = None
     when: Literal["past", "future", "any"] = "past"  # dates: most forms ask about events that already happened
     prefill: PrefillSource | None = None
+    en: FieldEnglish | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> FormField:
+        _check_english(self, self.en)
         if self.type == "choice" and len(self.choices) < 2:
             raise ValueError("a choice field needs at least two choices")
         if self.type != "choice" and self.choices:
@@ -174,17 +245,33 @@ class Procedure(_Model):
     declaration: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,40}$")] | None = None
     popularity: int = Field(0, ge=0)
     # words citizens use that the official name lacks
-    keywords: list[Annotated[str, StringConstraints(max_length=100)]] = Field(default_factory=list, max_length=50)
-    assumed: list[ShortText] = Field(default_factory=list, max_length=20)
+    keywords: list[Keyword] = Field(default_factory=list, max_length=50)
+    assumed: list[ShortText] = Field(default_factory=list, max_length=20)  # for staff: not shown, not translated
     source: Text
+    en: ProcedureEnglish | None = None
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Procedure:
+        _check_english(self, self.en)
+        if self.en is not None and self.en.processing_note and not self.processing.note:
+            raise ValueError("en.processing_note: there is no Vietnamese processing.note to translate")
         for what, ids in (("form", [f.id for f in self.form]), ("documents", [d.id for d in self.documents])):
             dup = {i for i in ids if ids.count(i) > 1}
             if dup:
                 raise ValueError(f"{what}: duplicate id {sorted(dup)[0]!r}")
         return self
+
+    def english_pairs(self) -> Iterable[tuple[str, str]]:
+        """(Vietnamese, English) for every text of the procedure that has its English."""
+        entries: list[tuple[BaseModel, _English | None]] = [(self, self.en), *((f, f.en) for f in self.fees),
+                                                             *((d, d.en) for d in self.documents),
+                                                             *((f, f.en) for f in self.form)]
+        for entry, en in entries:
+            for key, value in (en.given() if en is not None else {}).items():
+                vi = getattr(entry, key)
+                yield from zip(vi, value, strict=True) if isinstance(vi, list) else ((vi, value),)
+        if self.en is not None and self.en.processing_note:
+            yield self.processing.note, self.en.processing_note
 
 
 class FeeQuote(BaseModel):
@@ -261,6 +348,19 @@ _MIN_SCORE = 0.3  # below this a hit shares only a stray word or a typo with the
 _CODE_QUERY = re.compile(r"^\d[\d.]*(?:\.?[a-z]\d{0,2})?$")
 
 
+#: English words too common to tell procedures apart (the English index neither holds nor scores them)
+_ENGLISH_STOP_WORDS = frozenset({"a", "an", "and", "as", "at", "by", "for", "from", "in", "is", "it", "of", "on",
+                                 "or", "s", "the", "to", "with", "my", "your"})
+
+
+def _english_names(p: Procedure) -> list[str]:
+    return [t for t in ((p.en.name, p.en.plain_name) if p.en is not None else ()) if t]
+
+
+def _keywords(p: Procedure, english: bool) -> list[str]:
+    return [*(p.en.keywords if english and p.en is not None else ()), *p.keywords]
+
+
 class _SearchIndex:
     """Inverted index over folded words, with prefix postings, scored with numpy so a keystroke stays cheap.
 
@@ -270,21 +370,30 @@ class _SearchIndex:
     bonus, so exact phrases and prefixes rank above fuzzy matches.
     """
 
-    def __init__(self, procedures: tuple[Procedure, ...]) -> None:
+    def __init__(self, procedures: tuple[Procedure, ...], english: bool = False) -> None:
         self.size = len(procedures)
+        self.english = english
         # Official names start with "Thủ tục"; nobody types that, so phrases are matched against the rest.
         # Padded with a space so " phrase" finds a phrase at the start of any word, the first one included.
-        self.spaced_names = np.array([" " + " ".join(words(p.name)).removeprefix("thu tuc ") for p in procedures],
-                                     dtype=np.str_)
-        self.keyword_array = np.array([" | ".join(" ".join(words(k)) for k in p.keywords) for p in procedures],
-                                      dtype=np.str_)
+        # English (the index for English mode): the English name and tile title first, then the Vietnamese.
+        self.spaced_names = np.array([" " + " | ".join(
+            [" ".join(words(t)) for t in _english_names(p) if english]
+            + [" ".join(words(p.name)).removeprefix("thu tuc ")]) for p in procedures], dtype=np.str_)
+        self.keyword_array = np.array([" | ".join(" ".join(words(k)) for k in _keywords(p, english))
+                                       for p in procedures], dtype=np.str_)
         self.codes = [p.code.lower() for p in procedures]
         self.popularity = np.array([p.popularity for p in procedures], dtype=np.float64)
         raw: dict[str, dict[int, float]] = defaultdict(dict)
         for i, p in enumerate(procedures):
-            for text, weight in ((p.plain, _WEIGHT_PLAIN), (p.field, _WEIGHT_FIELD),
-                                 (" ".join(p.keywords), _WEIGHT_KEYWORD), (p.name, _WEIGHT_NAME)):
+            slots = [(p.plain, _WEIGHT_PLAIN), (p.field, _WEIGHT_FIELD), (" ".join(p.keywords), _WEIGHT_KEYWORD),
+                     (p.name, _WEIGHT_NAME)]
+            if english and p.en is not None:
+                slots += [(p.en.plain or "", _WEIGHT_PLAIN), (p.en.field or "", _WEIGHT_FIELD),
+                          (" ".join(p.en.keywords), _WEIGHT_KEYWORD), (" ".join(_english_names(p)), _WEIGHT_NAME)]
+            for text, weight in slots:
                 for word in words(text):
+                    if english and word in _ENGLISH_STOP_WORDS:
+                        continue
                     if raw[word].get(i, 0.0) < weight:
                         raw[word][i] = weight
         prefixes: dict[str, dict[int, float]] = defaultdict(dict)
@@ -347,13 +456,16 @@ class _SearchIndex:
         if not typed:
             return []
         typing_last_word = not query[-1:].isspace()
+        # English: "a", "of", "the"… say nothing about the procedure (the phrase below still holds them)
+        scored = [(n, w) for n, w in enumerate(typed) if not (self.english and w in _ENGLISH_STOP_WORDS)
+                  or (n == len(typed) - 1 and typing_last_word)] or list(enumerate(typed))
         scores = np.vstack([self._word_scores(w, is_last=(n == len(typed) - 1 and typing_last_word))
-                            for n, w in enumerate(typed)])
+                            for n, w in scored])
         matched = (scores > 0).sum(axis=0)
-        candidates = np.flatnonzero(matched >= math.ceil(len(typed) / 2))
+        candidates = np.flatnonzero(matched >= math.ceil(len(scored) / 2))
         if not candidates.size:
             return []
-        word_score = scores[:, candidates].sum(axis=0) / len(typed)
+        word_score = scores[:, candidates].sum(axis=0) / len(scored)
         phrases = {" ".join(typed), " ".join(words(telex_to_plain(folded)))}
         total = np.round(0.6 * word_score + 0.4 * self._phrase_scores(candidates, phrases), 4)
         keep = total >= _MIN_SCORE
@@ -385,7 +497,8 @@ class Catalog:
             counts = Counter(p.code for p in self.procedures)
             dup = next(code for code, n in counts.items() if n > 1)
             raise CatalogError(f"procedure {dup}: the code appears twice")
-        self._index: _SearchIndex | None = None
+        self._indexes: dict[bool, _SearchIndex] = {}
+        self._english = self._english_table()
 
     def __len__(self) -> int:
         return len(self.procedures)
@@ -412,11 +525,27 @@ class Catalog:
     def popular(self, n: int = 6) -> list[Procedure]:
         return sorted(self.procedures, key=lambda p: -p.popularity)[:max(n, 0)]
 
-    def search(self, query: str, limit: int = 10) -> list[SearchHit]:
-        """Ranked matches for what the citizen has typed so far: phrase and prefix hits above typo matches."""
-        if self._index is None:
-            self._index = _SearchIndex(self.procedures)
-        return [SearchHit(self.procedures[i], score) for i, score in self._index.search(query, limit)]
+    def search(self, query: str, limit: int = 10, lang: str = "vi") -> list[SearchHit]:
+        """Ranked matches for what the citizen has typed so far: phrase and prefix hits above typo matches.
+        `lang="en"` (English shown) also finds English words; the Vietnamese ones still work there."""
+        english = lang == "en"
+        index = self._indexes.get(english)
+        if index is None:
+            index = self._indexes[english] = _SearchIndex(self.procedures, english=english)
+        return [SearchHit(self.procedures[i], score) for i, score in index.search(query, limit)]
+
+    def english(self) -> dict[str, str]:
+        """Vietnamese → English for every catalogue text that has its English (kiosk.messages.i18n reads it)."""
+        return dict(self._english)
+
+    def _english_table(self) -> dict[str, str]:
+        table: dict[str, str] = {}
+        for p in self.procedures:
+            for vi, en in p.english_pairs():
+                if table.setdefault(vi, en) != en:
+                    raise CatalogError(f"procedure {p.code}: {vi!r} has two English texts, "
+                                       f"{table[vi]!r} and {en!r}")
+        return table
 
 
 def _describe(err: ValidationError) -> str:

@@ -47,11 +47,11 @@ EN: dict[str, str] = {
     "Cần làm thủ tục tại quầy? Bấm “Lấy số thứ tự”.": "Need the counter? Press “Get a queue number”.",
     # ------------------------------------------------------------------ procedure, procedure info
     "Ông/Bà muốn làm thủ tục gì?": "Which procedure do you need?",
-    "Chạm vào đây để tìm, ví dụ: khai sinh": "Touch here to search, for example: khai sinh (birth)",
+    "Chạm vào đây để tìm, ví dụ: khai sinh": "Touch here to search, for example: birth",
     "Xong": "Done",
     "Kết quả tìm kiếm:": "Search results:",
     "Không tìm thấy thủ tục phù hợp. Hãy thử từ khác, ví dụ “khai sinh”.":
-        "No matching procedure. Try other words, for example “khai sinh” (birth).",
+        "No matching procedure. Try other words, for example “birth”.",
     "Tất cả": "All",
     "Hộ tịch": "Civil status",
     "Chứng thực": "Certification",
@@ -487,6 +487,9 @@ EN: dict[str, str] = {
     "Nhận tại Bộ phận Một cửa": "At the one-stop counter",
     "Nhận kết quả qua bưu điện": "By post",
     "Địa chỉ nhận kết quả qua bưu điện": "Address for the result by post",
+    "Đã điền sẵn theo địa chỉ trên VNeID hoặc căn cước. Sửa lại nếu muốn nhận ở nơi khác.":
+        "Filled in from the address on VNeID or the ID card. Change it to receive the result somewhere else.",
+    "Miễn phí": "Free",  # kiosk.domain.catalog.fee_for
     "Vui lòng nhập địa chỉ để bưu điện mang kết quả đến, hoặc chọn nhận tại Bộ phận Một cửa.":
         "Please enter the address the post office should bring the result to, or choose to collect it at the "
         "one-stop counter.",
@@ -558,6 +561,8 @@ EN: dict[str, str] = {
         "Each key beeps; the kiosk does not read the digits aloud.",
     "Khi đủ số, máy tự kiểm tra.": "When all digits are in, the kiosk checks them by itself.",
     "Nhập các chữ số bằng bàn phím số.": "Type the digits on the number keys.",
+    "Thông tin thủ tục:": "About the procedure:",
+    "Thông tin bạn đã khai.": "What you have entered.",
 }
 
 #: (Vietnamese with "{}" for a varying part, English): tried in order after an exact match.
@@ -581,6 +586,15 @@ TEMPLATES: list[tuple[str, str]] = [
     ("Kiểm tra lại: {}", "Check: {}"),
     ("Tên thủ tục: {}", "Procedure: {}"),
     ("+ Cước bưu điện: {}", "+ Postage: {}"),
+    ("Qua bưu điện: nhân viên bưu điện mang kết quả đến tận nhà, cước {}.",
+     "By post: a postal worker brings the result to your home; postage {}."),
+    ("{} (trả cho bưu điện khi nhận kết quả)", "{} (paid to the postal worker on delivery)"),
+    ("{} (nộp cùng lệ phí)", "{} (paid with the fee)"),
+    # kiosk.domain.catalog.fee_for: a per-page rate ("2.000 đ/trang, từ trang thứ 3: 1.000 đ/trang, tối đa …")
+    ("{}/trang, từ trang thứ {}:", "{} a page; from page {}:"),
+    ("{}/trang, tối đa {}/bản", "{} a page, at most {} a copy"),
+    ("{}/trang", "{} a page"),
+    ("Bạn chưa quét “{}”.", "You have not scanned “{}” yet."),
     ("Mã tra cứu: {}", "Look-up code: {}"),
     ("Mã còn dùng được {} giây. Máy tự đổi mã mới.",
      "The code works for {} more seconds. The kiosk then makes a new one."),
@@ -589,7 +603,9 @@ TEMPLATES: list[tuple[str, str]] = [
     ("Người nộp: {}", "Applicant: {}"),
     ("Lưu ý: {}", "Note: {}"),
     ("Dành cho kỹ thuật viên: {}", "For the technician: {}"),
-    ("Lĩnh vực {}:", "Field {}:"),
+    ("Lĩnh vực {}:", "{} procedures:"),
+    ("•  {} ({} {}, {})", "•  {} ({} {}, {})"),  # procedure info: a paper, how many of which kind, scanned or shown
+    ("» {}", "» {}"),  # the paper being scanned
     ("•  {}: {} trang", "•  {}: {} page(s)"),
     ("{} ngày làm việc, tối đa {} ngày nếu cần xác minh", "{} working days, at most {} if checks are needed"),
     ("{} ngày làm việc", "{} working days"),
@@ -636,6 +652,7 @@ TEMPLATES: list[tuple[str, str]] = [
     ("{} để bỏ qua.", "{} skips."),
     ("Phím số {}:", "Key {}:"),
     ("Câu hỏi {} trên {}:", "Question {} of {}:"),
+    ("Câu trả lời hiện có: {}.", "Your answer now: {}."),
     ("Quét giấy tờ {} trên {}:", "Document {} of {}:"),
     ("Đã quét {} trang.", "{} page(s) scanned."),
     ("Giấy tờ đã quét: {} trang.", "Documents scanned: {} page(s)."),
