@@ -22,7 +22,7 @@ Run: make bench   (or .venv/bin/python -m pytest -q -m bench -s tests/bench/test
 Environment (for quicker partial runs while tuning; `make bench` sets none of them):
   BENCH_PAGES_SETS=tuning,seen   only these sets (default: all of pagegen.SETS)
   BENCH_PAGES_OCR=0              no OCR (the slow part: tesseract on every variant of every page)
-  BENCH_PAGES_PEERS=0            ours only (no peers)
+  BENCH_PAGES_PEERS=0            ours only (no peers); =lossless: ours and img2pdf lossless only
   BENCH_PAGES_KINDS=id_copy,...  only pages of these kinds
 A partial run prints its table and writes out/bench/pages-partial.json, never pages.json or the report.
 """
@@ -299,7 +299,9 @@ def test_pages_against_peers(request) -> None:
     sets = _env_list("BENCH_PAGES_SETS") or list(pagegen.SETS)
     kinds = _env_list("BENCH_PAGES_KINDS")
     with_ocr = os.environ.get("BENCH_PAGES_OCR", "1") != "0"
-    variants = VARIANTS if os.environ.get("BENCH_PAGES_PEERS", "1") != "0" else {OURS: VARIANTS[OURS]}
+    peers = os.environ.get("BENCH_PAGES_PEERS", "1")
+    variants = {"0": {OURS: VARIANTS[OURS]}, "lossless": {BASELINE: VARIANTS[BASELINE], OURS: VARIANTS[OURS]}}.get(
+        peers, VARIANTS)
     partial = sets != list(pagegen.SETS) or kinds is not None or not with_ocr or variants is not VARIANTS
     rows = [measure_page(set_name, i, with_ocr, variants) for set_name in sets
             for i, spec in enumerate(pagegen.SETS[set_name][0]) if kinds is None or spec.kind in kinds]
