@@ -47,6 +47,7 @@ PHOTO_GROW_MM = 40  # ...by at most this much on each side
 PLACEMENT_INSET_PT = 0.01  # see _add_page
 COLOURED_INK_CHROMA = 60  # max-min of R, G, B above which ink counts as coloured (seal red: ~150)
 PHOTO_MIN_TONE_SPREAD = 25  # grey levels between the quartiles of a photo's mid-tones; a tint has ~5
+PHOTO_MIN_DARKNESS = 0.4  # ...or a flat area this share of (paper - ink) darker than its surround is a photo
 EMPTY_BACKGROUND_SHARE = 0.0005  # a background with fewer non-white pixels is left out (a flat JPEG is ~4 KB)
 ANALYSIS_DPI = 100
 DESKEW_MIN_DEG = 0.2  # below this a rotation costs more sharpness than it gains
@@ -315,7 +316,7 @@ def _photo_regions(small: np.ndarray, paper: float, ink: float) -> list[tuple[in
     light or halftoned parts, until a row or column is (nearly) paper."""
     span = max(paper - ink, 40.0)
     mid = (small > ink + 0.12 * span) & (small < paper - 0.12 * span)
-    seeds = _continuous_tone_regions(small, mid, depth=1)
+    seeds = _continuous_tone_regions(small, mid, depth=1, surround=paper, span=span)
     boxes = [_grow(box, small) for box in seeds]
     merged: list[tuple[int, int, int, int]] = []
     for box in sorted(boxes, key=lambda b: -b[2] * b[3]):  # a seed inside a grown photo is that photo
@@ -371,9 +372,12 @@ def _inside(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
     return ix * iy >= 0.5 * a[2] * a[3]
 
 
-def _continuous_tone_regions(small: np.ndarray, mid: np.ndarray, depth: int) -> list[tuple[int, int, int, int]]:
-    """Boxes (at analysis resolution) where mid-tones are dense, at least 12 mm a side, and spread over
-    many grey levels; `mid` marks the mid-tone pixels."""
+def _continuous_tone_regions(small: np.ndarray, mid: np.ndarray, depth: int, surround: float,
+                             span: float) -> list[tuple[int, int, int, int]]:
+    """Boxes (at analysis resolution) where mid-tones are dense, at least 12 mm a side, and either spread
+    over many grey levels or, flat as they are, far darker than what they sit on (`surround`: the paper,
+    or the tint looked inside): a tint under text is light, or its text could not be read, whereas a
+    low-contrast photo (a wall, gravel, a faded print) is a mid-grey block. `mid` marks the mid-tone pixels."""
     opened = cv2.morphologyEx(mid.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     win = max(3, round(8 / 25.4 * ANALYSIS_DPI) | 1)
     density = cv2.boxFilter(opened.astype(np.float32), -1, (win, win))
@@ -387,12 +391,14 @@ def _continuous_tone_regions(small: np.ndarray, mid: np.ndarray, depth: int) -> 
         window, window_mid = small[y:y + h, x:x + w], opened[y:y + h, x:x + w] > 0
         tones = window[window_mid]
         low, high = np.percentile(tones, (25, 75)) if tones.size else (0.0, 0.0)
-        if high - low >= PHOTO_MIN_TONE_SPREAD:
+        dark = tones.size > 0 and surround - float(np.median(tones)) >= PHOTO_MIN_DARKNESS * span
+        if high - low >= PHOTO_MIN_TONE_SPREAD or dark:
             found.append((int(x), int(y), int(w), int(h)))
         elif depth > 0:  # a flat tint: its text stays in the mask, but it may hold a portrait
             off_tint = window_mid & ((window < low - 15) | (window > high + 15))
+            tint = float(np.median(tones))
             found += [(x + sx, y + sy, sw, sh)
-                      for sx, sy, sw, sh in _continuous_tone_regions(window, off_tint, depth - 1)]
+                      for sx, sy, sw, sh in _continuous_tone_regions(window, off_tint, depth - 1, tint, span)]
     return found
 
 
