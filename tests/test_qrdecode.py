@@ -38,7 +38,8 @@ HARD_FRAMES = {"phone_light": 101, "phone_dark": 113, "phone_half": 100, "phone_
 def test_hard_camera_frames_decode_to_the_exact_payload(kind):
     frame = make_frame(HARD_FRAMES[kind], kind=kind, target_module_px=4.0, size=(1280, 720), blur_sigma=1.5)
     assert frame.payloads
-    assert decode_frame(frame.image) == frame.payloads  # BGR or grey, as drawn
+    # What it can read, not how fast (the bench measures time): a budget a loaded CI machine cannot overrun.
+    assert decode_frame(frame.image, budget_s=0.5) == frame.payloads  # BGR or grey, as drawn
 
 
 def test_a_steeply_tilted_phone_blurred_by_the_lens_iris_is_read():
