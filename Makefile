@@ -42,7 +42,7 @@ TEST_WORKERS ?= 4
 
 # The suite, then the lint (ruff + mypy). CI (.ci/run) also runs `make wheel-check` after it.
 test: setup
-	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not slow and not bench"
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not slow and not bench"
 	$(MAKE) --no-print-directory lint
 
 # ruff (pyflakes, pycodestyle, bugbear, pyupgrade) and mypy; settings in pyproject.toml. No reformatting.

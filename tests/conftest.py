@@ -58,12 +58,14 @@ def _isolated_from_the_machine(monkeypatch: pytest.MonkeyPatch, _no_site_dir: Pa
     monkeypatch.setattr(config, "SITE_FILE", _no_site_dir / "absent" / "kiosk.toml")
 
 
-#: The test files that each take tens of seconds (whole Kivy sessions, the golden renderer), longest first.
-#: `make test` runs files on several workers (pytest-xdist, --dist loadfile), which hands files out in collection
-#: order: starting these first keeps one of them from being the last thing running while the other cores idle.
-HEAVY_FIRST = ["test_screen_goldens.py", "test_ui_scenarios.py", "test_login_ui.py", "test_ui_flow.py",
-               "test_ui_accessibility.py", "test_statuses.py", "test_demo_hooks.py", "test_demo_window.py",
-               "test_resilience.py", "test_lockdown.py", "test_chaos.py"]
+#: The test files that each take tens of seconds (whole Kivy sessions, the golden renderer). `make test` runs files
+#: on several workers (pytest-xdist, --dist loadfile --no-loadscope-reorder: xdist's own reordering puts files with
+#: many tests first, which left a one-test 50 s file to the end). xdist hands each worker two files to start with,
+#: round by round, then one file to whichever worker is free: the four longest go first, then four shorter ones in
+#: reverse, so no worker starts with two of the longest; the many small files fill the gaps.
+HEAVY_FIRST = ["test_screen_goldens.py", "test_ui_accessibility.py", "test_login_ui.py", "test_ui_scenarios.py",
+               "test_resilience.py", "test_session.py", "test_statuses.py", "test_ui_flow.py",
+               "test_demo_hooks.py", "test_demo_window.py", "test_lockdown.py", "test_chaos.py"]
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
