@@ -205,6 +205,9 @@ class KioskApp(App):
         self._render_pending = False
         self._warning: TimeoutWarning | None = None
         self.on_started: list[Callable[[], None]] = []
+        from screens.focus import FocusNavigator
+
+        self.focus = FocusNavigator(self)  # the keypad's arrows move it (kiosk.appliance.keypad_control)
 
     def px(self, n: float) -> float:
         return n * self.scale
@@ -270,6 +273,7 @@ class KioskApp(App):
         self._render_warning()
         if s.data.lang != "vi":
             self.relabel()
+        self.focus.draw()  # the moved focus is forgotten on a new screen: its ring goes with it
 
     def _apply_modes(self) -> None:
         """The citizen's accessibility choices (session data, reset by the wipe) -> the theme the kv files read."""
@@ -280,7 +284,8 @@ class KioskApp(App):
         self.keypad_on = bool(d.keypad_mode)
         from kiosk.appliance.keypad_control import select_target
 
-        self.keypad_target = select_target(self.session) if self.keypad_on else ""
+        moved = self.focus.focused is not None
+        self.keypad_target = select_target(self.session) if (self.keypad_on and not moved) else ""
         lang_before = theme.lang
         theme.apply(large=bool(d.large_text), contrast=bool(d.high_contrast), lang=d.lang)
         Window.clearcolor = tuple(theme.paper)
@@ -304,7 +309,7 @@ class KioskApp(App):
                 self._warning = None
             return
         if self._warning is None:
-            self._warning = TimeoutWarning(on_continue=self.session.touch)
+            self._warning = TimeoutWarning(on_continue=lambda: self.session.send("more_time"))
             self._warning.open()
         self._warning.seconds = int(remaining + 0.999)
 
@@ -375,6 +380,8 @@ def run_app(svc, *, on_started: Callable[[KioskApp], None] | None = None, with_f
     appliance = Appliance(svc, session, request_stop=request_stop, with_fleet=with_fleet,
                           post=lambda fn: Clock.schedule_once(lambda _dt: fn(), 0))  # keypad actions: UI thread
     app.appliance = appliance
+    if appliance.keypad_controller is not None:
+        appliance.keypad_controller.focus = app.focus
     app.sender, app.monitor = appliance.sender, appliance.monitor
     # systemd stops the kiosk with SIGTERM: leave through the app so the outbox gets its last round
     signal.signal(signal.SIGTERM, lambda *_: Clock.schedule_once(lambda _dt: app.stop(), 0))

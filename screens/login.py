@@ -204,9 +204,11 @@ class LoginScreen(KioskScreen):
     def choose(self, door: str) -> None:
         self.send("login_door", door=door)
 
-    def door_text(self, index: int) -> str:
+    def door_text(self, index: int, text_factor: float = 1.0) -> str:
+        """A door's words: its name in bold and what it means under it; the name alone in large text (three
+        doors of four lines each at 1.5x do not fit one screen; the guide and the help panel say the rest)."""
         _door, title, meaning, _icon = words.DOORS[index]
-        return choice_text(title, meaning)
+        return choice_text(title, meaning if text_factor <= 1 else "")
 
     def demo_show_code(self) -> None:
         sim = self._simulator()

@@ -283,12 +283,13 @@ class Frame(BoxLayout):
     show_cancel = BooleanProperty(True)
     primary_disabled = BooleanProperty(False)
     primary_icon = StringProperty("")
+    second_text = StringProperty("")  # a second answer beside the main one (consent: "Không đồng ý"); none if ""
     screen = ObjectProperty(None, allownone=True)
     error_title = StringProperty("")
     error_text = StringProperty("")
     error_next = StringProperty("")
     busy_text = StringProperty("")
-    __events__ = ("on_primary", "on_back", "on_cancel")
+    __events__ = ("on_primary", "on_back", "on_cancel", "on_second")
     _MIRRORED = ("error_title", "error_text", "error_next", "busy_text")
 
     def on_screen(self, _frame, screen) -> None:
@@ -307,6 +308,9 @@ class Frame(BoxLayout):
         return body.add_widget(widget, *args, **kwargs)
 
     def on_primary(self) -> None:
+        pass
+
+    def on_second(self) -> None:
         pass
 
     def on_back(self) -> None:

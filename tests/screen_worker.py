@@ -206,6 +206,17 @@ def case_state(name: str, session: Session):
     if name == "out_of_service-printer":
         s.out_of_service_reason = "printer: paper_out"
         return State.OUT_OF_SERVICE, SessionData(), none
+    if name == "form-timeout-warning":  # the countdown before the wipe, over the first question
+        from screens.widgets import TimeoutWarning
+
+        d = birth_data(s)
+        d.form_index = 0
+
+        def warn(screen):
+            warning = TimeoutWarning(on_continue=lambda: None)
+            warning.seconds = 20
+            warning.open(animation=False)
+        return State.FORM, d, warn
     if name.startswith("help-"):  # the "Trợ giúp" panel over a screen; "called": after "Gọi cán bộ" arrived
         from screens.widgets import open_help
 
@@ -274,11 +285,15 @@ CASES = ["attract-idle", "attract-cancelled", "procedure-list", "procedure-typin
          "attract-idle@en", "consent-notice@en", "form-name-error@en", "review-all@en", "done-paper-out@en",
          "help-form-called@en", "queue_ticket-number@en", "procedure-list@en", "procedure_info-birth@en",
          "form-sex-choice@en", "out_of_service-printer@large",
-         "form-name-typing@large+contrast", "documents-first@keypad+contrast"]
+         "form-name-typing@large+contrast", "documents-first@keypad+contrast",
+         # the keypad's arrows moved the focus one control on from the main action; what the warning before the
+         # inactivity wipe looks like to someone who needs large text; the doors and ticket in both modes
+         "review-all@keypad+moved", "form-timeout-warning", "form-timeout-warning@large+contrast",
+         "consent-notice@large+contrast", "login-doors@large+contrast", "queue_ticket-number@large+contrast"]
 
 #: mode -> what the header's buttons set in the session's data (a "+" joins modes).
 MODES = {"large": {"large_text": True}, "contrast": {"high_contrast": True}, "en": {"lang": "en"},
-         "keypad": {"keypad_mode": True, "speech_mode": True}}
+         "keypad": {"keypad_mode": True, "speech_mode": True}, "moved": {}}  # moved: see main()
 
 
 def with_mode(name: str, session: Session):
@@ -416,6 +431,14 @@ def main() -> int:
                 app._render()
                 frames(3)
             screen = app.manager.current_screen
+            focus_order: list[str] = []
+            if "moved" in name.partition("@")[2]:  # one press of the keypad's down arrow
+                from screens.focus import label_of
+
+                focus_order = [label_of(w) for w in app.focus.controls()]
+                focused = app.focus.move(1)
+                app._render()
+                frames(3)
             frames(2)
             path = out / f"{name}-{orientation}.png"
             popups = [w for w in Window.children if w is not app.manager]
@@ -451,6 +474,13 @@ def main() -> int:
                                                "modes": {"large": app.session.data.large_text,
                                                          "contrast": app.session.data.high_contrast,
                                                          "lang": app.session.data.lang}, **seen}
+            if focus_order:
+                w = app.focus.focused
+                x, y = w.to_window(w.x, w.y)
+                report[f"{name}-{orientation}"]["focus"] = {
+                    "order": focus_order, "focused": focused, "box": [round(x), round(y), round(w.width),
+                                                                      round(w.height)]}
+            app.focus.reset()
             screen.on_leave()
     (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

@@ -140,6 +140,57 @@ def test_a_whole_session_keypad_only_is_guided_by_speech(kiosk: Kiosk) -> None:
         speech.close()
 
 
+class ControlsOnScreen:
+    """What the UI's focus navigator (screens.focus.FocusNavigator) offers the controller: controls in reading
+    order; a press of the focused one runs its action. Moving wraps round; a new screen forgets the focus."""
+
+    def __init__(self, controls: list[tuple[str, object]]) -> None:
+        self.controls, self.index, self.pressed = controls, None, []
+
+    def move(self, step: int) -> str:
+        self.index = (step - 1 if self.index is None and step > 0 else (self.index or 0) + step) % len(self.controls)
+        return self.controls[self.index][0]
+
+    def press(self) -> bool:
+        if self.index is None:
+            return False
+        words, action = self.controls[self.index]
+        self.pressed.append(words)
+        action()
+        return True
+
+    def reset(self) -> None:
+        self.index = None
+
+
+def test_the_arrows_move_the_focus_speak_each_control_and_select_presses_it(kiosk: Kiosk) -> None:
+    """Issue 12 §2: on a screen with a focus to move, the arrow keys move it and speak the focused control's words
+    (in the displayed language); select presses that control instead of the main action; a new screen starts
+    again from the main action."""
+    speech = FakeSpeechOutput(time_scale=0.001)
+    try:
+        w = KeypadWalk(kiosk, speech)
+        s = kiosk.session
+        focus = ControlsOnScreen([("Nghe", lambda: None), ("Chữ to", lambda: s.send("large_text_toggle")),
+                                  ("Bắt đầu nộp hồ sơ", lambda: s.send("start"))])
+        w.controller.focus = focus
+        w.press(A.SELECT)  # the first press: speech and keypad mode on
+        w.press(A.NEXT)
+        w.press(A.NEXT)
+        assert _texts(speech)[-1] == spoken("Chữ to") and kiosk.state is State.ATTRACT
+        w.press(A.SELECT)  # presses "Chữ to", not the attract screen's start
+        assert focus.pressed == ["Chữ to"] and kiosk.data.large_text and kiosk.state is State.ATTRACT
+        w.press(A.PREVIOUS)
+        assert _texts(speech)[-1] == spoken("Nghe")
+        w.press(A.PREVIOUS)  # wraps round to the last control
+        w.press(A.SELECT)
+        assert kiosk.state is State.PROCEDURE and focus.pressed[-1] == "Bắt đầu nộp hồ sơ"
+        w.press(A.SELECT)  # a new screen: the focus was forgotten, select is the main action again
+        assert focus.index is None and focus.pressed == ["Chữ to", "Bắt đầu nộp hồ sơ"]
+    finally:
+        speech.close()
+
+
 def test_private_data_is_spoken_with_headphones(kiosk: Kiosk) -> None:
     speech = FakeSpeechOutput(headphones=True, time_scale=0.001)
     try:

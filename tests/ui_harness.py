@@ -119,12 +119,12 @@ def inactivity(pilot, svc, out: Path) -> dict:
     had_citizen = session.data.citizen is not None
     timeout, warning = session.timeouts()
     CLOCK.advance(timeout - warning + 0.5)
-    pilot.wait_until(lambda: pilot.has_button("Tôi vẫn đang dùng"), 10, "the inactivity warning")
+    pilot.wait_until(lambda: pilot.has_button("Tôi cần thêm thời gian"), 10, "the inactivity warning")
     pilot.screenshot(out / "inactivity_warning.png")
-    pilot.tap("Tôi vẫn đang dùng")
+    pilot.tap("Tôi cần thêm thời gian")
     kept = session.state.value == "form" and session.data.citizen is not None
     CLOCK.advance(timeout - warning + 0.5)
-    pilot.wait_until(lambda: pilot.has_button("Tôi vẫn đang dùng"), 10, "the warning again")
+    pilot.wait_until(lambda: pilot.has_button("Tôi cần thêm thời gian"), 10, "the warning again")
     warned_again = session.state.value == "form"
     CLOCK.advance(warning + 0.5)
     pilot.wait_state("attract", timeout=10)

@@ -93,6 +93,17 @@ class Guide:
         else:
             self.speech.tone("digit")
 
+    def control(self, words: str) -> None:
+        """The control the keypad's focus moved to: its words (shown, so public), or a tone when it has none.
+        A key of the on-screen keyboard is a letter of an answer: spoken as `echo` is."""
+        if not words:
+            self.speech.tone("digit", interrupt=True)
+        elif len(words) == 1:
+            self.echo(words)
+        elif self.session.data.speech_mode:
+            text, lang = self.in_language(words)
+            self.speech.say(spoken(text, lang), lang=lang, interrupt=True)
+
     @property
     def lang(self) -> str:
         return self.session.data.lang

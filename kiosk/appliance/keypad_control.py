@@ -1,8 +1,12 @@
 """The tactile keypad drives the session (issue 12): each `KeypadAction` becomes the session event the screen's
 touch control would send. Runs on the session's thread: the Appliance posts each action there.
 
-- SELECT / NEXT: the screen's primary action (attract: start; consent: agree; documents: scan, then next; ...).
-- BACK / PREVIOUS: back.  CANCEL: cancel, after a second press (consent: decline).
+- SELECT: the screen's primary action (attract: start; consent: agree; documents: scan, then next; ...), or,
+  once the citizen has moved the focus on this screen, the focused control.
+- NEXT / PREVIOUS (the arrows): with a screen to move over (`focus`, the UI's screens.focus.FocusNavigator),
+  the focus moves to the next / previous control and its words are spoken; without one, NEXT is SELECT and
+  PREVIOUS is BACK.
+- BACK: back.  CANCEL: cancel, after a second press (consent: decline).
 - REPEAT / HELP: the guide.  MORE_TIME: more_time.  VOLUME_UP/DOWN: the speech volume.  SPEECH_TOGGLE.
 - digits: attract 1/2/3 (start, status look-up, queue ticket); procedure: the Nth procedure the guide read
   out; consent 1 agree, 2 decline; the form: choices by number, text by multi-tap (kiosk.domain.multitap),
@@ -36,6 +40,7 @@ class KeypadController:
         self._entry: MultiTap | None = None
         self._digits = ""
         self._cancel_at: float | None = None
+        self.focus: Any = None  # the UI's focus navigator (move(step) -> words, press() -> bool, reset()), if any
 
     def attach(self, keypad: Any, post: Callable[[Callable[[], None]], None]) -> Callable[[], None]:
         """Listen to `keypad`; each action is handed to `post` (the UI thread). Returns the unsubscribe."""
@@ -57,7 +62,12 @@ class KeypadController:
             return
         if action is not A.CANCEL:
             self._cancel_at = None
-        if action in (A.SELECT, A.NEXT):
+        if action in (A.NEXT, A.PREVIOUS) and self.focus is not None:
+            s.touch()
+            self.guide.control(self.focus.move(1 if action is A.NEXT else -1))
+        elif action is A.SELECT and self.focus is not None and self.focus.press():
+            s.touch()
+        elif action in (A.SELECT, A.NEXT):
             self._primary()
         elif action in (A.BACK, A.PREVIOUS):
             s.send("back")
@@ -92,6 +102,8 @@ class KeypadController:
         if where != self._where:
             self._where = where
             self._otp, self._entry, self._digits = "", None, ""
+            if self.focus is not None:
+                self.focus.reset()
 
     # ------------------------------------------------------------------ actions
     def _primary(self) -> None:

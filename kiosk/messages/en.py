@@ -19,8 +19,7 @@ EN: dict[str, str] = {
     "Trợ giúp": "Help",
     "Quay lại": "Back",
     "Tiếp tục": "Continue",
-    "Ông/Bà vẫn đang sử dụng máy?": "Are you still using the kiosk?",
-    "Tôi vẫn đang dùng": "I am still here",
+    "Ông/Bà có cần thêm thời gian không?": "Do you need more time?",
     "Tôi cần thêm thời gian": "I need more time",
     "Nút “Quay lại” trở về bước trước; nút “Hủy” dừng và xóa thông tin.":
         "“Back” returns to the previous step; “Cancel” stops and deletes your information.",
