@@ -488,6 +488,13 @@ class KeypadScenario(Scenario):
             self.keys(A.SELECT)  # next
         p.wait_state("review")
         self.shot("review")
+        # the arrows: down moves the focus off the main action, up brings it back (each control's words spoken);
+        # select then presses the focused control, "Xác nhận và gửi"
+        said_before = len(getattr(svc.speech, "utterances", []))
+        self.keys(A.NEXT)
+        self.keys(A.PREVIOUS)
+        focused = p.call(lambda: getattr(p.app.focus.focused, "text", ""))
+        focus_said = [u.text for u in getattr(svc.speech, "utterances", [])[said_before:] if u.tone is None]
         self.keys(A.SELECT)
         p.wait_state("otp")
         p.wait_until(lambda: p.session.data.otp is not None, 20, "the one-time code to be sent")
@@ -501,7 +508,8 @@ class KeypadScenario(Scenario):
                   "delivered": data.delivered, "procedure_code": self.args.procedure,
                   "queue_number": data.ticket.number if data.ticket else None,
                   "shown_code": data.dossier_code or data.local_reference,
-                  "answers": {k: v for k, v in data.form_values.items() if k == "child_full_name"}}
+                  "answers": {k: v for k, v in data.form_values.items() if k == "child_full_name"},
+                  "focus": {"focused": focused, "said": focus_said}}
         self.keys(A.SELECT)
         p.wait_state("rating")
         self.shot("rating")

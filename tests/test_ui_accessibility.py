@@ -37,6 +37,12 @@ def test_keypad_only_completes_a_whole_session(sandbox, tmp_path):
     assert s["spoken"] > 20  # the guide spoke every screen
     steps = [st["step"] for st in s["steps"]]
     assert steps == ["attract", "procedure_info", "login", "form", "review", "done", "rating"]
+    # on review the arrows moved the focus off "Xác nhận và gửi" and back, saying each control; select pressed it
+    from kiosk.domain.speech_text import spoken
+
+    focus = s["focus"]
+    assert focus["focused"] == "Xác nhận và gửi" and focus["said"][-1] == spoken("Xác nhận và gửi"), focus
+    assert len(s["focus"]["said"]) == 2
     # the focus ring shows what the select key does (orange in the default palette), on the review screen
     review = np.asarray(Image.open(out / s["steps"][4]["screenshot"]).convert("RGB")).astype(int)
     assert (np.abs(review - np.array([217, 84, 0])).max(axis=2) < 24).sum() > 2000
