@@ -132,6 +132,11 @@ def test_a_whole_session_keypad_only_is_guided_by_speech(kiosk: Kiosk) -> None:
         assert any(t.startswith("Mã hồ sơ:") for t in w.done_lines)
         assert any("Ngày hẹn trả kết quả" in t for t in w.done_lines)
         assert any("Số thứ tự của bạn" in t for t in w.done_lines)
+        # the look-up secret opens the dossier's status: announced as private, so withheld without headphones
+        secret = [line for st, lines in w.guide.announcements if st is State.DONE for line in lines
+                  if line.text.startswith("Mã tra cứu:")]
+        assert secret and all(line.private for line in secret)
+        assert not any(t.startswith(spoken(secret[0].text)[:12]) for t in speech.said)
         # the session ended: speech reset for the next citizen, modes wiped
         assert speech.volume == DEFAULT_VOLUME
         assert speech.repeat() is None
@@ -187,6 +192,25 @@ def test_the_arrows_move_the_focus_speak_each_control_and_select_presses_it(kios
         assert kiosk.state is State.PROCEDURE and focus.pressed[-1] == "Bắt đầu nộp hồ sơ"
         w.press(A.SELECT)  # a new screen: the focus was forgotten, select is the main action again
         assert focus.index is None and focus.pressed == ["Chữ to", "Bắt đầu nộp hồ sơ"]
+    finally:
+        speech.close()
+
+
+def test_the_postage_is_read_on_review_and_done_when_the_result_goes_by_post(kiosk: Kiosk) -> None:
+    from kiosk.domain import forms
+    from kiosk.session.machine import SessionData
+
+    speech = FakeSpeechOutput(time_scale=0.001)
+    try:
+        guide = Guide(kiosk.session, speech)
+        postage = forms.postage_text(25_000)
+        d = SessionData(procedure=kiosk.session.services.catalog.get(BIRTH), postage_text=postage, fee_text="Miễn")
+        for script in (guide._review, guide._done):
+            lines = [line for line in script(kiosk.session, d) if postage in line.text]
+            assert lines and not lines[0].private, script.__name__
+        assert "hai mươi lăm nghìn đồng" in spoken(f"Phí gửi: {postage}.")  # said as money, not digits
+        d.postage_text = ""  # collected at the centre: no postage line
+        assert not [line for line in guide._review(kiosk.session, d) if "bưu điện" in line.text]
     finally:
         speech.close()
 

@@ -288,6 +288,8 @@ class Guide:
         lines.append(_pub(f"Giấy tờ đã quét: {pages} trang."))
         if d.fee_text:
             lines.append(_pub(f"Lệ phí: {d.fee_text}."))
+        if d.postage_text:  # the result by post: what the post office asks for, as the screen shows it
+            lines.append(_pub(f"Phí gửi kết quả qua bưu điện: {d.postage_text}."))
         lines.append(_pub(f"Bấm {KEY_SELECT} để xác nhận. Máy sẽ gửi mã xác nhận tới điện thoại của bạn. "
                           f"{KEY_BACK} để sửa."))
         return lines
@@ -311,8 +313,12 @@ class Guide:
             lines.append(_pub(f"Mã hồ sơ: {spell(d.dossier_code, self.lang)}."))
         elif d.local_reference:
             lines.append(_pub(f"Mã tham chiếu: {spell(d.local_reference, self.lang)}."))
+        if d.lookup_secret:  # with the code it opens the dossier's status: for the citizen's ears only
+            lines.append(_priv(f"Mã tra cứu: {spell(d.lookup_secret, self.lang)}."))
         if d.appointment_date:
             lines.append(_pub(f"Ngày hẹn trả kết quả: ngày {_date(d.appointment_date)}."))
+        if d.postage_text:
+            lines.append(_pub(f"Kết quả sẽ được gửi qua bưu điện. Phí gửi: {d.postage_text}."))
         if d.receipt_printed:
             lines.append(_pub("Biên nhận đã in ở khe phía dưới màn hình. Xin hãy lấy biên nhận."))
         if d.ticket is not None:
