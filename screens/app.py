@@ -266,10 +266,18 @@ class KioskApp(App):
         manager = self.manager
         assert manager is not None, "rendered before build()"
         screen = manager.get_screen(s.state.value)
-        if manager.current != screen.name:
+        switched = manager.current != screen.name
+        if switched:
             manager.current = screen.name
         self._apply_modes()
         screen.render(s)
+        from screens.widgets import FrameScroll, hold_minimums
+
+        for body_scroll in screen.walk(restrict=True):
+            if isinstance(body_scroll, FrameScroll):
+                hold_minimums(body_scroll.children[0])
+                if switched:
+                    body_scroll.scroll_y = 1  # a screen shown again starts at its top
         self._render_warning()
         if s.data.lang != "vi":
             self.relabel()

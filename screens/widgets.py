@@ -14,7 +14,9 @@ from kivy.uix.button import Button
 from kivy.uix.label import Label
 from kivy.uix.modalview import ModalView
 from kivy.uix.togglebutton import ToggleButton
+from kivy.uix.widget import Widget
 from kivy.uix.screenmanager import Screen
+from kivy.uix.scrollview import ScrollView
 
 from kiosk.messages import UserMessage
 
@@ -273,6 +275,35 @@ class FrameBody(FramePart):
     pass
 
 
+class FrameScroll(ScrollView):
+    """The frame's body, scrolling only when it does not fit (see widgets.kv); back at the top on each change
+    that makes it fit again, and when its screen is shown (KioskApp._render)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        from kivy.effects.scroll import ScrollEffect
+
+        kwargs.setdefault("effect_cls", ScrollEffect)  # no bounce past the ends
+        super().__init__(**kwargs)
+
+
+def hold_minimums(frame_body: Widget) -> None:
+    """Every stretching box in a frame's body keeps at least the height its fixed-size content needs
+    (`size_hint_min_y` follows `minimum_height`), so a body too full for the screen says so up to the FrameBody,
+    whose FrameScroll then scrolls, instead of a column drawing its words over the title. Boxes in a ScrollView
+    of their own are left alone. Cheap to call again: each box is bound once (KioskApp._render calls it, as the
+    login panels change)."""
+    stack = list(frame_body.children)
+    while stack:
+        w = stack.pop()
+        if isinstance(w, ScrollView):
+            continue
+        if isinstance(w, BoxLayout) and w.size_hint_y is not None and not getattr(w, "_holds_min", False):
+            w._holds_min = True
+            w.bind(minimum_height=w.setter("size_hint_min_y"))
+            w.size_hint_min_y = w.minimum_height
+        stack.extend(w.children)
+
+
 class Frame(BoxLayout):
     """Header + body + footer. Screens fill `body`; the footer's buttons call `on_back` / `on_primary`."""
 
@@ -302,10 +333,9 @@ class Frame(BoxLayout):
 
     def add_widget(self, widget, *args, **kwargs):
         """The frame's own parts go into the frame; anything else is the screen's content: into the body."""
-        if isinstance(widget, FramePart):
+        if isinstance(widget, FramePart | FrameScroll):
             return super().add_widget(widget, *args, **kwargs)
-        body = next(c for c in self.children if isinstance(c, FrameBody))
-        return body.add_widget(widget, *args, **kwargs)
+        return self.ids.body.add_widget(widget, *args, **kwargs)
 
     def on_primary(self) -> None:
         pass

@@ -354,15 +354,20 @@ def _on_screen(widget, screen) -> bool:
     return x >= -1 and y >= -1 and x + widget.width <= Window.width + 1 and y + widget.height <= Window.height + 1
 
 
-def _in_scrollview(widget) -> bool:
+def _scrollview_of(widget):
+    """The nearest ScrollView the widget is in, or None."""
     from kivy.uix.scrollview import ScrollView
 
     w = widget.parent
     while w is not None and w.parent is not w:
         if isinstance(w, ScrollView):
-            return True
+            return w
         w = w.parent
-    return False
+    return None
+
+
+def _in_scrollview(widget) -> bool:
+    return _scrollview_of(widget) is not None
 
 
 def facts(screen) -> dict:
@@ -385,16 +390,21 @@ def facts(screen) -> dict:
             problems.append(f"overflows horizontally ({tw:.0f} > {w.width:.0f}): {where}")
         if not _on_screen(w, screen) and not _in_scrollview(w):  # a list scrolls; anything else must show
             problems.append(f"off screen: {where}")
-        boxes.append((x, y, w.width, w.height, where, _in_scrollview(w)))
-    for i, (x1, y1, w1, h1, what1, list1) in enumerate(boxes):  # a box pushed over another (a column too full)
+        view = _scrollview_of(w)
+        boxes.append((x, y, w.width, w.height, where, id(view) if view is not None else None))
+    # a box pushed over another (a column too full); what scrolls is compared with what scrolls with it only
+    for i, (x1, y1, w1, h1, what1, list1) in enumerate(boxes):
         for x2, y2, w2, h2, what2, list2 in boxes[i + 1:]:
-            if list1 or list2:
+            if list1 != list2:
                 continue
             dx = min(x1 + w1, x2 + w2) - max(x1, x2)
             dy = min(y1 + h1, y2 + h2) - max(y1, y2)
             if dx > 4 and dy > 4:
                 problems.append(f"overlaps: {what1} and {what2}")
-    return {"labels": labels, "problems": problems}
+    from screens.widgets import FrameScroll
+
+    scrolls = any(isinstance(w, FrameScroll) and w.do_scroll_y for w in _walk(screen))
+    return {"labels": labels, "problems": problems, "body_scrolls": scrolls}
 
 
 def main() -> int:
@@ -457,11 +467,12 @@ def main() -> int:
                     shot.paste(part, (round(x), round(Window.height - y - panel.height)), part)
                     part_path.unlink()
                 shot.save(path, compress_level=1)
-                seen = {"labels": [], "problems": []}
+                seen = {"labels": [], "problems": [], "body_scrolls": False}
                 for part in [screen, *popups]:
                     f = facts(part)
                     seen["labels"] += f["labels"] if part is not screen else []
                     seen["problems"] += f["problems"]
+                    seen["body_scrolls"] |= f["body_scrolls"]
                 for popup in popups:
                     popup.dismiss(animation=False)
                 frames(2)

@@ -84,6 +84,16 @@ def test_screen_matches_golden(rendered, name):
                     f"new image {out / (name + '.png')})")
 
 
+def test_the_vietnamese_screens_fit_without_scrolling_and_large_text_scrolls_rather_than_overlaps(rendered):
+    """At the default text size in Vietnamese every screen fits between header and footer as designed; where large
+    text (or longer English) cannot fit, the frame's body scrolls (checked for overlaps and cut text above): here,
+    that it did so for the large-text cases known not to fit, so the scroll is not a dead branch."""
+    _out, report = rendered
+    scrolled = sorted(name for name, case in report.items() if case["body_scrolls"])
+    assert not [name for name in scrolled if "@" not in name], scrolled
+    assert "attract-idle@large-landscape" in scrolled, scrolled
+
+
 def test_every_case_rendered(rendered):
     _out, report = rendered
     assert sorted(report) == sorted(NAMES)
