@@ -58,6 +58,24 @@ def _scrollview_of(w: Widget):
     return None
 
 
+def _frame_scroll_of(w: Widget):
+    """The frame body's scroller (screens.widgets.FrameScroll) the widget is in, when it scrolls."""
+    from screens.widgets import FrameScroll
+
+    node = w.parent
+    while node is not None and node is not node.parent:
+        if isinstance(node, FrameScroll):
+            return node if node.do_scroll_y else None
+        node = node.parent
+    return None
+
+
+def _inside(w: Widget, box: Widget) -> bool:
+    x, y = w.to_window(*w.center)
+    bx, by = box.to_window(box.x, box.y)
+    return bx <= x <= bx + box.width and by <= y <= by + box.height
+
+
 def _in_scrollview(w: Widget) -> bool:
     return _scrollview_of(w) is not None
 
@@ -185,6 +203,10 @@ class Pilot:
             target = locate()
             if not scrolled and self._needs_scroll(target):
                 self._scroll_now(target)
+                return None
+            body = _frame_scroll_of(target)
+            if not scrolled and body is not None and not _inside(target, body):
+                body.scroll_to_widget(target)  # a body too long for the screen (large text): swipe it into sight
                 return None
             x, y = target.to_window(*target.center)
             touch = Finger(x, y)

@@ -17,6 +17,7 @@ from kivy.uix.togglebutton import ToggleButton
 from kivy.uix.widget import Widget
 from kivy.uix.screenmanager import Screen
 from kivy.uix.scrollview import ScrollView
+from kivy.uix.stencilview import StencilView
 
 from kiosk.messages import UserMessage
 
@@ -275,15 +276,94 @@ class FrameBody(FramePart):
     pass
 
 
-class FrameScroll(ScrollView):
-    """The frame's body, scrolling only when it does not fit (see widgets.kv); back at the top on each change
-    that makes it fit again, and when its screen is shown (KioskApp._render)."""
+class FrameScroll(StencilView):
+    """The frame's body, scrolled by a finger only when it does not fit (large text, longer English): the body
+    moves under a clip, a wide bar at the right shows how much there is. Not a Kivy ScrollView: a ScrollView
+    holds every tap for a moment to tell it from a swipe, and screens with their own list (procedures, papers)
+    would nest two. When the body fits, this passes every touch straight on and draws nothing of its own.
+    `scroll_y` is 1 at the top, 0 at the bottom, as in ScrollView."""
+
+    scroll_y = NumericProperty(1.0)
+    do_scroll_y = BooleanProperty(False)
+    bar_width = NumericProperty(0)
+    bar_color = ColorProperty((0, 0, 0, 1))
+    _DRAG_PX = 24  # a finger must move this far (at 1080 px) before it scrolls rather than taps
 
     def __init__(self, **kwargs: Any) -> None:
-        from kivy.effects.scroll import ScrollEffect
-
-        kwargs.setdefault("effect_cls", ScrollEffect)  # no bounce past the ends
         super().__init__(**kwargs)
+        self.fbind("size", self._place)
+        self.fbind("pos", self._place)
+        self.fbind("scroll_y", self._place)
+
+    def add_widget(self, widget, *args, **kwargs):
+        super().add_widget(widget, *args, **kwargs)
+        widget.fbind("height", self._place)
+        self._place()
+
+    @property
+    def overflow(self) -> float:
+        return max(0.0, self.children[0].height - self.height) if self.children else 0.0
+
+    def _place(self, *_args) -> None:
+        if not self.children:
+            return
+        body, overflow = self.children[0], self.overflow
+        self.do_scroll_y = overflow > 1
+        if not self.do_scroll_y:
+            self.scroll_y = 1.0
+        body.x, body.width = self.x, self.width
+        body.y = self.y - overflow * self.scroll_y
+        from kivy.graphics import Color, InstructionGroup, Rectangle
+
+        if getattr(self, "_bar", None) is None:
+            self._bar = InstructionGroup()
+            self.canvas.after.add(self._bar)  # after the stencil's own pop: the bar is not clipped
+        self._bar.clear()
+        if self.do_scroll_y and self.bar_width:
+            shown = self.height / body.height
+            bar_h = max(self.bar_width * 3, self.height * shown)
+            bar_y = self.y + (self.height - bar_h) * (1 - self.scroll_y)
+            r, g, b, _a = self.bar_color
+            self._bar.add(Color(r, g, b, 0.25))  # the track: there is more than is shown
+            self._bar.add(Rectangle(pos=(self.right - self.bar_width, self.y), size=(self.bar_width, self.height)))
+            self._bar.add(Color(*self.bar_color))
+            self._bar.add(Rectangle(pos=(self.right - self.bar_width, bar_y), size=(self.bar_width, bar_h)))
+
+    def scroll_to_widget(self, widget) -> None:
+        """Bring `widget` (in the body) into sight, as a finger would."""
+        if not self.do_scroll_y:
+            return
+        _x, wy = widget.to_window(widget.x, widget.y)
+        _x, sy = self.to_window(self.x, self.y)
+        if wy < sy:
+            self.scroll_y = max(0.0, self.scroll_y - (sy - wy + 20) / self.overflow)
+        elif wy + widget.height > sy + self.height:
+            self.scroll_y = min(1.0, self.scroll_y + (wy + widget.height - sy - self.height + 20) / self.overflow)
+
+    def on_touch_down(self, touch):
+        if self.do_scroll_y and self.collide_point(*touch.pos):
+            touch.ud[self._key()] = (touch.y, self.scroll_y, False)
+        return super().on_touch_down(touch)
+
+    def on_touch_move(self, touch):
+        start = touch.ud.get(self._key())
+        if start is not None and self.do_scroll_y:
+            y0, scroll0, dragging = start
+            scale = App.get_running_app().scale if App.get_running_app() else 1.0
+            if dragging or abs(touch.y - y0) > self._DRAG_PX * scale:
+                if not dragging:  # a swipe, not a tap: what the finger pressed is let go without acting
+                    for ref in list(touch.grab_list):
+                        w = ref()
+                        if w is not None and w is not self and hasattr(w, "_do_release"):
+                            touch.ungrab(w)
+                            w._do_release()
+                    touch.ud[self._key()] = (y0, scroll0, True)
+                self.scroll_y = min(1.0, max(0.0, scroll0 - (touch.y - y0) / self.overflow))
+                return True
+        return super().on_touch_move(touch)
+
+    def _key(self) -> str:
+        return f"frame-scroll-{id(self)}"
 
 
 def hold_minimums(frame_body: Widget) -> None:

@@ -289,11 +289,13 @@ CASES = ["attract-idle", "attract-cancelled", "procedure-list", "procedure-typin
          # the keypad's arrows moved the focus one control on from the main action; what the warning before the
          # inactivity wipe looks like to someone who needs large text; the doors and ticket in both modes
          "review-all@keypad+moved", "form-timeout-warning", "form-timeout-warning@large+contrast",
-         "consent-notice@large+contrast", "login-doors@large+contrast", "queue_ticket-number@large+contrast"]
+         "consent-notice@large+contrast", "login-doors@large+contrast", "queue_ticket-number@large+contrast",
+         # a finger swipes the too-long body up (starting on a procedure's tile): it scrolls, nothing is pressed
+         "attract-idle@large+swiped"]
 
 #: mode -> what the header's buttons set in the session's data (a "+" joins modes).
 MODES = {"large": {"large_text": True}, "contrast": {"high_contrast": True}, "en": {"lang": "en"},
-         "keypad": {"keypad_mode": True, "speech_mode": True}, "moved": {}}  # moved: see main()
+         "keypad": {"keypad_mode": True, "speech_mode": True}, "moved": {}, "swiped": {}}  # see main()
 
 
 def with_mode(name: str, session: Session):
@@ -313,6 +315,27 @@ def save_png(widget, path: Path) -> None:
 
     texture = widget.export_as_image().texture
     Image.frombytes("RGBA", tuple(texture.size), bytes(texture.pixels)).save(path, compress_level=1)
+
+
+def swipe_body(screen) -> dict:
+    """A finger on the first procedure tile of the body, moved 400 px up, lifted: a swipe of the frame's body."""
+    from kivy.tests.common import UnitTestTouch
+    from kivy.uix.button import Button
+
+    from screens.widgets import FrameScroll
+
+    body = next(w for w in _walk(screen) if isinstance(w, FrameScroll))
+    tile = next(w for w in _walk(body) if isinstance(w, Button) and "Khai sinh" in w.text)
+    x, y = tile.to_window(*tile.center)
+    before = body.scroll_y
+    touch = UnitTestTouch(x, y)
+    touch.touch_down()
+    frames(1)
+    for step in range(1, 9):
+        touch.touch_move(x, y + 50 * step)
+        frames(1)
+    touch.touch_up()
+    return {"scrolls": body.do_scroll_y, "before": before, "after": body.scroll_y}
 
 
 def frames(n: int = 3) -> None:
@@ -358,9 +381,11 @@ def _scrollview_of(widget):
     """The nearest ScrollView the widget is in, or None."""
     from kivy.uix.scrollview import ScrollView
 
+    from screens.widgets import FrameScroll
+
     w = widget.parent
     while w is not None and w.parent is not w:
-        if isinstance(w, ScrollView):
+        if isinstance(w, ScrollView | FrameScroll):
             return w
         w = w.parent
     return None
@@ -449,6 +474,10 @@ def main() -> int:
                 focused = app.focus.move(1)
                 app._render()
                 frames(3)
+            swipe: dict = {}
+            if "swiped" in name.partition("@")[2]:
+                swipe = swipe_body(screen)
+                frames(3)
             frames(2)
             path = out / f"{name}-{orientation}.png"
             popups = [w for w in Window.children if w is not app.manager]
@@ -485,6 +514,8 @@ def main() -> int:
                                                "modes": {"large": app.session.data.large_text,
                                                          "contrast": app.session.data.high_contrast,
                                                          "lang": app.session.data.lang}, **seen}
+            if swipe:
+                report[f"{name}-{orientation}"]["swipe"] = {**swipe, "state_after": session.state.value}
             if focus_order:
                 w = app.focus.focused
                 x, y = w.to_window(w.x, w.y)

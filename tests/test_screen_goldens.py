@@ -94,6 +94,23 @@ def test_the_vietnamese_screens_fit_without_scrolling_and_large_text_scrolls_rat
     assert "attract-idle@large-landscape" in scrolled, scrolled
 
 
+@pytest.mark.parametrize("orientation", list(SIZES))
+def test_a_swipe_scrolls_a_body_too_long_for_the_screen_and_presses_nothing(rendered, orientation):
+    """Large text on the attract screen: a finger put on a procedure's tile and moved up scrolls a body that does
+    not fit (landscape) to its end, bringing the look-up and ticket buttons into sight, and starts nothing; where
+    the body fits (portrait) the same movement does nothing at all."""
+    _out, report = rendered
+    case = report[f"attract-idle@large+swiped-{orientation}"]
+    swipe = case["swipe"]
+    assert swipe["state_after"] == "attract", swipe
+    if orientation == "landscape":
+        assert swipe["scrolls"] and swipe["before"] == 1.0 and swipe["after"] < 0.05, swipe
+        texts = {lab["text"] for lab in case["labels"]}
+        assert {"Tra cứu hồ sơ", "Lấy số thứ tự"} <= texts
+    else:
+        assert not swipe["scrolls"] and swipe["after"] == 1.0, swipe
+
+
 def test_every_case_rendered(rendered):
     _out, report = rendered
     assert sorted(report) == sorted(NAMES)
