@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -447,7 +448,10 @@ def main() -> int:
     EventLoop.ensure_window()
     app.build()  # the shared kv files and the first screen; build_manager makes the rest
     report: dict = {}
+    only = os.environ.get("SCREEN_ORIENTATION")  # one of SIZES: the test runs the two in parallel processes
     for orientation, size in SIZES.items():
+        if only and orientation != only:
+            continue
         Window.size = size
         frames(2)
         if app.manager.parent is not None:
@@ -524,7 +528,7 @@ def main() -> int:
                                                                       round(w.height)]}
             app.focus.reset()
             screen.on_leave()
-    (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out / (f"report-{only}.json" if only else "report.json")).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
 
