@@ -528,7 +528,8 @@ def main() -> int:
                                                                       round(w.height)]}
             app.focus.reset()
             screen.on_leave()
-    (out / (f"report-{only}.json" if only else "report.json")).write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    report_file = out / (f"report-{only}.json" if only else "report.json")
+    report_file.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0
 
 

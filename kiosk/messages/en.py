@@ -89,7 +89,8 @@ EN: dict[str, str] = {
     "Đăng nhập bằng ứng dụng VNeID": "Sign in with the VNeID app",
     "1.  Mở ứng dụng VNeID trên điện thoại.": "1.  Open the VNeID app on your phone.",
     "2.  Chọn “Quét mã QR”.": "2.  Choose “Scan QR code”.",
-    "3.  Hướng camera điện thoại vào mã QR trên màn hình.": "3.  Point the phone's camera at the QR code on the screen.",
+    "3.  Hướng camera điện thoại vào mã QR trên màn hình.":
+        "3.  Point the phone's camera at the QR code on the screen.",
     "4.  Bấm “Đồng ý” trên điện thoại.": "4.  Press “Agree” on the phone.",
     "2.  Chọn “Mã QR” để hiện mã đăng nhập.": "2.  Choose “QR code” to show the sign-in code.",
     "3.  Đưa màn hình điện thoại vào khung, cách khoảng một gang tay.":
