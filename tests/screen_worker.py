@@ -292,7 +292,7 @@ CASES = ["attract-idle", "attract-cancelled", "procedure-list", "procedure-typin
          "review-all@keypad+moved", "form-timeout-warning", "form-timeout-warning@large+contrast",
          "consent-notice@large+contrast", "login-doors@large+contrast", "queue_ticket-number@large+contrast",
          # a finger swipes the too-long body up (starting on a procedure's tile): it scrolls, nothing is pressed
-         "attract-idle@large+swiped"]
+         "attract-idle@large+swiped", "login-qr-waiting@large"]
 
 #: mode -> what the header's buttons set in the session's data (a "+" joins modes).
 MODES = {"large": {"large_text": True}, "contrast": {"high_contrast": True}, "en": {"lang": "en"},

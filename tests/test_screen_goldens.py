@@ -410,12 +410,13 @@ def test_login_qr_is_large_and_scans_to_the_verification_uri(rendered, orientati
 
     out, report = rendered
     name = f"login-qr-waiting-{orientation}"
-    found = zxingcpp.read_barcodes(Image.open(out / f"{name}.png").convert("L"))
-    qrs = [b for b in found if b.text == "http://127.0.0.1:8765/oidc/device?user_code=BCDFGHJK"]
-    assert qrs, [b.text for b in found]
-    pos = qrs[0].position
-    side = max(abs(pos.top_right.x - pos.top_left.x), abs(pos.bottom_left.y - pos.top_left.y))
-    assert side >= 0.5 * min(report[name]["size"]), side  # e.g. 33 modules of >= 16 px at 1080p
+    for shown in (name, f"login-qr-waiting@large-{orientation}"):  # in large text too: whole, without scrolling
+        found = zxingcpp.read_barcodes(Image.open(out / f"{shown}.png").convert("L"))
+        qrs = [b for b in found if b.text == "http://127.0.0.1:8765/oidc/device?user_code=BCDFGHJK"]
+        assert qrs, (shown, [b.text for b in found])
+        pos = qrs[0].position
+        side = max(abs(pos.top_right.x - pos.top_left.x), abs(pos.bottom_left.y - pos.top_left.y))
+        assert side >= 0.5 * min(report[shown]["size"]), (shown, side)  # e.g. 33 modules of >= 16 px at 1080p
     text = _texts(report, name)
     assert "45 giây" in text and "Mã: BCDF-GHJK" in text and "Đồng ý" in text
     denied = _texts(report, f"login-qr-denied-{orientation}")
