@@ -370,8 +370,8 @@ def hold_minimums(frame_body: Widget) -> None:
     """Every stretching box in a frame's body keeps at least the height its fixed-size content needs
     (`size_hint_min_y` follows `minimum_height`), so a body too full for the screen says so up to the FrameBody,
     whose FrameScroll then scrolls, instead of a column drawing its words over the title. Boxes in a ScrollView
-    of their own, and boxes that set `keeps_own_min` (and their own minimum, in kv), are left alone. Cheap to call again: each box is bound once (KioskApp._render calls it, as the
-    login panels change)."""
+    of their own, and boxes that set `keeps_own_min` (and their own minimum, in kv), are left alone. Cheap to
+    call again: each box is bound once (KioskApp._render calls it, as the login panels change)."""
     stack = list(frame_body.children)
     while stack:
         w = stack.pop()
