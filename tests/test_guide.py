@@ -196,6 +196,25 @@ def test_the_arrows_move_the_focus_speak_each_control_and_select_presses_it(kios
         speech.close()
 
 
+def test_the_header_toggles_say_their_new_state(kiosk: Kiosk) -> None:
+    """EN 301 549 5.6.1: someone who cannot see the check mark hears that large text / contrast went on or off,
+    in the displayed language."""
+    speech = FakeSpeechOutput(time_scale=0.001)
+    try:
+        w = KeypadWalk(kiosk, speech)
+        w.press(A.SELECT)  # speech on
+        kiosk.send("large_text_toggle")
+        assert speech.wait_idle(10)
+        assert _texts(speech)[-1] == spoken("Chữ to: bật.")
+        kiosk.send("set_lang", lang="en")
+        kiosk.send("contrast_toggle")
+        kiosk.send("large_text_toggle")
+        assert speech.wait_idle(10)
+        assert {"Contrast: on.", "Large text: off."} <= set(_texts(speech)[-3:]), _texts(speech)[-4:]
+    finally:
+        speech.close()
+
+
 def test_the_postage_is_read_on_review_and_done_when_the_result_goes_by_post(kiosk: Kiosk) -> None:
     from kiosk.domain import forms
     from kiosk.session.machine import SessionData

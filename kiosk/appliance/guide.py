@@ -38,6 +38,9 @@ HELP_TEXT = (f"Hướng dẫn bàn phím. {KEY_SELECT} ở góc dưới bên ph�
              f"bước trước. {KEY_CANCEL} để hủy và kết thúc. {KEY_REPEAT} để nghe lại. Các phím cộng và trừ để "
              f"chỉnh âm lượng. {KEY_MORE_TIME} khi máy hỏi bạn có cần thêm thời gian. Các phím số để chọn "
              "hoặc để nhập chữ và số. Nếu cần giúp, hỏi cán bộ tại quầy.")
+#: The header's toggles, spoken when they change (EN 301 549 5.1.3 / 5.6.1: the state of a toggle, not by sight).
+MODE_NAMES = ("Chữ to", "Tương phản")
+MODE_STATE = "{}: {}."
 WARNING_TEXT = f"Bạn có cần thêm thời gian không? Bấm {KEY_MORE_TIME} hoặc bất kỳ phím nào để tiếp tục."
 TEXT_ENTRY_HELP = ("Nhập chữ bằng các phím số như trên điện thoại: phím 2 là a, b, c; phím 3 là d, e, f; bấm nhiều lần "
                    "để đổi chữ. Phím 1 để giữ chữ vừa chọn, phím 0 là dấu cách, phím sao để đổi dấu thanh, "
@@ -72,6 +75,7 @@ class Guide:
         self._last_key: tuple | None = None
         self._last_state: State = session.state
         self._warned = False
+        self._last_modes: tuple[bool, bool] | None = None
         session.subscribe(self._on_change)
 
     # ------------------------------------------------------------------ public
@@ -129,7 +133,7 @@ class Guide:
                 self._last_key = None
             self._last_state = state
             if not session.data.speech_mode:
-                self._last_key = None
+                self._last_key, self._last_modes = None, None
                 return
             warning = session.warning_remaining is not None
             if warning and not self._warned:
@@ -137,6 +141,11 @@ class Guide:
                 self.warn()
                 return
             self._warned = warning
+            modes = (bool(session.data.large_text), bool(session.data.high_contrast))
+            if self._last_modes is not None and modes != self._last_modes:  # a header toggle: say its new state
+                self._say_lines([_pub(MODE_STATE.format(name, "bật" if on else "tắt"))
+                                 for name, on, was in zip(MODE_NAMES, modes, self._last_modes) if on != was])
+            self._last_modes = modes
             key = self._key()
             if key != self._last_key:
                 self._last_key = key

@@ -14,6 +14,10 @@ EN: dict[str, str] = {
     # ------------------------------------------------------------------ header and shared panels
     "Nghe": "Listen",
     "Chữ to": "Large text",
+    "Chữ to: bật.": "Large text: on.",
+    "Chữ to: tắt.": "Large text: off.",
+    "Tương phản: bật.": "Contrast: on.",
+    "Tương phản: tắt.": "Contrast: off.",
     "Tương phản": "Contrast",
     "Hủy": "Cancel",
     "Trợ giúp": "Help",
