@@ -144,7 +144,8 @@ class Guide:
             modes = (bool(session.data.large_text), bool(session.data.high_contrast))
             if self._last_modes is not None and modes != self._last_modes:  # a header toggle: say its new state
                 self._say_lines([_pub(MODE_STATE.format(name, "bật" if on else "tắt"))
-                                 for name, on, was in zip(MODE_NAMES, modes, self._last_modes) if on != was])
+                                 for name, on, was in zip(MODE_NAMES, modes, self._last_modes, strict=True)
+                                 if on != was])
             self._last_modes = modes
             key = self._key()
             if key != self._last_key:
