@@ -12,15 +12,16 @@ One frame goes through at most two stages, while its CPU-time budget lasts:
    squarish blobs found by a cheap detector (Sobel energy strong in both directions on a 640-px-wide copy,
    at two thresholds, outer contours: QR codes have it, text lines and 1-D barcodes do not; a big blob, often
    the code with the text around it, is searched again inside at full resolution). Each region gets one cheap
-   look (enlarged 2x, either polarity); symbols zxing sees there but cannot decode become tight regions,
+   look (enlarged 2x; in inverted polarity too when its rim is darker than its inside); symbols zxing sees there but cannot decode become tight regions,
    tried first, enlarged 3x, with every variant: plain, Wiener deconvolution for defocus at a few blur radii
    (a separable approximation, not an FFT), a 5x5 median (cracked screen protectors, speckle), smoothing plus
-   zxing's multi-scale search, a global-histogram binarisation. Loose regions get the Wiener variants only.
-   Far-away, soft, cracked and inverted codes are found here.
+   zxing's multi-scale search, a global-histogram binarisation. The best loose region (a blob where zxing saw
+   no symbol) gets the Wiener variants only, the others their look alone. Far-away, soft, cracked and inverted
+   codes are found here.
 
 `QrTracker` (the camera reader's decoder) adds memory across frames: the region where the last frames showed a
-code, or a symbol zxing could not decode, is tried before stage 2's own regions, three variants per frame,
-the next three in the next frame.
+code, or a symbol zxing could not decode, or else the detector's best blob, is tried before stage 2's own
+regions, three variants per frame, the next three in the next frame.
 
 Payloads are checked before they are returned (`valid_payload`): no control characters, no U+FFFD; zxing's
 own Reed-Solomon check already rejects misreads. A camera sees a code in many frames, so a missed frame
@@ -36,11 +37,12 @@ import cv2
 import numpy as np
 import zxingcpp
 
-DEFAULT_BUDGET_S = 0.030
+DEFAULT_BUDGET_S = 0.020
 _FORMATS = zxingcpp.BarcodeFormats([zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.MicroQRCode])
 _QR_ONLY = zxingcpp.BarcodeFormats([zxingcpp.BarcodeFormat.QRCode])  # regions: MicroQR's weak EC is not risked
 _DETECT_WIDTH = 640  # the candidate detector's working width
-_MAX_REGIONS = 4
+_MAX_REGIONS = 3
+_LOOSE_DEBLURRED = 1  # loose regions that get the deblurring variants in one frame (the tracker carries the region)
 _SPLIT_ABOVE = 240  # loose regions larger than this (px a side) are searched for smaller candidates inside
 _TIGHT_MARGIN = 0.6  # zxing often places an undecoded symbol on part of it (two finder patterns): grow it
 _TRACKED_VARIANTS = 3  # a tracked region's share of each frame: this many variants, the next ones next frame
@@ -214,6 +216,17 @@ _TIGHT_VARIANTS = _REGION_VARIANTS
 _LOOSE_VARIANTS = tuple(_REGION_VARIANTS[i] for i in (1, 2, 4))
 
 
+def _dark_rim(region: np.ndarray) -> bool:
+    """Whether the region's rim is darker than its inside: a light-on-dark code (dark-mode apps) on its dark
+    quiet zone, worth a look in inverted polarity too (zxing's inverted pass doubles the cost of a look)."""
+    h, w = region.shape
+    rim = max(2, min(h, w) // 10)
+    inside = float(region[rim:h - rim, rim:w - rim].mean())
+    edges = np.concatenate([region[:rim].ravel(), region[h - rim:].ravel(), region[:, :rim].ravel(),
+                            region[:, w - rim:].ravel()])
+    return float(edges.mean()) < inside
+
+
 def _box_of(quad: np.ndarray) -> tuple[float, float, float, float]:
     (x0, y0), (x1, y1) = quad.min(axis=0), quad.max(axis=0)
     return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
@@ -237,7 +250,7 @@ def _region_stage(gray: np.ndarray, tight_boxes: list[Box], boxes: list[Box], ou
             turn = first_variant % len(_TIGHT_VARIANTS)
             variants = (_TIGHT_VARIANTS[turn:] + _TIGHT_VARIANTS[:turn])[:_TRACKED_VARIANTS]
             tight.insert(0, (region, where, 3.0, variants))
-    loose = []
+    loose: list[tuple[np.ndarray, Box, float, tuple]] = []
     boxes = list(boxes)
     for index, box in enumerate(boxes):
         region, where = _crop(gray, box)
@@ -246,7 +259,7 @@ def _region_stage(gray: np.ndarray, tight_boxes: list[Box], boxes: list[Box], ou
         if out_of_time():
             break
         enlarged = _enlarge(region)
-        codes, failed, _ = _read(enlarged, formats=_QR_ONLY, invert=True, errors=True)
+        codes, failed, _ = _read(enlarged, formats=_QR_ONLY, invert=_dark_rim(region), errors=True)
         if codes:
             return codes, where
         scale = enlarged.shape[1] / region.shape[1]
@@ -256,13 +269,16 @@ def _region_stage(gray: np.ndarray, tight_boxes: list[Box], boxes: list[Box], ou
             if inner[2] >= 8 and inner[3] >= 8 and not any(_same_region(inner, b) for b in seen):
                 seen.append(inner)
                 tight.append((*_crop(region, inner, _TIGHT_MARGIN, where[:2]), 3.0, _TIGHT_VARIANTS))
-        loose.append((region, where, 2.0, _LOOSE_VARIANTS))
+        if len(loose) < _LOOSE_DEBLURRED:
+            loose.append((region, where, 2.0, _LOOSE_VARIANTS))
         if index < _MAX_REGIONS and max(region.shape) > _SPLIT_ABOVE and not seen:
             # a big blob is often the code together with the text around it: look inside at full resolution
             boxes += [(where[0] + x, where[1] + y, w, h) for x, y, w, h in _candidate_boxes(region, 2)
                       if max(w, h) < 0.8 * max(region.shape)]
     fresh = tight[1:] if tracked is not None else tight  # what this frame saw, before what the tracker holds
-    focus = next((where for region, where, _, _ in fresh if min(region.shape) >= 21), tracked)
+    # where to look first in the next frame: a symbol zxing saw, else what the tracker holds, else the best blob
+    focus = next((where for region, where, _, _ in fresh if min(region.shape) >= 21),
+                 tracked if tracked is not None else loose[0][1] if loose else None)
     for region, where, factor, variants in tight + loose:
         if min(region.shape) < 21:
             continue
