@@ -11,13 +11,13 @@ One frame goes through at most two stages, while its CPU-time budget lasts:
 2. regions: those symbols first (grown: zxing often marks only part of an undecoded code), then compact
    squarish blobs found by a cheap detector (Sobel energy strong in both directions on a 640-px-wide copy,
    at two thresholds, outer contours: QR codes have it, text lines and 1-D barcodes do not; a big blob, often
-   the code with the text around it, is searched again inside at full resolution). Each region gets one cheap
-   look (enlarged 2x; in inverted polarity too when its rim is darker than its inside); symbols zxing sees there but cannot decode become tight regions,
-   tried first, enlarged 3x, with every variant: plain, Wiener deconvolution for defocus at a few blur radii
-   (a separable approximation, not an FFT), a 5x5 median (cracked screen protectors, speckle), smoothing plus
-   zxing's multi-scale search, a global-histogram binarisation. The best loose region (a blob where zxing saw
-   no symbol) gets the Wiener variants only, the others their look alone. Far-away, soft, cracked and inverted
-   codes are found here.
+   the code with the text around it, is searched again inside at full resolution; at most three blobs).
+   Each region gets one cheap look (enlarged 2x; in inverted polarity too when its rim is darker than its
+   inside); symbols zxing sees there but cannot decode become tight regions, tried first, enlarged 3x, with
+   every variant: plain, Wiener deconvolution for defocus at a few blur radii (a separable approximation, not
+   an FFT), a 5x5 median (cracked screen protectors, speckle), smoothing plus zxing's multi-scale search, a
+   global-histogram binarisation. The best loose region (a blob where zxing saw no symbol) gets the Wiener
+   variants only, the others their look alone. Far-away, soft, cracked and inverted codes are found here.
 
 `QrTracker` (the camera reader's decoder) adds memory across frames: the region where the last frames showed a
 code, or a symbol zxing could not decode, or else the detector's best blob, is tried before stage 2's own
@@ -93,8 +93,7 @@ def _candidate_boxes(gray: np.ndarray, limit: int) -> list[tuple[float, float, f
     stricter one separates a code from the text printed next to it."""
     h, w = gray.shape
     f = min(1.0, _DETECT_WIDTH / w)
-    small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA) \
-        if f < 1 else gray
+    small = _shrink(gray, f) if f < 1 else gray
     ax = cv2.convertScaleAbs(cv2.Sobel(small, cv2.CV_16S, 1, 0, ksize=3))
     ay = cv2.convertScaleAbs(cv2.Sobel(small, cv2.CV_16S, 0, 1, ksize=3))
     energy = cv2.min(cv2.blur(ax, (9, 9)), cv2.blur(ay, (9, 9)))
@@ -129,6 +128,16 @@ def _candidate_boxes(gray: np.ndarray, limit: int) -> list[tuple[float, float, f
         if not any(_same_region(box, other) for other in boxes):
             boxes.append(box)
     return boxes
+
+
+def _shrink(gray: np.ndarray, f: float) -> np.ndarray:
+    """`gray` scaled by `f` < 1, area-averaged. An integer step k >= 3 that divides both sides (1920x1080 to
+    640x360) is a k x k box filter sampled every k pixels: the same pixels as INTER_AREA at a third of its cost."""
+    h, w = gray.shape
+    k = round(1 / f)
+    if k >= 3 and abs(1 / f - k) < 1e-6 and h % k == 0 and w % k == 0:
+        return np.ascontiguousarray(cv2.blur(gray, (k, k))[k // 2::k, k // 2::k])
+    return cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
 
 
 def _same_region(a, b) -> bool:
