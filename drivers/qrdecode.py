@@ -14,10 +14,11 @@ One frame goes through at most two stages, while its CPU-time budget lasts:
    the code with the text around it, is searched again inside at full resolution; at most three blobs).
    Each region gets one cheap look (enlarged 2x; in inverted polarity too when its rim is darker than its
    inside); symbols zxing sees there but cannot decode become tight regions, tried first, enlarged 3x, with
-   every variant: plain, Wiener deconvolution for defocus at a few blur radii (a separable approximation, not
-   an FFT), a 5x5 median (cracked screen protectors, speckle), smoothing plus zxing's multi-scale search, a
-   global-histogram binarisation. The best loose region (a blob where zxing saw no symbol) gets the Wiener
-   variants only, the others their look alone. Far-away, soft, cracked and inverted codes are found here.
+   every variant: plain, Wiener deconvolution for a lens's disk defocus (FFT) and for Gaussian blur (a
+   separable approximation) at a few blur radii, a 5x5 median (cracked screen protectors, speckle),
+   smoothing plus zxing's multi-scale search, a global-histogram binarisation. The best loose region (a blob
+   where zxing saw no symbol) gets some of the Wiener variants only, the others their look alone. Far-away,
+   soft, cracked and inverted codes are found here.
 
 `QrTracker` (the camera reader's decoder) adds memory across frames: the region where the last frames showed a
 code, or a symbol zxing could not decode, or else the detector's best blob, is tried before stage 2's own
@@ -170,8 +171,8 @@ def _enlarge(region: np.ndarray, factor: float = 2.0) -> np.ndarray:
 def _wiener_kernel(sigma: float, nsr: float, size: int = 13) -> np.ndarray:
     """A small spatial kernel for Wiener deconvolution of a Gaussian defocus of `sigma` px with
     noise-to-signal ratio `nsr`: the filter's frequency response, brought back to space and cut to
-    `size` x `size` (cheap to apply with filter2D, unlike an FFT per region). (Kernels for a lens's disk
-    defocus rescued nothing the Gaussian ones miss on the tuning frames, iris-blurred ones included.)"""
+    `size` x `size` (cheap to apply with filter2D, unlike an FFT per region). A lens's disk defocus needs the
+    FFT (`_disk_wiener`): cut to a small kernel, its inverse loses what makes it work."""
     n = 64
     f = np.fft.fftfreq(n)
     otf = np.exp(-2 * np.pi ** 2 * sigma ** 2 * (f[:, None] ** 2 + f[None, :] ** 2))
@@ -204,11 +205,46 @@ def _wiener(region: np.ndarray, sigma: float, nsr: float) -> np.ndarray:
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-# Region variants after the first look (`_region_stage`), in order; chosen on the tuning frames of
-# tests/bench/qrframes.py. Each gets the region and the enlargement to use. Tight regions (where zxing saw a
-# symbol it could not decode) get them all; loose ones (blobs of the cheap detector, usually text, a logo or
-# nothing) only the deblurring ones that decode there (the others never did, and a frame without a code
-# spent its budget on them).
+_DISK_FILTERS: dict[tuple[int, int, float, float], np.ndarray] = {}
+
+
+def _disk_wiener(region: np.ndarray, radius: float, nsr: float = 0.01) -> np.ndarray:
+    """The region deconvolved (Wiener, by FFT) for a lens's defocus: a disk of `radius` px. A disk's spectrum
+    has rings of zeros where a 3-5 px module's frequencies lie (the blur there inverts contrast), which the
+    separable Gaussian filters cannot undo. Regions are padded to a multiple of 64 px a side, so that the
+    filters (one per padded size and radius) are made once and reused."""
+    h, w = region.shape
+    margin = int(np.ceil(radius)) + 1
+    rows, cols = -(-(h + 2 * margin) // 64) * 64, -(-(w + 2 * margin) // 64) * 64
+    key = (rows, cols, radius, nsr)
+    wiener = _DISK_FILTERS.get(key)
+    if wiener is None:
+        size = 2 * margin + 1
+        yy, xx = np.mgrid[0:size, 0:size] - margin
+        disk = np.clip(radius + 0.5 - np.hypot(xx, yy), 0, 1)  # anti-aliased rim
+        psf = np.zeros((rows, cols), np.float32)
+        psf[:size, :size] = disk / disk.sum()
+        psf = np.roll(psf, (-margin, -margin), (0, 1))
+        otf = cv2.dft(psf, flags=cv2.DFT_COMPLEX_OUTPUT)[..., 0]  # real: the disk is symmetric about its centre
+        kernel = cv2.idft(np.dstack([otf / (otf ** 2 + nsr), np.zeros_like(otf)]).astype(np.float32),
+                          flags=cv2.DFT_SCALE | cv2.DFT_REAL_OUTPUT)
+        wiener = cv2.dft(kernel)  # packed (CCS), as mulSpectrums takes it with a packed image spectrum
+        if len(_DISK_FILTERS) >= 96:
+            _DISK_FILTERS.clear()
+        _DISK_FILTERS[key] = wiener
+    padded = cv2.copyMakeBorder(region, margin, rows - h - margin, margin, cols - w - margin,
+                                cv2.BORDER_REPLICATE).astype(np.float32)
+    spectrum = cv2.mulSpectrums(cv2.dft(padded), wiener, 0)
+    out = cv2.idft(spectrum, flags=cv2.DFT_SCALE | cv2.DFT_REAL_OUTPUT)[margin:margin + h, margin:margin + w]
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+# Region variants after the first look (`_region_stage`); chosen, and ordered (`_TIGHT_ORDER`, `_LOOSE_ORDER`),
+# on the tuning frames of tests/bench/qrframes.py. Each gets the region and the enlargement to use. Tight
+# regions (where zxing saw a symbol it could not decode) get them all; loose ones (blobs of the cheap detector,
+# usually text, a logo or nothing) only the deblurring ones that decode there (the others never did, and a
+# frame without a code spent its budget on them). The disk deconvolutions (radii 3-4.5 px: defocus sigma
+# 1.5-2.3) read most iris-blurred 4 px codes at sigma 2, which the Gaussian ones do not.
 _GH = zxingcpp.Binarizer.GlobalHistogram
 _REGION_VARIANTS: tuple[Callable[[np.ndarray, float], list[str]], ...] = (
     lambda r, k: _read(_enlarge(r, k), formats=_QR_ONLY, invert=True)[0],
@@ -220,9 +256,15 @@ _REGION_VARIANTS: tuple[Callable[[np.ndarray, float], list[str]], ...] = (
     lambda r, k: _read(_enlarge(_wiener(r, 2.0, 0.01), k), formats=_QR_ONLY, binarizer=_GH)[0],
     lambda r, k: _read(_enlarge(cv2.GaussianBlur(r, (0, 0), 1.0), k), formats=_QR_ONLY, downscale=True)[0],
     lambda r, k: _read(_enlarge(r, k), formats=_QR_ONLY, binarizer=_GH)[0],
+    lambda r, k: _read(_enlarge(_disk_wiener(r, 3.0), k), formats=_QR_ONLY)[0],
+    lambda r, k: _read(_enlarge(_disk_wiener(r, 4.0), k), formats=_QR_ONLY)[0],
+    lambda r, k: _read(_enlarge(_disk_wiener(r, 3.5), k), formats=_QR_ONLY)[0],
+    lambda r, k: _read(_enlarge(_disk_wiener(r, 4.5), k), formats=_QR_ONLY)[0],
 )
-_TIGHT_VARIANTS = _REGION_VARIANTS
-_LOOSE_VARIANTS = tuple(_REGION_VARIANTS[i] for i in (1, 2, 4))
+_TIGHT_ORDER = (0, 1, 9, 10, 2, 3, 4, 11, 12, 5, 6, 7, 8)
+_LOOSE_ORDER = (1, 9, 10, 2, 4)
+_TIGHT_VARIANTS = tuple(_REGION_VARIANTS[i] for i in _TIGHT_ORDER)
+_LOOSE_VARIANTS = tuple(_REGION_VARIANTS[i] for i in _LOOSE_ORDER)
 
 
 def _dark_rim(region: np.ndarray) -> bool:
