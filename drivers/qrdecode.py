@@ -206,6 +206,7 @@ def _wiener(region: np.ndarray, sigma: float, nsr: float) -> np.ndarray:
 
 
 _DISK_FILTERS: dict[tuple[int, int, float, float], np.ndarray] = {}
+_DISK_CACHE_BYTES = 16 << 20  # the filters kept (a 448 x 448 one is 0.8 MB); all dropped beyond this
 
 
 def _disk_wiener(region: np.ndarray, radius: float, nsr: float = 0.01) -> np.ndarray:
@@ -229,7 +230,7 @@ def _disk_wiener(region: np.ndarray, radius: float, nsr: float = 0.01) -> np.nda
         kernel = cv2.idft(np.dstack([otf / (otf ** 2 + nsr), np.zeros_like(otf)]).astype(np.float32),
                           flags=cv2.DFT_SCALE | cv2.DFT_REAL_OUTPUT)
         wiener = cv2.dft(kernel)  # packed (CCS), as mulSpectrums takes it with a packed image spectrum
-        if len(_DISK_FILTERS) >= 96:
+        if sum(f.nbytes for f in _DISK_FILTERS.values()) > _DISK_CACHE_BYTES:
             _DISK_FILTERS.clear()
         _DISK_FILTERS[key] = wiener
     padded = cv2.copyMakeBorder(region, margin, rows - h - margin, margin, cols - w - margin,
