@@ -21,8 +21,8 @@ One frame goes through at most two stages, while its CPU-time budget lasts:
    soft, cracked and inverted codes are found here.
 
 `QrTracker` (the camera reader's decoder) adds memory across frames: the region where the last frames showed a
-code, or a symbol zxing could not decode, or else the detector's best blob, is tried before stage 2's own
-regions, three variants per frame, the next three in the next frame.
+code, or a symbol zxing could not decode, is tried before stage 2's own regions, three variants per frame, the
+next three in the next frame; after a read, the next frame starts with the variant that read it.
 
 Payloads are checked before they are returned (`valid_payload`): no control characters, no U+FFFD; zxing's
 own Reed-Solomon check already rejects misreads. A camera sees a code in many frames, so a missed frame
@@ -288,13 +288,14 @@ Box = tuple[float, float, float, float]  # x, y, w, h in frame pixels
 
 
 def _region_stage(gray: np.ndarray, tight_boxes: list[Box], boxes: list[Box], out_of_time: Callable[[], bool],
-                  tracked: Box | None = None, first_variant: int = 0) -> tuple[list[str], Box | None]:
+                  tracked: Box | None = None, first_variant: int = 0) -> tuple[list[str], Box | None, Callable | None]:
     """Regions: each candidate gets one cheap look (2x, both polarities); symbols zxing finds there but cannot
     decode give tight regions, which are tried first (3x) with every variant, then the loose regions (2x).
     A `tracked` region (where the last frames showed a code) goes before all of them, its variants starting at
     `first_variant` (so that a code held still meets a different variant in each frame).
 
-    Returns (payloads, where they were found or, without payloads, the first symbol zxing saw)."""
+    Returns (payloads, where they were found or, without payloads, the first symbol zxing saw, the variant
+    that read them: None for a first look)."""
     tight = [(*_crop(gray, box, _TIGHT_MARGIN), 3.0, _TIGHT_VARIANTS) for box in tight_boxes]
     if tracked is not None:
         region, where = _crop(gray, tracked, 0.25)
@@ -313,7 +314,7 @@ def _region_stage(gray: np.ndarray, tight_boxes: list[Box], boxes: list[Box], ou
         enlarged = _enlarge(region)
         codes, failed, _ = _read(enlarged, formats=_QR_ONLY, invert=_dark_rim(region), errors=True)
         if codes:
-            return codes, where
+            return codes, where, None
         scale = enlarged.shape[1] / region.shape[1]
         seen: list[Box] = []
         for quad in failed:
@@ -328,19 +329,19 @@ def _region_stage(gray: np.ndarray, tight_boxes: list[Box], boxes: list[Box], ou
             boxes += [(where[0] + x, where[1] + y, w, h) for x, y, w, h in _candidate_boxes(region, 2)
                       if max(w, h) < 0.8 * max(region.shape)]
     fresh = tight[1:] if tracked is not None else tight  # what this frame saw, before what the tracker holds
-    # where to look first in the next frame: a symbol zxing saw, else what the tracker holds, else the best blob
-    focus = next((where for region, where, _, _ in fresh if min(region.shape) >= 21),
-                 tracked if tracked is not None else loose[0][1] if loose else None)
+    # where to look first in the next frame: a symbol zxing saw, else what the tracker holds (not the best blob:
+    # held while the code is still on its way into view, it only delays the read; measured on slide-in sequences)
+    focus = next((where for region, where, _, _ in fresh if min(region.shape) >= 21), tracked)
     for region, where, factor, variants in tight + loose:
         if min(region.shape) < 21:
             continue
         for variant in variants:
             if out_of_time():
-                return [], focus
+                return [], focus, None
             codes = variant(region, factor)
             if codes:
-                return codes, where
-    return [], focus
+                return codes, where, variant
+    return [], focus, None
 
 
 def to_gray(frame: np.ndarray) -> np.ndarray:
@@ -368,36 +369,40 @@ def decode_frame(gray: np.ndarray, budget_s: float = DEFAULT_BUDGET_S) -> list[s
 
 
 def _decode(frame: np.ndarray, budget_s: float, tracked: Box | None = None,
-            first_variant: int = 0) -> tuple[list[str], Box | None]:
-    """`decode_frame`, also saying where the payloads were (or a symbol was seen); see `_region_stage`."""
+            first_variant: int = 0) -> tuple[list[str], Box | None, Callable | None]:
+    """`decode_frame`, also saying where the payloads were (or a symbol was seen) and which region variant
+    read them; see `_region_stage`."""
     started = time.thread_time()
     gray = to_gray(frame)
     if gray.ndim != 2 or min(gray.shape) < 21:
-        return [], None
+        return [], None, None
     codes, failed, found = _read(gray, errors=True)
     if codes:
-        return list(dict.fromkeys(codes)), _box_of(np.concatenate(found))
+        return list(dict.fromkeys(codes)), _box_of(np.concatenate(found)), None
     tight: list[Box] = []
     for quad in failed:
         box = _box_of(quad)
         if box[2] >= 8 and box[3] >= 8 and not any(_same_region(box, b) for b in tight):
             tight.append(box)
     if tracked is not None:
+        # the held region, where this frame shows it (a code moves a little between frames)
+        tracked = next((b for b in tight if _same_region(b, tracked)), tracked)
         tight = [b for b in tight if not _same_region(b, tracked)]
     out_of_time = lambda: time.thread_time() - started > budget_s  # noqa: E731
     if out_of_time():
-        return [], tight[0] if tight else tracked
+        return [], tight[0] if tight else tracked, None
     boxes = [b for b in _candidate_boxes(gray, _MAX_REGIONS)
              if not any(_same_region(b, t) for t in tight + ([tracked] if tracked else []))]
-    codes, where = _region_stage(gray, tight, boxes, out_of_time, tracked, first_variant)
-    return list(dict.fromkeys(codes)), where
+    codes, where, variant = _region_stage(gray, tight, boxes, out_of_time, tracked, first_variant)
+    return list(dict.fromkeys(codes)), where, variant
 
 
 class QrTracker:
     """Decodes a camera's frames one after another, remembering where the code is: the region where the last
     frames showed a code, or a symbol zxing saw but could not decode, is tried first in the next frame, each
     time starting at the next variant (a code held still meets the whole cascade within a few frames while
-    each frame keeps to its budget). The region is forgotten after `keep_frames` frames without a sighting."""
+    each frame keeps to its budget), or, after a read, at the variant that read it (so the second sighting the
+    lock needs comes in the next frame). The region is forgotten after `keep_frames` frames without a sighting."""
 
     def __init__(self, keep_frames: int = 6) -> None:
         self.keep_frames = keep_frames
@@ -406,9 +411,10 @@ class QrTracker:
         self._turn = 0
 
     def decode(self, frame: np.ndarray, budget_s: float = DEFAULT_BUDGET_S) -> list[str]:
-        codes, where = _decode(frame, budget_s, self._box, self._turn)
-        if codes:
-            self._box, self._misses, self._turn = where, 0, 0
+        codes, where, variant = _decode(frame, budget_s, self._box, self._turn)
+        if codes:  # the next frame starts with the variant that read this one (the code is likely still there)
+            turn = _TIGHT_VARIANTS.index(variant) if variant in _TIGHT_VARIANTS else 0
+            self._box, self._misses, self._turn = where, 0, turn
         else:
             self._misses += 1
             self._turn += _TRACKED_VARIANTS
