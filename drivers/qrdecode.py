@@ -11,16 +11,18 @@ One frame goes through at most two stages, while its CPU-time budget lasts:
 2. regions: those symbols first (grown: zxing often marks only part of an undecoded code), then compact
    squarish blobs found by a cheap detector (Sobel energy strong in both directions on a 640-px-wide copy,
    at two thresholds, outer contours: QR codes have it, text lines and 1-D barcodes do not; a big blob, often
-   the code with the text around it, is searched again inside at full resolution). Each region gets one cheap
-   look (enlarged 2x, either polarity); symbols zxing sees there but cannot decode become tight regions,
-   tried first, enlarged 3x, with every variant: plain, Wiener deconvolution for defocus at a few blur radii
-   (a separable approximation, not an FFT), a 5x5 median (cracked screen protectors, speckle), smoothing plus
-   zxing's multi-scale search, a global-histogram binarisation. Loose regions get the Wiener variants only.
-   Far-away, soft, cracked and inverted codes are found here.
+   the code with the text around it, is searched again inside at full resolution; at most four blobs).
+   Each region gets one cheap look (enlarged 2x; in inverted polarity too when its rim is darker than its
+   inside); symbols zxing sees there but cannot decode become tight regions, tried first, enlarged 3x, with
+   every variant: plain, Wiener deconvolution for Gaussian blur at a few radii (a separable approximation),
+   a 5x5 median (cracked screen protectors, speckle), smoothing plus zxing's multi-scale search, a
+   global-histogram binarisation, and last Wiener deconvolution for a lens's disk defocus (FFT) at a few
+   radii. Loose regions (blobs where zxing saw no symbol) get some of the deconvolutions only. Far-away,
+   soft, cracked and inverted codes are found here.
 
 `QrTracker` (the camera reader's decoder) adds memory across frames: the region where the last frames showed a
-code, or a symbol zxing could not decode, is tried before stage 2's own regions, three variants per frame,
-the next three in the next frame.
+code, or a symbol zxing could not decode, is tried before stage 2's own regions, three variants per frame, the
+next three in the next frame; after a read, the next frame starts with the variant that read it.
 
 Payloads are checked before they are returned (`valid_payload`): no control characters, no U+FFFD; zxing's
 own Reed-Solomon check already rejects misreads. A camera sees a code in many frames, so a missed frame
@@ -91,8 +93,7 @@ def _candidate_boxes(gray: np.ndarray, limit: int) -> list[tuple[float, float, f
     stricter one separates a code from the text printed next to it."""
     h, w = gray.shape
     f = min(1.0, _DETECT_WIDTH / w)
-    small = cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA) \
-        if f < 1 else gray
+    small = _shrink(gray, f) if f < 1 else gray
     ax = cv2.convertScaleAbs(cv2.Sobel(small, cv2.CV_16S, 1, 0, ksize=3))
     ay = cv2.convertScaleAbs(cv2.Sobel(small, cv2.CV_16S, 0, 1, ksize=3))
     energy = cv2.min(cv2.blur(ax, (9, 9)), cv2.blur(ay, (9, 9)))
@@ -129,6 +130,16 @@ def _candidate_boxes(gray: np.ndarray, limit: int) -> list[tuple[float, float, f
     return boxes
 
 
+def _shrink(gray: np.ndarray, f: float) -> np.ndarray:
+    """`gray` scaled by `f` < 1, area-averaged. An integer step k >= 3 that divides both sides (1920x1080 to
+    640x360) is a k x k box filter sampled every k pixels: the same pixels as INTER_AREA at a third of its cost."""
+    h, w = gray.shape
+    k = round(1 / f)
+    if k >= 3 and abs(1 / f - k) < 1e-6 and h % k == 0 and w % k == 0:
+        return np.ascontiguousarray(cv2.blur(gray, (k, k))[k // 2::k, k // 2::k])
+    return cv2.resize(gray, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+
+
 def _same_region(a, b) -> bool:
     ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
     iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
@@ -159,8 +170,8 @@ def _enlarge(region: np.ndarray, factor: float = 2.0) -> np.ndarray:
 def _wiener_kernel(sigma: float, nsr: float, size: int = 13) -> np.ndarray:
     """A small spatial kernel for Wiener deconvolution of a Gaussian defocus of `sigma` px with
     noise-to-signal ratio `nsr`: the filter's frequency response, brought back to space and cut to
-    `size` x `size` (cheap to apply with filter2D, unlike an FFT per region). (Kernels for a lens's disk
-    defocus rescued nothing the Gaussian ones miss on the tuning frames, iris-blurred ones included.)"""
+    `size` x `size` (cheap to apply with filter2D, unlike an FFT per region). A lens's disk defocus needs the
+    FFT (`_disk_wiener`): cut to a small kernel, its inverse loses what makes it work."""
     n = 64
     f = np.fft.fftfreq(n)
     otf = np.exp(-2 * np.pi ** 2 * sigma ** 2 * (f[:, None] ** 2 + f[None, :] ** 2))
@@ -193,11 +204,49 @@ def _wiener(region: np.ndarray, sigma: float, nsr: float) -> np.ndarray:
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-# Region variants after the first look (`_region_stage`), in order; chosen on the tuning frames of
-# tests/bench/qrframes.py. Each gets the region and the enlargement to use. Tight regions (where zxing saw a
-# symbol it could not decode) get them all; loose ones (blobs of the cheap detector, usually text, a logo or
-# nothing) only the deblurring ones that decode there (the others never did, and a frame without a code
-# spent its budget on them).
+_DISK_FILTERS: dict[tuple[int, int, float, float], np.ndarray] = {}
+_DISK_CACHE_BYTES = 16 << 20  # the filters kept (a 448 x 448 one is 0.8 MB); all dropped beyond this
+
+
+def _disk_wiener(region: np.ndarray, radius: float, nsr: float = 0.01) -> np.ndarray:
+    """The region deconvolved (Wiener, by FFT) for a lens's defocus: a disk of `radius` px. A disk's spectrum
+    has rings of zeros where a 3-5 px module's frequencies lie (the blur there inverts contrast), which the
+    separable Gaussian filters cannot undo. Regions are padded to a multiple of 64 px a side, so that the
+    filters (one per padded size and radius) are made once and reused."""
+    h, w = region.shape
+    margin = int(np.ceil(radius)) + 1
+    rows, cols = -(-(h + 2 * margin) // 64) * 64, -(-(w + 2 * margin) // 64) * 64
+    key = (rows, cols, radius, nsr)
+    wiener = _DISK_FILTERS.get(key)
+    if wiener is None:
+        size = 2 * margin + 1
+        yy, xx = np.mgrid[0:size, 0:size] - margin
+        disk = np.clip(radius + 0.5 - np.hypot(xx, yy), 0, 1)  # anti-aliased rim
+        psf = np.zeros((rows, cols), np.float32)
+        psf[:size, :size] = disk / disk.sum()
+        psf = np.roll(psf, (-margin, -margin), (0, 1))
+        otf = cv2.dft(psf, flags=cv2.DFT_COMPLEX_OUTPUT)[..., 0]  # real: the disk is symmetric about its centre
+        kernel = cv2.idft(np.dstack([otf / (otf ** 2 + nsr), np.zeros_like(otf)]).astype(np.float32),
+                          flags=cv2.DFT_SCALE | cv2.DFT_REAL_OUTPUT)
+        wiener = cv2.dft(kernel)  # packed (CCS), as mulSpectrums takes it with a packed image spectrum
+        if sum(f.nbytes for f in _DISK_FILTERS.values()) > _DISK_CACHE_BYTES:
+            _DISK_FILTERS.clear()
+        _DISK_FILTERS[key] = wiener
+    padded = cv2.copyMakeBorder(region, margin, rows - h - margin, margin, cols - w - margin,
+                                cv2.BORDER_REPLICATE).astype(np.float32)
+    spectrum = cv2.mulSpectrums(cv2.dft(padded), wiener, 0)
+    out = cv2.idft(spectrum, flags=cv2.DFT_SCALE | cv2.DFT_REAL_OUTPUT)[margin:margin + h, margin:margin + w]
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+# Region variants after the first look (`_region_stage`); chosen, and ordered (`_TIGHT_ORDER`, `_LOOSE_ORDER`),
+# on the tuning frames of tests/bench/qrframes.py. Each gets the region and the enlargement to use. Tight
+# regions (where zxing saw a symbol it could not decode) get them all; loose ones (blobs of the cheap detector,
+# usually text, a logo or nothing) only the deblurring ones that decode there (the others never did, and a
+# frame without a code spent its budget on them). The disk deconvolutions (radii 3-4.5 px: defocus sigma
+# 1.5-2.3) read most iris-blurred 4 px codes at sigma 2, which the Gaussian ones do not; they come after the
+# others, in the budget those leave (placed earlier, with a smaller budget and fewer regions, they gained on
+# the tuning set and lost on a held-out run: see the commit that moved qrframes.HELDOUT_SEED).
 _GH = zxingcpp.Binarizer.GlobalHistogram
 _REGION_VARIANTS: tuple[Callable[[np.ndarray, float], list[str]], ...] = (
     lambda r, k: _read(_enlarge(r, k), formats=_QR_ONLY, invert=True)[0],
@@ -209,9 +258,26 @@ _REGION_VARIANTS: tuple[Callable[[np.ndarray, float], list[str]], ...] = (
     lambda r, k: _read(_enlarge(_wiener(r, 2.0, 0.01), k), formats=_QR_ONLY, binarizer=_GH)[0],
     lambda r, k: _read(_enlarge(cv2.GaussianBlur(r, (0, 0), 1.0), k), formats=_QR_ONLY, downscale=True)[0],
     lambda r, k: _read(_enlarge(r, k), formats=_QR_ONLY, binarizer=_GH)[0],
+    lambda r, k: _read(_enlarge(_disk_wiener(r, 3.0), k), formats=_QR_ONLY)[0],
+    lambda r, k: _read(_enlarge(_disk_wiener(r, 4.0), k), formats=_QR_ONLY)[0],
+    lambda r, k: _read(_enlarge(_disk_wiener(r, 3.5), k), formats=_QR_ONLY)[0],
+    lambda r, k: _read(_enlarge(_disk_wiener(r, 4.5), k), formats=_QR_ONLY)[0],
 )
-_TIGHT_VARIANTS = _REGION_VARIANTS
-_LOOSE_VARIANTS = tuple(_REGION_VARIANTS[i] for i in (1, 2, 4))
+_TIGHT_ORDER = tuple(range(13))
+_LOOSE_ORDER = (1, 2, 4, 9, 10)
+_TIGHT_VARIANTS = tuple(_REGION_VARIANTS[i] for i in _TIGHT_ORDER)
+_LOOSE_VARIANTS = tuple(_REGION_VARIANTS[i] for i in _LOOSE_ORDER)
+
+
+def _dark_rim(region: np.ndarray) -> bool:
+    """Whether the region's rim is darker than its inside: a light-on-dark code (dark-mode apps) on its dark
+    quiet zone, worth a look in inverted polarity too (zxing's inverted pass doubles the cost of a look)."""
+    h, w = region.shape
+    rim = max(2, min(h, w) // 10)
+    inside = float(region[rim:h - rim, rim:w - rim].mean())
+    edges = np.concatenate([region[:rim].ravel(), region[h - rim:].ravel(), region[:, :rim].ravel(),
+                            region[:, w - rim:].ravel()])
+    return float(edges.mean()) < inside
 
 
 def _box_of(quad: np.ndarray) -> tuple[float, float, float, float]:
@@ -223,13 +289,14 @@ Box = tuple[float, float, float, float]  # x, y, w, h in frame pixels
 
 
 def _region_stage(gray: np.ndarray, tight_boxes: list[Box], boxes: list[Box], out_of_time: Callable[[], bool],
-                  tracked: Box | None = None, first_variant: int = 0) -> tuple[list[str], Box | None]:
+                  tracked: Box | None = None, first_variant: int = 0) -> tuple[list[str], Box | None, Callable | None]:
     """Regions: each candidate gets one cheap look (2x, both polarities); symbols zxing finds there but cannot
     decode give tight regions, which are tried first (3x) with every variant, then the loose regions (2x).
     A `tracked` region (where the last frames showed a code) goes before all of them, its variants starting at
     `first_variant` (so that a code held still meets a different variant in each frame).
 
-    Returns (payloads, where they were found or, without payloads, the first symbol zxing saw)."""
+    Returns (payloads, where they were found or, without payloads, the first symbol zxing saw, the variant
+    that read them: None for a first look)."""
     tight = [(*_crop(gray, box, _TIGHT_MARGIN), 3.0, _TIGHT_VARIANTS) for box in tight_boxes]
     if tracked is not None:
         region, where = _crop(gray, tracked, 0.25)
@@ -237,7 +304,7 @@ def _region_stage(gray: np.ndarray, tight_boxes: list[Box], boxes: list[Box], ou
             turn = first_variant % len(_TIGHT_VARIANTS)
             variants = (_TIGHT_VARIANTS[turn:] + _TIGHT_VARIANTS[:turn])[:_TRACKED_VARIANTS]
             tight.insert(0, (region, where, 3.0, variants))
-    loose = []
+    loose: list[tuple[np.ndarray, Box, float, tuple]] = []
     boxes = list(boxes)
     for index, box in enumerate(boxes):
         region, where = _crop(gray, box)
@@ -246,9 +313,9 @@ def _region_stage(gray: np.ndarray, tight_boxes: list[Box], boxes: list[Box], ou
         if out_of_time():
             break
         enlarged = _enlarge(region)
-        codes, failed, _ = _read(enlarged, formats=_QR_ONLY, invert=True, errors=True)
+        codes, failed, _ = _read(enlarged, formats=_QR_ONLY, invert=_dark_rim(region), errors=True)
         if codes:
-            return codes, where
+            return codes, where, None
         scale = enlarged.shape[1] / region.shape[1]
         seen: list[Box] = []
         for quad in failed:
@@ -262,17 +329,19 @@ def _region_stage(gray: np.ndarray, tight_boxes: list[Box], boxes: list[Box], ou
             boxes += [(where[0] + x, where[1] + y, w, h) for x, y, w, h in _candidate_boxes(region, 2)
                       if max(w, h) < 0.8 * max(region.shape)]
     fresh = tight[1:] if tracked is not None else tight  # what this frame saw, before what the tracker holds
+    # where to look first in the next frame: a symbol zxing saw, else what the tracker holds (not the best blob:
+    # held while the code is still on its way into view, it only delays the read; measured on slide-in sequences)
     focus = next((where for region, where, _, _ in fresh if min(region.shape) >= 21), tracked)
     for region, where, factor, variants in tight + loose:
         if min(region.shape) < 21:
             continue
         for variant in variants:
             if out_of_time():
-                return [], focus
+                return [], focus, None
             codes = variant(region, factor)
             if codes:
-                return codes, where
-    return [], focus
+                return codes, where, variant
+    return [], focus, None
 
 
 def to_gray(frame: np.ndarray) -> np.ndarray:
@@ -300,36 +369,40 @@ def decode_frame(gray: np.ndarray, budget_s: float = DEFAULT_BUDGET_S) -> list[s
 
 
 def _decode(frame: np.ndarray, budget_s: float, tracked: Box | None = None,
-            first_variant: int = 0) -> tuple[list[str], Box | None]:
-    """`decode_frame`, also saying where the payloads were (or a symbol was seen); see `_region_stage`."""
+            first_variant: int = 0) -> tuple[list[str], Box | None, Callable | None]:
+    """`decode_frame`, also saying where the payloads were (or a symbol was seen) and which region variant
+    read them; see `_region_stage`."""
     started = time.thread_time()
     gray = to_gray(frame)
     if gray.ndim != 2 or min(gray.shape) < 21:
-        return [], None
+        return [], None, None
     codes, failed, found = _read(gray, errors=True)
     if codes:
-        return list(dict.fromkeys(codes)), _box_of(np.concatenate(found))
+        return list(dict.fromkeys(codes)), _box_of(np.concatenate(found)), None
     tight: list[Box] = []
     for quad in failed:
         box = _box_of(quad)
         if box[2] >= 8 and box[3] >= 8 and not any(_same_region(box, b) for b in tight):
             tight.append(box)
     if tracked is not None:
+        # the held region, where this frame shows it (a code moves a little between frames)
+        tracked = next((b for b in tight if _same_region(b, tracked)), tracked)
         tight = [b for b in tight if not _same_region(b, tracked)]
     out_of_time = lambda: time.thread_time() - started > budget_s  # noqa: E731
     if out_of_time():
-        return [], tight[0] if tight else tracked
+        return [], tight[0] if tight else tracked, None
     boxes = [b for b in _candidate_boxes(gray, _MAX_REGIONS)
              if not any(_same_region(b, t) for t in tight + ([tracked] if tracked else []))]
-    codes, where = _region_stage(gray, tight, boxes, out_of_time, tracked, first_variant)
-    return list(dict.fromkeys(codes)), where
+    codes, where, variant = _region_stage(gray, tight, boxes, out_of_time, tracked, first_variant)
+    return list(dict.fromkeys(codes)), where, variant
 
 
 class QrTracker:
     """Decodes a camera's frames one after another, remembering where the code is: the region where the last
     frames showed a code, or a symbol zxing saw but could not decode, is tried first in the next frame, each
     time starting at the next variant (a code held still meets the whole cascade within a few frames while
-    each frame keeps to its budget). The region is forgotten after `keep_frames` frames without a sighting."""
+    each frame keeps to its budget), or, after a read, at the variant that read it (so the second sighting the
+    lock needs comes in the next frame). The region is forgotten after `keep_frames` frames without a sighting."""
 
     def __init__(self, keep_frames: int = 6) -> None:
         self.keep_frames = keep_frames
@@ -338,9 +411,10 @@ class QrTracker:
         self._turn = 0
 
     def decode(self, frame: np.ndarray, budget_s: float = DEFAULT_BUDGET_S) -> list[str]:
-        codes, where = _decode(frame, budget_s, self._box, self._turn)
-        if codes:
-            self._box, self._misses, self._turn = where, 0, 0
+        codes, where, variant = _decode(frame, budget_s, self._box, self._turn)
+        if codes:  # the next frame starts with the variant that read this one (the code is likely still there)
+            turn = _TIGHT_VARIANTS.index(variant) if variant in _TIGHT_VARIANTS else 0
+            self._box, self._misses, self._turn = where, 0, turn
         else:
             self._misses += 1
             self._turn += _TRACKED_VARIANTS

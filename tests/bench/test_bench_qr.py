@@ -12,7 +12,8 @@ entering the view to a locked read (`QrLock`) on short slide-in sequences. Every
 report (out/bench/report.md). Targets are reported, not asserted.
 
 Run: `make bench`, or `.venv/bin/pytest -q -m bench -s tests/bench/test_bench_qr.py`. BENCH_QR_FRAMES sets
-the frame count per set (default 300); BENCH_QR_SETS=tuning runs the tuning set alone (while tuning).
+the frame count per set (default 300); BENCH_QR_SETS=tuning runs the tuning set alone (while tuning);
+BENCH_QR_PEERS=zxing runs plain zxing-cpp alone next to ours (the other peers are slow).
 """
 from __future__ import annotations
 
@@ -35,6 +36,13 @@ from drivers.qrdecode import QrLock, QrTracker, decode_frame  # noqa: E402
 FRAME_COUNT = int(os.environ.get("BENCH_QR_FRAMES", "300"))
 SETS = [s for s in os.environ.get("BENCH_QR_SETS", "tuning,heldout").split(",") if s]
 LOCK_SEQUENCES = int(os.environ.get("BENCH_QR_SEQUENCES", "40"))
+# BENCH_QR_PEERS: the peers to run next to ours, by name prefix (comma-separated; "zxing" runs plain zxing-cpp
+# alone, "none" no peer); all of them by default. pyzbar and OpenCV's detectors are slow: leave them out while tuning.
+PEERS = os.environ.get("BENCH_QR_PEERS", "")
+
+
+def _wanted(name: str) -> bool:
+    return name.startswith("ours") or not PEERS or any(name.startswith(p) for p in PEERS.split(",") if p)
 
 
 # ---------------------------------------------------------------------------------------------- peers
@@ -148,7 +156,7 @@ def test_decoder_on_camera_frames(profile, bench_report):
         pytest.skip(f"BENCH_QR_SETS leaves out the {profile} set")
     pytest.importorskip("pyzbar.pyzbar")
     frames = frames_of(profile)
-    scores = {name: score(decoder, frames) for name, decoder in DECODERS.items()}
+    scores = {name: score(decoder, frames) for name, decoder in DECODERS.items() if _wanted(name)}
     _print_table(profile, scores)
     ours, peers = scores["ours"], {n: s for n, s in scores.items() if n != "ours"}
 
@@ -212,7 +220,7 @@ def test_time_from_code_in_view_to_lock(profile, bench_report):
         length, enter = int(rng.integers(10, 31)), int(rng.integers(2, 7))
         sequences.append((frame, *slide_in_sequence(frame, length, rng, enter)))
     results = {}
-    for name, factory in LOCK_DECODERS.items():
+    for name, factory in ((n, f) for n, f in LOCK_DECODERS.items() if _wanted(n)):
         times, wrong = [], 0
         for frame, sequence, entered in sequences:
             ms, locked = time_to_lock(sequence, entered, factory())
