@@ -46,6 +46,7 @@ PHOTO_EDGE_SHARE = 0.3  # ...a photo grows over a row/column with at least this 
 PHOTO_GROW_MM = 40  # ...by at most this much on each side
 PLACEMENT_INSET_PT = 0.01  # see _add_page
 COLOURED_INK_CHROMA = 60  # max-min of R, G, B above which ink counts as coloured (seal red: ~150)
+COLOURED_INK_MIN_PIXELS = 400  # fewer coloured pixels than this (stray colour fringes) get no mask of their own
 PHOTO_MIN_TONE_SPREAD = 25  # grey levels between the quartiles of a photo's mid-tones; a tint has ~5
 PHOTO_MIN_DARKNESS = 0.4  # ...or a flat area this share of (paper - ink) darker than its surround is a photo
 EMPTY_BACKGROUND_SHARE = 0.0005  # a background with fewer non-white pixels is left out (a flat JPEG is ~4 KB)
@@ -521,6 +522,50 @@ def _chroma(arr: np.ndarray) -> np.ndarray:
     return cv2.subtract(cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b))
 
 
+def _colour_inks(arr: np.ndarray, coloured: np.ndarray) -> list[tuple[np.ndarray, bytes]]:
+    """Coloured ink outside the photos (a red seal, a violet one, blue ballpoint) as full-resolution bilevel
+    masks, one per run of hues present (16 hue bins of 22.5°; an empty bin separates two inks), each painted
+    with the PDF colour operator of its median colour: sharp at a few KB, where the 100 dpi background JPEG
+    spent 10-20 KB on two seals and still blurred them. Hue groups with fewer than COLOURED_INK_MIN_PIXELS
+    pixels stay out."""
+    if np.count_nonzero(coloured) < COLOURED_INK_MIN_PIXELS:
+        return []
+    ys, xs = np.nonzero(coloured)
+    pixels = arr[ys, xs]  # only the coloured pixels: a few per cent of the page
+    hue = np.asarray(cv2.cvtColor(pixels[:, None, :], cv2.COLOR_RGB2HSV_FULL)[:, 0, 0], np.uint8)  # 0-255 round
+    bins = np.bincount(np.right_shift(hue, 4), minlength=16)  # 16 bins of 22.5 degrees
+    present = bins >= max(COLOURED_INK_MIN_PIXELS, 0.02 * bins.sum())
+    if not present.any():
+        return []
+    # groups: runs of present bins around the circle; a bin that is absent ends a group
+    start = int(np.argmin(present)) if not present.all() else 0
+    groups: list[list[int]] = []
+    for step in range(16):
+        b = (start + step) % 16
+        if present[b]:
+            if groups and (groups[-1][-1] + 1) % 16 == b:
+                groups[-1].append(b)
+            else:
+                groups.append([b])
+    centres = [float(np.average(np.array(g) + 0.5, weights=bins[g])) for g in groups]
+    # every coloured pixel to the nearest group's centre (circular distance in bins)
+    if len(groups) == 1:
+        which = np.zeros(hue.shape, np.intp)
+    else:
+        hb = hue.astype(np.float32) / 16
+        which = np.argmin(np.stack([np.abs((hb - c + 8) % 16 - 8) for c in centres]), axis=0)
+    out = []
+    for n in range(len(groups)):
+        mine = which == n
+        if np.count_nonzero(mine) < COLOURED_INK_MIN_PIXELS:
+            continue
+        ink_mask = np.zeros(coloured.shape, bool)
+        ink_mask[ys[mine], xs[mine]] = True
+        red, green, blue = (float(np.median(pixels[mine, c])) / 255 for c in range(3))
+        out.append((ink_mask, f"{red:.3f} {green:.3f} {blue:.3f} rg".encode()))
+    return out
+
+
 def _background(arr: np.ndarray, mask: np.ndarray, boxes: list[tuple[int, int, int, int]], paper: float,
                 scale: float) -> np.ndarray:
     """The page without its text (and without the photos, drawn on top) at low resolution; the paper is
@@ -564,19 +609,29 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
     tiles = _photo_tiles(arr, _photo_regions(small, paper, ink), dpi, grid)
     boxes = [_scan_box(tile, grid) for tile in tiles]
     mask = _text_mask(gray, paper, ink)
-    if colour:  # a red seal or blue ballpoint keeps its colour: it goes to the background, not the black mask
-        mask[_chroma(arr) > COLOURED_INK_CHROMA] = 0
+    coloured = None
+    if colour:  # a red seal or blue ballpoint keeps its colour: its own masks, painted in its colours
+        coloured = _chroma(arr) > COLOURED_INK_CHROMA
+        mask[coloured] = 0
     for x0, y0, x1, y1 in boxes:
         mask[y0:y1, x0:x1] = 0
+        if coloured is not None:
+            coloured[y0:y1, x0:x1] = False
+    inks = _colour_inks(arr, coloured) if coloured is not None else []
 
     layers: list[_Layer] = []
-    bg = _background(arr, mask, boxes, paper, BACKGROUND_DPI / dpi)
+    removed = mask if coloured is None else np.where(coloured, np.uint8(255), mask)
+    bg = _background(arr, removed, boxes, paper, BACKGROUND_DPI / dpi)
     if np.count_nonzero(bg < 255) > EMPTY_BACKGROUND_SHARE * bg.size:  # else white paper: no image at all
         data = _jpeg(bg, BACKGROUND_QUALITY, full_chroma=colour)
         factor = dpi / BACKGROUND_DPI  # the reduction may have cropped a pixel or two at the right and bottom
         covered = (0.0, 0.0, min(w, round(bg.shape[1] * factor)) * k, min(h, round(bg.shape[0] * factor)) * k)
         layers.append(_Layer(_jpeg_stream(pdf, data, bg.shape[1], bg.shape[0], colour, smooth=True), covered,
                              len(data)))
+    colour_layers = []
+    for ink_mask, paint in inks:
+        stream = _mask_stream(pdf, ink_mask)
+        colour_layers.append(_Layer(stream, (0.0, 0.0, w * k, h * k), len(stream.read_raw_bytes()), paint))
     mask_layer = None
     inked = mask[::4, ::4] > 0
     if inked.any():
@@ -589,7 +644,8 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
         stream = _mask_stream(pdf, mask > 0)
         mask_layer = _Layer(stream, (0.0, 0.0, w * k, h * k), len(stream.read_raw_bytes()), paint)
 
-    left = budget - sum(layer.size for layer in layers) - (mask_layer.size if mask_layer else 0)
+    left = (budget - sum(layer.size for layer in layers) - sum(layer.size for layer in colour_layers)
+            - (mask_layer.size if mask_layer else 0))
     goal = PHOTO_SSIM_GOAL_TURNED if turned else PHOTO_SSIM_GOAL
     qualities = [tile.lowest_quality_for(goal) for tile in tiles]
     for goal in PHOTO_SSIM_FALLBACKS:  # over budget: the photos give up SSIM step by step, never the text
@@ -603,6 +659,7 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
                (tile.rows[1] - tile.rows[0]) * pk)
         layers.append(_Layer(_jpeg_stream(pdf, data, tile.pixels.shape[1], tile.pixels.shape[0], colour,
                                           smooth=True), box, len(data)))
+    layers += colour_layers  # over the photos (a seal stamped across a portrait's corner), under the text
     if mask_layer:
         layers.append(mask_layer)
     return layers
