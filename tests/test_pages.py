@@ -257,7 +257,7 @@ def test_a_colour_portrait_under_a_red_seal_fits_the_budget(tmp_path):
     images = list(pdf.pages[0].Resources.XObject.values())
     colours = re.findall(rb"([0-9.]+) ([0-9.]+) ([0-9.]+) rg", pdf.pages[0].Contents.read_bytes())
     assert any(float(r) > 0.5 > float(g) for r, g, _ in colours), colours  # a red ink layer
-    assert all(img.get("/ImageMask", False) or img.Width < 1000 for img in images)  # no page-wide JPEG
+    assert all(img.get("/ImageMask", False) or img.Width < 1000 for img in images)  # no 300 dpi JPEG
 
 
 @needs_poppler

@@ -36,6 +36,7 @@ MAX_PAGES = 500  # kiosk.portal.models.DocumentRef.pages
 BACKGROUND_DPI = 100
 PHOTO_DPI = 150  # photos are stored on the pixel grid a viewer draws at 150 dpi (issue 13 measures there)
 BACKGROUND_QUALITY = 40
+BACKGROUND_QUALITIES = (BACKGROUND_QUALITY, 30, 22, 15)  # 4:2:0 chroma below 40
 PHOTO_SSIM_GOAL = 0.935  # each photo gets the lowest JPEG quality whose SSIM (at PHOTO_DPI) reaches this
 PHOTO_SSIM_GOAL_TURNED = 0.965  # a deskewed page's photos already lost some SSIM to the rotation's resampling
 PHOTO_SSIM_UPGRADES = (0.95, 0.965)  # ...higher goals while a level page stays in budget
@@ -49,6 +50,7 @@ PHOTO_SOLID_SHARE = 0.9  # ...a photo joined to small print is where this share 
 PHOTO_GROW_MM = 40  # ...by at most this much on each side
 PLACEMENT_INSET_PT = 0.01  # see _add_page
 COLOURED_INK_CHROMA = 60  # max-min of R, G, B above which ink counts as coloured (seal red: ~150)
+COLOURED_INK_TEXT_GAP_MM = 1.0  # coloured ink this close to black text stays in the background (see _encode_mrc)
 COLOURED_INK_MIN_PIXELS = 400  # fewer coloured pixels than this (stray colour fringes) get no mask of their own
 PHOTO_MIN_TONE_SPREAD = 25  # grey levels between the quartiles of a photo's mid-tones; a tint has ~5
 PHOTO_MIN_DARKNESS = 0.4  # ...or a flat area this share of (paper - ink) darker than its surround is a photo
@@ -693,17 +695,17 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
         mask[y0:y1, x0:x1] = 0
         if coloured is not None:
             coloured[y0:y1, x0:x1] = False
-    inks = _colour_inks(arr, coloured) if coloured is not None else []
+    removed = mask
+    inks: list[tuple[np.ndarray, bytes]] = []
+    if coloured is not None:
+        # Coloured ink across typed lines stays in the soft background, as before: a sharp seal stroke through
+        # a letter makes tesseract misread it, a blurred one does not (OCR of a seal over text 89.6 -> 97 %).
+        reach = max(3, round(COLOURED_INK_TEXT_GAP_MM / 25.4 * dpi) | 1)
+        apart = coloured & (cv2.dilate(mask, np.ones((reach, reach), np.uint8)) == 0)
+        inks = _colour_inks(arr, apart)
+        removed = np.where(apart, np.uint8(255), mask) if inks else mask
 
     layers: list[_Layer] = []
-    removed = mask if coloured is None else np.where(coloured, np.uint8(255), mask)
-    bg = _background(arr, removed, boxes, paper, BACKGROUND_DPI / dpi)
-    if np.count_nonzero(bg < 255) > EMPTY_BACKGROUND_SHARE * bg.size:  # else white paper: no image at all
-        data = _jpeg(bg, BACKGROUND_QUALITY, full_chroma=colour)
-        factor = dpi / BACKGROUND_DPI  # the reduction may have cropped a pixel or two at the right and bottom
-        covered = (0.0, 0.0, min(w, round(bg.shape[1] * factor)) * k, min(h, round(bg.shape[0] * factor)) * k)
-        layers.append(_Layer(_jpeg_stream(pdf, data, bg.shape[1], bg.shape[0], colour, smooth=True), covered,
-                             len(data)))
     colour_layers = []
     for ink_mask, paint in inks:
         stream = _mask_stream(pdf, ink_mask)
@@ -719,7 +721,6 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
             paint = f"{float(np.median(sample)) / 255:.3f} g".encode()
         stream = _mask_stream(pdf, _fine_mask(gray, mask, dpi, paper, _text_ink(small, regions, ink)))
         mask_layer = _Layer(stream, (0.0, 0.0, w * k, h * k), len(stream.read_raw_bytes()), paint)
-
     def room() -> int:
         return (budget - sum(layer.size for layer in layers) - sum(layer.size for layer in colour_layers)
                 - (mask_layer.size if mask_layer else 0))
@@ -730,12 +731,21 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
     def photo_bytes(qs: list[int]) -> int:
         return sum(len(tile.encode(q)[0]) for tile, q in zip(tiles, qs, strict=True))
 
-    left = room()
-    if mask_layer and dpi <= TEXT_MASK_FINE_BELOW_DPI and photo_bytes(qualities) > left:
+    if mask_layer and dpi <= TEXT_MASK_FINE_BELOW_DPI and photo_bytes(qualities) > room():
         # the fine mask would push the photos below their goal: the scan-resolution one leaves them room
         stream = _mask_stream(pdf, mask > 0)
         mask_layer = dataclasses.replace(mask_layer, stream=stream, size=len(stream.read_raw_bytes()))
-        left = room()
+    bg = _background(arr, removed, boxes, paper, BACKGROUND_DPI / dpi)
+    if np.count_nonzero(bg < 255) > EMPTY_BACKGROUND_SHARE * bg.size:  # else white paper: no image at all
+        for quality in BACKGROUND_QUALITIES:  # lower only when it, the masks and the photos would not fit
+            data = _jpeg(bg, quality, full_chroma=colour and quality >= BACKGROUND_QUALITY)
+            if len(data) + photo_bytes(qualities) <= room():
+                break
+        factor = dpi / BACKGROUND_DPI  # the reduction may have cropped a pixel or two at the right and bottom
+        covered = (0.0, 0.0, min(w, round(bg.shape[1] * factor)) * k, min(h, round(bg.shape[0] * factor)) * k)
+        layers.append(_Layer(_jpeg_stream(pdf, data, bg.shape[1], bg.shape[0], colour, smooth=True), covered,
+                             len(data)))
+    left = room()
 
     # Budget to spare on a level page: the photos climb to higher goals while the page still fits. Not on a
     # deskewed one: there a tile's own SSIM overstates what is kept (the rotation resampled the scan's noise),
