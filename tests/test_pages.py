@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import io
+import re
 import shutil
 import subprocess
 import sys
@@ -175,7 +176,7 @@ def test_a_red_seal_stays_red_in_a_colour_scan(tmp_path):
 
     original = red(np.asarray(page.convert("RGB"), dtype=int))
     assert original > 200  # the generator did draw a seal
-    assert red(shown) > 0.5 * original  # thin red strokes lose some saturation in the 100 dpi background
+    assert red(shown) > 0.5 * original  # the seal is its own full-resolution mask, painted in its red
 
 
 def test_a_page_without_text_lines_is_not_turned():
@@ -204,3 +205,77 @@ def test_a_full_text_page_stays_within_60_kb():
     page = pagegen.make_page(4, dpi=300, photo=False, skew_deg=0.0)
     doc = pages.pack_pages([page.image], 300)
     assert len(doc.pdf) <= pages.PAGE_BUDGET_BYTES
+
+
+def _photo_ssim_150(page, pdf: bytes, tmp_path: Path) -> float:
+    """The worst photo of a level page as pdftoppm draws the PDF at 150 dpi, against the scan BOX-reduced to
+    150 dpi (3 px inset), as issue 13 measures it."""
+    from skimage.metrics import structural_similarity
+
+    shown = _render(pdf, tmp_path, dpi=150)[0]
+    scale = 150 / page.dpi
+    grey = page.image.convert("L")
+    reference = grey.resize((round(grey.width * scale), round(grey.height * scale)), Image.BOX)
+    scores = []
+    for box in page.photo_boxes:
+        x, y, w, h = (round(v * scale) for v in box)
+        crop = (x + 3, y + 3, x + w - 3, y + h - 3)
+        scores.append(structural_similarity(np.asarray(reference.crop(crop), dtype=float),
+                                            np.asarray(shown.crop(crop), dtype=float), data_range=255.0))
+    return min(scores)
+
+
+@needs_poppler
+def test_a_halftoned_portrait_under_a_seal_keeps_its_photo_area(tmp_path):
+    """A household page in colour: a halftoned portrait beside small print, the red seal over both. The seal
+    is no longer a blurred 100 dpi JPEG that left the portrait a few KB (SSIM 0.87 before)."""
+    page = pagegen.make_page(1, kind="portrait_doc", dpi=300, colour=True, skew_deg=0.0, seed=5)
+    doc = pages.pack_pages([page.image], 300)
+    assert len(doc.pdf) <= pages.PAGE_BUDGET_BYTES
+    assert _photo_ssim_150(page, doc.pdf, tmp_path) >= 0.90
+
+
+@needs_poppler
+def test_the_portrait_on_a_150_dpi_id_card_copy_is_kept_as_a_photo(tmp_path):
+    """Both sides of an ID card on one sheet, scanned at 150 dpi: the portrait touches the card's small print,
+    and used to be thresholded with it into black and white (SSIM 0.41)."""
+    page = pagegen.make_page(0, kind="id_copy", dpi=150, colour=False, skew_deg=0.0, seed=5)
+    doc = pages.pack_pages([page.image], 150)
+    assert len(doc.pdf) <= pages.PAGE_BUDGET_BYTES
+    assert _photo_ssim_150(page, doc.pdf, tmp_path) >= 0.90
+
+
+@needs_poppler
+def test_a_colour_portrait_under_a_red_seal_fits_the_budget(tmp_path):
+    """A 300 dpi colour form with a portrait and two red seals went to 64 KB; the seals are now full-resolution
+    masks in their red, the page fits 60 KB and the portrait keeps its SSIM."""
+    page = pagegen.make_page(0, kind="seal_photo", dpi=300, colour=True, skew_deg=0.0, seed=5)
+    doc = pages.pack_pages([page.image], 300)
+    assert len(doc.pdf) <= pages.PAGE_BUDGET_BYTES
+    assert _photo_ssim_150(page, doc.pdf, tmp_path) >= 0.90
+    pdf = pikepdf.open(io.BytesIO(doc.pdf))
+    images = list(pdf.pages[0].Resources.XObject.values())
+    colours = re.findall(rb"([0-9.]+) ([0-9.]+) ([0-9.]+) rg", pdf.pages[0].Contents.read_bytes())
+    assert any(float(r) > 0.5 > float(g) for r, g, _ in colours), colours  # a red ink layer
+    assert all(img.get("/ImageMask", False) or img.Width < 1000 for img in images)  # no 300 dpi JPEG
+
+
+@needs_poppler
+@needs_tesseract
+def test_a_150_dpi_text_page_reads_as_well_as_the_scan(tmp_path):
+    """At 150 dpi the text mask is made at 300 dpi from the grey edges: tesseract reads the packed page within
+    a point of the scan itself."""
+    import pytesseract
+    from rapidfuzz.distance import Levenshtein
+
+    page = pagegen.make_page(2, dpi=150, size_mm=(148.0, 120.0), lines=8, photo=False, seal=False, skew_deg=0.0)
+    doc = pages.pack_pages([page.image], 150)
+    shown = _render(doc.pdf, tmp_path, dpi=300)[0]
+    truth = " ".join(page.text.split())
+
+    def accuracy(img: Image.Image) -> float:
+        read = " ".join(pytesseract.image_to_string(img, lang="vie").split())
+        return 1 - Levenshtein.normalized_distance(read, truth)
+
+    scan = page.image.resize((page.image.width * 2, page.image.height * 2), Image.BICUBIC)
+    assert accuracy(shown) >= accuracy(scan) - 0.01

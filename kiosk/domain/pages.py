@@ -36,18 +36,25 @@ MAX_PAGES = 500  # kiosk.portal.models.DocumentRef.pages
 BACKGROUND_DPI = 100
 PHOTO_DPI = 150  # photos are stored on the pixel grid a viewer draws at 150 dpi (issue 13 measures there)
 BACKGROUND_QUALITY = 40
+BACKGROUND_QUALITIES = (BACKGROUND_QUALITY, 30, 22, 15)  # 4:2:0 chroma below 40
 PHOTO_SSIM_GOAL = 0.935  # each photo gets the lowest JPEG quality whose SSIM (at PHOTO_DPI) reaches this
 PHOTO_SSIM_GOAL_TURNED = 0.965  # a deskewed page's photos already lost some SSIM to the rotation's resampling
-PHOTO_SSIM_FALLBACKS = (0.92, 0.90, 0.88, 0.85, 0.80, 0.70, 0.0)  # ...lower goals when the page is over budget
+PHOTO_SSIM_UPGRADES = (0.95, 0.965)  # ...higher goals while a level page stays in budget
+# ...lower goals when the page is over budget:
+PHOTO_SSIM_FALLBACKS = (0.96, 0.95, 0.94, 0.93, 0.92, 0.91, 0.90, 0.88, 0.85, 0.80, 0.70, 0.0)
 PHOTO_QUALITY_MIN, PHOTO_QUALITY_MAX = 20, 95
 PHOTO_PAD_MM = 1.0  # photo tiles reach this far beyond the detected area
 PHOTO_EDGE_DEPTH = 10  # grey levels from the surround (paper or tint) that count as "not surround"...
 PHOTO_EDGE_SHARE = 0.3  # ...a photo grows over a row/column with at least this share of such pixels...
+PHOTO_SOLID_SHARE = 0.9  # ...a photo joined to small print is where this share of pixels is unlike the surround
 PHOTO_GROW_MM = 40  # ...by at most this much on each side
 PLACEMENT_INSET_PT = 0.01  # see _add_page
 COLOURED_INK_CHROMA = 60  # max-min of R, G, B above which ink counts as coloured (seal red: ~150)
+COLOURED_INK_TEXT_GAP_MM = 1.0  # coloured ink this close to black text stays in the background (see _encode_mrc)
+COLOURED_INK_MIN_PIXELS = 400  # fewer coloured pixels than this (stray colour fringes) get no mask of their own
 PHOTO_MIN_TONE_SPREAD = 25  # grey levels between the quartiles of a photo's mid-tones; a tint has ~5
 PHOTO_MIN_DARKNESS = 0.4  # ...or a flat area this share of (paper - ink) darker than its surround is a photo
+PHOTO_BOTH_SHARE = 0.6  # ...or one that goes this share of the way on both
 EMPTY_BACKGROUND_SHARE = 0.0005  # a background with fewer non-white pixels is left out (a flat JPEG is ~4 KB)
 ANALYSIS_DPI = 100
 DESKEW_MIN_DEG = 0.2  # below this a rotation costs more sharpness than it gains
@@ -56,6 +63,8 @@ SKEW_REFINE_DPI = 200  # the skew of a page that is turned is measured again at 
 SKEW_MIN_GAIN = 1.01  # how much sharper the ink's projection must get before a measured skew is believed
 BLANK_INK_FRACTION = 0.0003  # share of the page (outside the margins) that must carry ink
 BLANK_MARGIN_MM = 5.0
+TEXT_MASK_DPI = 300  # a scan at TEXT_MASK_FINE_BELOW_DPI or less has its text mask made at this resolution
+TEXT_MASK_FINE_BELOW_DPI = 150  # (see _fine_mask)
 
 # Vietnamese messages for failures a citizen can meet (kind -> what happened and what to do next).
 MESSAGES: dict[str, str] = {
@@ -386,19 +395,54 @@ def _continuous_tone_regions(small: np.ndarray, mid: np.ndarray, depth: int, sur
     min_side = 12 / 25.4 * ANALYSIS_DPI
     found = []
     for x, y, w, h, area in stats[1:]:
-        if w < min_side or h < min_side or area < 0.5 * w * h:
+        if w < min_side or h < min_side:
+            continue
+        if area < 0.5 * w * h:  # a photo joined to the dense small print beside it (an ID card at 150 dpi)
+            if depth > 0:
+                found += [(x + sx, y + sy, sw, sh) for sx, sy, sw, sh in
+                          _solid_blocks(small, (int(x), int(y), int(w), int(h)), span)]
             continue
         window, window_mid = small[y:y + h, x:x + w], opened[y:y + h, x:x + w] > 0
         tones = window[window_mid]
         low, high = np.percentile(tones, (25, 75)) if tones.size else (0.0, 0.0)
-        dark = tones.size > 0 and surround - float(np.median(tones)) >= PHOTO_MIN_DARKNESS * span
-        if high - low >= PHOTO_MIN_TONE_SPREAD or dark:
+        darkness = (surround - float(np.median(tones))) / (PHOTO_MIN_DARKNESS * span) if tones.size else 0.0
+        spread = (high - low) / PHOTO_MIN_TONE_SPREAD
+        # either test alone, or both most of the way (a faded photo: squeezed tones, a mid-grey block; a tint's
+        # spread is its noise, a third of the photo's)
+        if spread >= 1 or darkness >= 1 or min(spread, darkness) >= PHOTO_BOTH_SHARE:
             found.append((int(x), int(y), int(w), int(h)))
         elif depth > 0:  # a flat tint: its text stays in the mask, but it may hold a portrait
             off_tint = window_mid & ((window < low - 15) | (window > high + 15))
             tint = float(np.median(tones))
             found += [(x + sx, y + sy, sw, sh)
                       for sx, sy, sw, sh in _continuous_tone_regions(window, off_tint, depth - 1, tint, span)]
+    return found
+
+
+def _solid_blocks(small: np.ndarray, box: tuple[int, int, int, int], span: float) -> list[tuple[int, int, int, int]]:
+    """Inside a ragged dense area, the blocks at least 12 mm a side where nearly every pixel differs both from
+    the surround (paper) and from the commonest tone inside (a card's tint): a photo is solid, small print
+    beside it has paper or tint between its lines.
+    Boxes relative to `box`, each one also spread over many grey levels (the test photos pass)."""
+    x, y, w, h = box
+    window = small[y:y + h, x:x + w]
+    signed = window.astype(np.int16)
+    hist = np.convolve(np.bincount(window.ravel(), minlength=256).astype(np.float32), np.ones(5, np.float32), "same")
+    inner = int(np.argmax(hist))  # the commonest tone inside: the card's tint, or the paper
+    unlike = ((np.abs(signed - int(_surround_tone(small, box))) > PHOTO_EDGE_DEPTH)
+              & (np.abs(signed - inner) > PHOTO_EDGE_DEPTH)).astype(np.uint8)
+    opened = cv2.morphologyEx(unlike, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    win = max(3, round(4 / 25.4 * ANALYSIS_DPI) | 1)
+    solid = (cv2.boxFilter(opened.astype(np.float32), -1, (win, win)) > PHOTO_SOLID_SHARE).astype(np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
+    min_side = 12 / 25.4 * ANALYSIS_DPI
+    found = []
+    for sx, sy, sw, sh, area in stats[1:]:
+        if sw < min_side or sh < min_side or area < 0.7 * sw * sh:
+            continue
+        low, high = np.percentile(window[sy:sy + sh, sx:sx + sw], (25, 75))
+        if high - low >= PHOTO_MIN_TONE_SPREAD:
+            found.append((int(sx), int(sy), int(sw), int(sh)))
     return found
 
 
@@ -506,12 +550,46 @@ def _scan_box(tile: _PhotoTile, grid: _Grid) -> tuple[int, int, int, int]:
             min(grid.height, math.ceil(grid.y_to_scan(tile.rows[1]))))
 
 
-def _text_mask(gray: np.ndarray, paper: float, ink: float) -> np.ndarray:
+def _text_ink(small: np.ndarray, regions: list[tuple[int, int, int, int]], ink: float) -> float:
+    """The ink's grey without the photos: a photo's shadows are darker than any toner, and an ink level taken
+    from them puts the text threshold so low that the lighter half of every stroke falls out of the mask
+    (into the background, blurred, at 40 KB on a 150 dpi page)."""
+    if not regions:
+        return ink
+    keep = np.ones(small.shape, bool)
+    for x, y, w, h in regions:
+        keep[y:y + h, x:x + w] = False
+    rest = small[keep]
+    if rest.size < 1000:
+        return ink
+    paper, text_ink = _levels(rest)
+    return max(ink, text_ink)
+
+
+def _text_mask(gray: np.ndarray, paper: float, ink: float, dpi: int = DEFAULT_DPI) -> np.ndarray:
     """Ink at full resolution (uint8, 255 = ink); a light blur first so edges, and the G4 stream, are not
-    ragged with sensor noise. Lines, seals and signatures darker than mid-way between ink and paper count."""
+    ragged with sensor noise (5x5 at 250 dpi and more, 3x3 below: a 5x5 blur at 150 dpi spans 0.85 mm and
+    washes thin strokes out of the mask into the background). Lines, seals and signatures darker than mid-way
+    between ink and paper count."""
     threshold = ink + 0.55 * max(paper - ink, 40.0)
-    _, mask = cv2.threshold(cv2.GaussianBlur(gray, (5, 5), 0), threshold, 255, cv2.THRESH_BINARY_INV)
+    size = 5 if dpi >= 250 else 3
+    _, mask = cv2.threshold(cv2.GaussianBlur(gray, (size, size), 0), threshold, 255, cv2.THRESH_BINARY_INV)
     return mask
+
+
+def _fine_mask(gray: np.ndarray, mask: np.ndarray, dpi: int, paper: float, ink: float) -> np.ndarray:
+    """The text mask as stored: at the scan's resolution from 250 dpi up; below, thresholded again on the scan
+    enlarged (cubic) to TEXT_MASK_DPI, so a 150 dpi page's letters keep the shape their grey edges give them
+    instead of 150 dpi staircases (OCR: a 150 dpi form 94.6 -> 97 %, close to the grey scan's 97.5 %). Where the
+    scan-resolution mask is clear (photos, coloured ink) the fine one is too."""
+    if dpi > TEXT_MASK_FINE_BELOW_DPI:
+        return mask > 0
+    factor = TEXT_MASK_DPI / dpi
+    h, w = gray.shape
+    size = (round(w * factor), round(h * factor))
+    fine = _text_mask(cv2.resize(gray, size, interpolation=cv2.INTER_CUBIC), paper, ink, dpi)
+    allowed = cv2.resize(cv2.dilate(mask, np.ones((3, 3), np.uint8)), size, interpolation=cv2.INTER_NEAREST)
+    return (fine > 0) & (allowed > 0)
 
 
 def _chroma(arr: np.ndarray) -> np.ndarray:
@@ -519,6 +597,50 @@ def _chroma(arr: np.ndarray) -> np.ndarray:
     large image are slow)."""
     r, g, b = cv2.split(arr)
     return cv2.subtract(cv2.max(cv2.max(r, g), b), cv2.min(cv2.min(r, g), b))
+
+
+def _colour_inks(arr: np.ndarray, coloured: np.ndarray) -> list[tuple[np.ndarray, bytes]]:
+    """Coloured ink outside the photos (a red seal, a violet one, blue ballpoint) as full-resolution bilevel
+    masks, one per run of hues present (16 hue bins of 22.5°; an empty bin separates two inks), each painted
+    with the PDF colour operator of its median colour: sharp at a few KB, where the 100 dpi background JPEG
+    spent 10-20 KB on two seals and still blurred them. Hue groups with fewer than COLOURED_INK_MIN_PIXELS
+    pixels stay out."""
+    if np.count_nonzero(coloured) < COLOURED_INK_MIN_PIXELS:
+        return []
+    ys, xs = np.nonzero(coloured)
+    pixels = arr[ys, xs]  # only the coloured pixels: a few per cent of the page
+    hue = np.asarray(cv2.cvtColor(pixels[:, None, :], cv2.COLOR_RGB2HSV_FULL)[:, 0, 0], np.uint8)  # 0-255 round
+    bins = np.bincount(np.right_shift(hue, 4), minlength=16)  # 16 bins of 22.5 degrees
+    present = bins >= max(COLOURED_INK_MIN_PIXELS, 0.02 * bins.sum())
+    if not present.any():
+        return []
+    # groups: runs of present bins around the circle; a bin that is absent ends a group
+    start = int(np.argmin(present)) if not present.all() else 0
+    groups: list[list[int]] = []
+    for step in range(16):
+        b = (start + step) % 16
+        if present[b]:
+            if groups and (groups[-1][-1] + 1) % 16 == b:
+                groups[-1].append(b)
+            else:
+                groups.append([b])
+    centres = [float(np.average(np.array(g) + 0.5, weights=bins[g])) for g in groups]
+    # every coloured pixel to the nearest group's centre (circular distance in bins)
+    if len(groups) == 1:
+        which = np.zeros(hue.shape, np.intp)
+    else:
+        hb = hue.astype(np.float32) / 16
+        which = np.argmin(np.stack([np.abs((hb - c + 8) % 16 - 8) for c in centres]), axis=0)
+    out = []
+    for n in range(len(groups)):
+        mine = which == n
+        if np.count_nonzero(mine) < COLOURED_INK_MIN_PIXELS:
+            continue
+        ink_mask = np.zeros(coloured.shape, bool)
+        ink_mask[ys[mine], xs[mine]] = True
+        red, green, blue = (float(np.median(pixels[mine, c])) / 255 for c in range(3))
+        out.append((ink_mask, f"{red:.3f} {green:.3f} {blue:.3f} rg".encode()))
+    return out
 
 
 def _background(arr: np.ndarray, mask: np.ndarray, boxes: list[tuple[int, int, int, int]], paper: float,
@@ -561,22 +683,33 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
     k = 72.0 / dpi
     paper, ink = _levels(small)
     grid = _Grid.of(w, h, dpi)
-    tiles = _photo_tiles(arr, _photo_regions(small, paper, ink), dpi, grid)
+    regions = _photo_regions(small, paper, ink)
+    tiles = _photo_tiles(arr, regions, dpi, grid)
     boxes = [_scan_box(tile, grid) for tile in tiles]
-    mask = _text_mask(gray, paper, ink)
-    if colour:  # a red seal or blue ballpoint keeps its colour: it goes to the background, not the black mask
-        mask[_chroma(arr) > COLOURED_INK_CHROMA] = 0
+    mask = _text_mask(gray, paper, _text_ink(small, regions, ink), dpi)
+    coloured = None
+    if colour:  # a red seal or blue ballpoint keeps its colour: its own masks, painted in its colours
+        coloured = _chroma(arr) > COLOURED_INK_CHROMA
+        mask[coloured] = 0
     for x0, y0, x1, y1 in boxes:
         mask[y0:y1, x0:x1] = 0
+        if coloured is not None:
+            coloured[y0:y1, x0:x1] = False
+    removed = mask
+    inks: list[tuple[np.ndarray, bytes]] = []
+    if coloured is not None:
+        # Coloured ink across typed lines stays in the soft background, as before: a sharp seal stroke through
+        # a letter makes tesseract misread it, a blurred one does not (OCR of a seal over text 89.6 -> 97 %).
+        reach = max(3, round(COLOURED_INK_TEXT_GAP_MM / 25.4 * dpi) | 1)
+        apart = coloured & (cv2.dilate(mask, np.ones((reach, reach), np.uint8)) == 0)
+        inks = _colour_inks(arr, apart)
+        removed = np.where(apart, np.uint8(255), mask) if inks else mask
 
     layers: list[_Layer] = []
-    bg = _background(arr, mask, boxes, paper, BACKGROUND_DPI / dpi)
-    if np.count_nonzero(bg < 255) > EMPTY_BACKGROUND_SHARE * bg.size:  # else white paper: no image at all
-        data = _jpeg(bg, BACKGROUND_QUALITY, full_chroma=colour)
-        factor = dpi / BACKGROUND_DPI  # the reduction may have cropped a pixel or two at the right and bottom
-        covered = (0.0, 0.0, min(w, round(bg.shape[1] * factor)) * k, min(h, round(bg.shape[0] * factor)) * k)
-        layers.append(_Layer(_jpeg_stream(pdf, data, bg.shape[1], bg.shape[0], colour, smooth=True), covered,
-                             len(data)))
+    colour_layers = []
+    for ink_mask, paint in inks:
+        stream = _mask_stream(pdf, ink_mask)
+        colour_layers.append(_Layer(stream, (0.0, 0.0, w * k, h * k), len(stream.read_raw_bytes()), paint))
     mask_layer = None
     inked = mask[::4, ::4] > 0
     if inked.any():
@@ -586,14 +719,47 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
             paint = f"{r:.3f} {g:.3f} {b:.3f} rg".encode()
         else:
             paint = f"{float(np.median(sample)) / 255:.3f} g".encode()
-        stream = _mask_stream(pdf, mask > 0)
+        stream = _mask_stream(pdf, _fine_mask(gray, mask, dpi, paper, _text_ink(small, regions, ink)))
         mask_layer = _Layer(stream, (0.0, 0.0, w * k, h * k), len(stream.read_raw_bytes()), paint)
+    def room() -> int:
+        return (budget - sum(layer.size for layer in layers) - sum(layer.size for layer in colour_layers)
+                - (mask_layer.size if mask_layer else 0))
 
-    left = budget - sum(layer.size for layer in layers) - (mask_layer.size if mask_layer else 0)
     goal = PHOTO_SSIM_GOAL_TURNED if turned else PHOTO_SSIM_GOAL
     qualities = [tile.lowest_quality_for(goal) for tile in tiles]
+
+    def photo_bytes(qs: list[int]) -> int:
+        return sum(len(tile.encode(q)[0]) for tile, q in zip(tiles, qs, strict=True))
+
+    if mask_layer and dpi <= TEXT_MASK_FINE_BELOW_DPI and photo_bytes(qualities) > room():
+        # the fine mask would push the photos below their goal: the scan-resolution one leaves them room
+        stream = _mask_stream(pdf, mask > 0)
+        mask_layer = dataclasses.replace(mask_layer, stream=stream, size=len(stream.read_raw_bytes()))
+    bg = _background(arr, removed, boxes, paper, BACKGROUND_DPI / dpi)
+    if np.count_nonzero(bg < 255) > EMPTY_BACKGROUND_SHARE * bg.size:  # else white paper: no image at all
+        for quality in BACKGROUND_QUALITIES:  # lower only when it, the masks and the photos would not fit
+            data = _jpeg(bg, quality, full_chroma=colour and quality >= BACKGROUND_QUALITY)
+            if len(data) + photo_bytes(qualities) <= room():
+                break
+        factor = dpi / BACKGROUND_DPI  # the reduction may have cropped a pixel or two at the right and bottom
+        covered = (0.0, 0.0, min(w, round(bg.shape[1] * factor)) * k, min(h, round(bg.shape[0] * factor)) * k)
+        layers.append(_Layer(_jpeg_stream(pdf, data, bg.shape[1], bg.shape[0], colour, smooth=True), covered,
+                             len(data)))
+    left = room()
+
+    # Budget to spare on a level page: the photos climb to higher goals while the page still fits. Not on a
+    # deskewed one: there a tile's own SSIM overstates what is kept (the rotation resampled the scan's noise),
+    # and a higher quality only reproduces that noise more faithfully (SSIM against the level page fell).
+    if not turned and photo_bytes(qualities) <= left:
+        for upper in PHOTO_SSIM_UPGRADES:
+            if upper <= goal:
+                continue
+            better = [max(q, tile.lowest_quality_for(upper)) for tile, q in zip(tiles, qualities, strict=True)]
+            if photo_bytes(better) > left:
+                break
+            qualities = better
     for goal in PHOTO_SSIM_FALLBACKS:  # over budget: the photos give up SSIM step by step, never the text
-        if sum(tile.encode(q)[0].__len__() for tile, q in zip(tiles, qualities, strict=True)) <= left:
+        if photo_bytes(qualities) <= left:
             break
         qualities = [min(q, tile.lowest_quality_for(goal)) for tile, q in zip(tiles, qualities, strict=True)]
     pk = 72.0 / PHOTO_DPI if dpi > PHOTO_DPI else k
@@ -603,6 +769,7 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
                (tile.rows[1] - tile.rows[0]) * pk)
         layers.append(_Layer(_jpeg_stream(pdf, data, tile.pixels.shape[1], tile.pixels.shape[0], colour,
                                           smooth=True), box, len(data)))
+    layers += colour_layers  # over the photos (a seal stamped across a portrait's corner), under the text
     if mask_layer:
         layers.append(mask_layer)
     return layers
