@@ -121,9 +121,13 @@ def solar_to_lunar(d: date, tz: float = VIETNAM_TZ_HOURS) -> tuple[int, int, int
     """The lunar (day, month, year, leap) of a Gregorian date."""
     day_number = _jdn(d)
     k = math.floor((day_number - _EPOCH_NEW_MOON_JD) / _SYNODIC_MONTH)
+    # the mean month only estimates which new moon began this lunar month: the true one can fall a day either
+    # side (2054-05-07 began a month, but the estimate put that new moon after it and gave day 0)
+    while _new_moon_day(k + 1, tz) > day_number:
+        k -= 1
+    while _new_moon_day(k + 2, tz) <= day_number:
+        k += 1
     month_start = _new_moon_day(k + 1, tz)
-    if month_start > day_number:
-        month_start = _new_moon_day(k, tz)
     a11 = _month11_start(d.year, tz)
     if a11 >= month_start:  # before this year's month 11: the lunar year began in the previous solar year
         lunar_year = d.year
