@@ -156,6 +156,7 @@ class SerialReader(ThreadedCodeReader):
 
     def _watch(self) -> None:
         port, pending = self._port, bytearray()
+        dropping = False  # inside a runaway line: everything up to its end is noise, however it is chunked
         assert port is not None
         while not self._stopping.is_set():
             chunk = port.read(max(1, port.in_waiting))
@@ -163,7 +164,13 @@ class SerialReader(ThreadedCodeReader):
                 continue
             pending += chunk
             *lines, rest = pending.replace(b"\r", b"\n").split(b"\n")
-            pending = bytearray(rest) if len(rest) <= MAX_CODE_BYTES else bytearray()
+            if dropping:
+                if not lines:  # the runaway line goes on
+                    pending = bytearray()
+                    continue
+                lines[0], dropping = b"", False  # its tail, before the newline that ends it
+            dropping = len(rest) > MAX_CODE_BYTES
+            pending = bytearray() if dropping else bytearray(rest)
             for line in lines:
                 if line and len(line) <= MAX_CODE_BYTES:
                     self._deliver(line.decode("utf-8", "replace"))
