@@ -168,7 +168,7 @@ class SerialReader(ThreadedCodeReader):
                 if not lines:  # the runaway line goes on
                     pending = bytearray()
                     continue
-                lines[0], dropping = b"", False  # its tail, before the newline that ends it
+                lines[0], dropping = bytearray(), False  # its tail, before the newline that ends it
             dropping = len(rest) > MAX_CODE_BYTES
             pending = bytearray() if dropping else bytearray(rest)
             for line in lines:
