@@ -8,8 +8,6 @@ a new screen, question or session forgets the focus, so the next press starts ag
 """
 from __future__ import annotations
 
-import unicodedata
-import re
 import weakref
 from typing import Any
 
@@ -18,14 +16,7 @@ from kivy.graphics import Color, InstructionGroup, Line
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.widget import Widget
 
-_MARKUP = re.compile(r"\[/?[a-z]+(=[^\]]*)?\]")
 _ROW = 24  # px: controls whose tops differ by less than this are one row, read left to right
-
-
-def _walk(widget: Widget):
-    yield widget
-    for child in reversed(widget.children):  # Kivy keeps children last-added first
-        yield from _walk(child)
 
 
 def _shown(w: Widget) -> bool:
@@ -44,8 +35,10 @@ def _shown(w: Widget) -> bool:
 
 def label_of(w: Widget) -> str:
     """The words a control shows (its text without markup, NFC), or its spoken name for an icon-only one."""
+    from screens.widgets import plain_text
+
     text = getattr(w, "spoken_name", "") or getattr(w, "text", "") or ""
-    return unicodedata.normalize("NFC", " ".join(_MARKUP.sub("", text).split()))
+    return " ".join(plain_text(text).split())
 
 
 class FocusNavigator:
@@ -72,7 +65,7 @@ class FocusNavigator:
         root = self._root()
         if root is None:
             return []
-        found = [w for w in _walk(root) if isinstance(w, ButtonBehavior) and _shown(w) and label_of(w)]
+        found = [w for w in root.walk(restrict=True) if isinstance(w, ButtonBehavior) and _shown(w) and label_of(w)]
 
         def reading_order(w: Widget) -> tuple[float, float]:
             x, top = w.to_window(w.x, w.top)

@@ -82,9 +82,9 @@ def _in_scrollview(w: Widget) -> bool:
 
 def _plain(text: str) -> str:
     """Button text without markup, for matching."""
-    import re
+    from screens.widgets import plain_text
 
-    return unicodedata.normalize("NFC", re.sub(r"\[/?[a-z]+(=[^\]]*)?\]", "", text)).strip()
+    return plain_text(text)
 
 
 class Pilot:

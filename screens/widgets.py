@@ -2,6 +2,9 @@
 inactivity warning and the help popup. Their look is in widgets.kv."""
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from collections.abc import Callable
 from typing import Any
 
@@ -88,6 +91,14 @@ def translate_label(label) -> None:
     label._i18n = (text, en) if en != text else None
     if en != text:
         label.text = en
+
+
+_MARKUP = re.compile(r"\[/?[a-z]+(=[^\]]*)?\]")
+
+
+def plain_text(text: str) -> str:
+    """A label's words without Kivy markup, NFC (what a person reads; what the pilot and the keypad's focus say)."""
+    return unicodedata.normalize("NFC", _MARKUP.sub("", text)).strip()
 
 
 def source_text(widget) -> str:

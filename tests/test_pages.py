@@ -226,21 +226,17 @@ def _photo_ssim_150(page, pdf: bytes, tmp_path: Path) -> float:
 
 
 @needs_poppler
-def test_a_halftoned_portrait_under_a_seal_keeps_its_photo_area(tmp_path):
-    """A household page in colour: a halftoned portrait beside small print, the red seal over both. The seal
-    is no longer a blurred 100 dpi JPEG that left the portrait a few KB (SSIM 0.87 before)."""
-    page = pagegen.make_page(1, kind="portrait_doc", dpi=300, colour=True, skew_deg=0.0, seed=5)
-    doc = pages.pack_pages([page.image], 300)
-    assert len(doc.pdf) <= pages.PAGE_BUDGET_BYTES
-    assert _photo_ssim_150(page, doc.pdf, tmp_path) >= 0.90
-
-
-@needs_poppler
-def test_the_portrait_on_a_150_dpi_id_card_copy_is_kept_as_a_photo(tmp_path):
-    """Both sides of an ID card on one sheet, scanned at 150 dpi: the portrait touches the card's small print,
-    and used to be thresholded with it into black and white (SSIM 0.41)."""
-    page = pagegen.make_page(0, kind="id_copy", dpi=150, colour=False, skew_deg=0.0, seed=5)
-    doc = pages.pack_pages([page.image], 150)
+@pytest.mark.parametrize("kind, index, dpi, colour", [
+    # a household page in colour: a halftoned portrait beside small print, the red seal over both; the seal was
+    # a blurred 100 dpi JPEG that left the portrait a few KB (SSIM 0.87 before)
+    ("portrait_doc", 1, 300, True),
+    # both sides of an ID card on one sheet at 150 dpi: the portrait touches the card's small print and was
+    # thresholded with it into black and white (SSIM 0.41)
+    ("id_copy", 0, 150, False),
+])
+def test_a_portrait_beside_print_or_under_a_seal_keeps_its_photo_area(tmp_path, kind, index, dpi, colour):
+    page = pagegen.make_page(index, kind=kind, dpi=dpi, colour=colour, skew_deg=0.0, seed=5)
+    doc = pages.pack_pages([page.image], dpi)
     assert len(doc.pdf) <= pages.PAGE_BUDGET_BYTES
     assert _photo_ssim_150(page, doc.pdf, tmp_path) >= 0.90
 
