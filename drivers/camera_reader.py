@@ -4,6 +4,9 @@ Capture never waits for decoding: the decoder always takes the newest frame and 
 time for, so the live preview stays smooth on a slow kiosk PC. A payload becomes a read only once
 `QrLock` has seen it in two frames within a second, and is not read again while it stays in view. The
 decoder follows the code from frame to frame (`QrTracker`): where the last frames showed it is tried first.
+Where the camera lets software move its lens, `FocusAssist` (drivers/camera_focus.py) focuses on what is held up
+when the camera's own autofocus does not bring a read; its lens commands are applied by the capture thread
+between two reads (OpenCV's capture is not made to be driven from two threads).
 A video file works as a fake camera (replayed at its own frame rate, looping by default); with
 `loop_file=False` its end behaves like an unplugged camera.
 """
@@ -11,23 +14,40 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
 
 from drivers.base import DeviceGone, DeviceStatus, Health
+from drivers.camera_focus import FocusAssist, LensControls, probe
 from drivers.qrdecode import DEFAULT_BUDGET_S, QrLock, QrTracker
 from drivers.serial_reader import ThreadedCodeReader
 
 LOST_AFTER_S = 2.0  # a live camera that delivers no frame for this long is treated as unplugged
 
 
+class Capture(LensControls, Protocol):
+    """What the reader needs of a capture: OpenCV's VideoCapture, or a fake camera with the same calls."""
+
+    def read(self) -> tuple[bool, Any]: ...
+
+    def isOpened(self) -> bool: ...  # noqa: N802 - OpenCV's name
+
+    def release(self) -> None: ...
+
+
 class CameraReader(ThreadedCodeReader):
     driver = "camera"
 
     def __init__(self, device: str | int, width: int = 1280, height: int = 720, *, loop_file: bool = True,
-                 lock: QrLock | None = None, decode_budget_s: float = DEFAULT_BUDGET_S) -> None:
+                 lock: QrLock | None = None, decode_budget_s: float = DEFAULT_BUDGET_S,
+                 capture_factory: Callable[[], Capture] | None = None) -> None:
+        """`capture_factory` opens something with VideoCapture's calls instead of `device` (a fake lens camera
+        in tests and benchmarks)."""
         is_index = isinstance(device, int) or (isinstance(device, str) and device.strip().isdigit())
         super().__init__(str(device))
         self.source: int | str = int(device) if is_index else str(device)
@@ -36,11 +56,14 @@ class CameraReader(ThreadedCodeReader):
         self.loop_file = loop_file
         self.decode_budget_s = decode_budget_s
         self._qr_lock = lock or QrLock()
-        self._cap: cv2.VideoCapture | None = None
+        self._cap: Capture | None = None
         self._latest: np.ndarray | None = None
         self._frame_seq = 0
         self._new_frame = threading.Condition()
         self._fps = 0.0
+        self._capture_factory = capture_factory
+        self._lens_commands: deque[tuple[int, float]] = deque(maxlen=8)
+        self.focus: FocusAssist | None = None  # set once the capture is open
 
     # ------------------------------------------------------------------ public extras
     def preview(self) -> np.ndarray | None:
@@ -48,22 +71,27 @@ class CameraReader(ThreadedCodeReader):
         return self._latest
 
     def reset_lock(self) -> None:
-        """Forget codes already read (a new citizen may show the same code the last one did)."""
+        """Forget codes already read (a new citizen may show the same code the last one did), and give the
+        focus back to the camera's own autofocus."""
         self._qr_lock.reset()
+        if self.focus is not None:
+            self.focus.reset()
 
     # ------------------------------------------------------------------ ThreadedCodeReader
     def _open(self) -> None:
         """Only the quick checks: opening a V4L2 camera can take a second, so that happens on the capture
         thread (start() is called from the UI thread); a camera that then fails to open reads as DeviceGone."""
-        problem = self._source_problem()
+        problem = "" if self._capture_factory else self._source_problem()
         if problem:
             raise DeviceGone(problem, device=self.device)
         self.is_file = not isinstance(self.source, int) and Path(self.source).is_file()
         self._latest = None
         self._qr_lock.reset()  # a fresh start is a fresh session: the last citizen's code may be read again
 
-    def _open_capture(self) -> cv2.VideoCapture:
-        if isinstance(self.source, int):
+    def _open_capture(self) -> Capture:
+        if self._capture_factory is not None:
+            cap = self._capture_factory()
+        elif isinstance(self.source, int):
             cap = cv2.VideoCapture(self.source, cv2.CAP_V4L2)
             if cap.isOpened():
                 # MJPG: most USB webcams give 1280x720 at 30 fps only compressed (raw YUYV: 5-10 fps).
@@ -76,6 +104,8 @@ class CameraReader(ThreadedCodeReader):
         if not cap.isOpened():
             cap.release()
             raise DeviceGone("camera cannot be opened", device=self.device)
+        if not self.is_file:
+            self.focus = FocusAssist(_DeferredLens(cap, self._lens_commands), probe(cap))
         return cap
 
     def _watch(self) -> None:
@@ -98,6 +128,8 @@ class CameraReader(ThreadedCodeReader):
         last_frame_at = next_due = time.monotonic()
         frames, frames_since_open, fps_since = 0, 0, last_frame_at
         while not self._stopping.is_set():
+            while self._lens_commands:
+                self._cap.set(*self._lens_commands.popleft())
             ok, frame = self._cap.read()
             now = time.monotonic()
             if not ok or frame is None:
@@ -138,6 +170,9 @@ class CameraReader(ThreadedCodeReader):
             if frame is None:
                 continue
             codes = tracker.decode(frame, budget_s=self.decode_budget_s)
+            if self.focus is not None:
+                self.focus.feed(frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY),
+                                bool(codes), time.monotonic())
             for payload in self._qr_lock.feed(codes):
                 self._deliver(payload)
 
@@ -149,7 +184,8 @@ class CameraReader(ThreadedCodeReader):
     def status(self) -> DeviceStatus:
         status = super().status()
         if status.health is Health.OK and self._cap is not None:
-            return DeviceStatus(Health.OK, f"camera {self.device}: {self._fps:.0f} fps")
+            focus = self.focus.control.value if self.focus else "video file"
+            return DeviceStatus(Health.OK, f"camera {self.device}: {self._fps:.0f} fps, {focus}")
         return status
 
     def _idle_status(self) -> DeviceStatus:
@@ -165,3 +201,18 @@ class CameraReader(ThreadedCodeReader):
         if Path(self.source).is_file() or "://" in self.source:
             return ""
         return "no camera or video file at this path"
+
+
+class _DeferredLens:
+    """What `FocusAssist` drives: its settings are queued for the capture thread, which applies them between
+    two reads; it never reads the camera itself (the probe did, on the capture thread)."""
+
+    def __init__(self, cap: Capture, queue: deque[tuple[int, float]]) -> None:
+        self._cap, self._queue = cap, queue
+
+    def set(self, prop: int, value: float) -> bool:
+        self._queue.append((prop, float(value)))
+        return True
+
+    def get(self, prop: int) -> float:  # pragma: no cover - FocusAssist does not read back
+        return -1.0
