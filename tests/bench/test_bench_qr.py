@@ -284,3 +284,47 @@ def test_camera_login_latency(tmp_path, bench_report):
     bench_report.add("QR camera reader end to end (MJPG video file as the camera)", "code enters view -> read, median",
                      round(median) if latencies else median, "ms", "< 500", None,
                      f"wall time, {len(latencies)}/5 read, max {worst:.0f} ms")
+
+
+@pytest.mark.bench
+def test_focus_help_on_codes_held_out_of_focus(bench_report):
+    """A code held where the camera's own autofocus does not focus (it rests at far focus: 5-10 px of blur at
+    the code): time from the code entering the view to the locked read, with the focus help (drivers/
+    camera_focus.py, on the fake lens camera) and without. Frames are tuning frames drawn sharp (the lens
+    adds the blur), modules >= 3 px; 30 fps, 5 s per try, default decode budget."""
+    from drivers.camera_focus import FocusAssist, probe
+    from drivers.fakes.camera import FakeLensCamera
+    from qrframes import make_frame
+
+    sharp = [f for f in (make_frame(9_000 + i, blur_sigma=0.0) for i in range(40))
+             if f.payloads and f.module_px >= 3][:int(os.environ.get("BENCH_FOCUS_TRIES", "6"))]
+    rng = np.random.default_rng(11)
+    results: dict[str, list[float | None]] = {"with focus help": [], "camera autofocus alone": []}
+    for frame in sharp:
+        in_focus = float(rng.uniform(120, 250))
+        empty = np.full_like(frame.gray, int(np.median(frame.gray)))
+        for name in results:
+            camera = FakeLensCamera(lambda i, f=frame, e=empty: f.gray if i >= 10 else e, in_focus_at=in_focus,
+                                    autofocus=True, autofocus_settles_at=0.0, seed=int(in_focus))
+            assist = FocusAssist(camera, probe(camera)) if name == "with focus help" else None
+            tracker, lock, read_at = QrTracker(), QrLock(), None
+            for i in range(150):
+                ok, image = camera.read()
+                now = i / 30
+                codes = tracker.decode(image)
+                if assist is not None:
+                    assist.feed(image, bool(codes), now)
+                locked = lock.feed(codes, now=now)
+                assert all(p in frame.payloads for p in locked), "a wrong payload locked"
+                if locked:
+                    read_at = now - 10 / 30
+                    break
+            results[name].append(read_at)
+    section = "Camera focus help (fake lens camera: autofocus rests at far focus, the code 5-10 px out of focus)"
+    for name, times in results.items():
+        got = [t for t in times if t is not None]
+        median = round(statistics.median(got), 2) if got else float("nan")
+        print(f"\nfocus help, {name}: {len(got)}/{len(times)} read, median {median} s")
+        bench_report.add(section, f"{name}: codes read within 5 s", round(100 * len(got) / len(times), 1), "%",
+                         None, None, f"of {len(times)} codes")
+        bench_report.add(section, f"{name}: median time from the code in view to the read", median, "s")
