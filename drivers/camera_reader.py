@@ -189,7 +189,7 @@ class CameraReader(ThreadedCodeReader):
         return status
 
     def _idle_status(self) -> DeviceStatus:
-        problem = self._source_problem()
+        problem = "" if self._capture_factory else self._source_problem()
         if problem:
             return DeviceStatus(Health.FAILED, problem, DeviceGone.kind)
         return super()._idle_status()

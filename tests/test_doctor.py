@@ -16,6 +16,7 @@ from collections import namedtuple
 from pathlib import Path
 from collections.abc import Callable, Iterator
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -601,3 +602,26 @@ def test_doctor_reports_the_nfc_reader_ok_missing_and_pcscd_down(make_services, 
     assert r.returncode == 0, r.stderr[-2000:]
     down = json.loads(r.stdout.strip().splitlines()[-1])
     assert down["severity"] == "failed" and "pcscd" in down["detail"], down
+
+
+def test_a_camera_reports_its_focus_control_once_open(make_services) -> None:
+    """A technician with a blurred login picture learns from the doctor whether the camera can focus at all."""
+    import sys
+
+    from drivers.camera_reader import CameraReader
+    from drivers.fakes.camera import FakeLensCamera
+
+    sys.path.insert(0, str(Path(__file__).parent / "bench"))
+    from qrframes import render_code
+
+    view = np.full((360, 480), 180, np.uint8)
+    code = render_code(SLIP_QR, module_px=4)
+    view[20:20 + code.shape[0], 40:40 + code.shape[1]] = code
+    for manual, autofocus, words in ((False, False, "fixed focus"), (True, True, "autofocus and manual focus")):
+        camera = FakeLensCamera(lambda i: view, autofocus=autofocus, manual=manual, start_at=200.0,
+                                autofocus_settles_at=200.0, realtime=True)
+        reader = CameraReader("fake-lens", capture_factory=lambda camera=camera: camera)
+        check = by_name(run_checks(make_services(reader=reader), scan=False, print_slip=False,
+                                   read_timeout=5))["code_reader"]
+        assert check.severity == "ok" and "test slip" in check.detail
+        assert words in check.detail and "fps" in check.detail

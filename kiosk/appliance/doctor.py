@@ -281,6 +281,9 @@ def _reader_probe(services: Any, read_code: bool, read_timeout: float) -> Probe:
         reader.start()
         try:
             code = reader.read(read_timeout)
+            running = reader.status()  # while open, a camera also reports its frame rate and focus control
+            if running.health is Health.OK and running.detail:
+                detail = _status_text(running)
         finally:
             reader.stop()
         if code is None:
