@@ -13,11 +13,13 @@ One frame goes through at most two stages, while its CPU-time budget lasts:
    at two thresholds, outer contours: QR codes have it, text lines and 1-D barcodes do not; a big blob, often
    the code with the text around it, is searched again inside at full resolution; at most four blobs).
    Each region gets one cheap look (enlarged 2x; in inverted polarity too when its rim is darker than its
-   inside); symbols zxing sees there but cannot decode become tight regions, tried first, enlarged 3x, with
+   inside); symbols zxing sees there but cannot decode become tight regions, enlarged 3x, with
    every variant: plain, Wiener deconvolution for Gaussian blur at a few radii (a separable approximation),
    a 5x5 median (cracked screen protectors, speckle), smoothing plus zxing's multi-scale search, a
    global-histogram binarisation, and last Wiener deconvolution for a lens's disk defocus (FFT) at a few
-   radii. Loose regions (blobs where zxing saw no symbol) get some of the deconvolutions only. Far-away,
+   radii. Loose regions (blobs where zxing saw no symbol) get some of the deconvolutions only. Regions take
+   turns (round robin): each one's first variant, tight regions first, then each one's second, and so on,
+   so a symbol that is not the code cannot spend the budget before the code's blob is tried. Far-away,
    soft, cracked and inverted codes are found here.
 
 `QrTracker` (the camera reader's decoder) adds memory across frames: the region where the last frames showed a
