@@ -50,6 +50,7 @@ _TIGHT_MARGIN = 0.6  # zxing often places an undecoded symbol on part of it (two
 _TRACKED_VARIANTS = 3  # a tracked region's share of each frame: this many variants, the next ones next frame
 _REGION_SMALL = 160  # regions up to this many px a side are enlarged 3x, larger ones 2x ...
 _REGION_MAX = 960  # ... but not beyond this
+_LOOKS_SHARE = 0.4  # first looks at the blobs stop once this share of the budget is spent
 _CONTROL = {chr(c) for c in range(32) if chr(c) not in "\t\n\r"} | {chr(c) for c in range(0x7F, 0xA0)}
 
 
@@ -291,7 +292,8 @@ Box = tuple[float, float, float, float]  # x, y, w, h in frame pixels
 
 
 def _region_stage(gray: np.ndarray, tight_boxes: list[Box], boxes: list[Box], out_of_time: Callable[[], bool],
-                  tracked: Box | None = None, first_variant: int = 0) -> tuple[list[str], Box | None, Callable | None]:
+                  looks_done: Callable[[], bool], tracked: Box | None = None,
+                  first_variant: int = 0) -> tuple[list[str], Box | None, Callable | None]:
     """Regions: each candidate gets one cheap look (2x, both polarities); symbols zxing finds there but cannot
     decode give tight regions, which are tried first (3x) with every variant, then the loose regions (2x).
     A `tracked` region (where the last frames showed a code) goes before all of them, its variants starting at
@@ -314,6 +316,9 @@ def _region_stage(gray: np.ndarray, tight_boxes: list[Box], boxes: list[Box], ou
             continue
         if out_of_time():
             break
+        if looks_done():  # the rest of the budget goes to the variants; later blobs join them unseen
+            loose.append((region, where, 2.0, _LOOSE_VARIANTS))
+            continue
         enlarged = _enlarge(region)
         codes, failed, _ = _read(enlarged, formats=_QR_ONLY, invert=_dark_rim(region), errors=True)
         if codes:
@@ -400,7 +405,8 @@ def _decode(frame: np.ndarray, budget_s: float, tracked: Box | None = None,
         return [], tight[0] if tight else tracked, None
     boxes = [b for b in _candidate_boxes(gray, _MAX_REGIONS)
              if not any(_same_region(b, t) for t in tight + ([tracked] if tracked else []))]
-    codes, where, variant = _region_stage(gray, tight, boxes, out_of_time, tracked, first_variant)
+    looks_done = lambda: time.thread_time() - started > _LOOKS_SHARE * budget_s  # noqa: E731
+    codes, where, variant = _region_stage(gray, tight, boxes, out_of_time, looks_done, tracked, first_variant)
     return list(dict.fromkeys(codes)), where, variant
 
 
