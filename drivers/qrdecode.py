@@ -294,8 +294,9 @@ Box = tuple[float, float, float, float]  # x, y, w, h in frame pixels
 def _region_stage(gray: np.ndarray, tight_boxes: list[Box], boxes: list[Box], out_of_time: Callable[[], bool],
                   looks_done: Callable[[], bool], tracked: Box | None = None,
                   first_variant: int = 0) -> tuple[list[str], Box | None, Callable | None]:
-    """Regions: each candidate gets one cheap look (2x, both polarities); symbols zxing finds there but cannot
-    decode give tight regions, which are tried first (3x) with every variant, then the loose regions (2x).
+    """Regions: each candidate gets one cheap look (2x, both polarities) while `looks_done()` is false; symbols
+    zxing finds there but cannot decode give tight regions (3x, every variant); the blobs are loose regions
+    (2x, the deblurring variants); all of them take turns, a variant level at a time (see the module doc).
     A `tracked` region (where the last frames showed a code) goes before all of them, its variants starting at
     `first_variant` (so that a code held still meets a different variant in each frame).
 
