@@ -20,10 +20,12 @@ variation's second colour, is stamped across typed lines: the text under it must
 Any kind can be scanned low-contrast (`PageSpec.contrast` < 1: faint toner, grey paper, as a photocopy of a
 photocopy) and skewed by up to 4 degrees.
 
-Three sets, built by `set_page(name, index)`:
+The sets, built by `set_page(name, index)`:
   * TUNING_SET (seed 7, the TUNING variation): the packer's thresholds and qualities are chosen on it;
   * SEEN_SET (seed 1013, the SEEN variation): the first held-out set; it was looked at page by page during
     issue 13, so it no longer counts as held out and is reported as "seen";
+  * PROBE_SET (seed 5113, the PROBE variation; issue 13, fourth round): more pages of the kinds that failed
+    on held-out and fresh, so those can be studied without looking at a held-out page; tuned on;
   * HELDOUT_SET (seed 2027, the HELDOUT variation: photos, portraits and textures no other set uses, other
     halftone screens, paper, inks, seal red, card tint, more noise and blur, fainter faded photos, other
     resolution/size/skew mixes).
@@ -215,8 +217,40 @@ FRESH_SET = (
     PageSpec("faded", 200, A4, False, 1.2),
     PageSpec("seal_photo", 300, A4, True, 4.0),
 )
+# The probe set (issue 13, fourth round): more pages of the classes that failed on held-out and fresh
+# (skewed photos, 150/200 dpi, colour ID fronts and copies, halftones, faded photos, textures), made so they
+# can be looked at page by page without looking at a held-out page. Pictures of the tuning and seen sets
+# only, its own seed, paper, inks, screens, noise. Tuned on, like the tuning set.
+PROBE = Variation(photos=("camera", "rocket", "coffee", "clock"), portraits=("chelsea", "astronaut", "camera"),
+                  textures=("gravel", "tiles", "grass"), halftone=((95.0, 40.0), (120.0, 10.0)),
+                  paper=(241, 237, 228), ink=(40, 38, 46), seal=(204, 44, 52), tint=(226, 218, 230), noise=4.2,
+                  blur=1.05, faded=(122, 208), seal2=(50, 50, 160))
+PROBE_SEED = 5113
+PROBE_SET = (
+    PageSpec("seal_photo", 300, A4, True, -0.8),
+    PageSpec("seal_photo", 200, A4, True, 1.4),
+    PageSpec("halftone", 200, A4, False, 0.9),
+    PageSpec("halftone", 150, A4, False, -0.7),
+    PageSpec("halftone", 300, A4, True, 1.1),
+    PageSpec("form", 300, A4, False, 1.0),
+    PageSpec("form", 200, A4, True, -1.3),
+    PageSpec("id_front", 200, A5, True, 0.0),
+    PageSpec("id_front", 200, A4, True, 0.7),
+    PageSpec("id_front", 150, A5, True, 0.0),
+    PageSpec("id_copy", 200, A4, True, 0.0),
+    PageSpec("id_copy", 300, A4, False, 1.5),
+    PageSpec("id_copy", 150, A4, True, -0.6),
+    PageSpec("texture", 300, A4, True, 0.0),
+    PageSpec("texture", 200, A4, True, 0.8),
+    PageSpec("faded", 200, A4, True, 0.0),
+    PageSpec("faded", 300, A4, False, -0.9),
+    PageSpec("faded", 150, A4, False, 0.0),
+    PageSpec("portrait_doc", 150, A4, False, 1.2),
+    PageSpec("seal_text", 200, A4, True, -1.0),
+)
 SETS = {"tuning": (TUNING_SET, TUNING_SEED, TUNING), "seen": (SEEN_SET, SEEN_SEED, SEEN),
-        "heldout": (HELDOUT_SET, HELDOUT_SEED, HELDOUT), "fresh": (FRESH_SET, FRESH_SEED, FRESH)}
+        "heldout": (HELDOUT_SET, HELDOUT_SEED, HELDOUT), "fresh": (FRESH_SET, FRESH_SEED, FRESH),
+        "probe": (PROBE_SET, PROBE_SEED, PROBE)}
 
 
 @dataclasses.dataclass(frozen=True)
