@@ -47,6 +47,7 @@ PHOTO_PAD_MM = 1.0  # photo tiles reach this far beyond the detected area
 PHOTO_EDGE_DEPTH = 10  # grey levels from the surround (paper or tint) that count as "not surround"...
 PHOTO_EDGE_SHARE = 0.3  # ...a photo grows over a row/column with at least this share of such pixels...
 PHOTO_SOLID_SHARE = 0.9  # ...a photo joined to small print is where this share of pixels is unlike the surround
+PHOTO_TINT_DEPTH = 0.25  # a tint (card background) is at most this share of (paper - ink) darker than the paper
 PHOTO_GROW_MM = 40  # ...by at most this much on each side
 PLACEMENT_INSET_PT = 0.01  # see _add_page
 COLOURED_INK_CHROMA = 60  # max-min of R, G, B above which ink counts as coloured (seal red: ~150)
@@ -414,8 +415,13 @@ def _continuous_tone_regions(small: np.ndarray, mid: np.ndarray, depth: int, sur
         elif depth > 0:  # a flat tint: its text stays in the mask, but it may hold a portrait
             off_tint = window_mid & ((window < low - 15) | (window > high + 15))
             tint = float(np.median(tones))
-            found += [(x + sx, y + sy, sw, sh)
-                      for sx, sy, sw, sh in _continuous_tone_regions(window, off_tint, depth - 1, tint, span)]
+            inside = _continuous_tone_regions(window, off_tint, depth - 1, tint, span)
+            if not inside:
+                # A portrait whose tones overlap the tint's (a light sky, a pale face on a card whose tint is
+                # close to the paper) is too sparse off the tint for the test above; it is still a solid
+                # block unlike both tint and paper (issue 13, fourth round: colour ID cards at 150-200 dpi).
+                inside = _solid_blocks(small, (int(x), int(y), int(w), int(h)), span)
+            found += [(x + sx, y + sy, sw, sh) for sx, sy, sw, sh in inside]
     return found
 
 
@@ -429,8 +435,13 @@ def _solid_blocks(small: np.ndarray, box: tuple[int, int, int, int], span: float
     signed = window.astype(np.int16)
     hist = np.convolve(np.bincount(window.ravel(), minlength=256).astype(np.float32), np.ones(5, np.float32), "same")
     inner = int(np.argmax(hist))  # the commonest tone inside: the card's tint, or the paper
-    unlike = ((np.abs(signed - int(_surround_tone(small, box))) > PHOTO_EDGE_DEPTH)
-              & (np.abs(signed - inner) > PHOTO_EDGE_DEPTH)).astype(np.uint8)
+    surround = int(_surround_tone(small, box))
+    unlike = np.abs(signed - surround) > PHOTO_EDGE_DEPTH
+    if surround - inner < PHOTO_TINT_DEPTH * span:
+        # ...left out only when it is light like a tint: when the commonest tone is dark, it is the photo's
+        # own (a halftone's merged dots at 150 dpi), and leaving it out tore the photo into scraps
+        unlike &= np.abs(signed - inner) > PHOTO_EDGE_DEPTH
+    unlike = unlike.astype(np.uint8)
     opened = cv2.morphologyEx(unlike, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     win = max(3, round(4 / 25.4 * ANALYSIS_DPI) | 1)
     solid = (cv2.boxFilter(opened.astype(np.float32), -1, (win, win)) > PHOTO_SOLID_SHARE).astype(np.uint8)
