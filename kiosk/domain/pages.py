@@ -463,8 +463,7 @@ def _solid_blocks(small: np.ndarray, box: tuple[int, int, int, int], span: float
         # ...left out only when it is light like a tint: when the commonest tone is dark, it is the photo's
         # own (a halftone's merged dots at 150 dpi), and leaving it out tore the photo into scraps
         unlike &= np.abs(signed - inner) > PHOTO_EDGE_DEPTH
-    unlike = unlike.astype(np.uint8)
-    opened = cv2.morphologyEx(unlike, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    opened = cv2.morphologyEx(unlike.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     win = max(3, round(4 / 25.4 * ANALYSIS_DPI) | 1)
     solid = (cv2.boxFilter(opened.astype(np.float32), -1, (win, win)) > PHOTO_SOLID_SHARE).astype(np.uint8)
     _, _, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
