@@ -757,7 +757,7 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
     # On a deskewed page the rotation has resampled the scanner's noise: what is left of it no longer matches
     # the grain of the page as scanned level, it only blurs the picture's structure, and JPEG pays for it.
     # Its photos are denoised (adaptive Wiener, the noise measured on the page's paper): SSIM of a lossless
-    # deskew against the level scan 0.87-0.88 -> 0.91-0.92 on 200-300 dpi form and faded photos, +0.00-0.02
+    # deskew against the level scan 0.87-0.88 -> 0.91-0.92 on 200-300 dpi form and faded photos, +0.00-0.01
     # on halftones and textures (issue 13, fourth round, tuning and probe pages). A level page's tile is the
     # scan itself and is left alone.
     tiles = _photo_tiles(arr, regions, dpi, grid, _noise_variance(arr, dpi) if turned and regions else 0.0)
