@@ -275,3 +275,46 @@ def test_a_150_dpi_text_page_reads_as_well_as_the_scan(tmp_path):
 
     scan = page.image.resize((page.image.width * 2, page.image.height * 2), Image.BICUBIC)
     assert accuracy(shown) >= accuracy(scan) - 0.01
+
+
+def _cairo_photo_ssim_150(page, pdf: bytes, tmp_path: Path) -> float:
+    """The worst photo as poppler's Cairo backend draws the PDF at 150 dpi (the bench's renderer: Splash draws
+    a full-page image one pixel too large), against the level scan BOX-reduced to 150 dpi (3 px inset)."""
+    from skimage.metrics import structural_similarity
+
+    src = tmp_path / "cairo.pdf"
+    src.write_bytes(pdf)
+    subprocess.run(["pdftocairo", "-gray", "-r", "150", "-f", "1", "-l", "1", "-png", str(src), str(tmp_path / "c")],
+                   check=True, capture_output=True)
+    shown = Image.open(next(tmp_path.glob("c*.png"))).convert("L")
+    scale = 150 / page.dpi
+    grey = page.reference.convert("L")
+    reference = grey.resize((round(grey.width * scale), round(grey.height * scale)), Image.BOX)
+    scores = []
+    for box in page.photo_boxes:
+        x, y, w, h = (round(v * scale) for v in box)
+        crop = (x + 3, y + 3, x + w - 3, y + h - 3)
+        scores.append(structural_similarity(np.asarray(reference.crop(crop), dtype=float),
+                                            np.asarray(shown.crop(crop), dtype=float), data_range=255.0))
+    return min(scores)
+
+
+@pytest.mark.skipif(shutil.which("pdftocairo") is None, reason="poppler-utils not installed")
+@pytest.mark.parametrize("index, before", [
+    # a skewed 150 dpi newspaper halftone: rounding each ink pixel to a row pulled the measured skew 0.04° off
+    # (the screen's dots), and the photo 2 px away at its far corner
+    (3, 0.874),
+    # a skewed 200 dpi colour form: even a lossless cubic deskew scored 0.87 against the level scan, for the
+    # resampled sensor noise; the photo is now denoised on a deskewed page
+    (6, 0.886),
+    # a level 200 dpi colour ID copy: the portrait's tones overlap the card's light tint, it was not found
+    (10, 0.517),
+    # a skewed 150 dpi household page: its halftoned portrait's commonest tone (the dots) was taken for a tint
+    (18, 0.349),
+])
+def test_probe_photos_keep_ssim_090_deskewed_or_on_a_tint(tmp_path, index, before):
+    """Issue 13, fourth round: pages of pagegen's PROBE set that missed 0.90 (SSIM before in the parameters)."""
+    page = pagegen.set_page("probe", index)
+    doc = pages.pack_pages([page.image], page.dpi)
+    assert len(doc.pdf) <= pages.PAGE_BUDGET_BYTES
+    assert _cairo_photo_ssim_150(page, doc.pdf, tmp_path) >= 0.90

@@ -1,4 +1,5 @@
-"""Issue 13 targets for packed pages, on the tuning, seen and both held-out sets of tests/bench/pagegen.py:
+"""Issue 13 targets for packed pages, on every set of tests/bench/pagegen.py (tuning, seen, probe, and the
+held-out sets heldout, fresh, heldout2):
   photo  SSIM of each photo area on the PDF *rendered* by poppler's Cairo backend (pdftocairo -r 150 -gray)
          against the original area-resampled (BOX) to 150 dpi: >= 0.90 (worst photo of the page). The
          original is the scan as it was fed (photo box: the part inside the turned photo, `scan_boxes`) or,
@@ -20,7 +21,7 @@ whatever the figures are. Asserted are only invariants: every variant gives a PD
 keeps every page.
 Run: make bench   (or .venv/bin/python -m pytest -q -m bench -s tests/bench/test_bench_pages.py)
 Environment (for quicker partial runs while tuning; `make bench` sets none of them):
-  BENCH_PAGES_SETS=tuning,seen   only these sets (default: all of pagegen.SETS)
+  BENCH_PAGES_SETS=tuning,probe  only these sets (default: all of pagegen.SETS)
   BENCH_PAGES_OCR=0              no OCR (the slow part: tesseract on every variant of every page)
   BENCH_PAGES_PEERS=0            ours only (no peers); =lossless: ours and img2pdf lossless only
   BENCH_PAGES_KINDS=id_copy,...  only pages of these kinds
