@@ -73,18 +73,18 @@ def technician(pilot, svc, out: Path) -> dict:
     for digit in TECH_PIN:
         pilot.tap(digit)
     pilot.tap("OK")
-    pilot.wait_until(lambda: pilot.has_button("In thử"), 10, "the technician panel")
+    pilot.wait_until(lambda: pilot.has_button("In thử"), 30, "the technician panel")
     jobs_before = len(svc.printer.jobs)
     pilot.tap("In thử")
-    pilot.wait_until(lambda: len(svc.printer.jobs) > jobs_before, 10, "the test slip")
-    pilot.wait_until(lambda: bool(pilot.app.root_window.children[0].devices), 10, "device checks")
+    pilot.wait_until(lambda: len(svc.printer.jobs) > jobs_before, 30, "the test slip")
+    pilot.wait_until(lambda: bool(pilot.app.root_window.children[0].devices), 30, "device checks")
     pilot.screenshot(out / "technician.png")
     pilot.tap("Tạm ngừng phục vụ")
-    pilot.wait_until(lambda: pilot.session.state.value == "out_of_service", 10, "out of service")
+    pilot.wait_until(lambda: pilot.session.state.value == "out_of_service", 30, "out of service")
     pilot.tap("Phục vụ trở lại")
-    pilot.wait_until(lambda: pilot.session.state.value == "attract", 10, "back in service")
+    pilot.wait_until(lambda: pilot.session.state.value == "attract", 30, "back in service")
     pilot.tap("Đóng")
-    pilot.wait_until(lambda: not pilot.has_button("Đóng"), 10, "the panel to close")
+    pilot.wait_until(lambda: not pilot.has_button("Đóng"), 30, "the panel to close")
     return {"wrong_pin_refused": wrong_pin_refused, "test_slip_printed": len(svc.printer.jobs) > jobs_before}
 
 
@@ -119,15 +119,15 @@ def inactivity(pilot, svc, out: Path) -> dict:
     had_citizen = session.data.citizen is not None
     timeout, warning = session.timeouts()
     CLOCK.advance(timeout - warning + 0.5)
-    pilot.wait_until(lambda: pilot.has_button("Tôi cần thêm thời gian"), 10, "the inactivity warning")
+    pilot.wait_until(lambda: pilot.has_button("Tôi cần thêm thời gian"), 30, "the inactivity warning")
     pilot.screenshot(out / "inactivity_warning.png")
     pilot.tap("Tôi cần thêm thời gian")
     kept = session.state.value == "form" and session.data.citizen is not None
     CLOCK.advance(timeout - warning + 0.5)
-    pilot.wait_until(lambda: pilot.has_button("Tôi cần thêm thời gian"), 10, "the warning again")
+    pilot.wait_until(lambda: pilot.has_button("Tôi cần thêm thời gian"), 30, "the warning again")
     warned_again = session.state.value == "form"
     CLOCK.advance(warning + 0.5)
-    pilot.wait_state("attract", timeout=10)
+    pilot.wait_state("attract", timeout=30)
     return {"had_citizen": had_citizen, "kept_after_touch": kept, "warned_again": warned_again,
             "wiped": session.data.citizen is None and not session.data.form_values,
             "portal_logged_out": not svc.portal.logged_in}
@@ -158,7 +158,7 @@ def gallery(pilot, svc, out: Path) -> dict:
     svc.reader.present("VNEID-TEST-0001")
     pilot.wait_state("form", 20)
     pilot.tap("Tiếp tục")
-    pilot.wait_until(lambda: bool(s.data.form_errors), 10, "form errors")
+    pilot.wait_until(lambda: bool(s.data.form_errors), 30, "form errors")
     shot("form-errors")
     return {"shots": shots, "errors_shown": {k: v for k, v in s.data.form_errors.items()}}
 
@@ -196,7 +196,7 @@ def bad_day(pilot, svc, out: Path) -> dict:
     today = svc.now().date()
     form = s.data.procedure.form  # the session's: the delivery question ends it where post is offered
     for index, field in enumerate(form):  # one question per screen, the answer through the keyboard's keys
-        p.wait_until(lambda i=index: p.state != "form" or s.data.form_index == i, 10, "the question")
+        p.wait_until(lambda i=index: p.state != "form" or s.data.form_index == i, 30, "the question")
         if p.state != "form":
             break
         if not s.data.form_values.get(field.id) and field.required:
