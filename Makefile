@@ -41,10 +41,8 @@ demo: setup
 TEST_WORKERS ?= 4
 
 # The suite, then the lint (ruff + mypy). CI (.ci/run) also runs `make wheel-check` after it.
-# LP_NUM_THREADS=1: Mesa's software renderer (llvmpipe) in each worker and each Kivy subprocess would otherwise
-# start a rasteriser thread per core and spin them: with 4 workers on 2 cores that cost ~100 s of CPU a run.
 test: setup
-	LP_NUM_THREADS=1 $(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not slow and not bench"
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not slow and not bench"
 	$(MAKE) --no-print-directory lint
 
 # ruff (pyflakes, pycodestyle, bugbear, pyupgrade) and mypy; settings in pyproject.toml. No reformatting.
