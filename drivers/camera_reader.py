@@ -24,7 +24,7 @@ import numpy as np
 
 from drivers.base import DeviceGone, DeviceStatus, Health
 from drivers.camera_focus import FocusAssist, LensControls, probe
-from drivers.qrdecode import DEFAULT_BUDGET_S, QrLock, QrTracker
+from drivers.qrdecode import DEFAULT_BUDGET_S, QrLock, QrTracker, to_gray
 from drivers.serial_reader import ThreadedCodeReader
 
 LOST_AFTER_S = 2.0  # a live camera that delivers no frame for this long is treated as unplugged
@@ -171,8 +171,9 @@ class CameraReader(ThreadedCodeReader):
                 continue
             codes = tracker.decode(frame, budget_s=self.decode_budget_s)
             if self.focus is not None:
-                self.focus.feed(frame if frame.ndim == 2 else cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY),
-                                bool(codes), time.monotonic())
+                gray = to_gray(frame)  # any frame the decoder took (BGR, BGRA, grey), as the decoder sees it
+                if gray.ndim == 2 and min(gray.shape) >= 21:
+                    self.focus.feed(gray, bool(codes), time.monotonic())
             for payload in self._qr_lock.feed(codes):
                 self._deliver(payload)
 

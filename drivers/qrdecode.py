@@ -401,12 +401,13 @@ def _decode(frame: np.ndarray, budget_s: float, tracked: Box | None = None,
         # the held region, where this frame shows it (a code moves a little between frames)
         tracked = next((b for b in tight if _same_region(b, tracked)), tracked)
         tight = [b for b in tight if not _same_region(b, tracked)]
-    out_of_time = lambda: time.thread_time() - started > budget_s  # noqa: E731
+    spent = lambda: time.thread_time() - started  # noqa: E731
+    out_of_time = lambda: spent() > budget_s  # noqa: E731
     if out_of_time():
         return [], tight[0] if tight else tracked, None
     boxes = [b for b in _candidate_boxes(gray, _MAX_REGIONS)
              if not any(_same_region(b, t) for t in tight + ([tracked] if tracked else []))]
-    looks_done = lambda: time.thread_time() - started > _LOOKS_SHARE * budget_s  # noqa: E731
+    looks_done = lambda: spent() > _LOOKS_SHARE * budget_s  # noqa: E731
     codes, where, variant = _region_stage(gray, tight, boxes, out_of_time, looks_done, tracked, first_variant)
     return list(dict.fromkeys(codes)), where, variant
 
