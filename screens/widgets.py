@@ -10,6 +10,7 @@ from typing import Any
 
 from kivy.app import App
 from kivy.event import EventDispatcher
+from kivy.graphics import Color, InstructionGroup, Rectangle, StencilPop, StencilPush, StencilUnUse, StencilUse
 from kivy.properties import (BooleanProperty, ColorProperty, NumericProperty, ObjectProperty,
                              StringProperty)
 from kivy.uix.boxlayout import BoxLayout
@@ -20,7 +21,6 @@ from kivy.uix.togglebutton import ToggleButton
 from kivy.uix.widget import Widget
 from kivy.uix.screenmanager import Screen
 from kivy.uix.scrollview import ScrollView
-from kivy.uix.stencilview import StencilView
 
 from kiosk.messages import UserMessage
 
@@ -287,11 +287,13 @@ class FrameBody(FramePart):
     pass
 
 
-class FrameScroll(StencilView):
+class FrameScroll(Widget):
     """The frame's body, scrolled by a finger only when it does not fit (large text, longer English): the body
     moves under a clip, a wide bar at the right shows how much there is. Not a Kivy ScrollView: a ScrollView
     holds every tap for a moment to tell it from a swipe, and screens with their own list (procedures, papers)
-    would nest two. When the body fits, this passes every touch straight on and draws nothing of its own.
+    would nest two. When the body fits, this passes every touch straight on and draws nothing of its own, not
+    even the clip: a stencil clip fills its area twice in every frame (on a kiosk without a GPU, llvmpipe's
+    rasteriser spent a third of its time on this one and the screen manager's).
     `scroll_y` is 1 at the top, 0 at the bottom, as in ScrollView."""
 
     scroll_y = NumericProperty(1.0)
@@ -305,6 +307,21 @@ class FrameScroll(StencilView):
         self.fbind("size", self._place)
         self.fbind("pos", self._place)
         self.fbind("scroll_y", self._place)
+        self._clip_on = InstructionGroup()  # StencilPush .. StencilUse while the body scrolls, else empty
+        self._clip_off = InstructionGroup()  # StencilUnUse .. StencilPop
+        self.canvas.before.insert(0, self._clip_on)
+        self.canvas.after.insert(0, self._clip_off)
+
+    def _clip(self, on: bool) -> None:
+        self._clip_on.clear()
+        self._clip_off.clear()
+        if on:
+            self._clip_on.add(StencilPush())
+            self._clip_on.add(Rectangle(pos=self.pos, size=self.size))
+            self._clip_on.add(StencilUse())
+            self._clip_off.add(StencilUnUse())
+            self._clip_off.add(Rectangle(pos=self.pos, size=self.size))
+            self._clip_off.add(StencilPop())
 
     def add_widget(self, widget, *args, **kwargs):
         super().add_widget(widget, *args, **kwargs)
@@ -324,8 +341,7 @@ class FrameScroll(StencilView):
             self.scroll_y = 1.0
         body.x, body.width = self.x, self.width
         body.y = self.y - overflow * self.scroll_y
-        from kivy.graphics import Color, InstructionGroup, Rectangle
-
+        self._clip(self.do_scroll_y)
         if getattr(self, "_bar", None) is None:
             self._bar = InstructionGroup()
             self.canvas.after.add(self._bar)  # after the stencil's own pop: the bar is not clipped
