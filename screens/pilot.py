@@ -100,8 +100,9 @@ class Pilot:
         self._typed_marks_by_tap = False
 
     # ------------------------------------------------------------------------------------------ plumbing
-    def call(self, fn: Callable[[], Any], timeout: float = 10.0) -> Any:
-        """Run `fn` on the UI thread and return its result."""
+    def call(self, fn: Callable[[], Any], timeout: float = 30.0) -> Any:
+        """Run `fn` on the UI thread and return its result. A frozen UI fails after `timeout`: 30 s, since a
+        loaded machine (four test workers on two cores, llvmpipe on one thread) once took over 10 s to come round."""
         done = threading.Event()
         box: dict[str, Any] = {}
 
