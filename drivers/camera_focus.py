@@ -23,8 +23,9 @@ import dataclasses
 import enum
 from typing import Protocol
 
-import cv2
 import numpy as np
+
+from drivers.opencv import cv2
 
 _SMALL = (160, 90)  # the activity check's working size
 

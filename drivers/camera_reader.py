@@ -19,11 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
-import cv2
 import numpy as np
 
 from drivers.base import DeviceGone, DeviceStatus, Health
 from drivers.camera_focus import FocusAssist, LensControls, probe
+from drivers.opencv import cv2
 from drivers.qrdecode import DEFAULT_BUDGET_S, QrLock, QrTracker, to_gray
 from drivers.serial_reader import ThreadedCodeReader
 

@@ -36,9 +36,10 @@ import time
 from pathlib import Path
 from collections.abc import Callable, Iterable
 
-import cv2
 import numpy as np
 import zxingcpp
+
+from drivers.opencv import cv2
 
 DEFAULT_BUDGET_S = 0.030
 _FORMATS = zxingcpp.BarcodeFormats([zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.MicroQRCode])

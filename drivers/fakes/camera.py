@@ -12,8 +12,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import cv2
 import numpy as np
+
+from drivers.opencv import cv2
 
 
 class FakeLensCamera:

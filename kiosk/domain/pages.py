@@ -19,10 +19,11 @@ import logging
 import math
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pikepdf
 from PIL import Image, TiffImagePlugin
+
+from drivers.opencv import cv2
 
 __all__ = ["MESSAGES", "PAGE_BUDGET_BYTES", "PackedDocument", "PageInfo", "PageReport", "PagesError",
            "analyse_page", "deskew", "pack_pages"]
