@@ -26,6 +26,10 @@ The sets, built by `set_page(name, index)`:
     issue 13, so it no longer counts as held out and is reported as "seen";
   * PROBE_SET (seed 5113, the PROBE variation; issue 13, fourth round): more pages of the kinds that failed
     on held-out and fresh, so those can be studied without looking at a held-out page; tuned on;
+  * PROBE2_SET (seed 5557, the PROBE2 variation; issue 13, fifth round): skewed grey pages (halftones at
+    150-300 dpi, forms with a photo at 150-200 dpi, faded photos, portraits on documents and an ID card;
+    0.5-3 degrees both ways) and three level grey controls, the kinds heldout2 missed; tuning/seen/probe
+    pictures only; tuned on;
   * HELDOUT2_SET (seed 6271, the HELDOUT2 variation; issue 13, fourth round): made once the changes tuned on
     the probe set were final, run only to report (same rule as below);
   * HELDOUT_SET (seed 2027, the HELDOUT variation: photos, portraits and textures no other set uses, other
@@ -278,9 +282,39 @@ HELDOUT2_SET = (
     PageSpec("portrait_doc", 200, A4, True, -2.0),
     PageSpec("text", 200, A4, False, 1.0),
 )
+# The second probe set (issue 13, fifth round): skewed GREY pages, the kind whose photos heldout2 missed
+# (halftones at 150-300 dpi, forms with a photo at 150-200 dpi, faded photos, portraits on documents; skews
+# 0.5-3 degrees both ways) and a few level grey controls. Pictures, portraits and textures of the tuning,
+# seen and probe sets only; its own seed, screens, paper, inks, noise. Tuned on, like the tuning set.
+PROBE2 = Variation(photos=("moon", "immunohistochemistry", "astronaut", "camera"),
+                   portraits=("coins", "astronaut", "chelsea"), textures=("brick", "grass"),
+                   halftone=((85.0, 45.0), (100.0, 20.0)), paper=(239, 238, 231), ink=(38, 36, 42),
+                   seal=(200, 38, 50), tint=(220, 224, 216), noise=4.4, blur=1.1, faded=(118, 210),
+                   seal2=(54, 48, 150))
+PROBE2_SEED = 5557
+PROBE2_SET = (
+    PageSpec("halftone", 300, A4, False, -1.4),
+    PageSpec("halftone", 300, A4, False, 2.2),
+    PageSpec("halftone", 200, A4, False, -0.8),
+    PageSpec("halftone", 150, A4, False, 1.6),
+    PageSpec("form", 150, A4, False, -1.3),
+    PageSpec("form", 150, A4, False, 0.7),
+    PageSpec("form", 200, A4, False, -2.1),
+    PageSpec("faded", 200, A4, False, -0.6),
+    PageSpec("faded", 200, A4, False, 1.8),
+    PageSpec("faded", 300, A4, False, 2.6),
+    PageSpec("faded", 150, A4, False, -1.0),
+    PageSpec("portrait_doc", 200, A4, False, 1.3),
+    PageSpec("portrait_doc", 150, A4, False, -2.8),
+    PageSpec("id_front", 200, A4, False, -1.7),
+    PageSpec("halftone", 300, A4, False, 0.0),  # level grey controls
+    PageSpec("form", 200, A4, False, 0.0),
+    PageSpec("faded", 200, A4, False, 0.0),
+)
 SETS = {"tuning": (TUNING_SET, TUNING_SEED, TUNING), "seen": (SEEN_SET, SEEN_SEED, SEEN),
         "heldout": (HELDOUT_SET, HELDOUT_SEED, HELDOUT), "fresh": (FRESH_SET, FRESH_SEED, FRESH),
-        "probe": (PROBE_SET, PROBE_SEED, PROBE), "heldout2": (HELDOUT2_SET, HELDOUT2_SEED, HELDOUT2)}
+        "probe": (PROBE_SET, PROBE_SEED, PROBE), "heldout2": (HELDOUT2_SET, HELDOUT2_SEED, HELDOUT2),
+        "probe2": (PROBE2_SET, PROBE2_SEED, PROBE2)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -323,7 +357,7 @@ class BenchPage:
 
 
 def set_page(set_name: str, index: int) -> BenchPage:
-    """Page `index` of one of SETS ("tuning", "seen", "heldout", "fresh")."""
+    """Page `index` of one of SETS (by name: "tuning", "seen", "probe", "probe2", "heldout", ...)."""
     specs, seed, variation = SETS[set_name]
     spec = specs[index]
     return make_page(index, kind=spec.kind, dpi=spec.dpi, size_mm=spec.size_mm, colour=spec.colour,
