@@ -609,35 +609,60 @@ class _PhotoTile:
         self.pixels, self.cols, self.rows = pixels, cols, rows
         self.grey = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
         self.flat = False
-        self._tried: dict[tuple[bool, int], tuple[bytes, float]] = {}
+        self._data: dict[tuple[bool, int], bytes] = {}
+        self._scores: dict[tuple[bool, int], float] = {}
+
+    def data(self, quality: int) -> bytes:
+        """The JPEG at `quality`, in the tile's table family."""
+        key = (self.flat, quality)
+        if key not in self._data:
+            self._data[key] = _jpeg_flat(self.pixels, quality) if self.flat else _jpeg(self.pixels, quality)
+        return self._data[key]
 
     def encode(self, quality: int) -> tuple[bytes, float]:
         """(JPEG bytes, SSIM of the decoded tile against the tile) at `quality`, in the tile's table family."""
         key = (self.flat, quality)
-        if key not in self._tried:
-            data = _jpeg_flat(self.pixels, quality) if self.flat else _jpeg(self.pixels, quality)
-            flag = cv2.IMREAD_GRAYSCALE
-            decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+        data = self.data(quality)
+        if key not in self._scores:
+            decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
             assert decoded is not None, "OpenCV cannot read back the JPEG it wrote"
-            self._tried[key] = (data, _ssim(self.grey, decoded))
-        return self._tried[key]
+            self._scores[key] = _ssim(self.grey, decoded)
+        return data, self._scores[key]
+
+    def highest_quality_within(self, size: int, hi: int) -> int:
+        """The highest quality up to `hi` whose JPEG is at most `size` bytes (binary search; sizes grow with
+        quality), PHOTO_QUALITY_MIN when none is."""
+        lo = PHOTO_QUALITY_MIN
+        while lo < hi:
+            q = (lo + hi + 1) // 2
+            if len(self.data(q)) <= size:
+                lo = q
+            else:
+                hi = q - 1
+        return lo
 
     def cheapest_for(self, goal: float) -> int:
-        """The lowest quality reaching `goal` in whichever table family needs fewer bytes for it (a family
-        that reaches it beats one that does not); the tile keeps that family."""
-        options = []
-        for flat in (False, True):
-            self.flat = flat
-            q = self.lowest_quality_for(goal)
-            data, score = self.encode(q)
-            options.append((score < goal, len(data) if score >= goal else -score, flat, q))
-        _, _, self.flat, q = min(options)
-        return q
+        """The lowest quality reaching `goal` in whichever table family needs fewer bytes for it; the tile
+        keeps that family. The flat family is searched only up to the standard family's quality: at the same
+        quality its steps are finer than the standard tables' everywhere but at the DC, so when it does not
+        reach the goal there it is not the cheaper one (and the large encodings near quality 95 are saved)."""
+        self.flat = False
+        q = self.lowest_quality_for(goal)
+        data, score = self.encode(q)
+        self.flat = True
+        if self.encode(q)[1] < goal:
+            self.flat = False
+            return q
+        flat_q = self.lowest_quality_for(goal, q)
+        if score >= goal and len(self.encode(flat_q)[0]) >= len(data):
+            self.flat = False
+            return q
+        return flat_q
 
-    def lowest_quality_for(self, goal: float) -> int:
-        """The lowest JPEG quality whose SSIM reaches `goal` (binary search; SSIM grows with quality), or the
-        highest quality tried when none does."""
-        lo, hi = PHOTO_QUALITY_MIN, PHOTO_QUALITY_MAX
+    def lowest_quality_for(self, goal: float, hi: int = PHOTO_QUALITY_MAX) -> int:
+        """The lowest JPEG quality up to `hi` whose SSIM reaches `goal` (binary search; SSIM grows with
+        quality), or `hi` when none does."""
+        lo = PHOTO_QUALITY_MIN
         if self.encode(hi)[1] < goal:
             return hi
         while lo < hi:
@@ -900,7 +925,7 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
     qualities = [tile.lowest_quality_for(goal) for tile in tiles]
 
     def photo_bytes(qs: list[int]) -> int:
-        return sum(len(tile.encode(q)[0]) for tile, q in zip(tiles, qs, strict=True))
+        return sum(len(tile.data(q)) for tile, q in zip(tiles, qs, strict=True))
 
     if mask_layer and dpi <= TEXT_MASK_FINE_BELOW_DPI and photo_bytes(qualities) > room():
         # the fine mask would push the photos below their goal: the scan-resolution one leaves them room
@@ -931,17 +956,22 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
             qualities = better
     if photo_bytes(qualities) > left:
         # Over budget: each tile takes the cheaper of the two quantisation table families for its goal (a
-        # halftone the flat one, see _jpeg_flat), then the photos give up SSIM step by step, never the text.
-        # Only here: on a page that fits, the standard tables are kept (and the second search's CPU saved).
+        # halftone the flat one, see _jpeg_flat), then the photos give up SSIM, never the text. Only here: on a
+        # page that fits, the standard tables are kept (and the second search's CPU saved).
         qualities = [tile.cheapest_for(goal) for tile in tiles]
-        for lower in PHOTO_SSIM_FALLBACKS:
-            if photo_bytes(qualities) <= left:
-                break
-            if lower < goal:  # in the family chosen at the goal (a second search per step cost ~40 ms a page)
-                qualities = [tile.lowest_quality_for(lower) for tile in tiles]
+        if len(tiles) == 1:
+            # one photo (the usual page): the highest quality that fits, found on sizes alone (no SSIM to
+            # compute: a third of the CPU of stepping down the goals, and the budget used to the last KB)
+            qualities = [tiles[0].highest_quality_within(left, qualities[0])]
+        else:
+            for lower in PHOTO_SSIM_FALLBACKS:  # several photos step down together, each to its share of SSIM
+                if photo_bytes(qualities) <= left:
+                    break
+                if lower < goal:  # in the family chosen at the goal (a second search per step cost ~40 ms)
+                    qualities = [tile.lowest_quality_for(lower) for tile in tiles]
     pk = 72.0 / PHOTO_DPI if dpi > PHOTO_DPI else k
     for tile, q in zip(tiles, qualities, strict=True):
-        data = tile.encode(q)[0]
+        data = tile.data(q)
         box = (tile.cols[0] * pk, tile.rows[0] * pk, (tile.cols[1] - tile.cols[0]) * pk,
                (tile.rows[1] - tile.rows[0]) * pk)
         layers.append(_Layer(_jpeg_stream(pdf, data, tile.pixels.shape[1], tile.pixels.shape[0], colour,
