@@ -312,3 +312,25 @@ def test_probe_photos_keep_ssim_090_deskewed_or_on_a_tint(tmp_path, index, befor
     doc = pages.pack_pages([page.image], page.dpi)
     assert len(doc.pdf) <= pages.PAGE_BUDGET_BYTES
     assert _cairo_photo_ssim_150(page, doc.pdf, tmp_path) >= 0.90
+
+
+@pytest.mark.skipif(shutil.which("pdftocairo") is None, reason="poppler-utils not installed")
+@pytest.mark.parametrize("index, before, floor", [
+    # a skewed 150 dpi clipping of a dark, flat picture (the moon): its mid-tones were dense only in one corner
+    # and the photo grew from there by at most 40 mm, 70 % of its width; the rest went into the text mask
+    (17, 0.757, 0.90),
+    # a skewed 150 dpi brick wall as dark as the text: the page's ink level was the wall's, so it had no
+    # mid-tones and was not found at all. 0.90 is out of reach here: the noise-free level page itself scores
+    # 0.86 against the noisy level scan (the reference's own sensor noise), a lossless deskew 0.79
+    (19, 0.511, 0.83),
+    # a skewed 300 dpi grey halftone over budget (a 34 KB text mask): a flat JPEG quantisation table keeps the
+    # dots at fewer bytes than the standard one; still short of 0.90 (the standard tables need ~33 KB for it)
+    (1, 0.785, 0.87),
+])
+def test_probe2_skewed_grey_photos_are_found_and_fit(tmp_path, index, before, floor):
+    """Issue 13, fifth round: pages of pagegen's PROBE2 set (skewed grey scans) that missed 0.90 (SSIM before in
+    the parameters); `floor` is what this round reaches, 0.90 where it can be reached."""
+    page = pagegen.set_page("probe2", index)
+    doc = pages.pack_pages([page.image], page.dpi)
+    assert len(doc.pdf) <= pages.PAGE_BUDGET_BYTES
+    assert _cairo_photo_ssim_150(page, doc.pdf, tmp_path) >= floor

@@ -43,8 +43,9 @@ PHOTO_SSIM_GOAL_TURNED = 0.965  # a deskewed page's photos already lost some SSI
 PHOTO_SSIM_UPGRADES = (0.95, 0.965)  # ...higher goals while a level page stays in budget
 PHOTO_SSIM_UPGRADES_TURNED = (0.975, 0.985)  # ...and a deskewed one (its photos denoised, see _encode_mrc)
 # ...lower goals when the page is over budget:
-PHOTO_SSIM_FALLBACKS = (0.96, 0.95, 0.94, 0.93, 0.92, 0.91, 0.90, 0.88, 0.85, 0.80, 0.70, 0.0)
+PHOTO_SSIM_FALLBACKS = (0.96, 0.95, 0.94, 0.93, 0.92, 0.91, 0.90, 0.89, 0.88, 0.87, 0.86, 0.85, 0.80, 0.70, 0.0)
 PHOTO_QUALITY_MIN, PHOTO_QUALITY_MAX = 20, 95
+PHOTO_FLAT_STEP = 16  # quantiser step of the flat JPEG table at quality 50 (scaled like libjpeg's), see _PhotoTile
 PHOTO_PAD_MM = 1.0  # photo tiles reach this far beyond the detected area
 PHOTO_EDGE_DEPTH = 10  # grey levels from the surround (paper or tint) that count as "not surround"...
 PHOTO_EDGE_SHARE = 0.3  # ...a photo grows over a row/column with at least this share of such pixels...
@@ -58,6 +59,7 @@ COLOURED_INK_TEXT_GAP_MM = 1.0  # coloured ink this close to black text stays in
 COLOURED_INK_MIN_PIXELS = 400  # fewer coloured pixels than this (stray colour fringes) get no mask of their own
 PHOTO_MIN_TONE_SPREAD = 25  # grey levels between the quartiles of a photo's mid-tones; a tint has ~5
 PHOTO_MIN_DARKNESS = 0.4  # ...or a flat area this share of (paper - ink) darker than its surround is a photo
+PHOTO_SOLID_DARK_SHARE = 0.6  # a block this dark (share of ink-dark pixels, 8 mm window) is no text: _solid_dark
 PHOTO_BOTH_SHARE = 0.6  # ...or one that goes this share of the way on both
 EMPTY_BACKGROUND_SHARE = 0.0005  # a background with fewer non-white pixels is left out (a flat JPEG is ~4 KB)
 ANALYSIS_DPI = 100
@@ -348,16 +350,66 @@ def _photo_regions(small: np.ndarray, paper: float, ink: float) -> list[tuple[in
     resolution; text, seals, QR codes and flat tints (an ID card's background) are not. Seeds are dense
     mid-tone areas (a photo inside a tint, the portrait on an ID card, is found by looking again inside the
     tint with the tint's own tones left out); each seed then grows to the photo's rectangle, over its dark,
-    light or halftoned parts, until a row or column is (nearly) paper."""
+    light or halftoned parts, until a row or column is (nearly) paper.
+    `ink` is taken again without solid dark blocks (see _solid_dark), which are seeds too: a photo as dark as
+    the text (brick, the moon, a dark halftone) otherwise set the page's ink level, and being "ink" itself had
+    no mid-tones to be found by (issue 13, fifth round: a brick wall on a skewed 150 dpi grey form, SSIM 0.43)."""
+    solid = _solid_dark(small, paper)
+    ink = _ink_without(small, solid, ink)
     span = max(paper - ink, 40.0)
     mid = (small > ink + 0.12 * span) & (small < paper - 0.12 * span)
     seeds = _continuous_tone_regions(small, mid, depth=1, surround=paper, span=span)
-    boxes = [_grow(box, small) for box in seeds]
+    seeds += [box for box in _solid_dark_blocks(solid) if not any(_inside(box, seed) for seed in seeds)]
+    boxes = []
+    limit = round(PHOTO_GROW_MM / 25.4 * ANALYSIS_DPI)
+    for box in seeds:
+        # Growth reaches PHOTO_GROW_MM per call; a seed in one corner of a large photo (a dark, flat halftone
+        # whose mid-tones are dense only there) that got that far grows again from where it stopped (issue 13,
+        # fifth round: an 80 mm clipping at 150 dpi was found on 70 % of its width).
+        for _ in range(3):
+            x, y, w, h = box
+            box = _grow(box, small, paper, span)
+            if max(x - box[0], y - box[1], box[0] + box[2] - x - w, box[1] + box[3] - y - h) < limit:
+                break
+        boxes.append(box)
     merged: list[tuple[int, int, int, int]] = []
     for box in sorted(boxes, key=lambda b: -b[2] * b[3]):  # a seed inside a grown photo is that photo
         if not any(_inside(box, other) for other in merged):
             merged.append(box)
     return merged
+
+
+def _solid_dark(small: np.ndarray, paper: float) -> np.ndarray:
+    """Where the page is solidly dark, at half ANALYSIS_DPI (enough for 8 mm windows, a quarter of the work):
+    in the 8 mm window around, more than PHOTO_SOLID_DARK_SHARE of the pixels darker than the paper by 50 and
+    under a tenth near the paper. A photo as dark as the text (a brick wall, the moon) is; text, rules and a
+    QR code (half its modules paper-white) never are."""
+    half = small[::2, ::2]
+    win = max(3, round(8 / 25.4 * ANALYSIS_DPI / 2) | 1)
+    dark = cv2.blur((half < paper - 50).astype(np.float32), (win, win))
+    light = cv2.blur((half > paper - 25).astype(np.float32), (win, win))
+    return (dark > PHOTO_SOLID_DARK_SHARE) & (light < 0.1)
+
+
+def _solid_dark_blocks(solid: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """The blocks of `solid` (see _solid_dark) at least 12 mm a side and half full, in ANALYSIS_DPI pixels."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(solid.astype(np.uint8), connectivity=8)
+    min_side = 12 / 25.4 * ANALYSIS_DPI / 2
+    return [(2 * int(x), 2 * int(y), 2 * int(w), 2 * int(h)) for x, y, w, h, area in stats[1:]
+            if w >= min_side and h >= min_side and area >= 0.5 * w * h]
+
+
+def _ink_without(small: np.ndarray, solid: np.ndarray, ink: float) -> float:
+    """The ink's grey (as _levels) over the page (every other pixel) without its solid dark blocks and their
+    rim; `ink` when there are none or too little is left."""
+    if not solid.any():
+        return ink
+    win = max(3, round(8 / 25.4 * ANALYSIS_DPI / 2) | 1)
+    solid = cv2.dilate(solid.astype(np.uint8), np.ones((win, win), np.uint8)) > 0
+    rest = small[::2, ::2][~solid]
+    if rest.size < 1000:
+        return ink
+    return max(ink, _levels(rest)[1])
 
 
 def _surround_tone(small: np.ndarray, box: tuple[int, int, int, int]) -> float:
@@ -373,16 +425,23 @@ def _surround_tone(small: np.ndarray, box: tuple[int, int, int, int]) -> float:
     return float(np.argmax(np.convolve(hist, np.ones(5, np.float32), mode="same")))
 
 
-def _grow(box: tuple[int, int, int, int], small: np.ndarray) -> tuple[int, int, int, int]:
+def _grow(box: tuple[int, int, int, int], small: np.ndarray, paper: float,
+          span: float) -> tuple[int, int, int, int]:
     """The box pushed out side by side while the next column or row along it still carries a photo's
     share of pixels unlike the surround (paper, or the card's tint): over a photo's dark, light or
-    halftoned parts, but not over text beside it, which a gap of surround separates from the photo."""
+    halftoned parts, but not over text beside it, which a gap of surround separates from the photo.
+    A "surround" darker than any tint (more than PHOTO_TINT_DEPTH of `span` below the paper) is the photo
+    itself around a box that covers only part of it (see _photo_regions): the photo then grows against the
+    paper instead of stopping where it looks like itself."""
     x, y, w, h = box
+    surround = _surround_tone(small, box)
+    if paper - surround > PHOTO_TINT_DEPTH * span:
+        surround = paper
     limit = round(PHOTO_GROW_MM / 25.4 * ANALYSIS_DPI)
     H, W = small.shape
     wx0, wy0, wx1, wy1 = max(0, x - limit), max(0, y - limit), min(W, x + w + limit), min(H, y + h + limit)
     window = small[wy0:wy1, wx0:wx1].astype(np.int16)
-    differs = (np.abs(window - int(_surround_tone(small, box))) > PHOTO_EDGE_DEPTH).astype(np.uint8)
+    differs = (np.abs(window - int(surround)) > PHOTO_EDGE_DEPTH).astype(np.uint8)
     unlike = cv2.morphologyEx(differs, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) > 0  # no text strokes
     x0, y0, x1, y1 = x - wx0, y - wy0, x + w - wx0, y + h - wy0
     hh, ww = unlike.shape
@@ -529,28 +588,82 @@ def _ssim(a: np.ndarray, b: np.ndarray) -> float:
     return float(s[3:-3, 3:-3].mean())
 
 
+def _jpeg_flat(arr: np.ndarray, quality: int) -> bytes:
+    """Baseline JPEG with one quantiser step for every frequency (PHOTO_FLAT_STEP at quality 50, scaled by
+    quality as libjpeg scales its own tables). The standard tables quantise high frequencies coarsely, which
+    suits a smooth photo; a halftone at PHOTO_DPI is mostly high frequencies (its dots, aliased), and a flat
+    table keeps them at fewer bytes for the same SSIM: a 300 dpi clipping's tile at 33 KB scores 0.948 with
+    a flat table, 0.894 with the standard one (issue 13, fifth round)."""
+    scale = 5000 / quality if quality < 50 else 200 - 2 * quality
+    step = max(1, min(255, round((PHOTO_FLAT_STEP * scale + 50) / 100)))
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="JPEG", qtables=[[step] * 64] * (1 if arr.ndim == 2 else 2),
+                              optimize=True)
+    return buf.getvalue()
+
+
 class _PhotoTile:
-    """One photo area: its PHOTO_DPI pixels, and JPEG encodings of them found on demand, by quality."""
+    """One photo area: its PHOTO_DPI pixels, and JPEG encodings of them found on demand, by quality, with the
+    standard quantisation tables or (`flat`, see _jpeg_flat) one step for all frequencies."""
 
     def __init__(self, pixels: np.ndarray, cols: tuple[int, int], rows: tuple[int, int]):
         self.pixels, self.cols, self.rows = pixels, cols, rows
         self.grey = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
-        self._tried: dict[int, tuple[bytes, float]] = {}
+        self.flat = False
+        self._data: dict[tuple[bool, int], bytes] = {}
+        self._scores: dict[tuple[bool, int], float] = {}
+
+    def data(self, quality: int) -> bytes:
+        """The JPEG at `quality`, in the tile's table family."""
+        key = (self.flat, quality)
+        if key not in self._data:
+            self._data[key] = _jpeg_flat(self.pixels, quality) if self.flat else _jpeg(self.pixels, quality)
+        return self._data[key]
 
     def encode(self, quality: int) -> tuple[bytes, float]:
-        """(JPEG bytes, SSIM of the decoded tile against the tile) at `quality`."""
-        if quality not in self._tried:
-            data = _jpeg(self.pixels, quality)
-            flag = cv2.IMREAD_GRAYSCALE
-            decoded = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+        """(JPEG bytes, SSIM of the decoded tile against the tile) at `quality`, in the tile's table family."""
+        key = (self.flat, quality)
+        data = self.data(quality)
+        if key not in self._scores:
+            decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
             assert decoded is not None, "OpenCV cannot read back the JPEG it wrote"
-            self._tried[quality] = (data, _ssim(self.grey, decoded))
-        return self._tried[quality]
+            self._scores[key] = _ssim(self.grey, decoded)
+        return data, self._scores[key]
 
-    def lowest_quality_for(self, goal: float) -> int:
-        """The lowest JPEG quality whose SSIM reaches `goal` (binary search; SSIM grows with quality), or the
-        highest quality tried when none does."""
-        lo, hi = PHOTO_QUALITY_MIN, PHOTO_QUALITY_MAX
+    def highest_quality_within(self, size: int, hi: int) -> int:
+        """The highest quality up to `hi` whose JPEG is at most `size` bytes (binary search; sizes grow with
+        quality), PHOTO_QUALITY_MIN when none is."""
+        lo = PHOTO_QUALITY_MIN
+        while lo < hi:
+            q = (lo + hi + 1) // 2
+            if len(self.data(q)) <= size:
+                lo = q
+            else:
+                hi = q - 1
+        return lo
+
+    def cheapest_for(self, goal: float) -> int:
+        """The lowest quality reaching `goal` in whichever table family needs fewer bytes for it; the tile
+        keeps that family. The flat family is searched only up to the standard family's quality: at the same
+        quality its steps are finer than the standard tables' everywhere but at the DC, so when it does not
+        reach the goal there it is not the cheaper one (and the large encodings near quality 95 are saved)."""
+        self.flat = False
+        q = self.lowest_quality_for(goal)
+        data, score = self.encode(q)
+        self.flat = True
+        if self.encode(q)[1] < goal:
+            self.flat = False
+            return q
+        flat_q = self.lowest_quality_for(goal, q)
+        if score >= goal and len(self.encode(flat_q)[0]) >= len(data):
+            self.flat = False
+            return q
+        return flat_q
+
+    def lowest_quality_for(self, goal: float, hi: int = PHOTO_QUALITY_MAX) -> int:
+        """The lowest JPEG quality up to `hi` whose SSIM reaches `goal` (binary search; SSIM grows with
+        quality), or `hi` when none does."""
+        lo = PHOTO_QUALITY_MIN
         if self.encode(hi)[1] < goal:
             return hi
         while lo < hi:
@@ -564,19 +677,26 @@ class _PhotoTile:
 
 def _noise_variance(arr: np.ndarray, dpi: int) -> float:
     """The sensor noise's variance at PHOTO_DPI, per channel: the median local variance (7x7) over flat
-    paper (local mean within 8 levels of the paper's, variance under 200), on the page reduced to PHOTO_DPI;
-    for colour, measured on the green channel (one channel's noise is what the filter removes from each).
-    0 when no flat paper is found."""
-    plane = arr if arr.ndim == 2 else np.ascontiguousarray(arr[..., 1])
-    scale = min(1.0, PHOTO_DPI / dpi)
-    reduced = (_resize_to(plane, scale) if scale < 1 else plane).astype(np.float32)
-    mean = cv2.boxFilter(reduced, -1, (7, 7))
-    var = cv2.boxFilter(reduced * reduced, -1, (7, 7)) - mean * mean
-    paper = float(np.percentile(reduced[::4, ::4], 90))
-    flat = ((np.abs(mean - paper) < 8) & (var < 200))[::3, ::3]
+    paper (local mean within 8 levels of the paper's, variance under 200), measured at the scan's own
+    resolution on bands of rows across the page, then divided by the number of scan pixels a PHOTO_DPI pixel
+    averages ((dpi / PHOTO_DPI)^2, as for independent noise). Measured on the page already reduced to
+    PHOTO_DPI (until the fifth round) it came out 0.7x that at 200 dpi, whose 4:3 reduction leaves the noise
+    correlated, and 1.35x at 300 dpi; the Wiener filter then left too much grain on 200 dpi photos (lossless
+    SSIM against the level scan of skewed grey 200 dpi forms and faded photos +0.01-0.015, textures and
+    halftones within 0.002). For colour, measured on the green channel (one channel's noise is what the
+    filter removes from each). 0 when no flat paper is found."""
+    plane = arr if arr.ndim == 2 else arr[..., 1]
+    h = plane.shape[0]
+    band = 32
+    starts = range(0, max(1, h - band), max(band, h // 24))  # ~24 bands: a sample of the page, not all of it
+    sample = np.concatenate([plane[r:r + band] for r in starts]).astype(np.float32)
+    mean = cv2.boxFilter(sample, -1, (7, 7))
+    var = cv2.boxFilter(sample * sample, -1, (7, 7)) - mean * mean
+    paper = float(np.percentile(sample[::4, ::4], 90))
+    flat = ((np.abs(mean - paper) < 8) & (var < 200))[3:-3:3, 3:-3:3]
     if np.count_nonzero(flat) < 200:
         return 0.0
-    return float(np.median(var[::3, ::3][flat]))
+    return float(np.median(var[3:-3:3, 3:-3:3][flat])) * min(1.0, PHOTO_DPI / dpi) ** 2
 
 
 def _denoised(pixels: np.ndarray, noise_var: float) -> np.ndarray:
@@ -806,7 +926,7 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
     qualities = [tile.lowest_quality_for(goal) for tile in tiles]
 
     def photo_bytes(qs: list[int]) -> int:
-        return sum(len(tile.encode(q)[0]) for tile, q in zip(tiles, qs, strict=True))
+        return sum(len(tile.data(q)) for tile, q in zip(tiles, qs, strict=True))
 
     if mask_layer and dpi <= TEXT_MASK_FINE_BELOW_DPI and photo_bytes(qualities) > room():
         # the fine mask would push the photos below their goal: the scan-resolution one leaves them room
@@ -835,13 +955,24 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
             if photo_bytes(better) > left:
                 break
             qualities = better
-    for goal in PHOTO_SSIM_FALLBACKS:  # over budget: the photos give up SSIM step by step, never the text
-        if photo_bytes(qualities) <= left:
-            break
-        qualities = [min(q, tile.lowest_quality_for(goal)) for tile, q in zip(tiles, qualities, strict=True)]
+    if photo_bytes(qualities) > left:
+        # Over budget: each tile takes the cheaper of the two quantisation table families for its goal (a
+        # halftone the flat one, see _jpeg_flat), then the photos give up SSIM, never the text. Only here: on a
+        # page that fits, the standard tables are kept (and the second search's CPU saved).
+        qualities = [tile.cheapest_for(goal) for tile in tiles]
+        if len(tiles) == 1:
+            # one photo (the usual page): the highest quality that fits, found on sizes alone (no SSIM to
+            # compute: a third of the CPU of stepping down the goals, and the budget used to the last KB)
+            qualities = [tiles[0].highest_quality_within(left, qualities[0])]
+        else:
+            for lower in PHOTO_SSIM_FALLBACKS:  # several photos step down together, each to its share of SSIM
+                if photo_bytes(qualities) <= left:
+                    break
+                if lower < goal:  # in the family chosen at the goal (a second search per step cost ~40 ms)
+                    qualities = [tile.lowest_quality_for(lower) for tile in tiles]
     pk = 72.0 / PHOTO_DPI if dpi > PHOTO_DPI else k
     for tile, q in zip(tiles, qualities, strict=True):
-        data = tile.encode(q)[0]
+        data = tile.data(q)
         box = (tile.cols[0] * pk, tile.rows[0] * pk, (tile.cols[1] - tile.cols[0]) * pk,
                (tile.rows[1] - tile.rows[0]) * pk)
         layers.append(_Layer(_jpeg_stream(pdf, data, tile.pixels.shape[1], tile.pixels.shape[0], colour,

@@ -26,8 +26,15 @@ The sets, built by `set_page(name, index)`:
     issue 13, so it no longer counts as held out and is reported as "seen";
   * PROBE_SET (seed 5113, the PROBE variation; issue 13, fourth round): more pages of the kinds that failed
     on held-out and fresh, so those can be studied without looking at a held-out page; tuned on;
+  * PROBE2_SET (seed 5557, the PROBE2 variation; issue 13, fifth round): skewed grey pages (halftones at
+    150-300 dpi, forms with a photo at 150-200 dpi, faded photos, portraits on documents and an ID card;
+    0.5-3 degrees both ways), two skewed brick walls and three level grey controls; tuning/seen/probe
+    pictures only; tuned on;
   * HELDOUT2_SET (seed 6271, the HELDOUT2 variation; issue 13, fourth round): made once the changes tuned on
     the probe set were final, run only to report (same rule as below);
+  * HELDOUT3_SET (seed 7417, the HELDOUT3 variation; issue 13, fifth round): made once the changes tuned on
+    probe2 were final, run only to report (same rule as below); its pictures and textures are made up here
+    (`_made_picture`, `_made_texture`) or the Shepp-Logan phantom, which no other set uses;
   * HELDOUT_SET (seed 2027, the HELDOUT variation: photos, portraits and textures no other set uses, other
     halftone screens, paper, inks, seal red, card tint, more noise and blur, fainter faded photos, other
     resolution/size/skew mixes).
@@ -278,9 +285,70 @@ HELDOUT2_SET = (
     PageSpec("portrait_doc", 200, A4, True, -2.0),
     PageSpec("text", 200, A4, False, 1.0),
 )
+# The second probe set (issue 13, fifth round): skewed GREY pages, the kind whose photos heldout2 missed
+# (halftones at 150-300 dpi, forms with a photo at 150-200 dpi, faded photos, portraits on documents; skews
+# 0.5-3 degrees both ways) and a few level grey controls. Pictures, portraits and textures of the tuning,
+# seen and probe sets only; its own seed, screens, paper, inks, noise. Tuned on, like the tuning set.
+PROBE2 = Variation(photos=("moon", "immunohistochemistry", "astronaut", "camera"),
+                   portraits=("coins", "astronaut", "chelsea"), textures=("grass", "brick"),
+                   halftone=((85.0, 45.0), (100.0, 20.0)), paper=(239, 238, 231), ink=(38, 36, 42),
+                   seal=(200, 38, 50), tint=(220, 224, 216), noise=4.4, blur=1.1, faded=(118, 210),
+                   seal2=(54, 48, 150))
+PROBE2_SEED = 5557
+PROBE2_SET = (
+    PageSpec("halftone", 300, A4, False, -1.4),
+    PageSpec("halftone", 300, A4, False, 2.2),
+    PageSpec("halftone", 200, A4, False, -0.8),
+    PageSpec("halftone", 150, A4, False, 1.6),
+    PageSpec("form", 150, A4, False, -1.3),
+    PageSpec("form", 150, A4, False, 0.7),
+    PageSpec("form", 200, A4, False, -2.1),
+    PageSpec("faded", 200, A4, False, -0.6),
+    PageSpec("faded", 200, A4, False, 1.8),
+    PageSpec("faded", 300, A4, False, 2.6),
+    PageSpec("faded", 150, A4, False, -1.0),
+    PageSpec("portrait_doc", 200, A4, False, 1.3),
+    PageSpec("portrait_doc", 150, A4, False, -2.8),
+    PageSpec("id_front", 200, A4, False, -1.7),
+    PageSpec("halftone", 300, A4, False, 0.0),  # level grey controls
+    PageSpec("form", 200, A4, False, 0.0),
+    PageSpec("faded", 200, A4, False, 0.0),
+    PageSpec("halftone", 150, A4, False, -0.9),  # a dark, flat picture (the moon): mid-tones dense in a corner
+    PageSpec("halftone", 150, A4, False, 2.4),
+    PageSpec("texture", 150, A4, False, -1.2),  # a brick wall as dark as the text
+    PageSpec("texture", 200, A4, False, 0.9),
+)
+# The third fresh held-out set (issue 13, fifth round), made after the probe2 changes were final and run once,
+# to report. Pictures no other set uses: made-up photographs (a sky over hills, clouds, a shaded head and
+# shoulders) and the Shepp-Logan phantom, made-up textures (stucco, wooden planks), other screens (70 and 115
+# lpi), paper, inks, tint, noise; the same kinds mix as HELDOUT2. Same rule as HELDOUT: report only.
+HELDOUT3 = Variation(photos=("terrain", "clouds", "phantom", "face"), portraits=("face", "phantom"),
+                     textures=("stucco", "planks"), halftone=((70.0, 15.0), (115.0, 35.0)), paper=(237, 235, 228),
+                     ink=(42, 38, 36), seal=(190, 44, 40), tint=(230, 224, 210), noise=4.6, blur=1.1,
+                     faded=(120, 214), seal2=(48, 56, 150))
+HELDOUT3_SEED = 7417
+HELDOUT3_SET = (
+    PageSpec("seal_photo", 300, A4, False, -0.9),
+    PageSpec("seal_photo", 200, A4, True, 0.0),
+    PageSpec("id_front", 200, A5, False, 1.2),
+    PageSpec("id_front", 300, A5, True, 0.0),
+    PageSpec("id_copy", 150, A4, False, -1.0),
+    PageSpec("id_copy", 300, A4, True, 0.6),
+    PageSpec("halftone", 300, A4, False, 1.9),
+    PageSpec("halftone", 200, A4, True, 0.0),
+    PageSpec("form", 200, A4, False, -1.5),
+    PageSpec("form", 150, A4, True, 0.0),
+    PageSpec("texture", 200, A4, False, 1.0),
+    PageSpec("texture", 300, A4, True, 0.0),
+    PageSpec("faded", 150, A4, False, 2.3),
+    PageSpec("faded", 300, A4, True, -0.5),
+    PageSpec("portrait_doc", 300, A4, False, -1.2),
+    PageSpec("text", 150, A4, False, -0.8),
+)
 SETS = {"tuning": (TUNING_SET, TUNING_SEED, TUNING), "seen": (SEEN_SET, SEEN_SEED, SEEN),
         "heldout": (HELDOUT_SET, HELDOUT_SEED, HELDOUT), "fresh": (FRESH_SET, FRESH_SEED, FRESH),
-        "probe": (PROBE_SET, PROBE_SEED, PROBE), "heldout2": (HELDOUT2_SET, HELDOUT2_SEED, HELDOUT2)}
+        "probe": (PROBE_SET, PROBE_SEED, PROBE), "heldout2": (HELDOUT2_SET, HELDOUT2_SEED, HELDOUT2),
+        "probe2": (PROBE2_SET, PROBE2_SEED, PROBE2), "heldout3": (HELDOUT3_SET, HELDOUT3_SEED, HELDOUT3)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -323,7 +391,7 @@ class BenchPage:
 
 
 def set_page(set_name: str, index: int) -> BenchPage:
-    """Page `index` of one of SETS ("tuning", "seen", "heldout", "fresh")."""
+    """Page `index` of one of SETS (by name: "tuning", "seen", "probe", "probe2", "heldout", ...)."""
     specs, seed, variation = SETS[set_name]
     spec = specs[index]
     return make_page(index, kind=spec.kind, dpi=spec.dpi, size_mm=spec.size_mm, colour=spec.colour,
@@ -338,7 +406,16 @@ def _made_texture(name: str, size: int = 512) -> np.ndarray:
     from scipy import ndimage
 
     rng = np.random.default_rng(sum(map(ord, name)))
-    if name == "cork":
+    if name == "stucco":  # plaster: blobs at a few scales, flattened tops, fine grit
+        bumps = sum(ndimage.gaussian_filter(rng.normal(0, 1, (size, size)), s) * w for s, w in ((1.5, 1.0), (5.0, 2.5)))
+        grit = ndimage.gaussian_filter(rng.normal(0, 0.3, (size, size)), 0.5)
+        arr = np.minimum(bumps, np.percentile(bumps, 70)) + grit
+    elif name == "planks":  # wooden boards: grain rings bent by noise, dark gaps between boards
+        yy, xx = np.mgrid[0:size, 0:size].astype(np.float64)
+        bend = ndimage.gaussian_filter(rng.normal(0, 6, (size, size)), (24.0, 3.0))
+        arr = 0.5 + 0.35 * np.sin((xx % 64) / 2.3 + bend + (xx // 64) * 1.7) + 0.1 * ((xx // 64) % 2)
+        arr = np.where((xx % 64) < 3, 0.05, arr) + ndimage.gaussian_filter(rng.normal(0, 0.2, (size, size)), 0.8)
+    elif name == "cork":
         grains = ndimage.gaussian_filter(rng.normal(0, 1, (size, size)), 3.0)
         arr = np.tanh(grains * 4) + ndimage.gaussian_filter(rng.normal(0, 1, (size, size)), 0.8) * 0.5
     elif name == "linen":
@@ -375,6 +452,50 @@ def _made_texture(name: str, size: int = 512) -> np.ndarray:
     return np.dstack([tone * 0.95, tone * 0.85, tone * 0.7]).astype(np.uint8)
 
 
+def _made_picture(name: str, size: int = 512) -> np.ndarray:
+    """Made-up photographs (RGB) for the third held-out set, which no bundled picture shows: "terrain" (a sky
+    over fractal hills), "clouds" (a cloudy sky over a dark horizon), "face" (a shaded head and shoulders on a
+    graded backdrop, as an ID portrait)."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(sum(map(ord, name)) + 17)
+    fbm = lambda scales: sum(ndimage.gaussian_filter(rng.normal(0, 1, (size, size)), s) * s  # noqa: E731
+                             for s in scales)
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float64) / size
+    if name == "terrain":
+        ridge = 0.45 + 0.12 * ndimage.gaussian_filter1d(rng.normal(0, 1, size), 20) * 8
+        ground = fbm((1, 3, 9, 27))
+        ground = (ground - ground.min()) / np.ptp(ground)
+        land = yy > ridge[None, :]
+        sky = np.dstack([150 + 60 * yy, 180 + 50 * yy, 235 - 20 * yy])
+        earth = np.dstack([60 + 110 * ground, 90 + 100 * ground, 40 + 60 * ground]) * (0.7 + 0.5 * yy)[..., None]
+        arr = np.where(land[..., None], earth, sky)
+    elif name == "clouds":
+        cloud = fbm((2, 6, 18, 48))
+        cloud = np.clip((cloud - np.percentile(cloud, 40)) / np.ptp(cloud) * 3, 0, 1)
+        base = np.dstack([90 + 80 * yy, 130 + 70 * yy, 210 + 20 * yy])
+        arr = base * (1 - cloud[..., None]) + 245 * cloud[..., None]
+        horizon = 50 + 25 * np.tanh(fbm((1, 4)) / 10)
+        arr = np.where((yy > 0.82)[..., None], horizon[..., None], arr)
+    else:  # face
+        back = np.dstack([120 + 80 * xx, 140 + 60 * xx, 170 + 40 * xx])
+        head = ((xx - 0.5) / 0.22) ** 2 + ((yy - 0.42) / 0.3) ** 2
+        body = (yy > 0.75) & (np.abs(xx - 0.5) < 0.45 - (yy - 0.75) * -0.6)
+        shade = np.clip(1.1 - 0.6 * head - 0.3 * (xx - 0.4), 0.3, 1.0)
+        skin = np.dstack([225 * shade, 180 * shade, 150 * shade])
+        arr = np.where((head < 1)[..., None], skin, back)
+        hair = (head < 1.15) & (yy < 0.3 + 0.05 * np.sin(xx * 40))
+        arr = np.where(hair[..., None], (40 + 15 * np.tanh(fbm((1, 2)) / 3))[..., None], arr)
+        for ex in (0.41, 0.59):
+            eye = ((xx - ex) / 0.035) ** 2 + ((yy - 0.42) / 0.018) ** 2 < 1
+            arr = np.where(eye[..., None], 35.0, arr)
+        mouth = (((xx - 0.5) / 0.07) ** 2 + ((yy - 0.58) / 0.015) ** 2) < 1
+        arr = np.where(mouth[..., None], np.array([150.0, 70.0, 70.0]), arr)
+        arr = np.where(body[..., None], np.array([40.0, 50.0, 90.0]) * (0.8 + 0.4 * xx[..., None]), arr)
+        arr = arr + ndimage.gaussian_filter(rng.normal(0, 4, (size, size)), 1.0)[..., None]
+    return np.clip(arr, 0, 255).astype(np.uint8)
+
+
 def _source(name: str) -> np.ndarray:
     """A picture by name; "name:flip" (mirrored), "name:zoom" (its central 60 %), "name:rot" (turned a
     quarter) make pictures no set shows as they are."""
@@ -389,12 +510,16 @@ def _source(name: str) -> np.ndarray:
             return np.ascontiguousarray(np.rot90(arr))
         h, w = arr.shape[:2]
         return np.ascontiguousarray(arr[round(h * 0.2):round(h * 0.8), round(w * 0.2):round(w * 0.8)])
-    if name in ("sand", "weave", "tiles", "bark", "pebbles", "cork", "linen"):
+    if name in ("sand", "weave", "tiles", "bark", "pebbles", "cork", "linen", "stucco", "planks"):
         return _made_texture(name)
+    if name in ("terrain", "clouds", "face"):
+        return _made_picture(name)
     if name == "motorcycle":
         return skimage.data.stereo_motorcycle()[0]
     if name == "hubble":
         arr = skimage.data.hubble_deep_field()
+    elif name == "phantom":  # the Shepp-Logan head phantom: smooth grey regions, soft edges
+        arr = (skimage.data.shepp_logan_phantom() * 200 + 30).astype(np.uint8)
     else:
         arr = getattr(skimage.data, name)()
     if arr.ndim == 2:
