@@ -6,6 +6,8 @@
   exist, and `KIOSK_CONFIG` names an empty file of the test's own, so subprocesses (the UI harness, `kiosk simulate`)
   that inherit the environment read the shipped defaults only.
 - Kivy writes its home (config, logs) into a temporary folder, never ~/.kivy; Kivy parses no command line.
+- tesseract (pytesseract in the tests, the OCR benchmark) runs on one OpenMP thread, as the outbox runs it
+  (kiosk/outbox/prepare.py): its spinning worker threads doubled test_pages.py's CPU on two cores for the same text.
 
 tests/test_isolation.py proves it with a stray variable and a stray site file.
 """
@@ -28,6 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["KIVY_HOME"] = _KIVY_HOME
     os.environ["KIVY_NO_ARGS"] = "1"
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+    os.environ["OMP_THREAD_LIMIT"] = "1"
     for key in [k for k in os.environ if k.startswith("KIOSK_")]:
         del os.environ[key]  # also for whatever a module does at import time
 
