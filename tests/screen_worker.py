@@ -1,6 +1,6 @@
 """Renders the citizen's screens in one Kivy process (offscreen SDL), each in a chosen session state, and reports
-what is drawn: a PNG per case and, in OUT_DIR/report.json, every visible label's text, where it is, and whether
-it is clipped or overflows its box. Usage:
+what is drawn: a capture per case (`.npy`, RGB) and, in OUT_DIR/report.json, every visible label's text, where it
+is, and whether it is clipped or overflows its box. Usage:
 
     python tests/screen_worker.py OUT_DIR [CASE ...]
 
@@ -309,13 +309,20 @@ def with_mode(name: str, session: Session):
 
 
 # ---------------------------------------------------------------------------------------------- drawing
-def save_png(widget, path: Path) -> None:
-    """The widget through an FBO, encoded by Pillow at a low compression level: Kivy's SDL2 PNG writer took a fifth
-    of the worker's time. The FBO is drawn top-down, as the pilot's screenshots are (no flip)."""
+def grab(widget):
+    """The widget through an FBO, as an RGB Pillow image, top-down (as the pilot's screenshots are: no flip)."""
     from PIL import Image
 
     texture = widget.export_as_image().texture
-    Image.frombytes("RGBA", tuple(texture.size), bytes(texture.pixels)).save(path, compress_level=1)
+    return Image.frombytes("RGBA", tuple(texture.size), bytes(texture.pixels)).convert("RGB")
+
+
+def save_shot(image, path: Path) -> None:
+    """A capture as a raw array (`.npy`, H×W×3 RGB): the test compares it and keeps a PNG only of a failing one or a
+    golden to write. Encoding 134 full-screen PNGs here and decoding them there was a quarter of the goldens' CPU."""
+    import numpy as np
+
+    np.save(path, np.asarray(image))
 
 
 def swipe_body(screen) -> dict:
@@ -483,23 +490,20 @@ def main() -> int:
                 swipe = swipe_body(screen)
                 frames(3)
             frames(2)
-            path = out / f"{name}-{orientation}.png"
+            path = out / f"{name}-{orientation}.npy"
             popups = [w for w in Window.children if w is not app.manager]
             if popups:  # a popup over the screen: both through FBOs (the back buffer is unreliable offscreen)
                 from PIL import Image
 
-                save_png(app.manager, path)
-                shot = Image.open(path).convert("RGB")
+                shot = grab(app.manager)
                 shot = Image.blend(shot, Image.new("RGB", shot.size, (0, 0, 0)), 0.6)  # the popup's dimming
                 for popup in popups:
                     panel = popup.children[0]
-                    part_path = path.with_name(path.stem + "-panel.png")
-                    save_png(panel, part_path)
-                    part = Image.open(part_path).convert("RGBA")
+                    texture = panel.export_as_image().texture
+                    part = Image.frombytes("RGBA", tuple(texture.size), bytes(texture.pixels))
                     x, y = panel.to_window(*panel.pos)
                     shot.paste(part, (round(x), round(Window.height - y - panel.height)), part)
-                    part_path.unlink()
-                shot.save(path, compress_level=1)
+                save_shot(shot, path)
                 seen = {"labels": [], "problems": [], "body_scrolls": False}
                 for part in [screen, *popups]:
                     f = facts(part)
@@ -510,7 +514,7 @@ def main() -> int:
                     popup.dismiss(animation=False)
                 frames(2)
             else:
-                save_png(app.manager, path)
+                save_shot(grab(app.manager), path)
                 seen = facts(screen)
             header = next((w.ids.header for w in _walk(screen) if type(w).__name__ == "Frame"), None)
             report[f"{name}-{orientation}"] = {"state": state.value, "size": list(Window.size),

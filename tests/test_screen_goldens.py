@@ -1,5 +1,5 @@
 """Screen goldens (issue 10): one offscreen Kivy process (tests/screen_worker.py) draws every citizen screen in
-its chosen states at 1920×1080 and 1080×1920; each PNG is compared with tests/golden/screens/<case>.png, and
+its chosen states at 1920×1080 and 1080×1920; each capture is compared with tests/golden/screens/<case>.png, and
 report.json (every shown label's text and box) is checked for what a citizen must see.
 
 `UPDATE_GOLDENS=1` rewrites the goldens (look at them before committing). Offscreen rendering (Mesa llvmpipe)
@@ -58,7 +58,18 @@ def rendered(tmp_path_factory):
         log = (out / f"worker-{orientation}.log").read_text(encoding="utf-8")
         assert proc.returncode == 0, log[-3000:]
         report.update(json.loads((out / f"report-{orientation}.json").read_text(encoding="utf-8")))
-    return out, report
+    yield out, report
+    for capture in out.glob("*.npy"):  # 1 GB of raw captures; a failing case has written its PNG beside them
+        capture.unlink()
+
+
+def shot(out: Path, name: str) -> np.ndarray:
+    """The worker's capture of a case (H×W×3 RGB, top-down): raw, so that neither side spends CPU on PNG."""
+    return np.load(out / f"{name}.npy")
+
+
+def shot_image(out: Path, name: str) -> Image.Image:
+    return Image.fromarray(shot(out, name))
 
 
 def _labels(report, name):
@@ -74,12 +85,12 @@ def test_screen_matches_golden(rendered, name):
     import cv2  # its PNG decoder and per-pixel loops: half the CPU of Pillow's for 134 full-screen pairs
 
     out, _report = rendered
-    got = cv2.imread(str(out / f"{name}.png"), cv2.IMREAD_COLOR)
-    assert got is not None and got.any(), f"{name}: an all-black capture"
+    got = cv2.cvtColor(shot(out, name), cv2.COLOR_RGB2BGR)  # as cv2.imread gives the golden
+    assert got.any(), f"{name}: an all-black capture"
     golden = GOLDEN / f"{name}.png"
     if os.environ.get("UPDATE_GOLDENS") == "1":
         GOLDEN.mkdir(parents=True, exist_ok=True)
-        Image.open(out / f"{name}.png").convert("RGB").save(golden, optimize=True)
+        shot_image(out, name).save(golden, optimize=True)
         return
     assert golden.exists(), f"no golden for {name}: run with UPDATE_GOLDENS=1 and look at it"
     want = cv2.imread(str(golden), cv2.IMREAD_COLOR)
@@ -90,10 +101,11 @@ def test_screen_matches_golden(rendered, name):
                          cv2.THRESH_BINARY)[1]
     differing = cv2.countNonZero(mask) / (got.shape[0] * got.shape[1])
     if differing > MAX_DIFF_FRACTION:
-        diff_path = out / f"{name}-diff.png"
+        diff_path, new_path = out / f"{name}-diff.png", out / f"{name}.png"
         cv2.imwrite(str(diff_path), mask)
+        cv2.imwrite(str(new_path), got)
         pytest.fail(f"{name}: {differing:.2%} of pixels differ from the golden (diff mask {diff_path}, "
-                    f"new image {out / (name + '.png')})")
+                    f"new image {new_path})")
 
 
 def test_the_vietnamese_screens_fit_without_scrolling_and_large_text_scrolls_rather_than_overlaps(rendered):
@@ -289,8 +301,8 @@ def test_large_text_is_at_least_one_and_a_half_times(rendered, orientation):
     assert checked > 30
 
 
-def _luminance(png: Path) -> float:
-    arr = np.asarray(Image.open(png).convert("L")).astype(float) / 255
+def _luminance(image: Image.Image) -> float:
+    arr = np.asarray(image.convert("L")).astype(float) / 255
     h = arr.shape[0]
     return float(arr[int(h * 0.25):int(h * 0.75)].mean())  # the body, away from header and footer
 
@@ -302,10 +314,10 @@ def test_high_contrast_is_light_on_dark(rendered, orientation):
         if "contrast" not in case.partition("@")[2]:
             continue
         base = case.partition("@")[0]
-        dark = _luminance(out / f"{case}-{orientation}.png")
+        dark = _luminance(shot_image(out, f"{case}-{orientation}"))
         assert dark < 0.25, case
         popup = base.startswith(("help-", "form-timeout-warning"))  # dimmed behind the panel in both palettes
-        assert _luminance(out / f"{base}-{orientation}.png") > (max(0.45, 2 * dark) if popup else 0.6), base
+        assert _luminance(shot_image(out, f"{base}-{orientation}")) > (max(0.45, 2 * dark) if popup else 0.6), base
 
 
 def _data_words() -> list[str]:
@@ -359,16 +371,16 @@ def test_keypad_users_see_a_focus_ring(rendered, orientation):
 
     out, _report = rendered
 
-    def ring_pixels(png: Path, rgba) -> int:
-        arr = np.asarray(Image.open(png).convert("RGB")).astype(int)
+    def ring_pixels(name: str, rgba) -> int:
+        arr = shot(out, name).astype(int)
         want = np.array([round(c * 255) for c in rgba[:3]])
         return int((np.abs(arr - want).max(axis=2) < 24).sum())
 
     for case in [c for c in CASES if "keypad" in c.partition("@")[2]]:
         mode = "high_contrast" if "contrast" in case else "default"
         focus = PALETTES[mode]["focus"]
-        shown = ring_pixels(out / f"{case}-{orientation}.png", focus)
-        base = ring_pixels(out / f"{case.partition('@')[0]}-{orientation}.png", focus)
+        shown = ring_pixels(f"{case}-{orientation}", focus)
+        base = ring_pixels(f"{case.partition('@')[0]}-{orientation}", focus)
         assert shown > 2000 and base < 200, (case, shown, base)
 
 
@@ -387,7 +399,7 @@ def test_the_keypad_arrows_move_the_ring_over_every_control_in_reading_order(ren
         assert words in order, order
     assert "Sửa: Họ và tên của trẻ" in order and "Sửa" not in order  # an edit button names its question
     assert focus["focused"] == order[(order.index("Xác nhận và gửi") + 1) % len(order)]
-    arr = np.asarray(Image.open(out / f"{name}.png").convert("RGB")).astype(int)
+    arr = shot(out, name).astype(int)
     ring = (np.abs(arr - np.array([round(c * 255) for c in PALETTES["default"]["focus"][:3]])).max(axis=2) < 24)
     x, y, w, h = focus["box"]
     top = arr.shape[0] - (y + h)  # the report's boxes are Kivy's, from the bottom
@@ -412,7 +424,7 @@ def test_login_qr_is_large_and_scans_to_the_verification_uri(rendered, orientati
     out, report = rendered
     name = f"login-qr-waiting-{orientation}"
     for shown in (name, f"login-qr-waiting@large-{orientation}"):  # in large text too: whole, without scrolling
-        found = zxingcpp.read_barcodes(Image.open(out / f"{shown}.png").convert("L"))
+        found = zxingcpp.read_barcodes(shot_image(out, shown).convert("L"))
         qrs = [b for b in found if b.text == "http://127.0.0.1:8765/oidc/device?user_code=BCDFGHJK"]
         assert qrs, (shown, [b.text for b in found])
         pos = qrs[0].position
