@@ -1,7 +1,7 @@
 """Renders the status look-up screen once per national status (1-10), and in the states around a look-up (asking
 for the secret, a wrong secret), in landscape and portrait, in one Kivy process (offscreen), writing
-OUT_DIR/status-<case>-<orientation>.png and OUT_DIR/report.json (every visible label's text and the problems a
-reader would see, per picture). Usage:
+OUT_DIR/status-<case>-<orientation>.npy (RGB, as tests/screen_worker.py saves) and OUT_DIR/report.json (every
+visible label's text and the problems a reader would see, per picture). Usage:
 
     python tests/status_screen_worker.py OUT_DIR
 """
@@ -86,7 +86,7 @@ def main() -> int:
             if case == "wrong-secret":
                 screen.secret = "ACDE47"
                 sw.frames(2)
-            app.manager.export_to_png(str(out / f"status-{case}-{orientation}.png"))
+            sw.save_shot(sw.grab(app.manager), out / f"status-{case}-{orientation}.npy")
             report[f"{case}-{orientation}"] = sw.facts(screen)
             screen.on_leave()
     (out / "report.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -2,8 +2,7 @@
 its chosen states at 1920×1080 and 1080×1920; each capture is compared with tests/golden/screens/<case>.png, and
 report.json (every shown label's text and box) is checked for what a citizen must see.
 
-`UPDATE_GOLDENS=1` rewrites the goldens (look at them before committing). Offscreen rendering (Mesa llvmpipe)
-is deterministic here: two runs give identical pixels; the tolerance only absorbs driver-level noise."""
+How a capture is compared, and `UPDATE_GOLDENS=1`: tests/golden_compare.py."""
 from __future__ import annotations
 
 import json
@@ -16,12 +15,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from golden_compare import assert_matches_golden
+
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden" / "screens"
 WORKER = HERE / "screen_worker.py"
-
-CHANNEL_DIFF = 48  # a pixel differs when any channel moves by more than this
-MAX_DIFF_FRACTION = 0.005  # at most 0.5 % of the pixels may differ
 
 
 
@@ -82,30 +80,8 @@ def _texts(report, name) -> str:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_screen_matches_golden(rendered, name):
-    import cv2  # its PNG decoder and per-pixel loops: half the CPU of Pillow's for 134 full-screen pairs
-
     out, _report = rendered
-    got = cv2.cvtColor(shot(out, name), cv2.COLOR_RGB2BGR)  # as cv2.imread gives the golden
-    assert got.any(), f"{name}: an all-black capture"
-    golden = GOLDEN / f"{name}.png"
-    if os.environ.get("UPDATE_GOLDENS") == "1":
-        GOLDEN.mkdir(parents=True, exist_ok=True)
-        shot_image(out, name).save(golden, optimize=True)
-        return
-    assert golden.exists(), f"no golden for {name}: run with UPDATE_GOLDENS=1 and look at it"
-    want = cv2.imread(str(golden), cv2.IMREAD_COLOR)
-    assert want.shape == got.shape, f"{name}: size {got.shape[1::-1]} != golden {want.shape[1::-1]}"
-    # a pixel differs when any channel moves by more than CHANNEL_DIFF
-    diff = cv2.absdiff(got, want)
-    mask = cv2.threshold(cv2.max(cv2.max(diff[:, :, 0], diff[:, :, 1]), diff[:, :, 2]), CHANNEL_DIFF, 255,
-                         cv2.THRESH_BINARY)[1]
-    differing = cv2.countNonZero(mask) / (got.shape[0] * got.shape[1])
-    if differing > MAX_DIFF_FRACTION:
-        diff_path, new_path = out / f"{name}-diff.png", out / f"{name}.png"
-        cv2.imwrite(str(diff_path), mask)
-        cv2.imwrite(str(new_path), got)
-        pytest.fail(f"{name}: {differing:.2%} of pixels differ from the golden (diff mask {diff_path}, "
-                    f"new image {new_path})")
+    assert_matches_golden(shot(out, name), GOLDEN / f"{name}.png", out, name)
 
 
 def test_the_vietnamese_screens_fit_without_scrolling_and_large_text_scrolls_rather_than_overlaps(rendered):
