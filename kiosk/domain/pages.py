@@ -61,6 +61,13 @@ PHOTO_MIN_TONE_SPREAD = 25  # grey levels between the quartiles of a photo's mid
 PHOTO_MIN_DARKNESS = 0.4  # ...or a flat area this share of (paper - ink) darker than its surround is a photo
 PHOTO_SOLID_DARK_SHARE = 0.6  # a block this dark (share of ink-dark pixels, 8 mm window) is no text: _solid_dark
 PHOTO_BOTH_SHARE = 0.6  # ...or one that goes this share of the way on both
+CARD_MM = (85.6, 54.0)  # an ID-1 card (the citizen's ID card), see _card_tiles...
+CARD_SIZE_SLACK = 0.15  # ...found at this share of its size or closer (a photocopy, the tint's own edge)
+CARD_TILE_BELOW_DPI = 250  # ...kept as one photo tile on scans below this resolution
+CARD_TINT_MIN = 8  # ...when its tint is at least this many grey levels below the paper
+CARD_TINT_TOLERANCE = 6  # ...and the tint is the pixels within this of the tint's grey (3x3 blur at 100 dpi)
+CARD_CLOSE_MM = 2.3  # ...closed over the guilloche lines and the print
+CARD_MARK_MM = 3.0  # marks on such a card this large on both sides (a QR code) stay in the text mask
 EMPTY_BACKGROUND_SHARE = 0.0005  # a background with fewer non-white pixels is left out (a flat JPEG is ~4 KB)
 ANALYSIS_DPI = 100
 DESKEW_MIN_DEG = 0.2  # below this a rotation costs more sharpness than it gains
@@ -410,6 +417,76 @@ def _ink_without(small: np.ndarray, solid: np.ndarray, ink: float) -> float:
     if rest.size < 1000:
         return ink
     return max(ink, _levels(rest)[1])
+
+
+def _card_tiles(small: np.ndarray, regions: list[tuple[int, int, int, int]], paper: float, ink: float,
+                dpi: int) -> tuple[list[tuple[int, int, int, int]], list[tuple[tuple[int, int, int, int],
+                                                                              tuple[int, int, int, int]]]]:
+    """`regions` with each portrait that sits on an ID card (a block of flat tint ID-1 sized, CARD_MM) widened
+    to the whole card, on a scan below CARD_TILE_BELOW_DPI: the card's 7-8 pt print (x-height ~1.3 mm, 10 px
+    at 200 dpi) on its guilloche then goes into the photo JPEG instead of the bilevel text mask, which
+    tesseract read worse (issue 13, sixth round: probe id_front 200 dpi colour 97.9 -> 100, 150 dpi colour
+    96.3 -> 99.5; at 300 dpi the mask reads it as well as the scan). The card is the tint around the portrait
+    (its surround, PHOTO_TINT_DEPTH at most below the paper), grey levels within CARD_TINT_TOLERANCE of it,
+    closed over the guilloche and the print."""
+    if dpi >= CARD_TILE_BELOW_DPI or not regions:
+        return regions, []
+    cards = []
+    span = max(paper - ink, 40.0)
+    blurred: np.ndarray | None = None
+    out: list[tuple[int, int, int, int]] = []
+    mm = ANALYSIS_DPI / 25.4
+    for box in regions:
+        tint = _surround_tone(small, box)
+        if not CARD_TINT_MIN <= paper - tint <= PHOTO_TINT_DEPTH * span:
+            out.append(box)
+            continue
+        if blurred is None:
+            blurred = cv2.blur(small, (3, 3)).astype(np.int16)
+        near = (np.abs(blurred - int(tint)) <= CARD_TINT_TOLERANCE).astype(np.uint8)
+        close = max(3, round(CARD_CLOSE_MM * mm) | 1)
+        near = cv2.morphologyEx(near, cv2.MORPH_CLOSE, np.ones((close, close), np.uint8))
+        x, y, w, h = box
+        near[y:y + h, x:x + w] = 1
+        _, labels, stats, _ = cv2.connectedComponentsWithStats(near, connectivity=8)
+        cx, cy, cw, ch, area = (int(v) for v in stats[labels[y + h // 2, x + w // 2]])
+        long_mm, short_mm = max(cw, ch) / mm, min(cw, ch) / mm
+        card_long, card_short = CARD_MM
+        if (abs(long_mm - card_long) <= CARD_SIZE_SLACK * card_long
+                and abs(short_mm - card_short) <= CARD_SIZE_SLACK * card_short and area >= 0.75 * cw * ch):
+            card = (min(x, cx), min(y, cy), max(x + w, cx + cw) - min(x, cx), max(y + h, cy + ch) - min(y, cy))
+            cards.append((card, box))
+            box = card
+        out.append(box)
+    merged: list[tuple[int, int, int, int]] = []
+    for box in sorted(out, key=lambda b: -b[2] * b[3]):  # two portraits on one card: one card tile
+        if not any(_inside(box, other) for other in merged):
+            merged.append(box)
+    return merged, cards
+
+
+def _card_marks(mask: np.ndarray, card: tuple[int, int, int, int], portrait: tuple[int, int, int, int],
+                dpi: int) -> tuple[tuple[int, int], np.ndarray]:
+    """The large marks of a card kept as one tile (see _card_tiles), outside its portrait: ink shapes at
+    least CARD_MARK_MM on both sides (the QR code's modules, the card's outline), not the print, whose letters
+    are smaller. They stay in the text mask, drawn sharp over the card's JPEG: a QR code in a 150 dpi JPEG
+    tile is 3 px a module, which a phone checking the card decodes worse. ((x0, y0), marks) in scan pixels,
+    marks the card box's shape."""
+    f = dpi / ANALYSIS_DPI
+    h, w = mask.shape
+    x0, y0 = max(0, math.floor(card[0] * f)), max(0, math.floor(card[1] * f))
+    x1, y1 = min(w, math.ceil((card[0] + card[2]) * f)), min(h, math.ceil((card[1] + card[3]) * f))
+    sub = mask[y0:y1, x0:x1].copy()
+    pad = PHOTO_PAD_MM / 25.4 * dpi
+    px, py, pw, ph = portrait
+    px0, py0 = max(0, math.floor(px * f - pad) - x0), max(0, math.floor(py * f - pad) - y0)
+    px1, py1 = max(0, math.ceil((px + pw) * f + pad) - x0), max(0, math.ceil((py + ph) * f + pad) - y0)
+    sub[py0:py1, px0:px1] = 0
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(sub, connectivity=8)
+    side = CARD_MARK_MM / 25.4 * dpi
+    big = np.zeros(n, bool)
+    big[1:] = (stats[1:, cv2.CC_STAT_WIDTH] >= side) & (stats[1:, cv2.CC_STAT_HEIGHT] >= side)
+    return (x0, y0), big[labels]
 
 
 def _surround_tone(small: np.ndarray, box: tuple[int, int, int, int]) -> float:
@@ -874,7 +951,8 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
     k = 72.0 / dpi
     paper, ink = _levels(small)
     grid = _Grid.of(w, h, dpi)
-    regions = _photo_regions(small, paper, ink)
+    photos = _photo_regions(small, paper, ink)
+    regions, cards = _card_tiles(small, photos, paper, ink, dpi)
     # On a deskewed page the rotation has resampled the scanner's noise: what is left of it no longer matches
     # the grain of the page as scanned level, it only blurs the picture's structure, and JPEG pays for it.
     # Its photos are denoised (adaptive Wiener, the noise measured on the page's paper): SSIM of a lossless
@@ -883,15 +961,21 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
     # scan itself and is left alone.
     tiles = _photo_tiles(arr, regions, dpi, grid, _noise_variance(arr, dpi) if turned and regions else 0.0)
     boxes = [_scan_box(tile, grid) for tile in tiles]
-    mask = _text_mask(gray, paper, _text_ink(small, regions, ink), dpi)
+    # the ink's level without the photos proper, not the cards widened around them (see _card_tiles): a card
+    # tile can hold most of a page's ink, and the text outside it (a heading) is lighter than its print
+    text_ink = _text_ink(small, photos, ink)
+    mask = _text_mask(gray, paper, text_ink, dpi)
     coloured = None
     if colour:  # a red seal or blue ballpoint keeps its colour: its own masks, painted in its colours
         coloured = _chroma(arr) > COLOURED_INK_CHROMA
         mask[coloured] = 0
+    kept = [_card_marks(mask, card, portrait, dpi) for card, portrait in cards]
     for x0, y0, x1, y1 in boxes:
         mask[y0:y1, x0:x1] = 0
         if coloured is not None:
             coloured[y0:y1, x0:x1] = False
+    for (x0, y0), marks in kept:
+        mask[y0:y0 + marks.shape[0], x0:x0 + marks.shape[1]][marks] = 255
     removed = mask
     inks: list[tuple[np.ndarray, bytes]] = []
     if coloured is not None:
@@ -916,7 +1000,7 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
             paint = f"{r:.3f} {g:.3f} {b:.3f} rg".encode()
         else:
             paint = f"{float(np.median(sample)) / 255:.3f} g".encode()
-        stream = _mask_stream(pdf, _fine_mask(gray, mask, dpi, paper, _text_ink(small, regions, ink)))
+        stream = _mask_stream(pdf, _fine_mask(gray, mask, dpi, paper, text_ink))
         mask_layer = _Layer(stream, (0.0, 0.0, w * k, h * k), len(stream.read_raw_bytes()), paint)
     def room() -> int:
         return (budget - sum(layer.size for layer in layers) - sum(layer.size for layer in colour_layers)
