@@ -13,6 +13,7 @@ precision (about a minute for new moons) is more than enough for 1800–2199.
 """
 from __future__ import annotations
 
+import functools
 import math
 from datetime import date
 
@@ -68,6 +69,7 @@ def _new_moon_jd(k: int) -> float:
     return jd + correction - delta_t
 
 
+@functools.lru_cache(maxsize=4096)  # pure; a calendar or holiday look-up asks for the same ones again
 def _new_moon_day(k: int, tz: float) -> int:
     """The local civil day (as a Julian Day Number) on which the k-th new moon falls."""
     return math.floor(_new_moon_jd(k) + 0.5 + tz / 24.0)
@@ -94,6 +96,7 @@ def _solar_term_sector(day_jdn: int, tz: float) -> int:
     return math.floor(_sun_longitude(start_of_day_ut) / math.pi * 6)
 
 
+@functools.lru_cache(maxsize=1024)
 def _month11_start(year: int, tz: float) -> int:
     """First day (JDN) of lunar month 11 — the month containing the winter solstice — of `year`."""
     days_since_epoch = _jdn(date(year, 12, 31)) - 2415021
@@ -104,6 +107,7 @@ def _month11_start(year: int, tz: float) -> int:
     return start
 
 
+@functools.lru_cache(maxsize=1024)
 def _leap_month_offset(month11_start: int, tz: float) -> int:
     """In a 13-month year, how many months after month 11 the leap month comes (the first without a term)."""
     k = math.floor((month11_start - _EPOCH_NEW_MOON_JD) / _SYNODIC_MONTH + 0.5)
