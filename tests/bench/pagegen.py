@@ -390,13 +390,14 @@ class BenchPage:
         return tuple(out)
 
 
-def set_page(set_name: str, index: int) -> BenchPage:
-    """Page `index` of one of SETS (by name: "tuning", "seen", "probe", "probe2", "heldout", ...)."""
+def set_page(set_name: str, index: int, noise: float | None = None) -> BenchPage:
+    """Page `index` of one of SETS (by name: "tuning", "seen", "probe", "probe2", "heldout", ...); `noise=0` gives
+    the same page through the scanner's optics (lamp, blur, skew) without its sensor noise."""
     specs, seed, variation = SETS[set_name]
     spec = specs[index]
     return make_page(index, kind=spec.kind, dpi=spec.dpi, size_mm=spec.size_mm, colour=spec.colour,
                      skew_deg=spec.skew_deg, seed=seed, variation=variation, with_level=True,
-                     contrast=spec.contrast)
+                     contrast=spec.contrast, noise=noise)
 
 
 def _made_texture(name: str, size: int = 512) -> np.ndarray:

@@ -11,6 +11,8 @@ held-out sets heldout, fresh, heldout2):
   size   <= 60 KB per page (the PDF of the one page)
   OCR    tesseract -l vie character accuracy on the packed page (rendered at 300 dpi) at most 0.5 point
          below the lossless peer's (the scan itself, embedded losslessly)
+  beside it, for a skewed page: the same SSIM against the level page *without sensor noise* (`noise_free_level`),
+         and that page's own score on the main figure (its ceiling)
   speed  <= 0.3 s CPU per page (median over the pages, all threads, best of two) on this machine
 Peers, measured the same way and reported side by side: img2pdf lossless, one JPEG q75 at the scan's
 resolution up to 300 dpi, one JPEG q50 at up to 200 dpi. Figures go to the `bench_report` fixture
@@ -25,6 +27,7 @@ Environment (for quicker partial runs while tuning; `make bench` sets none of th
   BENCH_PAGES_OCR=0              no OCR (the slow part: tesseract on every variant of every page)
   BENCH_PAGES_PEERS=0            ours only (no peers); =lossless: ours and img2pdf lossless only
   BENCH_PAGES_KINDS=id_copy,...  only pages of these kinds
+  BENCH_PAGES_SKEWED=1           only skewed pages
 A partial run prints its table and writes out/bench/pages-partial.json, never pages.json or the report.
 """
 from __future__ import annotations
@@ -119,16 +122,38 @@ def photo_ssim(rendered_150: Image.Image, original: Image.Image, box: tuple[int,
     return float(structural_similarity(a, b, data_range=255.0))
 
 
-def page_photo_ssim(pdf: bytes, page) -> float | None:
+def page_photo_ssim(pdf: bytes, page, clean=None) -> tuple[float | None, float | None]:
     """The worst photo of the page, rendered at 150 dpi, against the scan as fed or, for a skewed page, the
-    level scan, whichever the variant reproduces better; None for a page without photos."""
+    level scan, whichever the variant reproduces better; None for a page without photos. Second, for a skewed
+    page, the same against `clean`: the level page without sensor noise (see `noise_free_level`)."""
     if not page.photo_boxes:
-        return None
+        return None, None
     shown = render(pdf, 150)
     worst = min(photo_ssim(shown, page.image, box, page.dpi) for box in page.scan_boxes)
     if page.level is not None:
         worst = max(worst, min(photo_ssim(shown, page.level, box, page.dpi) for box in page.photo_boxes))
-    return worst
+    if clean is None:
+        return worst, None
+    return worst, min(photo_ssim(shown, clean, box, page.dpi) for box in page.photo_boxes)
+
+
+@functools.cache
+def noise_free_level(set_name: str, index: int):
+    """A skewed page's level scan without its sensor noise (lamp and optical blur kept), or None.
+
+    Why: the level scan a skewed page is compared with carries sensor noise at its own pixels, which a page
+    that was scanned turned, and turned back, cannot reproduce: on skewed grey photos this noise-free page
+    itself scores only 0.82-0.86 against it (docs/pages.md, fifth round). Reported beside the main figure, never
+    instead of it: `ceiling` is what a packer that reproduced this page exactly would score on the main one."""
+    page = bench_page(set_name, index)
+    if page.level is None or not page.photo_boxes:
+        return None
+    clean = pagegen.set_page(set_name, index, noise=0.0).level
+    scale = 150 / page.dpi
+    grey = clean.convert("L")
+    shown = grey.resize((round(grey.width * scale), round(grey.height * scale)), Image.BOX)
+    ceiling = min(photo_ssim(shown, page.level, box, page.dpi) for box in page.photo_boxes)
+    return clean, ceiling
 
 
 # ------------------------------------------------------------------------------------------ peers
@@ -184,10 +209,15 @@ def measure_page(set_name: str, index: int, with_ocr: bool = True, variants: dic
     row = {"set": set_name, "index": index, "kind": page.kind, "dpi": page.dpi, "colour": page.colour,
            "size_mm": list(page.size_mm), "skew_deg": round(page.skew_deg, 2), "holds": list(page.holds),
            "variants": {}}
+    level = noise_free_level(set_name, index)
+    if level is not None:
+        row["noise_free_ceiling"] = level[1]
     for name, make in (variants or VARIANTS).items():
         pdf = make(page.image, page.dpi)
-        figures = {"bytes": len(pdf), "photo_ssim": page_photo_ssim(pdf, page),
-                   "cpu_s": cpu_seconds(make, page, 2 if name == OURS else 1)}
+        ssim, ssim_clean = page_photo_ssim(pdf, page, level[0] if level is not None else None)
+        figures = {"bytes": len(pdf), "photo_ssim": ssim, "cpu_s": cpu_seconds(make, page, 2 if name == OURS else 1)}
+        if ssim_clean is not None:
+            figures["photo_ssim_noise_free"] = ssim_clean
         if with_ocr:
             figures["ocr"] = char_accuracy(ocr(render(pdf, 300)), page.text)
         row["variants"][name] = figures
@@ -235,13 +265,15 @@ def _print_table(summary: dict) -> None:
 def _print_pages(rows: list[dict]) -> None:
     """One line per page: ours, and the lossless peer's OCR when measured."""
     print(f"\n{'set':<8} {'#':>2} {'kind':<12} {'dpi':>3} {'C':>1} {'skew':>5} {'KB':>5} {'SSIM':>6} {'OCR':>6} "
-          f"{'lossl.':>6} {'CPU s':>5}")
+          f"{'lossl.':>6} {'CPU s':>5} {'nf SSIM':>7} {'ceil.':>5}")
     for r in rows:
         f, base = r["variants"][OURS], r["variants"].get(BASELINE, {})
         ssim = "—" if f["photo_ssim"] is None else f"{f['photo_ssim']:.3f}"
+        clean = f"{f['photo_ssim_noise_free']:.3f}" if "photo_ssim_noise_free" in f else "—"
+        ceiling = f"{r['noise_free_ceiling']:.3f}" if "noise_free_ceiling" in r else "—"
         print(f"{r['set']:<8} {r['index']:>2} {r['kind']:<12} {r['dpi']:>3} {'C' if r['colour'] else 'G':>1} "
               f"{r['skew_deg']:5.1f} {f['bytes'] / 1000:5.1f} {ssim:>6} {f.get('ocr', float('nan')):6.2f} "
-              f"{base.get('ocr', float('nan')):6.2f} {f['cpu_s']:5.3f}")
+              f"{base.get('ocr', float('nan')):6.2f} {f['cpu_s']:5.3f} {clean:>7} {ceiling:>5}")
 
 
 def _report(request, summary: dict, rows: list[dict]) -> None:
@@ -261,6 +293,16 @@ def _report(request, summary: dict, rows: list[dict]) -> None:
                    peers={name: sum(r["variants"][name]["photo_ssim"] >= SSIM_TARGET for r in in_set
                                     if r["variants"][name]["photo_ssim"] is not None)
                           for name in VARIANTS if name != OURS}, note=note)
+        skewed = [r for r in in_set if "noise_free_ceiling" in r]
+        if skewed:
+            report.add(section, "skewed photo pages with SSIM >= 0.90 against the noise-free level page",
+                       sum(r["variants"][OURS]["photo_ssim_noise_free"] >= SSIM_TARGET for r in skewed),
+                       f"of {len(skewed)}", None,
+                       peers={name: sum(r["variants"][name]["photo_ssim_noise_free"] >= SSIM_TARGET for r in skewed)
+                              for name in VARIANTS if name != OURS},
+                       note="beside the figure above, not instead of it: the level scan carries sensor noise a "
+                            "turned scan cannot reproduce; the noise-free level page itself reaches >= 0.90 on "
+                            f"{sum(r['noise_free_ceiling'] >= SSIM_TARGET for r in skewed)} of them")
         report.add(section, "pages <= 60 KB", sum(f["bytes"] <= pages.PAGE_BUDGET_BYTES for f in ours),
                    f"of {len(ours)}", f">= {len(ours)}",
                    peers={name: sum(r["variants"][name]["bytes"] <= pages.PAGE_BUDGET_BYTES for r in in_set)
@@ -304,8 +346,11 @@ def test_pages_against_peers(request) -> None:
     variants = {"0": {OURS: VARIANTS[OURS]}, "lossless": {BASELINE: VARIANTS[BASELINE], OURS: VARIANTS[OURS]}}.get(
         peers, VARIANTS)
     partial = sets != list(pagegen.SETS) or kinds is not None or not with_ocr or variants is not VARIANTS
+    skewed_only = os.environ.get("BENCH_PAGES_SKEWED") == "1"
+    partial = partial or skewed_only
     rows = [measure_page(set_name, i, with_ocr, variants) for set_name in sets
-            for i, spec in enumerate(pagegen.SETS[set_name][0]) if kinds is None or spec.kind in kinds]
+            for i, spec in enumerate(pagegen.SETS[set_name][0])
+            if (kinds is None or spec.kind in kinds) and (not skewed_only or spec.skew_deg)]
     summary = summarise(rows)
     _print_table(summary)
     _print_pages(rows)
