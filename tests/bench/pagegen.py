@@ -30,6 +30,10 @@ The sets, built by `set_page(name, index)`:
     150-300 dpi, forms with a photo at 150-200 dpi, faded photos, portraits on documents and an ID card;
     0.5-3 degrees both ways), two skewed brick walls and three level grey controls; tuning/seen/probe
     pictures only; tuned on;
+  * PROBE3_SET (seed 8123, the PROBE3 variation; issue 13, seventh round): grey ID card fronts and copies at
+    150 and 200 dpi, level and skewed 0.5-3 degrees both ways, each with its own card tint (`PageSpec.tint`,
+    7-25 grey levels below the paper), contrast and noise (`PageSpec.noise`); two colour and two 300 dpi
+    controls; tuning/seen/probe pictures only; tuned on;
   * HELDOUT2_SET (seed 6271, the HELDOUT2 variation; issue 13, fourth round): made once the changes tuned on
     the probe set were final, run only to report (same rule as below);
   * HELDOUT3_SET (seed 7417, the HELDOUT3 variation; issue 13, fifth round): made once the changes tuned on
@@ -139,6 +143,8 @@ class PageSpec:
     colour: bool
     skew_deg: float
     contrast: float = 1.0  # < 1: a faint, low-contrast scan (ink and paper pulled towards mid-grey)
+    tint: tuple[int, int, int] | None = None  # this page's ID card tint instead of the variation's (probe3)
+    noise: float | None = None  # ...and its sensor noise
 
 
 # The tuning set: the packer's thresholds and qualities are chosen on these pages.
@@ -345,10 +351,40 @@ HELDOUT3_SET = (
     PageSpec("portrait_doc", 300, A4, False, -1.2),
     PageSpec("text", 150, A4, False, -0.8),
 )
+# The third probe set (issue 13, seventh round): GREY ID card fronts and copies at 150 and 200 dpi, the class
+# of heldout3's grey 200 dpi ID front (whose page is not looked at), level and skewed 0.5-3 degrees both ways,
+# each page with its own card tint (7 to 25 grey levels below the paper), contrast and noise; two colour and
+# two 300 dpi controls. Portraits and pictures of the tuning, seen and probe sets only; its own seed, paper,
+# inks, noise. Tuned on, like the tuning set.
+PROBE3 = Variation(photos=("camera", "coffee", "rocket", "clock"),
+                   portraits=("camera", "coins", "astronaut", "chelsea"), textures=("gravel", "brick"),
+                   halftone=((90.0, 30.0), (110.0, 60.0)), paper=(240, 237, 229), ink=(38, 38, 44),
+                   seal=(198, 42, 50), tint=(218, 226, 214), noise=4.5, blur=1.1, faded=(120, 210), seal2=(52, 50, 150))
+PROBE3_SEED = 8123
+PROBE3_SET = (
+    PageSpec("id_front", 200, A5, False, 1.2),
+    PageSpec("id_front", 200, A4, False, -0.8, tint=(232, 230, 222)),  # a tint 7 levels below the paper
+    PageSpec("id_front", 200, A5, False, 0.0, tint=(224, 214, 228)),
+    PageSpec("id_front", 200, A5, False, -2.6, contrast=0.8, tint=(212, 222, 232)),
+    PageSpec("id_front", 150, A5, False, 0.6, tint=(228, 226, 208)),
+    PageSpec("id_front", 150, A4, False, -1.9, tint=(206, 216, 210), noise=5.5),
+    PageSpec("id_front", 150, A5, False, 0.0, contrast=0.75),
+    PageSpec("id_front", 200, A5, False, 2.9, tint=(206, 216, 210), noise=3.2),
+    PageSpec("id_front", 200, A4, False, 0.0, noise=5.8),
+    PageSpec("id_copy", 200, A4, False, 1.5),
+    PageSpec("id_copy", 200, A4, False, -0.5, contrast=0.85, tint=(228, 226, 208)),
+    PageSpec("id_copy", 150, A4, False, 0.0, tint=(224, 214, 228)),
+    PageSpec("id_copy", 150, A4, False, -2.2, tint=(212, 222, 232), noise=5.0),
+    PageSpec("id_front", 200, A5, True, 1.0),  # colour controls
+    PageSpec("id_copy", 150, A4, True, -0.7, tint=(224, 214, 228)),
+    PageSpec("id_front", 300, A5, False, 1.4),  # 300 dpi controls
+    PageSpec("id_copy", 300, A4, False, -0.9, tint=(228, 226, 208)),
+)
 SETS = {"tuning": (TUNING_SET, TUNING_SEED, TUNING), "seen": (SEEN_SET, SEEN_SEED, SEEN),
         "heldout": (HELDOUT_SET, HELDOUT_SEED, HELDOUT), "fresh": (FRESH_SET, FRESH_SEED, FRESH),
         "probe": (PROBE_SET, PROBE_SEED, PROBE), "heldout2": (HELDOUT2_SET, HELDOUT2_SEED, HELDOUT2),
-        "probe2": (PROBE2_SET, PROBE2_SEED, PROBE2), "heldout3": (HELDOUT3_SET, HELDOUT3_SEED, HELDOUT3)}
+        "probe2": (PROBE2_SET, PROBE2_SEED, PROBE2), "heldout3": (HELDOUT3_SET, HELDOUT3_SEED, HELDOUT3),
+        "probe3": (PROBE3_SET, PROBE3_SEED, PROBE3)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -395,9 +431,11 @@ def set_page(set_name: str, index: int, noise: float | None = None) -> BenchPage
     the same page through the scanner's optics (lamp, blur, skew) without its sensor noise."""
     specs, seed, variation = SETS[set_name]
     spec = specs[index]
+    if spec.tint is not None:
+        variation = dataclasses.replace(variation, tint=spec.tint)
     return make_page(index, kind=spec.kind, dpi=spec.dpi, size_mm=spec.size_mm, colour=spec.colour,
                      skew_deg=spec.skew_deg, seed=seed, variation=variation, with_level=True,
-                     contrast=spec.contrast, noise=noise)
+                     contrast=spec.contrast, noise=spec.noise if noise is None else noise)
 
 
 def _made_texture(name: str, size: int = 512) -> np.ndarray:
