@@ -125,7 +125,7 @@ def photo_ssim(rendered_150: Image.Image, original: Image.Image, box: tuple[int,
 def page_photo_ssim(pdf: bytes, page, clean=None) -> tuple[float | None, float | None]:
     """The worst photo of the page, rendered at 150 dpi, against the scan as fed or, for a skewed page, the
     level scan, whichever the variant reproduces better; None for a page without photos. Second, for a skewed
-    page, the same against `clean`: the level page without sensor noise (see `noise_free_level`)."""
+    page, the same against `clean`: the page without sensor noise, as fed and level (see `noise_free_level`)."""
     if not page.photo_boxes:
         return None, None
     shown = render(pdf, 150)
@@ -134,12 +134,15 @@ def page_photo_ssim(pdf: bytes, page, clean=None) -> tuple[float | None, float |
         worst = max(worst, min(photo_ssim(shown, page.level, box, page.dpi) for box in page.photo_boxes))
     if clean is None:
         return worst, None
-    return worst, min(photo_ssim(shown, clean, box, page.dpi) for box in page.photo_boxes)
+    clean_fed, clean_level = clean  # against the geometry the variant keeps, as above
+    return worst, max(min(photo_ssim(shown, clean_fed, box, page.dpi) for box in page.scan_boxes),
+                      min(photo_ssim(shown, clean_level, box, page.dpi) for box in page.photo_boxes))
 
 
 @functools.cache
 def noise_free_level(set_name: str, index: int):
-    """A skewed page's level scan without its sensor noise (lamp and optical blur kept), or None.
+    """A skewed page without its sensor noise (lamp and optical blur kept), as fed and level, with its ceiling; or
+    None.
 
     Why: the level scan a skewed page is compared with carries sensor noise at its own pixels, which a page
     that was scanned turned, and turned back, cannot reproduce: on skewed grey photos this noise-free page
@@ -148,12 +151,13 @@ def noise_free_level(set_name: str, index: int):
     page = bench_page(set_name, index)
     if page.level is None or not page.photo_boxes:
         return None
-    clean = pagegen.set_page(set_name, index, noise=0.0).level
+    noise_free = pagegen.set_page(set_name, index, noise=0.0)
+    clean = noise_free.level
     scale = 150 / page.dpi
     grey = clean.convert("L")
     shown = grey.resize((round(grey.width * scale), round(grey.height * scale)), Image.BOX)
     ceiling = min(photo_ssim(shown, page.level, box, page.dpi) for box in page.photo_boxes)
-    return clean, ceiling
+    return (noise_free.image, clean), ceiling
 
 
 # ------------------------------------------------------------------------------------------ peers
