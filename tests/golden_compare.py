@@ -3,7 +3,9 @@
 A pixel differs when any channel moves by more than CHANNEL_DIFF; a capture matches when at most MAX_DIFF_FRACTION
 of its pixels differ (offscreen Mesa llvmpipe is deterministic here: the tolerance only absorbs driver-level
 noise). `UPDATE_GOLDENS=1` writes the capture as the new golden instead (look at it before committing). A failing
-capture leaves its PNG and a diff mask beside the test's output, named in the failure."""
+capture leaves its PNG and a diff mask beside the test's output, named in the failure. The workers
+(tests/screen_worker.py, tests/status_screen_worker.py) hand their captures over raw (`.npy`, H×W×3 RGB,
+top-down): no PNG to encode there and decode here."""
 from __future__ import annotations
 
 import os
@@ -14,6 +16,16 @@ import pytest
 
 CHANNEL_DIFF = 48
 MAX_DIFF_FRACTION = 0.005
+
+
+def load_capture(path: Path) -> np.ndarray:
+    return np.load(path)
+
+
+def remove_captures(out: Path) -> None:
+    """The raw captures (about 8 MB each at 1080p) once the module is done; a failing case has its PNG beside."""
+    for capture in out.glob("*.npy"):
+        capture.unlink()
 
 
 def assert_matches_golden(got_rgb: np.ndarray, golden: Path, out: Path, name: str) -> None:

@@ -309,12 +309,14 @@ def with_mode(name: str, session: Session):
 
 
 # ---------------------------------------------------------------------------------------------- drawing
-def grab(widget):
-    """The widget through an FBO, as an RGB Pillow image, top-down (as the pilot's screenshots are: no flip)."""
+def grab(widget, mode: str = "RGB"):
+    """The widget through an FBO, as a Pillow image (RGB, or RGBA to paste a popup's panel by its alpha), top-down
+    (as the pilot's screenshots are: no flip)."""
     from PIL import Image
 
     texture = widget.export_as_image().texture
-    return Image.frombytes("RGBA", tuple(texture.size), bytes(texture.pixels)).convert("RGB")
+    image = Image.frombytes("RGBA", tuple(texture.size), bytes(texture.pixels))
+    return image if mode == "RGBA" else image.convert(mode)
 
 
 def save_shot(image, path: Path) -> None:
@@ -499,8 +501,7 @@ def main() -> int:
                 shot = Image.blend(shot, Image.new("RGB", shot.size, (0, 0, 0)), 0.6)  # the popup's dimming
                 for popup in popups:
                     panel = popup.children[0]
-                    texture = panel.export_as_image().texture
-                    part = Image.frombytes("RGBA", tuple(texture.size), bytes(texture.pixels))
+                    part = grab(panel, "RGBA")
                     x, y = panel.to_window(*panel.pos)
                     shot.paste(part, (round(x), round(Window.height - y - panel.height)), part)
                 save_shot(shot, path)

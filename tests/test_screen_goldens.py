@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from golden_compare import assert_matches_golden
+from golden_compare import assert_matches_golden, load_capture, remove_captures
 
 HERE = Path(__file__).resolve().parent
 GOLDEN = HERE / "golden" / "screens"
@@ -57,13 +57,11 @@ def rendered(tmp_path_factory):
         assert proc.returncode == 0, log[-3000:]
         report.update(json.loads((out / f"report-{orientation}.json").read_text(encoding="utf-8")))
     yield out, report
-    for capture in out.glob("*.npy"):  # 1 GB of raw captures; a failing case has written its PNG beside them
-        capture.unlink()
+    remove_captures(out)
 
 
 def shot(out: Path, name: str) -> np.ndarray:
-    """The worker's capture of a case (H×W×3 RGB, top-down): raw, so that neither side spends CPU on PNG."""
-    return np.load(out / f"{name}.npy")
+    return load_capture(out / f"{name}.npy")
 
 
 def shot_image(out: Path, name: str) -> Image.Image:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from golden_compare import assert_matches_golden
+from golden_compare import assert_matches_golden, load_capture, remove_captures
 
 from kiosk.appliance import config
 from kiosk.domain.codes import is_dossier_code
@@ -52,13 +52,11 @@ def rendered(tmp_path_factory) -> tuple[Path, dict]:
     proc = subprocess.run([sys.executable, str(worker), str(out)], env=env, timeout=300, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     yield out, json.loads((out / "report.json").read_text(encoding="utf-8"))
-    for capture in out.glob("*.npy"):
-        capture.unlink()
+    remove_captures(out)
 
 
 def _shot(out: Path, name: str) -> np.ndarray:
-    """The worker's capture (H×W×3 RGB, raw: no PNG to encode there and decode here)."""
-    return np.load(out / f"status-{name}.npy")
+    return load_capture(out / f"status-{name}.npy")
 
 
 @pytest.mark.ui

@@ -386,13 +386,17 @@ def _photo_regions(small: np.ndarray, paper: float, ink: float) -> list[tuple[in
     return merged
 
 
+#: The 8 mm window of _solid_dark (and the rim _ink_without leaves out), at half ANALYSIS_DPI, odd.
+_SOLID_WINDOW = max(3, round(8 / 25.4 * ANALYSIS_DPI / 2) | 1)
+
+
 def _solid_dark(small: np.ndarray, paper: float) -> np.ndarray:
     """Where the page is solidly dark, at half ANALYSIS_DPI (enough for 8 mm windows, a quarter of the work):
     in the 8 mm window around, more than PHOTO_SOLID_DARK_SHARE of the pixels darker than the paper by 50 and
     under a tenth near the paper. A photo as dark as the text (a brick wall, the moon) is; text, rules and a
     QR code (half its modules paper-white) never are."""
     half = small[::2, ::2]
-    win = max(3, round(8 / 25.4 * ANALYSIS_DPI / 2) | 1)
+    win = _SOLID_WINDOW
     dark = cv2.blur((half < paper - 50).astype(np.float32), (win, win))
     light = cv2.blur((half > paper - 25).astype(np.float32), (win, win))
     return (dark > PHOTO_SOLID_DARK_SHARE) & (light < 0.1)
@@ -411,8 +415,7 @@ def _ink_without(small: np.ndarray, solid: np.ndarray, ink: float) -> float:
     rim; `ink` when there are none or too little is left."""
     if not solid.any():
         return ink
-    win = max(3, round(8 / 25.4 * ANALYSIS_DPI / 2) | 1)
-    solid = cv2.dilate(solid.astype(np.uint8), np.ones((win, win), np.uint8)) > 0
+    solid = cv2.dilate(solid.astype(np.uint8), np.ones((_SOLID_WINDOW, _SOLID_WINDOW), np.uint8)) > 0
     rest = small[::2, ::2][~solid]
     if rest.size < 1000:
         return ink
@@ -436,6 +439,7 @@ def _card_tiles(small: np.ndarray, regions: list[tuple[int, int, int, int]], pap
     blurred: np.ndarray | None = None
     out: list[tuple[int, int, int, int]] = []
     mm = ANALYSIS_DPI / 25.4
+    close = max(3, round(CARD_CLOSE_MM * mm) | 1)
     for box in regions:
         tint = _surround_tone(small, box)
         if not CARD_TINT_MIN <= paper - tint <= PHOTO_TINT_DEPTH * span:
@@ -444,7 +448,6 @@ def _card_tiles(small: np.ndarray, regions: list[tuple[int, int, int, int]], pap
         if blurred is None:
             blurred = cv2.blur(small, (3, 3)).astype(np.int16)
         near = (np.abs(blurred - int(tint)) <= CARD_TINT_TOLERANCE).astype(np.uint8)
-        close = max(3, round(CARD_CLOSE_MM * mm) | 1)
         near = cv2.morphologyEx(near, cv2.MORPH_CLOSE, np.ones((close, close), np.uint8))
         x, y, w, h = box
         near[y:y + h, x:x + w] = 1
