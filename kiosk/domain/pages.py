@@ -298,9 +298,10 @@ def _dpi_of(img: Image.Image, fallback: int) -> int:
 # ------------------------------------------------------------------------------------------ encoding
 @dataclasses.dataclass
 class _Layer:
-    """One image XObject of a page and where it goes, in pixels of the full-resolution page."""
+    """One image XObject of a page and where it goes, in pixels of the full-resolution page; without a stream,
+    the box filled with `paint` (the paper, see _encode_mrc)."""
 
-    stream: pikepdf.Stream
+    stream: pikepdf.Stream | None
     box: tuple[float, float, float, float]  # x, y from the top, width, height, in PDF points
     size: int
     paint: bytes = b""  # colour operator for image masks
@@ -915,16 +916,16 @@ def _colour_inks(arr: np.ndarray, coloured: np.ndarray) -> list[tuple[np.ndarray
 
 
 def _background(arr: np.ndarray, mask: np.ndarray, boxes: list[tuple[int, int, int, int]], paper: float,
-                scale: float) -> np.ndarray:
-    """The page without its text (and without the photos, drawn on top) at low resolution; the paper is
-    pushed to white so the JPEG spends nothing on paper grain. Text is removed block by block at the low
-    resolution (a block touching ink, or next to one, becomes paper): the mask covers it at full resolution.
-    `boxes` are (x0, y0, x1, y1) in scan pixels."""
+                scale: float) -> tuple[np.ndarray, np.ndarray]:
+    """The page without its text (and without the photos, drawn on top) at low resolution, and the paper's
+    colour (one value per channel); the paper is made that one flat colour so the JPEG spends nothing on paper
+    grain. Text is removed block by block at the low resolution (a block touching ink, or next to one, becomes
+    paper): the mask covers it at full resolution. `boxes` are (x0, y0, x1, y1) in scan pixels."""
     small = _resize_to(arr, scale)
     inked = _resize_to(mask, scale)[: small.shape[0], : small.shape[1]] > 0
     inked = cv2.dilate(inked.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     # Blocks under the text take the mean of the clean blocks around them (normalised convolution), so
-    # text on a tint does not get a white halo; with no clean block near, paper white.
+    # text on a tint does not get a white halo; with no clean block near, paper (white, then the paper's tone).
     keep = (~inked).astype(np.float32)
     around = cv2.boxFilter(keep, -1, (9, 9), normalize=False)
     values = small.astype(np.float32)
@@ -937,10 +938,15 @@ def _background(arr: np.ndarray, mask: np.ndarray, boxes: list[tuple[int, int, i
     small[inked] = np.clip(filled, 0, 255).astype(np.uint8)[inked]
     darkest = small if small.ndim == 2 else cv2.min(cv2.min(small[..., 0], small[..., 1]), small[..., 2])
     near_paper = darkest > paper - 25
-    small[near_paper] = 255  # all channels at once, so a light red stays red
+    # the paper's own tone, not white: a photo tile keeps the tones of the scan, and on a page made white a
+    # light tint in it (an ID card's) stood twice as far below the page's white as on the scan, so tesseract's
+    # global threshold fell between paper and tint and the whole card read black (issue 13, seventh round)
+    tone = (np.median(small[near_paper], axis=0) if near_paper.any() else np.full(small.shape[2:], 255.0))
+    tone = np.round(np.asarray(tone, np.float64)).astype(np.uint8)
+    small[near_paper] = tone  # all channels at once, so a light red stays red
     for x0, y0, x1, y1 in boxes:
-        small[math.floor(y0 * scale):math.ceil(y1 * scale), math.floor(x0 * scale):math.ceil(x1 * scale)] = 255
-    return small
+        small[math.floor(y0 * scale):math.ceil(y1 * scale), math.floor(x0 * scale):math.ceil(x1 * scale)] = tone
+    return small, tone
 
 
 def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
@@ -1019,8 +1025,13 @@ def _encode_mrc(pdf: pikepdf.Pdf, img: Image.Image, small: np.ndarray, dpi: int,
         # the fine mask would push the photos below their goal: the scan-resolution one leaves them room
         stream = _mask_stream(pdf, mask > 0)
         mask_layer = dataclasses.replace(mask_layer, stream=stream, size=len(stream.read_raw_bytes()))
-    bg = _background(arr, removed, boxes, paper, BACKGROUND_DPI / dpi)
-    if np.count_nonzero(bg < 255) > EMPTY_BACKGROUND_SHARE * bg.size:  # else white paper: no image at all
+    bg, tone = _background(arr, removed, boxes, paper, BACKGROUND_DPI / dpi)
+    # the paper first, one fill of its colour over the whole page (a few bytes): under a background JPEG that
+    # ends a pixel short of the page's edge, and alone where the background is nothing but paper
+    fill = " ".join(f"{v / 255:.3f}" for v in np.atleast_1d(tone)) + (" rg" if colour else " g")
+    layers.append(_Layer(None, (0.0, 0.0, w * k, h * k), 0, fill.encode()))
+    unlike_paper = np.any(bg != tone, axis=-1) if colour else bg != tone
+    if np.count_nonzero(unlike_paper) > EMPTY_BACKGROUND_SHARE * unlike_paper.size:  # else no image at all
         for quality in BACKGROUND_QUALITIES:  # lower only when it, the masks and the photos would not fit
             data = _jpeg(bg, quality, full_chroma=colour and quality >= BACKGROUND_QUALITY)
             if len(data) + photo_bytes(qualities) <= room():
@@ -1098,9 +1109,12 @@ def _add_page(pdf: pikepdf.Pdf, layers: list[_Layer], w_px: int, h_px: int, dpi:
     xobjects = pikepdf.Dictionary()
     ops = []
     for n, layer in enumerate(layers):
+        x, y, bw, bh = layer.box
+        if layer.stream is None:
+            ops.append(b"q %s %.4f %.4f %.4f %.4f re f Q" % (layer.paint, x, page_h - (y + bh), bw, bh))
+            continue
         name = f"/Im{n}"
         xobjects[name] = layer.stream
-        x, y, bw, bh = layer.box
         ops.append(b"q %s %.4f 0 0 %.4f %.4f %.4f cm %s Do Q" % (
             layer.paint, bw - 2 * e, bh - 2 * e, x + e, page_h - (y + bh) + e, name.encode()))
     page = pikepdf.Dictionary(

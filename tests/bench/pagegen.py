@@ -380,11 +380,37 @@ PROBE3_SET = (
     PageSpec("id_front", 300, A5, False, 1.4),  # 300 dpi controls
     PageSpec("id_copy", 300, A4, False, -0.9, tint=(228, 226, 208)),
 )
+# probe4 (2026-12-03, seed 9041): 24 ID fronts and copies below 250 dpi drawn at random (grey three times in four,
+# card tint 6-26 levels below the paper, contrast 0.7-1, skew up to 3 degrees either way in half the pages, noise
+# 3-6), to judge a change to the ID-card tile on more pages than probe3's: tesseract's stray letters from a QR
+# code move a page's OCR by 1-5 points either way on changes that leave the card's print as it was, so single
+# pages cannot tell. Tuning-side pictures; tuned on.
+PROBE4 = dataclasses.replace(PROBE3, paper=(241, 239, 233), ink=(34, 36, 42), noise=4.0, blur=1.0)
+PROBE4_SEED = 9041
+
+
+def _probe4_set() -> tuple[PageSpec, ...]:
+    rng = random.Random(PROBE4_SEED)
+    specs = []
+    for n in range(24):
+        paper = PROBE4.paper
+        depth = rng.randint(6, 26)
+        tint = tuple(max(0, min(255, c - depth + rng.randint(-8, 8))) for c in paper)
+        specs.append(PageSpec("id_front" if n % 3 else "id_copy", rng.choice((150, 200, 200)),
+                              A5 if rng.random() < 0.5 and n % 3 else A4, rng.random() < 0.25,
+                              round(rng.uniform(-3.0, 3.0), 1) if rng.random() < 0.5 else 0.0,
+                              contrast=round(rng.uniform(0.7, 1.0), 2) if rng.random() < 0.5 else 1.0,
+                              tint=tint, noise=round(rng.uniform(3.0, 6.0), 1)))
+    return tuple(specs)
+
+
+PROBE4_SET = _probe4_set()
+
 SETS = {"tuning": (TUNING_SET, TUNING_SEED, TUNING), "seen": (SEEN_SET, SEEN_SEED, SEEN),
         "heldout": (HELDOUT_SET, HELDOUT_SEED, HELDOUT), "fresh": (FRESH_SET, FRESH_SEED, FRESH),
         "probe": (PROBE_SET, PROBE_SEED, PROBE), "heldout2": (HELDOUT2_SET, HELDOUT2_SEED, HELDOUT2),
         "probe2": (PROBE2_SET, PROBE2_SEED, PROBE2), "heldout3": (HELDOUT3_SET, HELDOUT3_SEED, HELDOUT3),
-        "probe3": (PROBE3_SET, PROBE3_SEED, PROBE3)}
+        "probe3": (PROBE3_SET, PROBE3_SEED, PROBE3), "probe4": (PROBE4_SET, PROBE4_SEED, PROBE4)}
 
 
 @dataclasses.dataclass(frozen=True)
