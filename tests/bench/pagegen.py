@@ -34,6 +34,9 @@ The sets, built by `set_page(name, index)`:
     150 and 200 dpi, level and skewed 0.5-3 degrees both ways, each with its own card tint (`PageSpec.tint`,
     7-25 grey levels below the paper), contrast and noise (`PageSpec.noise`); two colour and two 300 dpi
     controls; tuning/seen/probe pictures only; tuned on;
+  * PROBE4_SET (seed 9041, the PROBE4 variation; issue 13, eighth round): 24 ID fronts and copies below 250 dpi
+    drawn at random (grey or colour, tint, contrast, skew, noise), so a change to how ID cards are packed is
+    judged on more pages than probe3's; tuned on;
   * HELDOUT2_SET (seed 6271, the HELDOUT2 variation; issue 13, fourth round): made once the changes tuned on
     the probe set were final, run only to report (same rule as below);
   * HELDOUT3_SET (seed 7417, the HELDOUT3 variation; issue 13, fifth round): made once the changes tuned on
