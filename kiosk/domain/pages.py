@@ -78,6 +78,7 @@ SKEW_REFINE_POINTS = 30_000  # ...on at most this many ink pixels (a fixed strid
 SKEW_MIN_GAIN = 1.01  # how much sharper the ink's projection must get before a measured skew is believed
 BLANK_INK_FRACTION = 0.0003  # share of the page (outside the margins) that must carry ink
 BLANK_MARGIN_MM = 5.0
+TEXT_INK_MIN_PIXELS = 50  # pixels at ANALYSIS_DPI darker than midway that make an ink level (see _text_ink)
 TEXT_MASK_DPI = 300  # a scan at TEXT_MASK_FINE_BELOW_DPI or less has its text mask made at this resolution
 TEXT_MASK_FINE_BELOW_DPI = 150  # (see _fine_mask)
 
@@ -835,6 +836,15 @@ def _text_ink(small: np.ndarray, regions: list[tuple[int, int, int, int]], ink: 
     if rest.size < 1000:
         return ink
     paper, text_ink = _levels(rest)
+    midway = (ink + paper) / 2
+    if text_ink > midway:
+        # so little ink outside the photos (a heading over an ID card found whole as a photo) that the level
+        # fell on the paper's side: the threshold then took in a card's tint round the tile, as text, and
+        # the mask was painted in that tint, the heading pale (issue 13, eighth round). The ink that is there:
+        dark = rest[rest <= midway]
+        if dark.size < TEXT_INK_MIN_PIXELS:
+            return ink
+        text_ink = float(np.median(dark))
     return max(ink, text_ink)
 
 
