@@ -957,7 +957,7 @@ def _background(arr: np.ndarray, mask: np.ndarray, boxes: list[tuple[int, int, i
     near_paper = darkest > paper - 25
     # the paper's own tone, not white: a photo tile keeps the tones of the scan, and on a page made white a
     # light tint in it (an ID card's) stood twice as far below the page's white as on the scan, so tesseract's
-    # global threshold fell between paper and tint and the whole card read black (issue 13, seventh round)
+    # global threshold fell between paper and tint and the whole card read black (issue 13, eighth round)
     sample, paper_sample = small[::2, ::2], near_paper[::2, ::2]  # every fourth pixel is plenty for a median
     tone = np.array([_median_level(plane[paper_sample]) for plane in
                      ([sample] if sample.ndim == 2 else [sample[..., c] for c in range(3)])], np.uint8)
