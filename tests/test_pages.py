@@ -372,10 +372,11 @@ def test_probe_id_card_print_reads_right(tmp_path, index):
     ("probe4", 7),  # colour 150 dpi ID front: the whole card found as one photo
 ])
 def test_a_tinted_card_keeps_its_tone_against_the_paper_and_reads(tmp_path, set_name, index):
-    """Issue 13, seventh round: the packed page drew its paper white while a photo tile kept the scan's tones,
-    so a card's light tint stood twice as far below the page's white as on the scan; tesseract's global
-    threshold then fell between paper and tint and the whole card read black (15 % of the page read on both,
-    lossless 98.9 %). The page now keeps its paper's tone, so every tone on it stands where the scan had it."""
+    """Issue 13, eighth round (found in the seventh): the packed page drew its paper white while a photo tile kept
+    the scan's tones, so a card's light tint stood twice as far below the page's white as on the scan;
+    tesseract's global threshold then fell between paper and tint and the whole card read black (15 % of the
+    page read on both, lossless 98.9 %). The page now keeps its paper's tone, so every tone on it stands where
+    the scan had it."""
     import pytesseract
     from rapidfuzz.distance import Levenshtein
 
@@ -409,11 +410,7 @@ def test_a_heading_over_a_card_found_as_one_photo_keeps_its_ink(tmp_path):
     heading came out 64 levels paler than scanned. It is now painted as the heading's own ink."""
     page = pagegen.set_page("probe4", 7)
     doc = pages.pack_pages([page.image], page.dpi)
-    src = tmp_path / "doc.pdf"
-    src.write_bytes(doc.pdf)
-    subprocess.run(["pdftoppm", "-gray", "-r", str(page.dpi), "-png", str(src), str(tmp_path / "r")], check=True,
-                   capture_output=True)
-    shown = np.asarray(Image.open(next(tmp_path.glob("r*.png"))).convert("L"), dtype=np.float64)
+    shown = np.asarray(_render(doc.pdf, tmp_path, dpi=page.dpi)[0], dtype=np.float64)
     scan = np.asarray(page.image.convert("L"), dtype=np.float64)
     band = slice(round(12 * page.dpi / 25.4), round(28 * page.dpi / 25.4))  # the heading, above the card
     heading = scan[band] < (np.percentile(scan[band], 90) + np.percentile(scan[band], 1)) / 2

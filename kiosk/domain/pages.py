@@ -166,13 +166,16 @@ def _resize_to(gray: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
 
 
+def _grey_at(values: np.ndarray, *shares: float) -> list[int]:
+    """The grey levels (uint8 `values`) below which each share of them lies, from one histogram."""
+    hist = np.bincount(values.ravel(), minlength=256).cumsum()
+    return [int(np.searchsorted(hist, hist[-1] * share)) for share in shares]
+
+
 def _levels(gray: np.ndarray) -> tuple[float, float]:
     """(paper, ink) grey levels: the bright and dark ends of the page's histogram."""
-    hist = np.bincount(gray.ravel(), minlength=256).cumsum()
-    total = hist[-1]
-    paper = float(np.searchsorted(hist, total * 0.90))
-    ink = float(np.searchsorted(hist, total * 0.005))
-    return paper, min(ink, paper)
+    paper, ink = _grey_at(gray, 0.90, 0.005)
+    return float(paper), float(min(ink, paper))
 
 
 def _ink_mask_small(small: np.ndarray, paper: float) -> np.ndarray:
@@ -925,13 +928,6 @@ def _colour_inks(arr: np.ndarray, coloured: np.ndarray) -> list[tuple[np.ndarray
     return out
 
 
-def _median_level(values: np.ndarray) -> int:
-    """The median of uint8 values, from their histogram; 255 for none."""
-    if not values.size:
-        return 255
-    return int(np.searchsorted(np.bincount(values, minlength=256).cumsum(), (values.size + 1) // 2))
-
-
 def _background(arr: np.ndarray, mask: np.ndarray, boxes: list[tuple[int, int, int, int]], paper: float,
                 scale: float) -> tuple[np.ndarray, np.ndarray]:
     """The page without its text (and without the photos, drawn on top) at low resolution, and the paper's
@@ -959,8 +955,9 @@ def _background(arr: np.ndarray, mask: np.ndarray, boxes: list[tuple[int, int, i
     # light tint in it (an ID card's) stood twice as far below the page's white as on the scan, so tesseract's
     # global threshold fell between paper and tint and the whole card read black (issue 13, eighth round)
     sample, paper_sample = small[::2, ::2], near_paper[::2, ::2]  # every fourth pixel is plenty for a median
-    tone = np.array([_median_level(plane[paper_sample]) for plane in
-                     ([sample] if sample.ndim == 2 else [sample[..., c] for c in range(3)])], np.uint8)
+    planes = [sample] if sample.ndim == 2 else [sample[..., c] for c in range(3)]
+    tone = np.array([_grey_at(plane[paper_sample], 0.5)[0] if paper_sample.any() else 255 for plane in planes],
+                    np.uint8)
     tone = tone[0] if small.ndim == 2 else tone
     small[near_paper] = tone  # all channels at once, so a light red stays red
     for x0, y0, x1, y1 in boxes:
