@@ -41,8 +41,12 @@ demo: setup
 TEST_WORKERS ?= 4
 
 # The suite, then the lint (ruff + mypy). CI (.ci/run) also runs `make wheel-check` after it.
+# tests/bench is `make bench`'s alone: not even collected here (its imports cost each worker 4 s). Python may write
+# its bytecode caches (__pycache__, git-ignored) even where the caller's shell forbids it: every worker and every
+# kiosk subprocess of the suite would otherwise compile the project and rewrite the test files again.
 test: setup
-	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not slow and not bench"
+	env -u PYTHONDONTWRITEBYTECODE $(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile \
+	  --no-loadscope-reorder -m "not slow and not bench" --ignore=tests/bench
 	$(MAKE) --no-print-directory lint
 
 # ruff (pyflakes, pycodestyle, bugbear, pyupgrade) and mypy; settings in pyproject.toml. No reformatting.

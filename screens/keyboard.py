@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from kivy.factory import Factory
 from kivy.properties import NumericProperty, OptionProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.widget import Widget
 
 from kiosk.domain.text import nfc
 
@@ -55,6 +56,7 @@ class VietKeyboard(BoxLayout):
         self._prefix = ""
         self._composer: Composer | None = None
         self._built = ""
+        self._rows: dict[str, list[Widget]] = {}
         self._build_rows()
 
     def on_mode(self, *_args) -> None:
@@ -66,20 +68,29 @@ class VietKeyboard(BoxLayout):
             button.text = METHOD_LABEL[self.method]
 
     def _build_rows(self) -> None:
+        """Show the rows of the current mode, made the first time the mode is shown and kept: a form moves between
+        text, date and number fields, and making ~45 keys again for each field was most of the time a tap on the
+        next field took."""
         if self._built == self.mode:
             return
         self._built = self.mode
         self.clear_widgets()
-        for row in LAYOUTS[self.mode]:
-            box = Factory.KeyRow()
-            for label, key, width in row:
-                btn = Factory.Key(text=label, size_hint_x=width)  # word keys get 0.8 of the letters' size (Key)
-                btn.bind(on_release=lambda _b, k=key: self.press(k))
-                box.add_widget(btn)
-                if key == "method":
-                    self._method_button = btn
-                    self.on_method()
+        rows = self._rows.get(self.mode)
+        if rows is None:
+            rows = self._rows[self.mode] = [self._make_row(row) for row in LAYOUTS[self.mode]]
+        for box in rows:
             self.add_widget(box)
+
+    def _make_row(self, row: list[_Key]) -> Widget:
+        box = Factory.KeyRow()
+        for label, key, width in row:
+            btn = Factory.Key(text=label, size_hint_x=width)  # word keys get 0.8 of the letters' size (Key)
+            btn.bind(on_release=lambda _b, k=key: self.press(k))
+            box.add_widget(btn)
+            if key == "method":
+                self._method_button = btn
+                self.on_method()
+        return box
 
     # ------------------------------------------------------------------------------------------ attach
     def attach(self, text: str, on_change: Callable[[str], None], mode: str = "text",

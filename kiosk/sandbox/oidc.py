@@ -2,7 +2,7 @@
 
 Identity provider (under /oidc, like a real IdP, outside the portal's /api/v1):
   GET  /.well-known/openid-configuration   discovery
-  GET  /oidc/jwks                          the signing key (RSA 2048, generated when the app is created)
+  GET  /oidc/jwks                          the signing key (RSA 2048, generated at first use)
   GET  /oidc/authorize                     authorization-code endpoint (advertised; the kiosk does not use it: 400)
   POST /oidc/device_authorization          RFC 8628 §3.1: device_code, user_code, verification_uri(_complete)
   POST /oidc/token                         RFC 8628 §3.4 device_code grant: authorization_pending,
@@ -21,6 +21,7 @@ import dataclasses
 import datetime as dt
 import logging
 import secrets
+import threading
 import time
 from typing import Annotated, Any, cast
 
@@ -90,13 +91,30 @@ class Provider:
     """The IdP's state: one signing key, device grants (in memory: they live 60 s), access tokens."""
 
     def __init__(self, store_ref) -> None:
-        kid = secrets.token_hex(8)
-        self.key = RSAKey.generate_key(2048, parameters={"kid": kid, "use": "sig", "alg": "RS256"})
-        self.other_key = RSAKey.generate_key(2048, parameters={"kid": kid, "alg": "RS256"})
+        self._kid = secrets.token_hex(8)
+        self._keys: tuple[RSAKey, RSAKey] | None = None
+        self._keys_lock = threading.Lock()
         self.grants: dict[str, DeviceGrant] = {}
         self.access: dict[str, str] = {}
         self.fault = ""
         self._store = store_ref
+
+    def _key_pair(self) -> tuple[RSAKey, RSAKey]:
+        """The signing key and a stranger with the same kid (the wrong_signature fault), made at first use: two
+        RSA 2048 keys cost ~80 ms, and most sandbox runs never log in through the IdP."""
+        with self._keys_lock:
+            if self._keys is None:
+                self._keys = (RSAKey.generate_key(2048, parameters={"kid": self._kid, "use": "sig", "alg": "RS256"}),
+                              RSAKey.generate_key(2048, parameters={"kid": self._kid, "alg": "RS256"}))
+            return self._keys
+
+    @property
+    def key(self) -> RSAKey:
+        return self._key_pair()[0]
+
+    @property
+    def other_key(self) -> RSAKey:
+        return self._key_pair()[1]
 
     def now(self) -> float:
         return self._store().now().timestamp()
